@@ -1,0 +1,1 @@
+"""Temporal causal discovery (PCMCI) on multi-patient therapy process data."""

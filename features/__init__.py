@@ -1,0 +1,1 @@
+"""Long-format therapy panels: validation, within-person transforms and gap-aware lags."""

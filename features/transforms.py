@@ -1,0 +1,203 @@
+"""Within-person transforms that separate within-patient dynamics from between-patient differences.
+
+Pooling the raw scores of many patients mixes three things: stable
+between-patient differences (one patient is always more depressed), treatment
+trends (everyone improves, at different speeds), and the week-to-week
+within-patient dynamics the question is about. Both of the first two create
+lagged associations that are not within-person effects (Hamaker, Kuiper &
+Grasman 2015; Curran & Bauer 2011; Wang & Maxwell 2015). Each transform here
+works per patient (or per patient and segment), on the observed rows only:
+
+* :func:`center` - person-mean centering (Curran & Bauer 2011; Enders &
+  Tofighi 2007): removes stable between-person differences.
+* :func:`detrend` - per-patient linear detrending, the default (Wang &
+  Maxwell 2015; Curran & Bauer 2011 on disaggregating trends): removes
+  differences in level *and* in the speed of change, the within-person
+  analogue of the latent curve part of LCM-SR (Curran et al. 2014).
+* :func:`standardize` - within-person standardization (Wang & Maxwell 2015
+  discuss its trade-offs): divides by each patient's within SD.
+
+Patients whose series are too short to estimate the transform (fewer than 2
+observed values for centering, 3 for detrending) are excluded and reported.
+
+Examples
+--------
+>>> df = pd.DataFrame({"patient": [1, 1, 1, 2, 2, 2], "week": [1, 2, 3, 1, 2, 3],
+...                    "depression": [20.0, 18, 16, 10, 11, 15]})
+>>> panel = Panel.from_frame(df, tau_max=None)
+>>> detrend(panel).data["depression"].round(6).tolist()
+[0.0, 0.0, 0.0, 0.5, -1.0, 0.5]
+>>> center(panel).data["depression"].tolist()
+[2.0, 0.0, -2.0, -2.0, -1.0, 3.0]
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import pandas as pd
+
+from features.errors import DataError
+from features.panel import Panel
+
+__all__ = ["PREPS", "center", "detrend", "prepare", "standardize"]
+
+logger = logging.getLogger(__name__)
+
+#: Valid values of ``prep``.
+PREPS = ("detrend", "center", "none")
+
+By = Literal["patient", "segment"]
+
+
+def _groups(panel: Panel, by: By) -> list[str]:
+    if by == "patient":
+        return [panel.id_col]
+    if by == "segment":
+        return panel.block_cols
+    raise ValueError(f"by must be 'patient' or 'segment', got {by!r}")
+
+
+def _exclude_short(panel: Panel, groups: list[str], min_obs: int, what: str) -> Panel:
+    """Exclude patients having a group with fewer than ``min_obs`` observed values of a variable."""
+    counts = panel.data.groupby(groups, sort=False)[list(panel.variables)].count()
+    short = counts < min_obs
+    if not short.to_numpy().any():
+        return panel
+    bad = short.any(axis=1)
+    ids = counts.index[bad]
+    patients = ids.get_level_values(0) if isinstance(ids, pd.MultiIndex) else ids
+    first_var = short[bad].idxmax(axis=1)
+    per_patient = pd.Series(first_var.to_numpy(), index=patients)
+    per_patient = per_patient[~per_patient.index.duplicated()]
+    report = panel.exclusions.add(
+        "patient", f"fewer than {min_obs} observed values of a variable for {what}",
+        per_patient.index, column=None, values=per_patient.to_numpy())
+    keep = ~panel.data[panel.id_col].isin(per_patient.index)
+    if not keep.any():
+        raise DataError(f"every patient has fewer than {min_obs} observed values of some variable; "
+                        f"{what} is impossible (try --prep none or fewer --vars)")
+    return panel.with_data(panel.data[keep], report)
+
+
+def center(panel: Panel, *, by: By = "patient") -> Panel:
+    """Subtract each patient's mean (over observed rows) from each variable.
+
+    Parameters
+    ----------
+    panel : Panel
+        Validated panel.
+    by : {"patient", "segment"}
+        Centre per patient, or per patient and segment.
+
+    Returns
+    -------
+    Panel
+        New panel; patients with fewer than 2 observed values of a variable
+        are excluded and reported.
+    """
+    groups = _groups(panel, by)
+    panel = _exclude_short(panel, groups, 2, "centering")
+    data = panel.data.copy()
+    cols = list(panel.variables)
+    data[cols] = data[cols] - data.groupby(groups, sort=False)[cols].transform("mean")
+    return panel.with_data(data)
+
+
+def detrend(panel: Panel, *, by: By = "patient") -> Panel:
+    """Remove each patient's own least-squares linear trend in time from each variable.
+
+    The intercept and slope are fitted per patient and variable on the
+    observed rows (closed-form OLS from group sums), so a missing week
+    neither shifts the trend nor is imputed.
+
+    Parameters
+    ----------
+    panel : Panel
+        Validated panel.
+    by : {"patient", "segment"}
+        Fit one trend per patient, or one per patient and segment.
+
+    Returns
+    -------
+    Panel
+        New panel of residuals; patients with fewer than 3 observed values of
+        a variable are excluded and reported.
+    """
+    groups = _groups(panel, by)
+    panel = _exclude_short(panel, groups, 3, "detrending")
+    data = panel.data.copy()
+    t = data[panel.time_col].astype(float)
+    keys = [data[c] for c in groups]
+    for v in panel.variables:
+        x = data[v]
+        obs = x.notna()
+        tt = t.where(obs)
+        frame = pd.DataFrame({"t": tt, "x": x})
+        gg = frame.groupby(keys, sort=False)
+        t_mean = gg["t"].transform("mean")
+        x_mean = gg["x"].transform("mean")
+        dt = tt - t_mean
+        sxx = (dt * dt).groupby(keys, sort=False).transform("sum")
+        sxy = (dt * (x - x_mean)).groupby(keys, sort=False).transform("sum")
+        slope = (sxy / sxx.where(sxx > 0)).fillna(0.0)
+        data[v] = x - x_mean - slope * (t - t_mean)
+    return panel.with_data(data)
+
+
+def standardize(panel: Panel, *, by: By = "patient") -> Panel:
+    """Divide each variable by its within-patient standard deviation (ddof=1).
+
+    Usually applied after :func:`center` or :func:`detrend`. Patients with a
+    constant variable (zero within SD) are excluded and reported, because
+    their scores cannot be scaled.
+    """
+    groups = _groups(panel, by)
+    panel = _exclude_short(panel, groups, 2, "standardizing")
+    cols = list(panel.variables)
+    sd = panel.data.groupby(groups, sort=False)[cols].transform("std")
+    flat = (sd <= 1e-12) | sd.isna()
+    flat = flat & panel.data[cols].notna()
+    if flat.to_numpy().any():
+        bad_rows = flat.any(axis=1)
+        bad = panel.data.loc[bad_rows, panel.id_col].unique()
+        report = panel.exclusions.add("patient", "zero within-patient variance of a variable "
+                                      "(cannot standardize)", bad)
+        keep = ~panel.data[panel.id_col].isin(bad)
+        if not keep.any():
+            raise DataError("every patient has a constant variable; cannot standardize")
+        panel = panel.with_data(panel.data[keep], report)
+        sd = sd[keep]
+    data = panel.data.copy()
+    data[cols] = data[cols] / sd
+    return panel.with_data(data)
+
+
+def prepare(panel: Panel, prep: str = "detrend", *, standardize_within: bool = False,
+            by: By = "patient") -> Panel:
+    """Apply the named within-person preprocessing.
+
+    Parameters
+    ----------
+    panel : Panel
+        Validated panel.
+    prep : {"detrend", "center", "none"}
+        ``"none"`` pools raw scores (only for comparison: it confounds
+        between-patient differences and trends with within-patient dynamics).
+    standardize_within : bool
+        Also divide by each patient's within SD.
+    by : {"patient", "segment"}
+        Grouping of the transform.
+    """
+    if prep not in PREPS:
+        raise ValueError(f"prep must be one of {PREPS}, got {prep!r}")
+    if prep == "detrend":
+        panel = detrend(panel, by=by)
+    elif prep == "center":
+        panel = center(panel, by=by)
+    if standardize_within:
+        panel = standardize(panel, by=by)
+    logger.info("prepared panel with prep=%s, standardize=%s", prep, standardize_within)
+    return panel
+
