@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__all__ = ["CI_TESTS", "make_ci_test"]
+__all__ = ["CI_TESTS", "WITHIN_DF_TESTS", "make_ci_test", "within_df_loss"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,54 @@ logger = logging.getLogger(__name__)
 CI_TESTS = ("parcorr", "parcorr-tigramite", "robust_parcorr", "gpdc", "cmiknn")
 
 
-def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None = None) -> Any:
+#: Tests whose analytic p-values and intervals take the within-transform df correction.
+WITHIN_DF_TESTS = ("parcorr", "robust_parcorr")
+
+#: Parameters each within-person transform estimates per patient (or segment).
+_PARAMS_PER_GROUP = {"none": 0, "center": 1, "detrend": 2}
+
+
+def within_df_loss(prep: str, n_groups: int) -> int:
+    """Degrees of freedom used up by a within-person transform.
+
+    Centering estimates one mean and detrending an intercept and a slope per
+    patient (or per segment); the residuals then satisfy that many linear
+    constraints per group, so the pooled test has ``n - dim - loss`` residual
+    degrees of freedom, as for the within (fixed-effects) estimator
+    (Wooldridge 2010, *Econometric Analysis of Cross Section and Panel Data*,
+    sec. 10.5). Without it, short series give too small p-values: on
+    226 x 13 null cohorts the spurious-edge rate is 0.082 at alpha 0.05
+    (1,800 tests, SE 0.005) and 0.053 with it (``docs/method.md``).
+
+    >>> within_df_loss("detrend", 226), within_df_loss("none", 226)
+    (452, 0)
+    """
+    if prep not in _PARAMS_PER_GROUP:
+        raise ValueError(f"unknown prep {prep!r}")
+    return _PARAMS_PER_GROUP[prep] * int(n_groups)
+
+
+class _WithinDF:
+    """Mixin: subtract ``df_loss`` from the analytic degrees of freedom."""
+
+    df_loss: int = 0
+
+    def get_analytic_significance(self, value, T, dim, xyz):  # noqa: D102, N803
+        return super().get_analytic_significance(value, T - self.df_loss, dim, xyz)
+
+    def get_analytic_confidence(self, value, df, conf_lev):  # noqa: D102
+        return super().get_analytic_confidence(value, df - self.df_loss, conf_lev)
+
+
+def _within(cls: type, df_loss: int, **kwargs: Any) -> Any:
+    sub = type(f"Within{cls.__name__}", (_WithinDF, cls), {})
+    test = sub(**kwargs)
+    test.df_loss = int(df_loss)
+    return test
+
+
+def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None = None,
+                 df_loss: int = 0) -> Any:
     """Return a fresh tigramite conditional-independence test.
 
     Parameters
@@ -40,17 +87,28 @@ def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None
         Level of the analytic confidence intervals (ParCorr-type tests).
     random_state : int, optional
         Seed of the permutation / null-distribution draws (GPDC, CMIknn).
+    df_loss : int
+        Degrees of freedom used by the within-person transform (see
+        :func:`within_df_loss`); applied to the tests in
+        :data:`WITHIN_DF_TESTS`. ``"parcorr-tigramite"`` is tigramite's test
+        unchanged and ignores it.
     """
     if name not in CI_TESTS:
         raise ValueError(f"unknown ci_test {name!r}; choose one of {', '.join(CI_TESTS)}")
-    if name in ("parcorr", "parcorr-tigramite"):
+    if name == "parcorr-tigramite":
         from tigramite.independence_tests.parcorr import ParCorr
 
         return ParCorr(significance="analytic", confidence="analytic", conf_lev=conf_level)
+    if name == "parcorr":
+        from tigramite.independence_tests.parcorr import ParCorr
+
+        return _within(ParCorr, df_loss, significance="analytic", confidence="analytic",
+                       conf_lev=conf_level)
     if name == "robust_parcorr":
         from tigramite.independence_tests.robust_parcorr import RobustParCorr
 
-        return RobustParCorr(significance="analytic", confidence="analytic", conf_lev=conf_level)
+        return _within(RobustParCorr, df_loss, significance="analytic", confidence="analytic",
+                       conf_lev=conf_level)
     if name == "gpdc":
         try:
             from tigramite.independence_tests.gpdc import GPDC

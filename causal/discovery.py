@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from causal.citests import CI_TESTS, make_ci_test
+from causal.citests import CI_TESTS, make_ci_test, within_df_loss
 from causal.graph import summary_graph
 from causal.links import Links
 from features.errors import DataError
@@ -83,6 +83,10 @@ class PanelPCMCI:
         fewer samples (see ``docs/method.md``).
     min_lagged_rows : int
         Patients with fewer usable lagged rows are excluded and reported.
+    within_df : bool, default True
+        Subtract the degrees of freedom the within-person transform used
+        (1 per patient for centering, 2 for detrending) from the analytic
+        tests' degrees of freedom (see :func:`causal.citests.within_df_loss`).
     random_state : int, optional
         Seed for stochastic tests (CMIknn, GPDC).
     """
@@ -92,7 +96,8 @@ class PanelPCMCI:
                  prep: str = "detrend", standardize: bool = False, prep_by: str = "patient",
                  forbid: Iterable[LinkSpec] = (), require: Iterable[LinkSpec] = (),
                  contemporaneous: bool = True, cut_off: str = "2xtau_max",
-                 min_lagged_rows: int = 2, random_state: int | None = None) -> None:
+                 min_lagged_rows: int = 2, within_df: bool = True,
+                 random_state: int | None = None) -> None:
         self.tau_max = tau_max
         self.alpha = alpha
         self.pc_alpha = pc_alpha
@@ -107,6 +112,7 @@ class PanelPCMCI:
         self.contemporaneous = contemporaneous
         self.cut_off = cut_off
         self.min_lagged_rows = min_lagged_rows
+        self.within_df = within_df
         self.random_state = random_state
 
     # ---------------------------------------------------------------- params
@@ -114,7 +120,7 @@ class PanelPCMCI:
         """Return the constructor parameters."""
         names = ("tau_max", "alpha", "pc_alpha", "method", "ci_test", "fdr", "prep", "standardize",
                  "prep_by", "forbid", "require", "contemporaneous", "cut_off", "min_lagged_rows",
-                 "random_state")
+                 "within_df", "random_state")
         return {n: getattr(self, n) for n in names}
 
     def _validate_params(self) -> None:
@@ -173,9 +179,15 @@ class PanelPCMCI:
         self.exclusions_: ExclusionReport = panel.exclusions
         pad = tau if self.cut_off == "tau_max" else 0
         self.input_: TigramiteInput = to_tigramite(panel, pad=pad)
+        per_block = self._complete_samples(self.input_)
+        self.n_samples_ = int(per_block.sum())
+        groups = self.input_.blocks.loc[per_block > 0,
+                                        panel.block_cols if self.prep_by == "segment"
+                                        else [panel.id_col]]
+        self.df_loss_ = (within_df_loss(self.prep, len(groups.drop_duplicates()))
+                         if self.within_df else 0)
         self.links_ = self._run(self.input_)
         self.graph_: nx.DiGraph = summary_graph(self.links_)
-        self.n_samples_ = self._complete_samples(self.input_)
         logger.info("fitted %s: %d significant of %d tested links", self.method,
                     int(self.links_.table["significant"].sum()), len(self.links_.table))
         return self
@@ -220,7 +232,8 @@ class PanelPCMCI:
 
         names = list(ti.var_names)
         conf_level = 1 - 2 * self.alpha
-        test = make_ci_test(self.ci_test, conf_level=conf_level, random_state=self.random_state)
+        test = make_ci_test(self.ci_test, conf_level=conf_level, random_state=self.random_state,
+                            df_loss=self.df_loss_)
         pcmci = PCMCI(dataframe=ti.dataframe(), cond_ind_test=test, verbosity=0)
         assumptions = self._link_assumptions(names)
         fdr = "none" if self.fdr in (None, "none") else self.fdr
@@ -260,26 +273,25 @@ class PanelPCMCI:
         table["n_samples"] = -1
         settings = {"pc_alpha": self.pc_alpha, "fdr": self.fdr, "prep": self.prep,
                     "standardize": self.standardize, "conf_level": conf_level,
-                    "cut_off": self.cut_off, "prep_by": self.prep_by}
+                    "cut_off": self.cut_off, "prep_by": self.prep_by, "df_loss": self.df_loss_}
         return Links(table=table, variables=tuple(names), tau_max=int(self.tau_max),
                      alpha=float(self.alpha), method=self.method, ci_test=self.ci_test,
                      settings=settings)
 
-    def _complete_samples(self, ti: TigramiteInput) -> int:
-        """Samples with every variable observed at every lag 0..tau_max after the cut-off."""
+    def _complete_samples(self, ti: TigramiteInput) -> np.ndarray:
+        """Per block: samples with every variable observed at lags 0..tau_max after the cut-off."""
         tau = int(self.tau_max)
-        cut = 2 * tau if self.cut_off == "2xtau_max" else tau
-        cut += ti.pad if self.cut_off == "2xtau_max" else 0
-        total = 0
-        for arr in ti.nan_arrays().values():
+        cut = 2 * tau  # in grid rows; with cut_off="tau_max" the first tau rows are padding
+        out = np.zeros(len(ti.data), dtype=np.int64)
+        for b, arr in ti.nan_arrays().items():
             ok = ~np.isnan(arr).any(axis=1)
             if len(ok) <= cut:
                 continue
             win = np.ones(len(ok) - tau, dtype=bool)
             for k in range(tau + 1):
                 win &= ok[k:len(ok) - tau + k]
-            total += int(win[max(cut - tau, 0):].sum())
-        return total
+            out[b] = int(win[cut - tau:].sum())
+        return out
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.get_params().items()

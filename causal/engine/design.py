@@ -14,9 +14,9 @@ tigramite's sample selection without touching the rows again.
 
 Examples
 --------
->>> data = [np.arange(8.0).reshape(4, 2), np.arange(4.0).reshape(2, 2)]
+>>> data = [np.arange(8.0).reshape(4, 2), np.arange(2.0).reshape(1, 2)]
 >>> rows = LaggedRows.build(data, max_lag=1)
->>> rows.n_rows, rows.n_columns  # t = 1, 2, 3 of the first dataset only
+>>> rows.n_rows, rows.n_columns  # t = 1, 2, 3 of the first; the second is too short
 (3, 4)
 >>> rows.gather(rows.row_index[:1])  # x0(1), x1(1), x0(0), x1(0)
 array([[2., 3., 0., 1.]])
@@ -217,6 +217,14 @@ def missingness_patterns(observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if n_rows == 0:
         return np.zeros((0, n_cols), dtype=bool), np.zeros(0, dtype=np.int64)
     packed = np.packbits(observed, axis=1)
-    unique, inverse = np.unique(packed, axis=0, return_inverse=True)
+    if packed.shape[1] <= 8:
+        # Up to 64 columns: one integer per row sorts much faster than byte rows.
+        wide = np.zeros((n_rows, 8), dtype=np.uint8)
+        wide[:, 8 - packed.shape[1] :] = packed
+        codes = wide.view(">u8").reshape(-1)
+        unique_codes, inverse = np.unique(codes, return_inverse=True)
+        unique = unique_codes.astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - packed.shape[1] :]
+    else:
+        unique, inverse = np.unique(packed, axis=0, return_inverse=True)
     patterns = np.unpackbits(unique, axis=1, count=n_cols).astype(bool)
     return patterns, inverse.reshape(-1).astype(np.int64)

@@ -4,8 +4,9 @@ tigramite's ``ParCorr`` standardises ``X, Y, Z`` over the test's samples,
 regresses ``X`` and ``Y`` on ``Z`` by least squares and takes the Pearson
 correlation of the residuals. That equals the partial correlation read off the
 samples' covariance matrix: with the correlation matrix ordered ``(Z, X, Y)``
-and its Cholesky factor ``L``, the last 2x2 block ``B`` of ``L`` satisfies
-``B B^T = R_{XY.Z}`` (the Schur complement), so
+(the order every function here expects) and its Cholesky factor ``L``, the
+last 2x2 block ``B`` of ``L`` satisfies ``B B^T = R_{XY.Z}`` (the Schur
+complement), so
 ``rho = B[1, 0] / hypot(B[1, 0], B[1, 1])``. A rank-deficient ``Z`` (where
 tigramite's ``lstsq`` returns the minimum-norm fit) falls back to the
 pseudo-inverse, which projects onto the same column space.
@@ -30,6 +31,7 @@ import sys
 
 import numpy as np
 from scipy import special
+from scipy.linalg import lapack
 
 __all__ = [
     "analytic_confidence",
@@ -40,7 +42,7 @@ __all__ = [
 
 
 def _correlation(cov: np.ndarray) -> np.ndarray:
-    std = np.sqrt(np.diag(cov))
+    std = np.sqrt(cov.diagonal())
     return cov / std[:, None] / std[None, :]
 
 
@@ -58,7 +60,7 @@ def partial_correlation(cov: np.ndarray) -> float:
     Parameters
     ----------
     cov : numpy.ndarray
-        Covariance matrix ordered ``(X, Y, Z_1, ..., Z_k)``; no variable may be
+        Covariance matrix ordered ``(Z_1, ..., Z_k, X, Y)``; no variable may be
         constant.
 
     Returns
@@ -67,12 +69,9 @@ def partial_correlation(cov: np.ndarray) -> float:
         In ``[-1, 1]``; NaN if ``X`` or ``Y`` is a linear function of ``Z``
         (tigramite's residuals would then be numerically zero).
     """
-    dim = cov.shape[0]
-    order = [*range(2, dim), 0, 1]
-    corr = _correlation(cov)[np.ix_(order, order)]
-    try:
-        chol = np.linalg.cholesky(corr)
-    except np.linalg.LinAlgError:
+    corr = _correlation(cov)
+    chol, info = lapack.dpotrf(corr, lower=1, clean=0)
+    if info != 0:
         schur = _schur(corr, 2)
         if not (schur[0, 0] > 0 and schur[1, 1] > 0):
             return math.nan
@@ -82,7 +81,7 @@ def partial_correlation(cov: np.ndarray) -> float:
 
 
 def residual_variance_fraction(cov: np.ndarray) -> float:
-    """Unexplained share of the first variable's variance after regressing on the rest.
+    """Unexplained share of the last variable's variance after regressing on the others.
 
     Equals ``sum(resid**2) / T`` of tigramite's standardised least-squares
     residuals, i.e. ``1 - R^2``.
@@ -90,18 +89,15 @@ def residual_variance_fraction(cov: np.ndarray) -> float:
     Parameters
     ----------
     cov : numpy.ndarray
-        Covariance matrix ordered ``(Y, Z_1, ..., Z_k)``; no variable constant.
+        Covariance matrix ordered ``(Z_1, ..., Z_k, Y)``; no variable constant.
 
     Returns
     -------
     float
     """
-    dim = cov.shape[0]
-    order = [*range(1, dim), 0]
-    corr = _correlation(cov)[np.ix_(order, order)]
-    try:
-        chol = np.linalg.cholesky(corr)
-    except np.linalg.LinAlgError:
+    corr = _correlation(cov)
+    chol, info = lapack.dpotrf(corr, lower=1, clean=0)
+    if info != 0:
         return float(max(_schur(corr, 1)[0, 0], 0.0))
     return float(chol[-1, -1] ** 2)
 
@@ -133,7 +129,7 @@ def analytic_pvalue(value: float, n_samples: float, dim: int) -> float:
 
 
 def analytic_confidence(value: float, df: float, conf_lev: float) -> tuple[float, float]:
-    """tigramite's analytic confidence interval of a correlation coefficient.
+    """Compute tigramite's analytic confidence interval of a correlation coefficient.
 
     Parameters
     ----------

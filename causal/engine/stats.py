@@ -1,35 +1,37 @@
-"""Sufficient statistics of the lagged panel design, per dataset and pooled.
+"""Sufficient statistics of the lagged panel design, kept per dataset.
 
 :class:`LaggedMoments` is built once per cut-off ``L`` (``2 * tau_max`` for
-PCMCI's ``cut_off='2xtau_max'``). It keeps, for every missingness pattern of the
-lagged rows (see :mod:`causal.engine.design`), the count, column sums and
-cross-product matrix of the data (shifted by each variable's global mean for
-numerical stability) together with column minima and maxima (to detect constant
-columns exactly, as tigramite's ``std == 0`` check does).
+PCMCI's ``cut_off='2xtau_max'``). It groups the lagged rows (see
+:mod:`causal.engine.design`) by missingness pattern and pools, per pattern, the
+count, column sums and cross-product matrix of the data (shifted by each
+variable's global mean for numerical stability) plus column minima and maxima
+(to detect constant columns exactly, as tigramite's ``std == 0`` does):
+:meth:`LaggedMoments.aggregate` returns these as :class:`PooledMoments`.
 
-Statistics are kept per dataset so that a patient cluster-bootstrap replicate is
-a weighted sum: :meth:`LaggedMoments.aggregate` with integer weights (patient
-multiplicities) equals the statistics of the physically resampled panel.
-Two storages give identical results:
+Aggregation takes per-dataset weights, so a patient cluster-bootstrap replicate
+is a weighted sum: integer weights (patient multiplicities) give the statistics
+of the physically resampled panel. Two ways to aggregate, identical results:
 
-``"dataset"``
-    Sufficient statistics per (dataset, pattern) pair: ``n_pairs * (K(K+1)/2 +
-    3K + 1)`` floats, ``K = N (L + 1)``. Cheapest to re-aggregate when series
-    are long and patterns few.
-``"rows"``
-    Only the row index of the lagged design is kept (memory ~ the raw data plus
-    16 bytes per row); each aggregation recomputes the cross-products with one
-    BLAS product per pattern (``n_rows * K^2`` flops).
+from rows
+    Always available. Only the row index is kept (memory ~ the raw data plus
+    16 bytes per row); every aggregation recomputes one Gram product per
+    pattern (``n_rows * K^2`` multiply-adds, ``K = N (L + 1)``).
+from per-dataset statistics
+    Count, sums, packed cross-products and extremes per (dataset, pattern)
+    pair: ``n_pairs * (K(K+1)/2 + 3K + 1)`` floats, built once; each
+    aggregation is a sparse weighted sum (``n_pairs * K^2 / 2``).
 
-``"auto"`` picks ``"dataset"`` when it needs at most ``max_bytes`` and at most
-a quarter of the rows' cross-product work, else ``"rows"``. Example bound: 10,000
-patients x 52 weeks x 10 variables, ``tau_max=2`` (``L=4``, ``K=50``) has
-480,000 rows; ``"rows"`` keeps ~50 MB, ``"dataset"`` would need about 11 kB per
-(patient, pattern) pair, i.e. 2.6 GB at ~23 patterns per patient, so ``"auto"``
-falls back to ``"rows"``. Pooled statistics need ``P * (K(K+1)/2 + 3K + 1)``
-floats, ``P`` = number of distinct patterns (at most ``2**(L+1)`` when whole
-weeks are missing; scattered single-cell gaps can make ``P`` approach the
-number of rows).
+``storage="rows"`` never builds per-dataset statistics, ``"dataset"`` builds
+them eagerly, ``"auto"`` (default) builds them at the first *weighted*
+aggregation if they fit in ``max_bytes`` (default 1 GiB) and cost at most half
+the rows' work. Measured bound: 10,000 patients x 52 weeks x 10 variables with
+15% missing weeks has 480,000 rows; at ``tau_max=2`` (``L=4``, ``K=50``, 32
+patterns, ~12 per patient) per-dataset statistics need 1.3 GiB, so ``"auto"``
+stays on rows (47 MiB, ~0.5 s per aggregation); at ``tau_max=1`` (``K=30``)
+they need 255 MiB (build ~5 s, then ~0.03 s per aggregation). Pooled statistics
+need ``P * (K(K+1)/2 + 3K + 1)`` floats for ``P`` patterns (at most
+``2**(L+1)`` when whole weeks are missing; scattered single-cell gaps can make
+``P`` approach the number of rows).
 
 Examples
 --------
@@ -38,11 +40,13 @@ Examples
 >>> moments = LaggedMoments.from_arrays(data, tau_max=1)
 >>> moments.n_rows, moments.n_patterns  # 5 x (12 - 2) rows, all complete
 (50, 1)
->>> pooled = moments.aggregate()
->>> sample = pooled.select([0, 1])  # x0(t), x1(t) over the 50 rows
+>>> sample = moments.aggregate().select([0, 1])  # x0(t), x1(t) over the 50 rows
 >>> sample.n, bool(np.allclose(sample.cov, np.cov(np.vstack(
 ...     [d[2:, :2] for d in data.values()]).T, ddof=0)))
 (50.0, True)
+>>> doubled = moments.aggregate(weights=[2, 0, 1, 1, 1])  # patient bootstrap draw
+>>> doubled.select([0]).n
+50.0
 """
 
 from __future__ import annotations
@@ -53,25 +57,23 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from scipy import sparse
 
-from causal.engine.design import LaggedRows, NoValidSamplesError, missingness_patterns
+from causal.engine.design import LaggedRows, missingness_patterns
+from causal.engine.kernels import aggregate_pairs, aggregate_rows, pair_statistics
+from causal.engine.pooled import PooledMoments
 
-__all__ = ["DEFAULT_MAX_BYTES", "LaggedMoments", "PooledMoments", "SampleMoments", "cut_for"]
+__all__ = ["DEFAULT_MAX_BYTES", "LaggedMoments", "Storage", "cut_for"]
 
 logger = logging.getLogger(__name__)
 
 #: Default memory budget of per-dataset statistics (``storage="auto"``).
 DEFAULT_MAX_BYTES = 1 << 30
 
-_CHUNK_FLOATS = 1 << 22  # ~32 MB temporaries while building pair statistics
-_SELECTION_CACHE_SIZE = 2048
-
 Storage = Literal["auto", "dataset", "rows"]
 
 
 def cut_for(cut_off: str | int, tau_max: int, max_abs_lag: int = 0) -> int:
-    """Number of leading time steps tigramite cuts off (``max_lag`` in construct_array).
+    """Return how many leading time steps tigramite cuts off (its ``max_lag``).
 
     Parameters
     ----------
@@ -111,134 +113,17 @@ def cut_for(cut_off: str | int, tau_max: int, max_abs_lag: int = 0) -> int:
     return cut
 
 
-def _tri(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Upper-triangle indices of a ``k x k`` matrix and the full -> packed index map."""
-    iu, ju = np.triu_indices(k)
-    full = np.empty((k, k), dtype=np.int64)
-    full[iu, ju] = np.arange(iu.shape[0])
-    full[ju, iu] = full[iu, ju]
-    return iu, ju, full
-
-
-@dataclass(frozen=True)
-class SampleMoments:
-    """Mean-free second moments of one test's samples.
-
-    Parameters
-    ----------
-    n : float
-        Number of samples (weighted count under bootstrap weights).
-    cov : numpy.ndarray
-        Population covariance (``ddof=0``) of the selected columns.
-    constant : numpy.ndarray
-        Boolean per column: all selected values identical.
-    """
-
-    n: float
-    cov: np.ndarray
-    constant: np.ndarray
-
-    def __str__(self) -> str:
-        return f"SampleMoments(n={self.n:g}, dim={self.cov.shape[0]}, constant={self.constant.tolist()})"
-
-
-@dataclass(frozen=True, eq=False)
-class PooledMoments:
-    """Pooled per-pattern statistics: everything a test needs.
-
-    Parameters
-    ----------
-    n_vars, max_lag : int
-        Design shape: ``K = n_vars * (max_lag + 1)`` columns.
-    patterns : numpy.ndarray
-        Boolean ``(P, K)``: observed columns of each pattern.
-    count : numpy.ndarray
-        ``(P,)`` (weighted) number of rows per pattern, all > 0.
-    sums : numpy.ndarray
-        ``(P, K)`` column sums of the shifted data.
-    cross : numpy.ndarray
-        ``(P, K(K+1)/2)`` packed upper triangle of the cross-product matrix.
-    col_min, col_max : numpy.ndarray
-        ``(P, K)`` column extremes of the raw data.
-    """
-
-    n_vars: int
-    max_lag: int
-    patterns: np.ndarray
-    count: np.ndarray
-    sums: np.ndarray
-    cross: np.ndarray
-    col_min: np.ndarray
-    col_max: np.ndarray
-    _cache: dict[bytes, tuple[Any, ...]] = field(default_factory=dict, repr=False)
-    _full: np.ndarray = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_full", _tri(self.patterns.shape[1])[2])
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> PooledMoments:
-        # Immutable apart from a pure cache: copies (e.g. PCMCI's deepcopy of the test) share it.
-        return self
-
-    def __str__(self) -> str:
-        return (
-            f"PooledMoments: {self.count.sum():g} rows in {self.count.shape[0]} missingness "
-            f"patterns, {self.n_vars} variables x lags 0..{self.max_lag}"
-        )
-
-    def _summed(self, columns: np.ndarray) -> tuple[Any, ...]:
-        """Statistics summed over the patterns observing all ``columns`` (cached)."""
-        selected = self.patterns[:, columns].all(axis=1)
-        key = selected.tobytes()
-        hit = self._cache.get(key)
-        if hit is None:
-            idx = np.flatnonzero(selected)
-            if idx.shape[0] == 1:
-                i = idx[0]
-                hit = (
-                    float(self.count[i]),
-                    self.sums[i],
-                    self.cross[i][self._full],
-                    self.col_min[i],
-                    self.col_max[i],
-                )
-            else:
-                hit = (
-                    float(self.count[idx].sum()),
-                    self.sums[idx].sum(axis=0),
-                    self.cross[idx].sum(axis=0)[self._full],
-                    self.col_min[idx].min(axis=0, initial=np.inf),
-                    self.col_max[idx].max(axis=0, initial=-np.inf),
-                )
-            if len(self._cache) >= _SELECTION_CACHE_SIZE:
-                self._cache.clear()
-            self._cache[key] = hit
-        return hit
-
-    def select(self, columns: Sequence[int] | np.ndarray) -> SampleMoments:
-        """Moments over exactly the rows in which all ``columns`` are observed.
-
-        Parameters
-        ----------
-        columns : sequence of int
-            Lagged-design columns (see :func:`causal.engine.design.column_index`).
-
-        Returns
-        -------
-        SampleMoments
-
-        Raises
-        ------
-        NoValidSamplesError
-            If no row observes all columns.
-        """
-        cols = np.asarray(columns, dtype=np.int64)
-        n, sums, cross, cmin, cmax = self._summed(cols)
-        if not n > 0:
-            raise NoValidSamplesError(f"No valid samples for lagged columns {cols.tolist()}")
-        s = sums[cols]
-        cov = (cross[np.ix_(cols, cols)] - np.outer(s, s) / n) / n
-        return SampleMoments(n=n, cov=cov, constant=cmax[cols] == cmin[cols])
+def _sampling(dataframe: Any) -> tuple[np.ndarray | None, tuple[int, ...] | None]:
+    """Return a dataframe's reference points and time offsets, ``None`` for defaults."""
+    offsets: tuple[int, ...] | None = tuple(
+        int(dataframe.time_offsets[k]) for k in dataframe.values
+    )
+    refs: np.ndarray | None = np.asarray(dataframe.reference_points)
+    if not any(offsets or ()):
+        offsets = None
+        if np.array_equal(refs, np.arange(max(dataframe.T.values()))):
+            refs = None  # every time step: the fast path
+    return refs, offsets
 
 
 def _check_weights(weights: Any, keys: tuple[Any, ...]) -> np.ndarray:
@@ -251,10 +136,14 @@ def _check_weights(weights: Any, keys: tuple[Any, ...]) -> np.ndarray:
     else:
         w = np.asarray(weights, dtype=np.float64)
         if w.shape != (len(keys),):
-            raise ValueError(f"weights must have shape ({len(keys)},) (one per dataset), got {w.shape}")
+            raise ValueError(
+                f"weights must have shape ({len(keys)},) (one per dataset), got {w.shape}"
+            )
     bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
     if bad.shape[0]:
-        raise ValueError(f"weight of dataset {keys[bad[0]]!r} is {w[bad[0]]}; must be finite and >= 0")
+        raise ValueError(
+            f"weight of dataset {keys[bad[0]]!r} is {w[bad[0]]}; must be finite and >= 0"
+        )
     if not w.any():
         raise ValueError("all dataset weights are zero")
     return w
@@ -278,10 +167,16 @@ class LaggedMoments:
         Per-variable global mean subtracted before accumulating, shape ``(N,)``.
     patterns : numpy.ndarray
         Boolean ``(P, K)`` missingness patterns.
-    storage : {'dataset', 'rows'}
-        Which statistics are kept (see module docstring).
+    storage : {'auto', 'dataset', 'rows'}
+        When per-dataset statistics are built (see module docstring).
+    max_bytes : int
+        Their memory budget under ``storage='auto'``.
+    reference_points : numpy.ndarray or None
+        Reference points used (None: every time step).
+    time_offsets : tuple of int or None
+        Time offset per dataset (None: all zero).
     store : dict
-        Storage arrays (private layout).
+        Row order and pair layout (private, read-only arrays).
     """
 
     rows: LaggedRows
@@ -289,7 +184,11 @@ class LaggedMoments:
     center: np.ndarray
     patterns: np.ndarray
     storage: str
+    max_bytes: int
+    reference_points: np.ndarray | None
+    time_offsets: tuple[int, ...] | None
     store: dict[str, np.ndarray] = field(repr=False)
+    _pairs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -328,10 +227,7 @@ class LaggedMoments:
         if dataframe.missing_flag is not None and dataframe.remove_missing_upto_maxlag:
             raise ValueError("DataFrame(remove_missing_upto_maxlag=True) is not supported")
         keys = tuple(dataframe.values.keys())
-        offsets = [int(dataframe.time_offsets[k]) for k in keys]
-        refs = None
-        if not (dataframe.reference_points_is_none and not any(offsets)):
-            refs = np.asarray(dataframe.reference_points)
+        refs, offsets = _sampling(dataframe)
         return cls._build(
             [dataframe.values[k] for k in keys], keys, cut_for(cut_off, tau_max),
             refs, offsets, storage, max_bytes,
@@ -401,32 +297,27 @@ class LaggedMoments:
         rows = LaggedRows.build(arrays, cut, refs, offsets)
         finite = ~np.isnan(rows.values)
         center = np.where(finite, rows.values, 0.0).sum(axis=0) / np.maximum(finite.sum(axis=0), 1)
-        obs = rows.observed()
-        patterns, inverse = missingness_patterns(obs)
-        n_ds, k = len(keys), rows.n_columns
-        # (pattern, dataset) pairs, sorted by pattern then dataset.
+        patterns, inverse = missingness_patterns(rows.observed())
+        n_ds = len(keys)
+        # Rows sorted by (pattern, dataset) pair: grouped by pattern and by pair.
         pair_key, pair_of_row = np.unique(inverse * n_ds + rows.row_dataset, return_inverse=True)
-        n_pairs, per_pair = pair_key.shape[0], k * (k + 1) // 2 + 3 * k + 1
-        if storage == "auto":
-            fits = n_pairs * per_pair * 8 <= max_bytes
-            cheap = n_pairs * (k * (k + 1) // 2) * 4 <= rows.n_rows * k * k
-            storage = "dataset" if fits and cheap else "rows"
         order = np.argsort(pair_of_row, kind="stable")
-        if storage == "dataset":
-            store = _pair_statistics(rows, obs, order, pair_of_row[order], n_pairs, center)
-            store["pair_pattern"] = pair_key // n_ds
-            store["pair_dataset"] = pair_key % n_ds
-        else:
-            sorted_pattern = inverse[order]
-            store = {
-                "row_index": rows.row_index[order],
-                "row_dataset": rows.row_dataset[order],
-                "pattern_start": np.searchsorted(sorted_pattern, np.arange(patterns.shape[0] + 1)),
-            }
+        pair_of_row = pair_of_row[order]
+        store = {
+            "row_index": rows.row_index[order],
+            "row_dataset": rows.row_dataset[order],
+            "pattern_start": np.searchsorted(inverse[order], np.arange(patterns.shape[0] + 1)),
+            "pair_pattern": pair_key // n_ds,
+            "pair_dataset": pair_key % n_ds,
+            "pair_start": np.searchsorted(pair_of_row, np.arange(pair_key.shape[0] + 1)),
+        }
         for arr in store.values():
             arr.setflags(write=False)
         out = cls(rows=rows, dataset_keys=keys, center=center, patterns=patterns,
-                  storage=storage, store=store)
+                  storage=storage, max_bytes=max_bytes, reference_points=refs,
+                  time_offsets=None if offsets is None else tuple(offsets), store=store)
+        if storage == "dataset":
+            out._pair_stats()
         logger.debug("built %s", out)
         return out
 
@@ -435,10 +326,12 @@ class LaggedMoments:
         return self
 
     def __str__(self) -> str:
+        stats = "per-dataset statistics" if self._pairs else "rows only"
         return (
             f"LaggedMoments: {self.n_rows} rows from {len(self.dataset_keys)} datasets, "
             f"{self.n_vars} variables x lags 0..{self.max_lag}, {self.n_patterns} missingness "
-            f"patterns, storage={self.storage!r} ({self.nbytes / 2**20:.1f} MiB)"
+            f"patterns, {self.n_pairs} (dataset, pattern) pairs; storage={self.storage!r}, "
+            f"{stats} ({self.nbytes / 2**20:.1f} MiB)"
         )
 
     @property
@@ -462,17 +355,67 @@ class LaggedMoments:
         return int(self.patterns.shape[0])
 
     @property
+    def n_pairs(self) -> int:
+        """Number of (dataset, pattern) pairs with at least one row."""
+        return int(self.store["pair_pattern"].shape[0])
+
+    @property
     def dataset_lengths(self) -> tuple[int, ...]:
         """Number of time steps ``T_k`` of every dataset."""
         return tuple(int(t) for t in self.rows.lengths)
 
     @property
+    def pair_statistics_bytes(self) -> int:
+        """Memory the per-dataset statistics need (built or not)."""
+        k = self.rows.n_columns
+        return self.n_pairs * (k * (k + 1) // 2 + 3 * k + 1) * 8
+
+    @property
     def nbytes(self) -> int:
-        """Bytes held by the statistics (raw data included)."""
-        return int(self.rows.values.nbytes + sum(a.nbytes for a in self.store.values()))
+        """Bytes held (raw data, row layout and any per-dataset statistics)."""
+        arrays = (self.rows.values, *self.store.values(), *self._pairs.values())
+        return int(sum(a.nbytes for a in arrays))
+
+    def matches(self, dataframe: Any) -> bool:
+        """Whether the moments describe this dataframe's datasets and sampling.
+
+        Compares dataset keys, lengths, number of variables, reference points
+        and time offsets (not the values themselves).
+        """
+        keys = tuple(dataframe.values.keys())
+        if keys != self.dataset_keys or self.n_vars != dataframe.N:
+            return False
+        if self.dataset_lengths != tuple(int(dataframe.T[k]) for k in keys):
+            return False
+        refs, offsets = _sampling(dataframe)
+        if offsets != self.time_offsets or (refs is None) != (self.reference_points is None):
+            return False
+        return refs is None or np.array_equal(refs, self.reference_points)
 
     # ------------------------------------------------------------------ pooling
-    def aggregate(self, weights: Sequence[float] | Mapping[Any, float] | None = None) -> PooledMoments:
+    def _pair_stats(self) -> dict[str, np.ndarray]:
+        if not self._pairs:
+            s = self.store
+            built = pair_statistics(self.rows, self.patterns, s["row_index"], s["pair_pattern"],
+                                    s["pair_start"], self.center)
+            for arr in built.values():
+                arr.setflags(write=False)
+            self._pairs.update(built)
+            logger.debug("built per-dataset statistics: %s", self)
+        return self._pairs
+
+    def _use_pairs(self, weighted: bool) -> bool:
+        if self._pairs or self.storage == "dataset":
+            return True
+        if self.storage == "rows" or not weighted:
+            return False
+        k = self.rows.n_columns
+        cheap = self.n_pairs * (k * (k + 1) // 2) <= self.n_rows * k * k // 2
+        return cheap and self.pair_statistics_bytes <= self.max_bytes
+
+    def aggregate(
+        self, weights: Sequence[float] | Mapping[Any, float] | None = None
+    ) -> PooledMoments:
         """Pool the statistics over datasets, optionally weighted.
 
         Parameters
@@ -488,10 +431,13 @@ class LaggedMoments:
         PooledMoments
         """
         w = None if weights is None else _check_weights(weights, self.dataset_keys)
-        if self.storage == "dataset":
-            parts = self._aggregate_pairs(w)
+        s = self.store
+        if self._use_pairs(w is not None):
+            parts = aggregate_pairs(self._pair_stats(), s["pair_pattern"], s["pair_dataset"],
+                                    self.n_patterns, w)
         else:
-            parts = self._aggregate_rows(w)
+            parts = aggregate_rows(self.rows, self.patterns, s["row_index"], s["row_dataset"],
+                                   s["pattern_start"], self.center, w)
         count, sums, cross, cmin, cmax = parts
         keep = count > 0
         return PooledMoments(
@@ -499,94 +445,3 @@ class LaggedMoments:
             count=count[keep], sums=sums[keep], cross=cross[keep],
             col_min=cmin[keep], col_max=cmax[keep],
         )
-
-    def _aggregate_pairs(self, w: np.ndarray | None) -> tuple[np.ndarray, ...]:
-        s = self.store
-        n_pat, k = self.patterns.shape
-        wp = np.ones(s["pair_pattern"].shape[0]) if w is None else w[s["pair_dataset"]]
-        kept = np.flatnonzero(wp > 0)
-        mat = sparse.csr_array(
-            (wp[kept], (s["pair_pattern"][kept], kept)), shape=(n_pat, wp.shape[0])
-        )
-        count = mat @ s["count"]
-        sums, cross = mat @ s["sums"], mat @ s["cross"]
-        cmin, cmax = np.full((n_pat, k), np.inf), np.full((n_pat, k), -np.inf)
-        if kept.shape[0]:
-            pat = s["pair_pattern"][kept]
-            first = np.flatnonzero(np.r_[True, pat[1:] != pat[:-1]])
-            cmin[pat[first]] = np.minimum.reduceat(s["col_min"][kept], first, axis=0)
-            cmax[pat[first]] = np.maximum.reduceat(s["col_max"][kept], first, axis=0)
-        return count, sums, cross, cmin, cmax
-
-    def _aggregate_rows(self, w: np.ndarray | None) -> tuple[np.ndarray, ...]:
-        s = self.store
-        n_pat, k = self.patterns.shape
-        iu, ju, _ = _tri(k)
-        count, sums = np.zeros(n_pat), np.zeros((n_pat, k))
-        cross = np.zeros((n_pat, iu.shape[0]))
-        cmin, cmax = np.full((n_pat, k), np.inf), np.full((n_pat, k), -np.inf)
-        center = np.tile(self.center, self.max_lag + 1)
-        for p in range(n_pat):
-            seg = slice(s["pattern_start"][p], s["pattern_start"][p + 1])
-            idx = s["row_index"][seg]
-            wr = None
-            if w is not None:
-                wr = w[s["row_dataset"][seg]]
-                idx, wr = idx[wr > 0], wr[wr > 0]
-            if idx.shape[0] == 0:
-                continue
-            cols = np.flatnonzero(self.patterns[p])
-            raw = self.rows.gather(idx)[:, cols]
-            x = raw - center[cols]
-            full = np.zeros((k, k))
-            if wr is None:
-                count[p] = idx.shape[0]
-                sums[p, cols] = x.sum(axis=0)
-                full[np.ix_(cols, cols)] = x.T @ x
-            else:
-                count[p] = wr.sum()
-                sums[p, cols] = wr @ x
-                full[np.ix_(cols, cols)] = (x * wr[:, None]).T @ x
-            cross[p] = full[iu, ju]
-            cmin[p, cols], cmax[p, cols] = raw.min(axis=0), raw.max(axis=0)
-        return count, sums, cross, cmin, cmax
-
-
-def _pair_statistics(
-    rows: LaggedRows,
-    obs: np.ndarray,
-    order: np.ndarray,
-    sorted_pair: np.ndarray,
-    n_pairs: int,
-    center: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """Count, sums, packed cross-products and extremes per (pattern, dataset) pair."""
-    k = rows.n_columns
-    iu, ju, _ = _tri(k)
-    center_cols = np.tile(center, rows.max_lag + 1)
-    first = np.flatnonzero(np.r_[True, sorted_pair[1:] != sorted_pair[:-1]])
-    bounds = np.r_[first, sorted_pair.shape[0]]
-    out = {
-        "count": np.diff(bounds).astype(np.float64),
-        "sums": np.empty((n_pairs, k)),
-        "cross": np.empty((n_pairs, iu.shape[0])),
-        "col_min": np.empty((n_pairs, k)),
-        "col_max": np.empty((n_pairs, k)),
-    }
-    chunk = max(1, _CHUNK_FLOATS // max(iu.shape[0], 1))
-    a = 0
-    while a < n_pairs:
-        # Whole pairs per chunk so reduceat segments never straddle chunks.
-        b = max(a + 1, int(np.searchsorted(bounds, bounds[a] + chunk, side="right")) - 1)
-        b = min(b, n_pairs)
-        lo, hi = bounds[a], bounds[b]
-        raw = rows.gather(rows.row_index[order[lo:hi]])
-        seen = obs[order[lo:hi]]
-        x = np.where(seen, raw - center_cols, 0.0)
-        seg = bounds[a:b] - lo
-        out["sums"][a:b] = np.add.reduceat(x, seg, axis=0)
-        out["cross"][a:b] = np.add.reduceat(x[:, iu] * x[:, ju], seg, axis=0)
-        out["col_min"][a:b] = np.minimum.reduceat(np.where(seen, raw, np.inf), seg, axis=0)
-        out["col_max"][a:b] = np.maximum.reduceat(np.where(seen, raw, -np.inf), seg, axis=0)
-        a = b
-    return out

@@ -1,0 +1,386 @@
+"""The pooling pitfall: raw pooled scores versus within-person preprocessing.
+
+Pooling the raw weekly scores of many patients mixes stable between-patient
+differences and individual treatment trends into the lagged associations
+(Hamaker, Kuiper & Grasman 2015; Curran & Bauer 2011). This study measures
+how much that matters for PCMCI on the Melsom et al. (2023) design.
+
+For each scenario of :mod:`features.simulate` (``null``: no cross-lagged
+effects; ``paper``: the three reported ones) it simulates ``n_cohorts``
+seeded cohorts and analyses every cohort with each *arm*
+(:data:`ARMS`): :class:`~causal.discovery.PanelPCMCI` with ``prep`` none,
+center or detrend, and center / detrend without the degrees-of-freedom
+correction (``within_df=False``); every other setting is the default. All
+arms see the same cohorts (a paired comparison).
+
+Outputs (``--out``, default ``results/pooling``):
+
+* ``pooling.csv`` - one row per scenario x arm x measure x edge
+  (:data:`POOLING_COLUMNS`). Measures: ``false_positive`` (an absent
+  cross-lagged edge is significant, any sign), ``familywise`` (a cohort has
+  at least one such edge), ``detected`` (a true edge is significant with the
+  correct sign), ``wrong_sign`` (a true edge is significant with the opposite
+  sign) and ``all_detected`` (a cohort finds every true edge with the correct
+  sign); ``edge="all"`` pools the edges, ``"any"``/``"all"`` for the cohort
+  measures. Rates carry Wilson 95% intervals; per-edge rows also carry the
+  mean and SD of the estimated partial correlation over cohorts.
+* ``pooling_cohorts.csv`` - every cross-lagged test of every cohort and arm.
+* ``pooling.png`` - grouped bar chart of the rates.
+
+Run ``python -m experiments.pooling --n-jobs 2`` (full) or ``--quick``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from causal.discovery import PanelPCMCI
+from experiments.common import (
+    ConfigError,
+    RunContext,
+    cohort_seeds,
+    map_cohorts,
+    run_experiment,
+    summarize_rate,
+    write_outputs,
+)
+from features.panel import Panel
+from features.simulate import SCENARIO_NAMES, get_scenario, simulate_cohort
+
+__all__ = [
+    "ARMS",
+    "COHORT_COLUMNS",
+    "CONFIG_KEYS",
+    "POOLING_COLUMNS",
+    "CohortTask",
+    "PoolingConfig",
+    "PoolingResult",
+    "analyse_cohort",
+    "main",
+    "plot_pooling",
+    "run",
+    "run_pooling",
+    "summarize_pooling",
+]
+
+logger = logging.getLogger(__name__)
+
+NAME = "pooling"
+
+#: Arms: label -> PanelPCMCI settings that differ from the defaults.
+ARMS: dict[str, dict[str, Any]] = {
+    "none": {"prep": "none"},
+    "center": {"prep": "center"},
+    "center_no_df": {"prep": "center", "within_df": False},
+    "detrend": {"prep": "detrend"},
+    "detrend_no_df": {"prep": "detrend", "within_df": False},
+}
+
+#: Keys of ``configs/pooling.toml``.
+CONFIG_KEYS = ("seed", "n_cohorts", "n_patients", "n_weeks", "missing", "dropout", "alpha",
+               "scenarios", "arms")
+
+#: Columns of ``pooling.csv``.
+POOLING_COLUMNS = ("scenario", "arm", "prep", "within_df", "measure", "edge", "true_value", "k",
+                   "n", "rate", "ci_low", "ci_high", "mean_value", "sd_value")
+
+#: Columns of ``pooling_cohorts.csv``.
+COHORT_COLUMNS = ("scenario", "cohort", "seed", "arm", "source", "target", "lag", "true_value",
+                  "value", "p_value", "significant", "ci_low", "ci_high", "df_loss")
+
+
+# ------------------------------------------------------------------- config
+def _check_int(key: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{key} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _check_prob(key: str, value: Any, *, zero_ok: bool, one_ok: bool) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if ok:
+        ok = (value >= 0 if zero_ok else value > 0) and (value <= 1 if one_ok else value < 1)
+    if not ok:
+        interval = f"{'[' if zero_ok else '('}0, 1{']' if one_ok else ')'}"
+        raise ConfigError(f"{key} must be a number in {interval}, got {value!r}")
+    return float(value)
+
+
+def _check_names(key: str, value: Any, valid: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise ConfigError(f"{key} must be a non-empty list of names from {list(valid)}, "
+                          f"got {value!r}")
+    if any(v not in valid for v in value) or len(set(value)) != len(value):
+        raise ConfigError(f"{key} must list distinct names from {list(valid)}, got "
+                          f"{list(value)!r}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class PoolingConfig:
+    """Settings of the pooling study: the keys of ``configs/pooling.toml`` except ``seed``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the setting and value that are wrong.
+    """
+
+    n_cohorts: int = 200
+    n_patients: int = 226
+    n_weeks: int = 13
+    missing: float = 0.0
+    dropout: float = 0.0
+    alpha: float = 0.05
+    scenarios: tuple[str, ...] = ("null", "paper")
+    arms: tuple[str, ...] = tuple(ARMS)
+
+    def __post_init__(self) -> None:
+        setter = object.__setattr__
+        for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 4)):
+            _check_int(key, getattr(self, key), minimum)
+        for key, one_ok in (("missing", False), ("dropout", True)):
+            setter(self, key, _check_prob(key, getattr(self, key), zero_ok=True, one_ok=one_ok))
+        setter(self, "alpha", _check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
+        setter(self, "scenarios", _check_names("scenarios", self.scenarios, SCENARIO_NAMES))
+        setter(self, "arms", _check_names("arms", self.arms, tuple(ARMS)))
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> PoolingConfig:
+        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
+        unknown = sorted(set(config) - set(CONFIG_KEYS))
+        if unknown:
+            raise ConfigError(f"unknown pooling setting(s) {unknown}; allowed: {list(CONFIG_KEYS)}")
+        return cls(**{k: v for k, v in config.items() if k != "seed"})
+
+
+# ------------------------------------------------------------- one cohort
+@dataclass(frozen=True)
+class CohortTask:
+    """One simulated cohort to analyse with every arm."""
+
+    scenario: str
+    cohort: int
+    seed: int
+    n_patients: int
+    n_weeks: int
+    missing: float
+    dropout: float
+    alpha: float
+    arms: tuple[str, ...]
+
+
+def analyse_cohort(task: CohortTask) -> pd.DataFrame:
+    """Simulate one cohort and return its cross-lagged tests under every arm.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COHORT_COLUMNS`, one row per arm and cross-lagged link.
+    """
+    scenario = get_scenario(task.scenario)
+    truth = scenario.truth().set_index(["cause", "effect", "lag"])["coefficient"]
+    df = simulate_cohort(scenario, task.n_patients, task.n_weeks, missing=task.missing,
+                         dropout=task.dropout, random_state=task.seed)
+    panel = Panel.from_frame(df, variables=list(scenario.variables), tau_max=None)
+    frames = []
+    for arm in task.arms:
+        model = PanelPCMCI(alpha=task.alpha, random_state=task.seed, **ARMS[arm]).fit(panel)
+        cross = model.links_.cross_lagged()
+        cross = cross[["source", "target", "lag", "value", "p_value", "significant", "ci_low",
+                       "ci_high"]].copy()
+        keys = pd.MultiIndex.from_frame(cross[["source", "target", "lag"]])
+        cross.insert(3, "true_value", truth.reindex(keys).fillna(0.0).to_numpy())
+        cross.insert(0, "arm", arm)
+        cross["df_loss"] = int(model.df_loss_)
+        frames.append(cross)
+    out = pd.concat(frames, ignore_index=True)
+    out.insert(0, "seed", task.seed)
+    out.insert(0, "cohort", task.cohort)
+    out.insert(0, "scenario", task.scenario)
+    return out[list(COHORT_COLUMNS)]
+
+
+# ---------------------------------------------------------------- summary
+def _row(scenario: str, arm: str, measure: str, edge: str, k: int, n: int,
+         true_value: float = np.nan, values: pd.Series | None = None) -> dict[str, Any]:
+    settings = {"prep": "detrend", "within_df": True, **ARMS[arm]}
+    return {"scenario": scenario, "arm": arm, "prep": settings["prep"],
+            "within_df": bool(settings["within_df"]) and settings["prep"] != "none",
+            "measure": measure, "edge": edge, "true_value": true_value,
+            **summarize_rate(int(k), int(n)).as_dict(),
+            "mean_value": np.nan if values is None else float(values.mean()),
+            "sd_value": np.nan if values is None or len(values) < 2 else float(values.std())}
+
+
+def summarize_pooling(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """Turn per-cohort tests into rates with Wilson intervals.
+
+    Parameters
+    ----------
+    cohorts : pandas.DataFrame
+        Columns :data:`COHORT_COLUMNS` (the output of :func:`analyse_cohort`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`POOLING_COLUMNS` (see the module docstring).
+    """
+    rows: list[dict[str, Any]] = []
+    for (scenario, arm), part in cohorts.groupby(["scenario", "arm"], sort=False):
+        part = part.assign(edge=part["source"] + " -> " + part["target"],
+                           sign_ok=np.sign(part["value"]) == np.sign(part["true_value"]))
+        absent, present = part[part["true_value"] == 0], part[part["true_value"] != 0]
+        n_cohorts = part["cohort"].nunique()
+        for edge, e in absent.groupby("edge", sort=False):
+            rows.append(_row(scenario, arm, "false_positive", edge, e["significant"].sum(),
+                             len(e), 0.0, e["value"]))
+        if not absent.empty:
+            rows.append(_row(scenario, arm, "false_positive", "all", absent["significant"].sum(),
+                             len(absent)))
+            any_fp = absent.groupby("cohort")["significant"].any()
+            rows.append(_row(scenario, arm, "familywise", "any", any_fp.sum(), n_cohorts))
+        hit = present["significant"] & present["sign_ok"]
+        wrong = present["significant"] & ~present["sign_ok"]
+        for edge, e in present.groupby("edge", sort=False):
+            rows.append(_row(scenario, arm, "detected", edge, hit[e.index].sum(), len(e),
+                             float(e["true_value"].iloc[0]), e["value"]))
+        if not present.empty:
+            rows.append(_row(scenario, arm, "detected", "all", hit.sum(), len(present)))
+            rows.append(_row(scenario, arm, "wrong_sign", "all", wrong.sum(), len(present)))
+            every = hit.groupby(present["cohort"]).all()
+            rows.append(_row(scenario, arm, "all_detected", "all", every.sum(), n_cohorts))
+    return pd.DataFrame(rows, columns=list(POOLING_COLUMNS))
+
+
+@dataclass(frozen=True)
+class PoolingResult:
+    """Per-cohort tests and their summary."""
+
+    config: PoolingConfig
+    seed: int
+    cohorts: pd.DataFrame
+    summary: pd.DataFrame
+
+    def __str__(self) -> str:
+        s = self.summary
+        keep = s[(s["edge"].isin(["all", "any"])) | (s["measure"] == "detected")]
+        lines = [f"Pooling study: {self.config.n_cohorts} cohorts of {self.config.n_patients} x "
+                 f"{self.config.n_weeks} per scenario, alpha {self.config.alpha}, seed {self.seed}"]
+        for r in keep.itertuples(index=False):
+            lines.append(f"  {r.scenario:<8} {r.arm:<14} {r.measure:<15} {r.edge:<30} "
+                         f"{r.rate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]")
+        return "\n".join(lines)
+
+
+def run_pooling(config: PoolingConfig | Mapping[str, Any], seed: int, *,
+                n_jobs: int = 1) -> PoolingResult:
+    """Run the study: simulate, analyse every cohort with every arm, summarize.
+
+    Parameters
+    ----------
+    config : PoolingConfig or mapping
+        Settings (a mapping is validated by :meth:`PoolingConfig.from_mapping`).
+    seed : int
+        Master seed; cohort ``i`` of scenario ``s`` uses
+        ``cohort_seeds(seed, n_cohorts, stream=SCENARIO_NAMES.index(s))[i]``.
+    n_jobs : int
+        Worker processes; results do not depend on it.
+    """
+    if not isinstance(config, PoolingConfig):
+        config = PoolingConfig.from_mapping(config)
+    tasks = [CohortTask(scenario, i, s, config.n_patients, config.n_weeks, config.missing,
+                        config.dropout, config.alpha, config.arms)
+             for scenario in config.scenarios
+             for i, s in enumerate(cohort_seeds(seed, config.n_cohorts,
+                                                stream=SCENARIO_NAMES.index(scenario)))]
+    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs), ignore_index=True)
+    result = PoolingResult(config=config, seed=seed, cohorts=cohorts,
+                           summary=summarize_pooling(cohorts))
+    logger.info("%s", result)
+    return result
+
+
+# ----------------------------------------------------------------- figure
+def plot_pooling(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05) -> Path:
+    """Draw a grouped bar chart of the rates in ``summary``, one panel per scenario.
+
+    Bars per arm: detection of each true edge (correct sign), the pooled
+    false-positive rate of the absent edges and the family-wise rate; error
+    bars are the Wilson 95% intervals, the dashed line is ``alpha``.
+
+    Returns
+    -------
+    Path
+        The written image (format from the suffix of ``path``).
+    """
+    scenarios = list(pd.unique(summary["scenario"]))
+    arms = list(pd.unique(summary["arm"]))
+    fig = Figure(figsize=(1.0 + 0.9 * len(arms) * len(scenarios), 5.2), layout="constrained")
+    axes = fig.subplots(1, len(scenarios), squeeze=False, sharey=True)[0]
+    for ax, scenario in zip(axes, scenarios, strict=True):
+        s = summary[summary["scenario"] == scenario]
+        pick = ((s["measure"] == "detected") & (s["edge"] != "all")) | (
+            (s["measure"] == "false_positive") & (s["edge"] == "all")) | (
+            s["measure"] == "familywise")
+        s = s[pick].assign(series=lambda d: np.where(
+            d["measure"] == "detected", "detected: " + d["edge"],
+            np.where(d["measure"] == "familywise", "family-wise false positive",
+                     "false positive per absent edge")))
+        series = list(pd.unique(s["series"]))
+        width = 0.8 / max(len(series), 1)
+        x = np.arange(len(arms))
+        for j, name in enumerate(series):
+            part = s[s["series"] == name].set_index("arm").reindex(arms)
+            rate = part["rate"].to_numpy(dtype=float)
+            err = np.vstack([rate - part["ci_low"].to_numpy(dtype=float),
+                             part["ci_high"].to_numpy(dtype=float) - rate])
+            ax.bar(x - 0.4 + width * (j + 0.5), rate, width, yerr=err, label=name,
+                   error_kw={"capsize": 2, "elinewidth": 0.8, "ecolor": "#404040"})
+        ax.axhline(alpha, color="black", linestyle="--", linewidth=0.9, label=f"alpha = {alpha:g}")
+        ax.set_xticks(x, arms, rotation=20)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"scenario {scenario}")
+        ax.set_xlabel("within-person preprocessing (arm)")
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2,
+                  frameon=False)
+    axes[0].set_ylabel("rate over cohorts (Wilson 95% CI)")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150)
+    return path
+
+
+# -------------------------------------------------------------------- main
+def run(context: RunContext) -> list[Path]:
+    """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
+    result = run_pooling(context.config, context.seed, n_jobs=context.n_jobs)
+    paths = write_outputs(context.out_dir, {"pooling": result.summary,
+                                            "pooling_cohorts": result.cohorts})
+    paths.append(plot_pooling(result.summary, context.out_dir / "pooling.png",
+                              alpha=result.config.alpha))
+    return paths
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m experiments.pooling [--quick] [--n-jobs N] ...``."""
+    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS,
+                          required=CONFIG_KEYS)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    # Run the importable module (not __main__) so that logging names and the
+    # functions sent to worker processes are ``experiments.pooling``.
+    from experiments.pooling import main as _main
+
+    sys.exit(_main())

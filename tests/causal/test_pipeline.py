@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from causal.discovery import PanelPCMCI
+from causal.graph import read_graphml, read_json
+from causal.hypotheses import HYPOTHESIS_COLUMNS, HypothesisError, load_hypotheses
+from causal.pipeline import OUTPUT_FILES, DiscoverResult, discover, rename_columns
+from features.errors import DataError
+from features.simulate import simulate_cohort
+
+VARS = ("depression", "self_compassion", "fear_others")
+FIRST_HYPOTHESIS_COLUMNS = ["name", "cause", "effect", "lag", "expected", "verdict", "value",
+                            "p_value", "ci_low", "ci_high"]
+SHORT_PATIENT = 999
+
+
+def _cohort_with_exclusions() -> pd.DataFrame:
+    """40 simulated patients, one row with every variable missing, one too-short patient."""
+    df = simulate_cohort("paper", n_patients=40, n_weeks=13, random_state=3)
+    df.loc[17, list(VARS)] = np.nan  # patient 2, week 5: a row with nothing observed
+    short = pd.DataFrame({"patient": SHORT_PATIENT, "week": [1, 3, 5, 7],
+                          "depression": [10.0, 12, 11, 9], "self_compassion": [2.0, 2.2, 2.5, 2.1],
+                          "fear_others": [20.0, 25, 22, 21]})
+    return pd.concat([df, short], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return _cohort_with_exclusions()
+
+
+@pytest.fixture(scope="module")
+def run(data, tmp_path_factory) -> DiscoverResult:
+    out = tmp_path_factory.mktemp("discover") / "results"  # created by discover
+    return discover(data, out, hypotheses="melsom2023", random_state=0, command="pytest run")
+
+
+def test_returns_a_result_with_the_fitted_model(run):
+    assert isinstance(run, DiscoverResult)
+    assert isinstance(run.model, PanelPCMCI)
+    assert run.verdicts is not None and len(run.verdicts) == len(load_hypotheses("melsom2023"))
+    text = str(run)
+    assert "Links:" in text and "Hypothesis verdicts" in text and str(run.out_dir) in text
+
+
+def test_writes_every_output_file(run):
+    expected = [*OUTPUT_FILES, "graph.svg", "patients.png", "patients.svg"]
+    for name in expected:
+        path = run.out_dir / name
+        assert path.is_file(), name
+        assert path.stat().st_size > 0, name
+    assert {p.name for p in run.files} >= set(expected)
+    assert all(p.is_file() for p in run.files)
+    assert all(p.parent == run.out_dir for p in run.files)
+
+
+def test_links_csv_has_every_tested_link(run):
+    links = pd.read_csv(run.out_dir / "links.csv")
+    triples = set(zip(links["source"], links["target"], links["lag"], strict=True))
+    assert triples == set(itertools.product(VARS, VARS, [1]))
+    assert len(links) == len(VARS) ** 2
+    # non-significant links are written too (the cohort's null links are not all found)
+    assert (~links["significant"]).any() and links["significant"].any()
+    table = run.model.links_.table
+    pd.testing.assert_series_equal(links["p_value"], table["p_value"], check_exact=False)
+    assert links.columns.tolist() == table.columns.tolist()
+
+
+def test_graph_files_match_the_model(run):
+    out = run.out_dir
+    for graph in (read_json(out / "graph.json"), read_graphml(out / "graph.graphml")):
+        assert set(graph.nodes) == set(run.model.graph_.nodes)
+        assert set(graph.edges) == set(run.model.graph_.edges)
+
+
+def test_hypotheses_csv_columns_and_rows(run):
+    hyp = pd.read_csv(run.out_dir / "hypotheses.csv")
+    assert hyp.columns.tolist()[:len(FIRST_HYPOTHESIS_COLUMNS)] == FIRST_HYPOTHESIS_COLUMNS
+    assert hyp["name"].tolist() == [h.name for h in load_hypotheses("melsom2023")]
+    assert set(hyp["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    for row in hyp.itertuples():
+        link = run.model.links_.get(row.cause, row.effect, row.lag)
+        assert row.value == pytest.approx(link["value"])
+        assert row.p_value == pytest.approx(link["p_value"])
+
+
+def test_header_only_hypotheses_csv_without_hypotheses(data, tmp_path):
+    result = discover(data, tmp_path, random_state=0)
+    assert result.verdicts is None
+    hyp = pd.read_csv(tmp_path / "hypotheses.csv")
+    assert hyp.empty
+    assert hyp.columns.tolist() == list(HYPOTHESIS_COLUMNS)
+    assert "## Hypotheses" not in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_exclusions_csv_lists_rows_and_patients(run):
+    exc = pd.read_csv(run.out_dir / "exclusions.csv")
+    assert exc.columns.tolist() == ["level", "patient", "row", "column", "value", "reason"]
+    rows = exc[exc["level"] == "row"]
+    patients = exc[exc["level"] == "patient"]
+    assert rows["row"].tolist() == [17] and rows["patient"].tolist() == [2]
+    assert "every variable missing" in rows["reason"].iloc[0]
+    assert patients["patient"].tolist() == [SHORT_PATIENT]
+    assert "usable lagged rows" in patients["reason"].iloc[0]
+    assert SHORT_PATIENT not in set(run.model.panel_.patients)
+
+
+def test_exclusions_csv_is_header_only_when_nothing_is_excluded(tmp_path):
+    df = simulate_cohort("paper", n_patients=20, n_weeks=8, random_state=1)
+    discover(df, tmp_path, random_state=0)
+    exc = pd.read_csv(tmp_path / "exclusions.csv")
+    assert exc.empty and "reason" in exc.columns
+
+
+def test_rows_from_a_file_are_reported_by_line_number(data, tmp_path):
+    path = tmp_path / "cohort.csv"
+    data.to_csv(path, index=False)
+    discover(path, tmp_path / "out", random_state=0)
+    exc = pd.read_csv(tmp_path / "out" / "exclusions.csv")
+    line = int(exc.loc[exc["level"] == "row", "row"].iloc[0])
+    assert line == 17 + 2  # header is line 1, data row 0 is line 2
+    with path.open(encoding="utf-8") as fh:
+        text = fh.read().splitlines()[line - 1]
+    assert text.startswith("2,5,")  # patient 2, week 5
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert str(path) in report
+
+
+def test_report_records_source_and_command(run):
+    report = (run.out_dir / "report.md").read_text(encoding="utf-8")
+    assert "pytest run" in report and "DataFrame" in report
+    assert "![graph.png](graph.png)" in report and "![patients.png](patients.png)" in report
+
+
+def test_parameters_reach_the_model(data, tmp_path):
+    result = discover(data, tmp_path, tau_max=2, alpha=0.01, method="pcmciplus", fdr="fdr_bh",
+                      random_state=0)
+    m = result.model
+    assert (m.tau_max, m.alpha, m.method, m.fdr) == (2, 0.01, "pcmciplus", "fdr_bh")
+    links = pd.read_csv(tmp_path / "links.csv")
+    assert set(links["lag"]) == {0, 1, 2}
+
+
+def test_variables_restrict_the_analysis(data, tmp_path):
+    result = discover(data, tmp_path, variables=["depression", "fear_others"], random_state=0)
+    assert result.model.links_.variables == ("depression", "fear_others")
+    assert len(pd.read_csv(tmp_path / "links.csv")) == 4
+
+
+def test_sesoi_override_reaches_the_verdicts(data, tmp_path):
+    result = discover(data, tmp_path, hypotheses="melsom2023", sesoi=0.3, random_state=0)
+    hyp = pd.read_csv(tmp_path / "hypotheses.csv")
+    assert (hyp["sesoi"] == 0.3).all()
+    assert all(v.sesoi == 0.3 for v in result.verdicts)
+
+
+def test_hypotheses_about_unknown_variables_fail(data, tmp_path):
+    toml = tmp_path / "claims.toml"
+    toml.write_text('[[hypothesis]]\nname = "a"\ncause = "anxiety"\neffect = "depression"\n'
+                    'expected = "positive"\n', encoding="utf-8")
+    with pytest.raises(HypothesisError, match="anxiety"):
+        discover(data, tmp_path / "out", hypotheses=toml)
+
+
+# ------------------------------------------------------------------- rename
+def test_rename_columns_maps_old_to_new():
+    df = pd.DataFrame({"phq": [1], "fcs": [2], "other": [3]})
+    out = rename_columns(df, {"phq": "depression", "fcs": "fear_others"})
+    assert out.columns.tolist() == ["depression", "fear_others", "other"]
+    assert df.columns.tolist() == ["phq", "fcs", "other"]  # input untouched
+
+
+def test_rename_columns_allows_a_swap():
+    out = rename_columns(pd.DataFrame({"a": [1], "b": [2]}), {"a": "b", "b": "a"})
+    assert out.columns.tolist() == ["b", "a"] and out["b"].tolist() == [1]
+
+
+def test_rename_unknown_old_name_is_an_error():
+    with pytest.raises(DataError, match="phq9"):
+        rename_columns(pd.DataFrame({"phq": [1]}), {"phq9": "depression"})
+
+
+def test_rename_clash_is_an_error():
+    with pytest.raises(DataError, match="fear_others"):
+        rename_columns(pd.DataFrame({"fcs": [1], "fear_others": [2]}), {"fcs": "fear_others"})
+
+
+def _raw_names(df: pd.DataFrame) -> pd.DataFrame:
+    return df.rename(columns={"patient": "pid", "week": "session", "depression": "phq9",
+                              "self_compassion": "scs", "fear_others": "fcs_others"})
+
+
+RENAME = {"pid": "patient", "session": "week", "phq9": "depression", "scs": "self_compassion",
+          "fcs_others": "fear_others"}
+
+
+@pytest.mark.parametrize(("id_col", "time_col"), [("patient", "week"), ("pid", "session")])
+def test_discover_renames_id_time_and_variables(data, tmp_path, id_col, time_col):
+    # id/time may be given by their new (default) or old names
+    result = discover(_raw_names(data), tmp_path, id_col=id_col, time_col=time_col,
+                      rename=RENAME, hypotheses="melsom2023", random_state=0)
+    panel = result.model.panel_
+    assert (panel.id_col, panel.time_col) == ("patient", "week")
+    assert result.model.links_.variables == VARS
+    reference = discover(data, tmp_path / "ref", random_state=0)
+    pd.testing.assert_frame_equal(result.model.links_.table, reference.model.links_.table)
+
+
+def test_discover_rename_with_old_variable_names(data, tmp_path):
+    result = discover(_raw_names(data), tmp_path, variables=["phq9", "fcs_others"],
+                      rename=RENAME, random_state=0)
+    assert result.model.links_.variables == ("depression", "fear_others")
+
+
+def test_discover_rename_errors(data, tmp_path):
+    with pytest.raises(DataError, match="nosuch"):
+        discover(data, tmp_path, rename={"nosuch": "depression"})
+    with pytest.raises(DataError, match="fear_others"):
+        discover(data, tmp_path, rename={"depression": "fear_others"})

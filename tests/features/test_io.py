@@ -1,0 +1,291 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.errors import DataError
+from features.io import NA_VALUES, read_table
+
+BRINGMANN = Path(__file__).resolve().parents[3] / "shared" / "data" / "bringmann2013_mbct_esm.txt"
+BRINGMANN_COLUMNS = [
+    "subjno", "dayno", "beepno", "informat04", "st_period",
+    "opgewkt_", "onplplez", "pieker", "angstig_", "somber__", "ontspann", "neur",
+]
+ITEMS = ["opgewkt_", "pieker", "angstig_", "somber__", "ontspann"]
+
+EXPECTED = pd.DataFrame(
+    {"patient": [1, 1, 2], "week": [1, 2, 1], "depression": [12.0, np.nan, 7.5]},
+    index=pd.RangeIndex(2, 5, name="row"),
+)
+
+
+def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- delimiters
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("comma.csv", "patient,week,depression\n1,1,12\n1,2,NA\n2,1,7.5\n"),
+        ("semicolon.csv", "patient;week;depression\n1;1;12\n1;2;NA\n2;1;7.5\n"),
+        ("tab.tsv", "patient\tweek\tdepression\n1\t1\t12\n1\t2\tNA\n2\t1\t7.5\n"),
+        ("tab_sniffed.txt", "patient\tweek\tdepression\n1\t1\t12\n1\t2\tNA\n2\t1\t7.5\n"),
+        ("spaces.txt", "patient week   depression\n1 1 12\n1   2 NA\n2 1     7.5\n"),
+        ("indented.dat", "  patient week depression\n  1 1 12\n  1 2 NA\n  2 1 7.5\n"),
+        ("spaced_commas.csv", "patient, week, depression\n1, 1, 12\n1, 2, NA\n2, 1, 7.5\n"),
+        ("upper.CSV", "patient,week,depression\n1,1,12\n1,2,NA\n2,1,7.5\n"),
+    ],
+)
+def test_delimited_text_is_read_with_sniffed_separator(tmp_path, name, text):
+    df = read_table(_write(tmp_path, name, text))
+    pd.testing.assert_frame_equal(df, EXPECTED, check_dtype=False)
+    assert df["depression"].dtype == np.float64
+
+
+def test_explicit_sep_overrides_sniffing(tmp_path):
+    # no comma, semicolon, tab or blank in the header: sniffing cannot find '|'
+    path = _write(tmp_path, "pipe.txt", "patient|week|depression\n1|1|12\n1|2|NA\n2|1|7.5\n")
+    pd.testing.assert_frame_equal(read_table(path, sep="|"), EXPECTED, check_dtype=False)
+
+
+def test_tsv_suffix_forces_tab_even_if_header_has_spaces(tmp_path):
+    path = _write(tmp_path, "a.tsv", "patient id\tweek\n1\t2\n")
+    df = read_table(path)
+    assert df.columns.tolist() == ["patient id", "week"]
+    assert df.iloc[0].tolist() == [1, 2]
+
+
+def test_single_column_file(tmp_path):
+    df = read_table(_write(tmp_path, "one.csv", "depression\n3\n4\n"))
+    assert df.columns.tolist() == ["depression"]
+    assert df["depression"].tolist() == [3, 4]
+
+
+def test_column_names_are_stripped_and_bom_removed(tmp_path):
+    path = _write(tmp_path, "bom.csv", "\ufeffpatient , week ,depression\n1,1,2\n".encode())
+    assert read_table(path).columns.tolist() == ["patient", "week", "depression"]
+
+
+# --------------------------------------------------------------------------- row labels
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # R write.table(row.names=TRUE, sep=","): quoted, header one short
+        ("r.csv", '"patient","week","depression"\n"1",1,1,12\n"2",1,2,NA\n"3",2,1,7.5\n'),
+        # R write.table defaults: space separated, quoted, header one short
+        ("r.txt", '"patient" "week" "depression"\n"1" 1 1 12\n"2" 1 2 NA\n"3" 2 1 7.5\n'),
+        # non-numeric row labels
+        ("labels.csv", "patient,week,depression\nr1,1,1,12\nr2,1,2,NA\nr3,2,1,7.5\n"),
+    ],
+)
+def test_header_one_short_drops_row_labels(tmp_path, name, text):
+    df = read_table(_write(tmp_path, name, text))
+    pd.testing.assert_frame_equal(df, EXPECTED, check_dtype=False)
+
+
+def test_row_index_is_file_line_number(tmp_path):
+    lines = ["patient,week,depression"]
+    lines += [f"{p},{w},{p * 100 + w}" for p in (1, 2) for w in (1, 2, 3)]
+    df = read_table(_write(tmp_path, "lines.csv", "\n".join(lines) + "\n"))
+    assert df.index.name == "row"
+    for row, rec in df.iterrows():
+        # the value written on line `row` (1-based) is exactly this record
+        p, w, d = (int(x) for x in lines[row - 1].split(","))
+        assert (rec["patient"], rec["week"], rec["depression"]) == (p, w, d)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG(io): blank lines are skipped by pandas but the index is a plain RangeIndex, "
+    "so every row after a blank line is labelled with the wrong line number",
+)
+def test_row_index_counts_blank_lines(tmp_path):
+    path = _write(tmp_path, "blank.csv", "patient,week,depression\n1,1,10\n\n1,2,20\n2,1,30\n")
+    df = read_table(path)
+    # line 4 holds week 2 of patient 1, line 5 patient 2
+    assert df.index.tolist() == [2, 4, 5]
+
+
+# --------------------------------------------------------------------------- missing values
+
+
+@pytest.mark.parametrize("token", NA_VALUES)
+def test_na_strings_are_missing(tmp_path, token):
+    df = read_table(_write(tmp_path, "na.csv", f"a,b\n1,{token}\n2,5\n"))
+    assert np.isnan(df.loc[2, "b"])
+    assert df.loc[3, "b"] == 5
+    assert df["b"].dtype == np.float64
+
+
+def test_na_like_tokens_do_not_swallow_numbers(tmp_path):
+    df = read_table(_write(tmp_path, "neg.csv", "a,b\n1,-3\n2,-\n3,.5\n4,.\n"))
+    assert df["b"].tolist()[0] == -3
+    assert np.isnan(df["b"].tolist()[1])
+    assert df["b"].tolist()[2] == 0.5
+    assert np.isnan(df["b"].tolist()[3])
+
+
+# --------------------------------------------------------------------------- parquet
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".pq"])
+def test_parquet_roundtrip(tmp_path, suffix):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / f"cohort{suffix}"
+    EXPECTED.reset_index(drop=True).to_parquet(path)
+    df = read_table(path)
+    pd.testing.assert_frame_equal(df, EXPECTED)
+
+
+def test_parquet_drops_unnamed_stored_index(tmp_path):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "filtered.parquet"
+    frame = pd.DataFrame({"patient": [1, 2, 3], "week": [1, 1, 1], "x": [1.0, 2.0, 3.0]})
+    frame.iloc[[0, 2]].to_parquet(path)  # non-range index is stored, but unnamed
+    df = read_table(path)
+    assert df.columns.tolist() == ["patient", "week", "x"]
+    assert df.index.tolist() == [2, 3]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG(io): _read_parquet resets the index with drop=True, so a *named* index "
+    "(e.g. df.set_index('patient').to_parquet) is silently dropped with its data",
+)
+def test_parquet_keeps_named_index_as_column(tmp_path):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "indexed.parquet"
+    EXPECTED.reset_index(drop=True).set_index("patient").to_parquet(path)
+    df = read_table(path)
+    assert "patient" in df.columns
+    assert df["patient"].tolist() == [1, 1, 2]
+
+
+def test_corrupt_parquet(tmp_path):
+    path = _write(tmp_path, "bad.parquet", "patient,week\n1,1\n")
+    with pytest.raises(DataError, match=r"bad\.parquet: not a readable Parquet file"):
+        read_table(path)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope.csv"
+    with pytest.raises(DataError, match=re.escape(f"{path}: file not found")):
+        read_table(path)
+
+
+def test_missing_file_accepts_str(tmp_path):
+    with pytest.raises(DataError, match="file not found"):
+        read_table(str(tmp_path / "nope.csv"))
+
+
+def test_directory(tmp_path):
+    with pytest.raises(DataError, match=re.escape(f"{tmp_path}: is a directory")):
+        read_table(tmp_path)
+
+
+@pytest.mark.parametrize(("name", "shown"), [("data.xlsx", "'.xlsx'"), ("data", "''"),
+                                              ("data.json", "'.json'")])
+def test_unknown_suffix(tmp_path, name, shown):
+    path = _write(tmp_path, name, "a,b\n1,2\n")
+    with pytest.raises(DataError, match=re.escape(f"{path}: unknown file type {shown}")):
+        read_table(path)
+
+
+def test_empty_file(tmp_path):
+    path = _write(tmp_path, "empty.csv", "")
+    with pytest.raises(DataError, match=re.escape(f"{path}: the file is empty")):
+        read_table(path)
+
+
+def test_header_only_file(tmp_path):
+    path = _write(tmp_path, "header.csv", "patient,week,depression\n")
+    with pytest.raises(DataError, match=re.escape(f"{path}: the file has no data rows")):
+        read_table(path)
+
+
+def test_ragged_file_names_the_line(tmp_path):
+    path = _write(tmp_path, "ragged.csv", "patient,week,x\n1,1,2\n1,2,3\n1,3,4,5,6\n")
+    with pytest.raises(DataError, match=re.escape(f"{path}: cannot parse")) as info:
+        read_table(path)
+    assert "line 4" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "sep"),
+    [(b"\xff\xfe\x00\x01a,b\n", None),  # fails while sniffing the header
+     (b"a,b\n\xff\xfe\x00,\x80\x81\n", ",")],  # fails inside pandas
+)
+def test_binary_file(tmp_path, content, sep):
+    path = _write(tmp_path, "binary.csv", content)
+    with pytest.raises(DataError, match=re.escape(f"{path}: not a UTF-8 text file")):
+        read_table(path, sep=sep)
+
+
+def test_errors_are_value_errors(tmp_path):
+    with pytest.raises(ValueError, match="file not found"):
+        read_table(tmp_path / "x.csv")
+
+
+# --------------------------------------------------------------------------- real data
+
+
+@pytest.fixture(scope="module")
+def bringmann() -> pd.DataFrame:
+    if not BRINGMANN.exists():
+        pytest.skip(f"{BRINGMANN} not available")
+    return read_table(BRINGMANN)
+
+
+def test_bringmann_shape_and_columns(bringmann):
+    # README: 28,600 rows, 130 persons x 220 rows; the header has one name fewer than the rows
+    assert bringmann.shape == (28_600, 12)
+    assert bringmann.columns.tolist() == BRINGMANN_COLUMNS
+    assert bringmann.index.tolist() == list(range(2, 28_602))
+    per_person = bringmann.groupby("subjno").size()
+    assert len(per_person) == 130 and (per_person == 220).all()
+    assert set(bringmann["st_period"].unique()) == {0, 1}
+
+
+def test_bringmann_values(bringmann):
+    for col in ["subjno", "dayno", "st_period"]:
+        assert bringmann[col].notna().all()
+        assert pd.api.types.is_integer_dtype(bringmann[col])
+    # beepno is empty on some rows (README), so it is float with NaN
+    assert bringmann["beepno"].isna().any() and bringmann["beepno"].notna().any()
+    items = bringmann[ITEMS].to_numpy()
+    observed = items[~np.isnan(items)]
+    assert observed.min() >= 1 and observed.max() <= 7
+    assert np.array_equal(observed, np.round(observed))
+    # README: "About 59% of item values are missing"
+    assert 0.55 < np.isnan(items).mean() < 0.63
+
+
+def test_bringmann_rows_match_file_lines(bringmann):
+    lines = BRINGMANN.read_text(encoding="utf-8").splitlines()
+    rng = np.random.default_rng(0)
+    for row in [2, 3, 28_601, *rng.integers(2, 28_602, size=40).tolist()]:
+        fields = lines[row - 1].split(",")
+        assert len(fields) == len(BRINGMANN_COLUMNS) + 1  # leading row label
+        for col, raw in zip(BRINGMANN_COLUMNS, fields[1:], strict=True):
+            value = bringmann.loc[row, col]
+            if raw == "NA":
+                assert np.isnan(value)
+            else:
+                assert value == float(raw), (row, col)

@@ -1,0 +1,282 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.io import read_table
+from features.lags import MISSING_FLAG, TigramiteInput, lag_name, lag_table, to_tigramite
+from features.panel import Panel
+
+BRINGMANN = Path(__file__).resolve().parents[3] / "shared" / "data" / "bringmann2013_mbct_esm.txt"
+PROPERTY = settings(derandomize=True, max_examples=60, deadline=None)
+
+
+def _panel(segments: bool = False) -> Panel:
+    df = pd.DataFrame({
+        "patient": [1, 1, 1, 1, 1, 2, 2, 2, 2],
+        "phase": [0, 0, 0, 1, 1, 0, 0, 0, 0],
+        "week": [1, 2, 4, 5, 6, 3, 4, 5, 6],
+        "x": [1.0, 2, 4, 5, 6, 13, 14, np.nan, 16],
+        "y": [-1.0, -2, -4, -5, -6, -13, -14, -15, -16],
+    })
+    df.index = df.index + 2
+    return Panel.from_frame(df, segments=["phase"] if segments else [], variables=["x", "y"],
+                            tau_max=None)
+
+
+# --------------------------------------------------------------------------- lag_table
+
+
+def test_lag_name():
+    assert lag_name("x", 0) == "x"
+    assert lag_name("x", 1) == "x_lag1"
+    assert lag_name("fear_others", 12) == "fear_others_lag12"
+
+
+def test_lag_table_gaps_are_missing_never_previous_row():
+    table = lag_table(_panel(), 2)
+    assert table.columns.tolist() == ["patient", "week", "x", "y", "x_lag1", "y_lag1",
+                                      "x_lag2", "y_lag2"]
+    pd.testing.assert_index_equal(table.index, _panel().data.index)
+    t = table.set_index(["patient", "week"])
+    # week 4 of patient 1: week 3 is missing, so lag 1 is missing (not week 2's value) ...
+    assert np.isnan(t.loc[(1, 4), "x_lag1"]) and np.isnan(t.loc[(1, 4), "y_lag1"])
+    # ... while lag 2 is week 2
+    assert t.loc[(1, 4), "x_lag2"] == 2 and t.loc[(1, 4), "y_lag2"] == -2
+    assert t.loc[(1, 6), "x_lag1"] == 5 and t.loc[(1, 6), "x_lag2"] == 4
+    # first week of patient 2 does not reach back into patient 1 (which has weeks 1, 2)
+    assert t.loc[(2, 3), ["x_lag1", "x_lag2"]].isna().all()
+    # a missing value is lagged as missing, the other variable is unaffected
+    assert np.isnan(t.loc[(2, 6), "x_lag1"]) and t.loc[(2, 6), "y_lag1"] == -15
+    assert t.loc[(2, 6), "x_lag2"] == 14
+
+
+def test_lag_table_never_crosses_segments():
+    table = lag_table(_panel(segments=True), 1).set_index(["patient", "phase", "week"])
+    # week 5 is the first week of phase 1: week 4 (phase 0) is not its lag
+    assert np.isnan(table.loc[(1, 1, 5), "x_lag1"])
+    assert table.loc[(1, 1, 6), "x_lag1"] == 5
+    assert table.loc[(1, 0, 2), "x_lag1"] == 1
+    # without segments, week 4 is the lag of week 5
+    assert lag_table(_panel(), 1).set_index(["patient", "week"]).loc[(1, 5), "x_lag1"] == 4
+
+
+def test_lag_table_tau_zero_is_the_data():
+    panel = _panel(segments=True)
+    pd.testing.assert_frame_equal(lag_table(panel, 0), panel.data)
+
+
+def test_lag_table_dropna():
+    full = lag_table(_panel(), 1)
+    complete = lag_table(_panel(), 1, dropna=True)
+    assert complete.index.tolist() == [3, 5, 6, 8]  # (1,2), (1,5), (1,6), (2,4)
+    assert not complete.isna().any().any()
+    pd.testing.assert_frame_equal(complete, full.loc[complete.index])
+    assert len(complete) == _panel().usable_lagged_rows(1).sum()
+
+
+@pytest.mark.parametrize("tau", [-1, 1.5])
+def test_lag_table_rejects_bad_tau(tau):
+    with pytest.raises(ValueError, match=f"tau_max must be a non-negative integer, got {tau!r}"):
+        lag_table(_panel(), tau)
+
+
+def test_lag_table_on_real_esm_data_respects_days_and_periods():
+    if not BRINGMANN.exists():
+        pytest.skip(f"{BRINGMANN} not available")
+    items = ["opgewkt_", "pieker", "angstig_", "somber__", "ontspann"]
+    raw = read_table(BRINGMANN)
+    panel = Panel.from_frame(raw, id_col="subjno", time_col="beepno",
+                             segments=["st_period", "dayno"], variables=items, tau_max=None)
+    # every input row is either in the panel or reported, with its file line
+    excluded = panel.exclusions.records
+    assert sorted([*panel.data.index, *excluded["row"]]) == raw.index.tolist()
+    assert (excluded.loc[excluded["reason"] == "missing time", "row"].tolist()
+            == raw.index[raw["beepno"].isna()].tolist())
+    table = lag_table(panel, 1)
+    lag = table[lag_name("somber__", 1)]
+    # the first beep of a day has no lag (nights are not bridged)
+    assert lag[table["beepno"] == 1].isna().all()
+    # otherwise the lag is the previous beep of the same day if it is in the raw file
+    src = raw.dropna(subset=["beepno"]).set_index(["subjno", "st_period", "dayno", "beepno"])
+    rng = np.random.default_rng(1)
+    for label in rng.choice(table.index[table["beepno"] > 1], size=200, replace=False):
+        r = table.loc[label]
+        key = (r["subjno"], r["st_period"], r["dayno"], r["beepno"] - 1)
+        expected = src.loc[key, "somber__"] if key in src.index else np.nan
+        assert np.array_equal(lag.loc[label], expected, equal_nan=True), label
+
+
+# --------------------------------------------------------------------------- to_tigramite
+
+
+def test_to_tigramite_grid_and_blocks():
+    panel = _panel(segments=True)
+    ti = to_tigramite(panel)
+    assert isinstance(ti, TigramiteInput)
+    assert ti.var_names == ("x", "y") and ti.pad == 0
+    assert ti.blocks.columns.tolist() == ["patient", "phase", "start", "length"]
+    assert ti.blocks.to_numpy().tolist() == [[1, 0, 1, 4], [1, 1, 5, 2], [2, 0, 3, 4]]
+    assert sorted(ti.data) == [0, 1, 2]
+    assert [a.shape for a in ti.data.values()] == [(4, 2), (2, 2), (4, 2)]
+    f = MISSING_FLAG
+    np.testing.assert_array_equal(ti.data[0], [[1, -1], [2, -2], [f, f], [4, -4]])  # week 3
+    np.testing.assert_array_equal(ti.data[1], [[5, -5], [6, -6]])
+    np.testing.assert_array_equal(ti.data[2], [[13, -13], [14, -14], [f, -15], [16, -16]])
+    nan = ti.nan_arrays()
+    assert np.isnan(nan[0][2]).all() and np.isnan(nan[2][2, 0]) and nan[2][2, 1] == -15
+    assert not any((a == MISSING_FLAG).any() for a in nan.values())
+    assert (ti.data[0][2] == MISSING_FLAG).all()  # nan_arrays copies
+
+
+@pytest.mark.parametrize("pad", [1, 3])
+def test_to_tigramite_pad(pad):
+    plain = to_tigramite(_panel())
+    padded = to_tigramite(_panel(), pad=pad)
+    assert padded.pad == pad
+    assert padded.blocks["start"].tolist() == plain.blocks["start"].tolist()
+    assert (padded.blocks["length"] == plain.blocks["length"] + pad).all()
+    for k, arr in padded.data.items():
+        assert (arr[:pad] == MISSING_FLAG).all()
+        np.testing.assert_array_equal(arr[pad:], plain.data[k])
+
+
+@pytest.mark.parametrize("pad", [-1, 0.5])
+def test_to_tigramite_rejects_bad_pad(pad):
+    with pytest.raises(ValueError, match=f"pad must be a non-negative integer, got {pad!r}"):
+        to_tigramite(_panel(), pad=pad)
+
+
+def test_to_tigramite_rejects_the_sentinel_in_data():
+    panel = _panel()
+    data = panel.data.copy()
+    data.loc[data.index[0], "x"] = MISSING_FLAG
+    with pytest.raises(ValueError, match="reserved missing-value sentinel"):
+        to_tigramite(panel.with_data(data))
+
+
+def test_dataframe_builds_tigramite_multiple_mode():
+    pytest.importorskip("tigramite")
+    ti = to_tigramite(_panel(segments=True), pad=1)
+    before = {k: v.copy() for k, v in ti.data.items()}
+    frame = ti.dataframe()
+    assert frame.analysis_mode == "multiple"
+    assert frame.var_names == ["x", "y"]
+    assert frame.N == 2
+    assert frame.T == {k: len(v) for k, v in ti.data.items()}
+    assert frame.missing_flag == MISSING_FLAG
+    for k, arr in ti.nan_arrays().items():
+        # tigramite's own .values dict: the flag became NaN inside tigramite
+        np.testing.assert_array_equal(frame.values[k], arr)  # noqa: PD011
+        np.testing.assert_array_equal(ti.data[k], before[k])  # ours untouched
+
+
+@pytest.mark.parametrize("tau", [1, 2])
+def test_tigramite_samples_equal_complete_lag_rows(tau):
+    """With pad=tau_max, tigramite keeps exactly the rows lag_table(dropna=True) keeps."""
+    pytest.importorskip("tigramite")
+    rng = np.random.default_rng(tau)
+    rows = [(p, w) for p in range(5) for w in np.sort(rng.choice(30, size=20, replace=False))]
+    df = pd.DataFrame(rows, columns=["patient", "week"])
+    df["x"] = rng.normal(size=len(df))
+    df["y"] = rng.normal(size=len(df))
+    df[["x", "y"]] = df[["x", "y"]].mask(rng.random((len(df), 2)) < 0.15)
+    panel = Panel.from_frame(df, tau_max=None)
+    frame = to_tigramite(panel, pad=tau).dataframe()
+    # X = x at lag 1, Y = x at lag 0, Z = every other (variable, lag) up to tau
+    x_node, y_node = (0, -1), (0, 0)
+    z_nodes = [(j, -k) for k in range(tau + 1) for j in range(2) if (j, -k) not in (x_node, y_node)]
+    array = frame.construct_array(X=[x_node], Y=[y_node], Z=z_nodes, tau_max=tau)[0]
+    expected = lag_table(panel, tau, dropna=True)
+    cols = [lag_name(("x", "y")[j], -lag) for j, lag in [x_node, y_node, *z_nodes]]
+    assert 0 < array.shape[1] == len(expected) < len(panel.data)
+    np.testing.assert_array_equal(array, expected[cols].to_numpy().T)
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@st.composite
+def _random_panels(draw):
+    """Random patients, gappy integer times, 0-2 segment columns, missing values, shuffled rows."""
+    n_seg = draw(st.integers(0, 2))
+    seg_cols = ["day", "phase"][:n_seg]
+    ids = draw(st.lists(st.integers(0, 50), min_size=1, max_size=4, unique=True))
+    rows = []
+    for pid in ids:
+        labels = draw(st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 1)),
+                               min_size=1, max_size=3, unique=True))
+        for label in labels:
+            times = draw(st.lists(st.integers(-3, 14), min_size=1, max_size=9, unique=True))
+            rows += [(pid, *label[:n_seg], t) for t in times]
+    df = pd.DataFrame(rows, columns=["patient", *seg_cols, "week"])
+    df = df.drop_duplicates(["patient", *seg_cols, "week"]).reset_index(drop=True)
+    n = len(df)
+    # unique values so that a value taken from a wrong row cannot go unnoticed
+    missing = np.array(draw(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=n,
+                                     max_size=n)), dtype=bool).reshape(n, 2)
+    missing[:2] = False  # two observed rows give within-patient variance
+    if df["patient"].eq(df.loc[0, "patient"]).sum() < 2:
+        df = pd.concat([df, df.iloc[[0]].assign(week=df.loc[0, "week"] + 20)], ignore_index=True)
+        missing = np.vstack([missing, [False, False]])
+        n += 1
+    df["x"] = np.where(missing[:, 0], np.nan, 1.0 + np.arange(n))
+    df["y"] = np.where(missing[:, 1], np.nan, -1.0 - np.arange(n))
+    df = df.iloc[list(draw(st.permutations(range(n))))]
+    df.index = df.index * 10 + 3  # labels unrelated to position
+    return df, seg_cols
+
+
+@PROPERTY
+@given(case=_random_panels(), tau=st.integers(0, 3))
+def test_property_lag_is_value_at_same_block_time_minus_k(case, tau):
+    df, seg_cols = case
+    panel = Panel.from_frame(df, segments=seg_cols, tau_max=None)
+    keys = ["patient", *seg_cols]
+    source = {tuple(r[[*keys, "week"]]): (r["x"], r["y"]) for _, r in df.iterrows()}
+    table = lag_table(panel, tau)
+    pd.testing.assert_index_equal(table.index, panel.data.index)
+    pd.testing.assert_frame_equal(table[panel.data.columns], panel.data)
+    for _, r in table.iterrows():
+        block = tuple(r[keys])
+        for k in range(1, tau + 1):
+            want = source.get((*block, r["week"] - k), (np.nan, np.nan))
+            got = (r[lag_name("x", k)], r[lag_name("y", k)])
+            assert np.array_equal(got, want, equal_nan=True), (block, r["week"], k)
+    # dropna keeps exactly the rows counted as usable, patient by patient
+    complete = table.notna().all(axis=1)
+    brute = complete.groupby(table["patient"]).sum()
+    assert panel.usable_lagged_rows(tau).to_dict() == brute.to_dict()
+    pd.testing.assert_frame_equal(lag_table(panel, tau, dropna=True), table[complete])
+
+
+@PROPERTY
+@given(case=_random_panels(), pad=st.integers(0, 2))
+def test_property_tigramite_grid_positions(case, pad):
+    df, seg_cols = case
+    panel = Panel.from_frame(df, segments=seg_cols, tau_max=None)
+    keys = ["patient", *seg_cols]
+    ti = to_tigramite(panel, pad=pad)
+    groups = dict(iter(panel.data.groupby(keys)))
+    assert len(ti.data) == len(ti.blocks) == len(groups)
+    assert not ti.blocks.duplicated(keys).any()
+    n_cells = 0
+    for b, arr in ti.data.items():
+        info = ti.blocks.iloc[b]
+        rows = groups[tuple(info[keys])]
+        t = rows["week"].to_numpy()
+        assert info["start"] == t.min()
+        assert info["length"] == t.max() - t.min() + 1 + pad == len(arr)
+        # build the expected grid of this block only: its own rows at time - start + pad
+        expected = np.full((len(arr), 2), MISSING_FLAG)
+        expected[t - t.min() + pad] = np.nan_to_num(rows[["x", "y"]].to_numpy(),
+                                                    nan=MISSING_FLAG)
+        np.testing.assert_array_equal(arr, expected)
+        n_cells += np.sum(arr != MISSING_FLAG)
+    # every observed value appears exactly once, in its own block
+    assert n_cells == panel.data[["x", "y"]].notna().to_numpy().sum()

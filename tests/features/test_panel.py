@@ -1,0 +1,650 @@
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.errors import DataError
+from features.panel import EXCLUSION_COLUMNS, ExclusionReport, Panel, usable_lagged_rows
+
+
+def _frame(**overrides) -> pd.DataFrame:
+    """Two patients x 4 weeks, two variables with within-patient variance."""
+    base = {
+        "patient": [1, 1, 1, 1, 2, 2, 2, 2],
+        "week": [1, 2, 3, 4, 1, 2, 3, 4],
+        "depression": [20.0, 18, 17, 15, 11, 12, 10, 9],
+        "fear_others": [30.0, 29, 31, 25, 20, 22, 21, 19],
+    }
+    base.update(overrides)
+    return pd.DataFrame(base)
+
+
+def _build(df: pd.DataFrame, **kw) -> Panel:
+    kw.setdefault("tau_max", None)
+    return Panel.from_frame(df, **kw)
+
+
+# --------------------------------------------------------------------------- happy path
+
+
+def test_basic_panel_structure():
+    df = _frame().sample(frac=1.0, random_state=0)  # shuffled rows, original labels kept
+    panel = _build(df, tau_max=1)
+    assert panel.variables == ("depression", "fear_others")
+    assert panel.id_col == "patient" and panel.time_col == "week" and panel.segments == ()
+    assert panel.data.columns.tolist() == ["patient", "week", "depression", "fear_others"]
+    # sorted by patient and time, indexed by the input labels
+    assert panel.data[["patient", "week"]].to_numpy().tolist() == \
+        _frame()[["patient", "week"]].to_numpy().tolist()
+    assert panel.data.index.tolist() == list(range(8))
+    for label, row in panel.data.iterrows():
+        assert row.to_dict() == pytest.approx(_frame().loc[label].to_dict())
+    assert panel.data["week"].dtype == np.int64
+    assert panel.n_patients == 2 and panel.n_rows == 8
+    assert panel.patients.tolist() == [1, 2]
+    assert panel.time_unit is None
+    assert panel.exclusions.n_rows == 0 and panel.exclusions.n_patients == 0
+
+
+def test_input_frame_is_not_modified():
+    df = _frame(depression=["20", "18", "NA", "15", "11", "12", "10", "9"])
+    before = df.copy()
+    _build(df, variables=["depression", "fear_others"])
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_float_integer_times_become_int():
+    panel = _build(_frame(week=[1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0]))
+    assert panel.data["week"].dtype == np.int64
+    assert panel.data["week"].tolist() == [1, 2, 3, 4, 1, 2, 3, 4]
+
+
+def test_default_variables_are_numeric_non_bool_columns():
+    df = _frame(therapist=list("abababab"), flag=[True, False] * 4, day=[1, 1, 2, 2] * 2,
+                count=pd.array([1, 2, None, 4, 5, 6, 7, 8], dtype="Int64"))
+    panel = _build(df, segments=["day"])
+    assert panel.variables == ("depression", "fear_others", "count")
+    assert "therapist" not in panel.data and "flag" not in panel.data
+    assert panel.data["count"].dtype == np.float64
+
+
+def test_explicit_variables_order_and_subset():
+    panel = _build(_frame(), variables=["fear_others"])
+    assert panel.variables == ("fear_others",)
+    assert panel.data.columns.tolist() == ["patient", "week", "fear_others"]
+
+
+def test_no_numeric_variables():
+    df = pd.DataFrame({"patient": [1, 2], "week": [1, 1], "note": ["a", "b"]})
+    with pytest.raises(DataError, match=r"no numeric variable columns besides 'patient' and "
+                                        r"'week'; columns are \['patient', 'week', 'note'\]"):
+        _build(df)
+
+
+def test_custom_id_and_time_columns():
+    df = _frame().rename(columns={"patient": "subjno", "week": "beep"})
+    panel = _build(df, id_col="subjno", time_col="beep")
+    assert panel.block_cols == ["subjno"]
+    assert panel.data.columns[:2].tolist() == ["subjno", "beep"]
+
+
+# --------------------------------------------------------------------------- column problems
+
+
+@pytest.mark.parametrize(
+    ("kw", "missing"),
+    [
+        ({"id_col": "pid"}, "pid"),
+        ({"time_col": "t"}, "t"),
+        ({"variables": ["depression", "anxiety"]}, "anxiety"),
+        ({"segments": ["phase"]}, "phase"),
+    ],
+)
+def test_missing_columns_are_named(kw, missing):
+    with pytest.raises(DataError, match=re.escape(f"missing column(s) ['{missing}']")) as info:
+        _build(_frame(), **kw)
+    assert "available columns: ['patient', 'week', 'depression', 'fear_others']" in str(info.value)
+
+
+def test_not_a_dataframe():
+    with pytest.raises(DataError, match="expected a pandas DataFrame, got dict"):
+        Panel.from_frame(_frame().to_dict())
+
+
+def test_empty_frame():
+    with pytest.raises(DataError, match="the data have no rows"):
+        Panel.from_frame(_frame().iloc[:0])
+
+
+def test_variable_listed_twice():
+    with pytest.raises(DataError, match=re.escape("variables listed twice: ['depression']")):
+        _build(_frame(), variables=["depression", "fear_others", "depression"])
+
+
+@pytest.mark.parametrize("col", ["patient", "week"])
+def test_variable_cannot_be_id_or_time(col):
+    with pytest.raises(DataError, match=re.escape(f"column(s) ['{col}'] cannot be both")):
+        _build(_frame(), variables=["depression", col])
+
+
+def test_variable_cannot_be_segment():
+    with pytest.raises(DataError, match=re.escape("column(s) ['day'] cannot be both")):
+        _build(_frame(day=[1] * 8), variables=["depression", "day"], segments=["day"])
+
+
+# --------------------------------------------------------------------------- values
+
+
+def test_non_numeric_value_names_column_row_and_value():
+    df = _frame(depression=["20", "18", "17", "high", "11", "12", "?", "9"])
+    df.index = [f"r{i}" for i in range(8)]
+    with pytest.raises(DataError) as info:
+        _build(df, variables=["depression", "fear_others"])
+    msg = str(info.value)
+    assert msg.startswith("column 'depression': row r3 has non-numeric value 'high'")
+    assert "(2 non-numeric value(s) in this column)" in msg
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG(panel._to_numeric): with duplicate row labels (e.g. pd.concat of per-patient "
+    "frames) the message shows a whole Series instead of the offending value",
+)
+def test_non_numeric_message_with_duplicate_row_labels():
+    df = pd.concat([_frame().iloc[:4], _frame().iloc[4:].reset_index(drop=True)])
+    df["depression"] = df["depression"].astype(str)
+    df.iloc[5, df.columns.get_loc("depression")] = "abc"
+    with pytest.raises(DataError) as info:
+        _build(df, variables=["depression"])
+    assert str(info.value).startswith("column 'depression': row 1 has non-numeric value 'abc' (")
+
+
+def test_decimal_comma_is_non_numeric():
+    df = _frame(depression=["20", "18,5", "17", "15", "11", "12", "10", "9"])
+    with pytest.raises(DataError, match=r"column 'depression': row 1 has non-numeric value '18,5'"):
+        _build(df, variables=["depression"])
+
+
+@pytest.mark.parametrize(
+    "token", ["", " ", "NA", "na", " NA ", "N/A", "n/a", "NaN", "nan", "NULL", "null", ".", "-",
+              "None", "none", None, np.nan, pd.NA],
+)
+def test_na_like_strings_are_missing(token):
+    values = ["20", token, "17", " 15 ", 11, 12.5, "10", "9"]
+    panel = _build(_frame(depression=pd.Series(values, dtype=object)),
+                   variables=["depression", "fear_others"])
+    col = panel.data["depression"]
+    assert col.dtype == np.float64
+    assert np.isnan(col.loc[1])
+    assert col.drop(1).tolist() == [20, 17, 15, 11, 12.5, 10, 9]
+
+
+def test_string_numbers_with_whitespace_are_numeric():
+    panel = _build(_frame(depression=[" 1", "2 ", "3", "4.5", "1e1", "-2", "+3", "0"]),
+                   variables=["depression"])
+    assert panel.data["depression"].tolist() == [1, 2, 3, 4.5, 10, -2, 3, 0]
+
+
+def test_bool_variable_is_converted_when_named():
+    panel = _build(_frame(flag=[True, False] * 4), variables=["flag"])
+    assert panel.data["flag"].tolist() == [1.0, 0.0] * 4
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, "inf", "-Infinity"])
+def test_infinite_values_name_column_row_and_value(value):
+    vals = pd.Series([20.0, 18, 17, 15, 11, 12, 10, 9], dtype=object)
+    vals[5] = value
+    if not isinstance(value, str):
+        vals = vals.astype(float)
+    with pytest.raises(DataError) as info:
+        _build(_frame(fear_others=vals), variables=["depression", "fear_others"])
+    msg = str(info.value)
+    assert msg.startswith("column 'fear_others': row 5 has non-finite value")
+    assert "inf" in msg
+    assert "(1 non-finite value(s) in this column)" in msg
+
+
+# --------------------------------------------------------------------------- time
+
+
+@pytest.mark.parametrize("bad", [2.5, 0.1])
+def test_non_integer_time(bad):
+    week = [1, 2, 3, 4, 1, bad, 3, 4]
+    with pytest.raises(DataError, match=r"column 'week': row 5 has non-integer time") as info:
+        _build(_frame(week=week))
+    assert str(bad) in str(info.value)
+    assert "time must be integer steps or dates" in str(info.value)
+
+
+def test_unparsable_time():
+    week = ["2024-01-01", "2024-01-08", "soon", "2024-01-22"] * 2
+    with pytest.raises(DataError, match=r"column 'week': row 2 has time 'soon', which is neither "
+                                        r"an integer nor a date"):
+        _build(_frame(week=week))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG(panel._to_steps): non-finite or huge numeric times pass the integer check "
+    "(inf == round(inf)); inf raises pandas IntCastingNaNError and 1e30 silently becomes "
+    "INT64_MIN instead of a DataError naming the row",
+)
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, 1e30])
+def test_non_finite_time(bad):
+    week = [1.0, 2, 3, 4, 1, 2, bad, 4]
+    with pytest.raises(DataError, match=r"column 'week': row 6"):
+        _build(_frame(week=week))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG(panel): numpy scalars are shown with repr() in messages, e.g. "
+    "'non-integer time np.float64(2.5)' instead of '2.5'",
+)
+def test_messages_show_plain_numbers():
+    with pytest.raises(DataError) as info:
+        _build(_frame(week=[1, 2, 3, 4, 1, 2.5, 3, 4]))
+    assert "np." not in str(info.value)
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def _weekly(start: str, weeks: list[int]) -> list[pd.Timestamp]:
+    return [pd.Timestamp(start) + pd.Timedelta(weeks=w) for w in weeks]
+
+
+def test_weekly_dates_become_integer_steps():
+    weeks = [0, 1, 2, 4, 0, 1, 3, 5]  # gaps stay gaps
+    dates = _weekly("2024-01-01", weeks[:4]) + _weekly("2024-02-05", weeks[4:])
+    panel = _build(_frame(week=[d.strftime("%Y-%m-%d") for d in dates]))
+    assert panel.time_unit == str(pd.Timedelta(days=7))
+    assert panel.data["week"].dtype == np.int64
+    diffs = panel.data.groupby("patient")["week"].diff().dropna().tolist()
+    assert diffs == [1, 1, 2, 1, 2, 2]
+    # steps are whole weeks; the earliest date is step 0
+    assert panel.data["week"].tolist()[:4] == [0, 1, 2, 4]
+
+
+def test_datetime64_column_and_inferred_step_is_most_common_difference():
+    # patient 1 weekly with one 2-week gap, patient 2 weekly: the mode is 7 days
+    dates = pd.to_datetime(_weekly("2024-01-01", [0, 1, 3, 4])
+                           + _weekly("2024-01-01", [0, 1, 2, 3]))
+    panel = _build(_frame(week=dates))
+    assert panel.time_unit == str(pd.Timedelta(days=7))
+    assert panel.data["week"].tolist() == [0, 1, 3, 4, 0, 1, 2, 3]
+
+
+def test_inferred_daily_step():
+    dates = pd.date_range("2024-03-01", periods=4, freq="D").tolist() * 2
+    panel = _build(_frame(week=dates))
+    assert panel.time_unit == str(pd.Timedelta(days=1))
+    assert panel.data["week"].tolist() == [0, 1, 2, 3] * 2
+
+
+def test_explicit_time_step():
+    dates = _weekly("2024-01-01", [0, 1, 2, 3]) * 2
+    panel = _build(_frame(week=dates), time_step="1D")
+    assert panel.time_unit == str(pd.Timedelta(days=1))
+    assert panel.data["week"].tolist() == [0, 7, 14, 21] * 2
+    panel = _build(_frame(week=dates), time_step=pd.Timedelta(days=7))
+    assert panel.data["week"].tolist() == [0, 1, 2, 3] * 2
+
+
+def test_dates_not_a_multiple_of_the_step():
+    dates = [d.strftime("%Y-%m-%d") for d in _weekly("2024-01-01", [0, 1, 2, 3]) * 2]
+    dates[6] = "2024-01-17"  # 16 days after the first date
+    with pytest.raises(DataError, match=re.escape(
+            "column 'week': row 6 date '2024-01-17' is not a whole number of time steps "
+            f"({pd.Timedelta(days=7)})")):
+        _build(_frame(week=dates))
+
+
+def test_non_positive_time_step():
+    dates = _weekly("2024-01-01", [0, 1, 2, 3]) * 2
+    with pytest.raises(DataError, match="time_step must be positive, got '-7D'"):
+        _build(_frame(week=dates), time_step="-7D")
+
+
+def test_time_step_cannot_be_inferred():
+    df = pd.DataFrame({"patient": [1, 2, 3], "week": ["2024-01-01", "2024-01-08", "2024-01-15"],
+                       "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match=r"cannot infer the time step .*; pass time_step"):
+        _build(df)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG(panel._to_steps): steps are counted from the earliest date of the whole cohort, "
+    "so weekly data fail when patients start on different weekdays (time_step does not help)",
+)
+def test_weekly_dates_with_patient_specific_start_days():
+    dates = _weekly("2024-01-01", [0, 1, 2, 3]) + _weekly("2024-01-03", [0, 1, 2, 3])
+    panel = _build(_frame(week=dates), time_step="7D")
+    assert panel.data.groupby("patient")["week"].diff().dropna().tolist() == [1] * 6
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG(panel._to_steps): the step is inferred from differences in *row order*, so "
+    "unsorted rows give a wrong step (here 14 days) and a spurious DataError",
+)
+def test_inferred_step_does_not_depend_on_row_order():
+    dates = _weekly("2024-01-01", [0, 2, 1, 3, 4, 6, 5, 7])
+    df = pd.DataFrame({"patient": [1] * 8, "week": dates, "x": np.arange(8.0)})
+    panel = _build(df)
+    assert panel.time_unit == str(pd.Timedelta(days=7))
+    assert panel.data["week"].tolist() == list(range(8))
+
+
+# --------------------------------------------------------------------------- duplicates
+
+
+def test_duplicates_name_patient_time_and_rows():
+    df = _frame(week=[1, 2, 2, 4, 1, 2, 3, 3], patient=["a"] * 4 + ["b"] * 4)
+    df.index = [10, 11, 12, 13, 14, 15, 16, 17]
+    with pytest.raises(DataError) as info:
+        _build(df)
+    msg = str(info.value)
+    assert msg.startswith("duplicate rows for patient 'a' at week=2 (rows [11, 12])")
+    assert "4 rows in duplicate (patient, week) groups" in msg
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG(panel): the duplicate message takes the id from a float row Series, so numeric "
+    "ids print as 'patient np.float64(1.0) at week=2.0'",
+)
+def test_duplicate_message_with_numeric_ids():
+    msg = r"duplicate rows for patient 1 at week=2 \(rows \[1, 2\]\)"
+    with pytest.raises(DataError, match=msg):
+        _build(_frame(week=[1, 2, 2, 4, 1, 2, 3, 4]))
+
+
+def test_same_time_in_different_segments_is_not_a_duplicate():
+    df = _frame(week=[1, 2, 1, 2, 1, 2, 1, 2], day=[1, 1, 2, 2, 1, 1, 2, 2])
+    panel = _build(df, segments=["day"])
+    assert panel.segments == ("day",)
+    assert panel.block_cols == ["patient", "day"]
+    assert panel.data.columns.tolist() == ["patient", "day", "week", "depression", "fear_others"]
+    with pytest.raises(DataError, match="duplicate rows"):
+        _build(df)  # without the segment they collide
+
+
+def test_duplicate_of_an_all_missing_row_is_excluded_not_an_error():
+    df = _frame(week=[1, 2, 2, 4, 1, 2, 3, 4])
+    df.loc[2, ["depression", "fear_others"]] = np.nan
+    panel = _build(df)
+    assert 2 not in panel.data.index
+    assert panel.exclusions.records["row"].tolist() == [2]
+
+
+# --------------------------------------------------------------------------- variance
+
+
+def test_constant_variable_in_every_patient():
+    with pytest.raises(DataError, match=re.escape(
+            "column 'fear_others': zero within-patient variance (constant within every patient)")):
+        _build(_frame(fear_others=[3.0] * 4 + [5.0] * 4))
+
+
+def test_variable_never_observed():
+    with pytest.raises(DataError, match=re.escape(
+            "column 'fear_others': zero within-patient variance (never observed)")):
+        _build(_frame(fear_others=[np.nan] * 8))
+
+
+def test_variable_observed_once_per_patient_has_no_within_variance():
+    fear = [np.nan, 3.0, np.nan, np.nan, 7.0, np.nan, np.nan, np.nan]
+    with pytest.raises(DataError, match="'fear_others': zero within-patient variance"):
+        _build(_frame(fear_others=fear))
+
+
+def test_constant_in_one_patient_only_is_fine():
+    panel = _build(_frame(fear_others=[3.0] * 4 + [5.0, 6, 7, 8]))
+    assert panel.n_patients == 2
+
+
+# --------------------------------------------------------------------------- exclusions
+
+
+def test_row_exclusions_are_counted_with_reasons():
+    df = pd.concat([_frame(), _frame(patient=[3] * 8, week=list(range(1, 9)))],
+                   ignore_index=True).iloc[:12]
+    df["day"] = [1, 1, 2, 2] * 3
+    df["patient"] = df["patient"].astype(float)
+    df.loc[0, "patient"] = np.nan
+    df.loc[1, "week"] = np.nan
+    df.loc[5, "day"] = np.nan
+    df.loc[[3, 6], ["depression", "fear_others"]] = np.nan
+    df.loc[7, "depression"] = np.nan  # one variable missing: kept
+    df.index = df.index + 2  # file line numbers
+    panel = _build(df, segments=["day"])
+    rec = panel.exclusions.records
+    assert rec.columns.tolist() == list(EXCLUSION_COLUMNS)
+    assert (rec["level"] == "row").all()
+    by_reason = {r: g for r, g in rec.groupby("reason")}
+    assert set(by_reason) == {"missing patient id", "missing time", "missing segment 'day'",
+                              "every variable missing"}
+    assert by_reason["missing patient id"]["row"].tolist() == [2]
+    assert by_reason["missing patient id"]["column"].tolist() == ["patient"]
+    assert by_reason["missing time"]["row"].tolist() == [3]
+    assert by_reason["missing time"]["patient"].tolist() == [1.0]
+    assert by_reason["missing time"]["column"].tolist() == ["week"]
+    assert by_reason["missing segment 'day'"]["row"].tolist() == [7]
+    assert by_reason["missing segment 'day'"]["patient"].tolist() == [2.0]
+    assert by_reason["every variable missing"]["row"].tolist() == [5, 8]
+    assert by_reason["every variable missing"]["patient"].tolist() == [1.0, 2.0]
+    assert panel.exclusions.n_rows == 5 and panel.exclusions.n_patients == 0
+    # nothing dropped silently: kept + excluded == input
+    assert sorted([*panel.data.index, *rec["row"]]) == df.index.tolist()
+    assert np.isnan(panel.data.loc[9, "depression"])
+    assert panel.n_rows == 7 and panel.patients.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_all_rows_empty():
+    df = _frame(depression=[np.nan] * 8, fear_others=[np.nan] * 8)
+    with pytest.raises(DataError, match="no rows left after removing rows"):
+        _build(df)
+
+
+def test_short_patients_are_excluded_and_reported():
+    # patient 1: weeks 1-4 complete -> 3 usable lag-1 rows; patient 2: gaps -> 1; patient 3: 0
+    df = pd.DataFrame({
+        "patient": [1, 1, 1, 1, 2, 2, 2, 3, 3],
+        "week": [1, 2, 3, 4, 1, 2, 4, 1, 3],
+        "x": [1.0, 3, 2, 5, 4, 2, 6, 1, 2],
+        "y": [2.0, 1, 4, 3, 5, 8, 6, 1, 2],
+    })
+    panel = Panel.from_frame(df, tau_max=1, min_lagged_rows=2)
+    assert panel.patients.tolist() == [1]
+    rec = panel.exclusions.records
+    assert rec["level"].tolist() == ["patient", "patient"]
+    assert rec["patient"].tolist() == [2, 3]
+    assert rec["value"].tolist() == [1, 0]  # their usable-row counts
+    assert set(rec["reason"]) == {"fewer than 2 usable lagged rows at tau_max=1"}
+    assert panel.exclusions.n_patients == 2 and panel.exclusions.n_rows == 0
+    # a higher threshold keeps nobody; a lower one keeps patient 2
+    assert Panel.from_frame(df, tau_max=1, min_lagged_rows=1).patients.tolist() == [1, 2]
+    with pytest.raises(DataError, match=r"no patient has at least 4 usable lagged rows at "
+                                        r"tau_max=1 \(most has 3\)"):
+        Panel.from_frame(df, tau_max=1, min_lagged_rows=4)
+    # tau_max=0 counts complete rows; None skips the check
+    assert Panel.from_frame(df, tau_max=0, min_lagged_rows=2).n_patients == 3
+    assert Panel.from_frame(df, tau_max=None, min_lagged_rows=100).n_patients == 3
+
+
+def test_short_check_respects_missing_values_and_segments():
+    df = pd.DataFrame({
+        "patient": [1] * 6 + [2] * 4,
+        "day": [1, 1, 1, 2, 2, 2, 1, 1, 1, 1],
+        "week": [1, 2, 3, 4, 5, 6, 1, 2, 3, 4],
+        "x": [1.0, 2, 3, 4, 5, 6, 1, np.nan, 3, 4],
+    })
+    panel = _build(df, segments=["day"])
+    # patient 1: rows at week 2,3 (day 1) and 5,6 (day 2) -> 4; week 4 crosses the day boundary
+    # patient 2: week 2 missing -> only week 4 usable
+    assert panel.usable_lagged_rows(1).to_dict() == {1: 4, 2: 1}
+    assert panel.usable_lagged_rows(2).to_dict() == {1: 2, 2: 0}
+    assert panel.usable_lagged_rows(0).to_dict() == {1: 6, 2: 3}
+
+
+@pytest.mark.parametrize("tau", [-1, 1.5, "1"])
+def test_drop_short_rejects_bad_tau(tau):
+    panel = _build(_frame())
+    with pytest.raises(DataError, match=re.escape(f"tau_max must be a non-negative integer, got "
+                                                  f"{tau!r}")):
+        panel.drop_short(tau)
+
+
+# --------------------------------------------------------------------------- panel methods
+
+
+def test_select_subset_describe_str():
+    df = _frame()
+    df.loc[1, "depression"] = np.nan
+    panel = _build(df)
+    sel = panel.select(["fear_others"])
+    assert sel.variables == ("fear_others",)
+    assert sel.data.columns.tolist() == ["patient", "week", "fear_others"]
+    with pytest.raises(DataError, match="missing column"):
+        panel.select(["anxiety"])
+    sub = panel.subset([2])
+    assert sub.patients.tolist() == [2] and sub.n_rows == 4
+    d = panel.describe()
+    assert d == {"patients": 2, "rows": 8, "rows_per_patient_median": 4.0,
+                 "missing_values": {"depression": 1, "fear_others": 0},
+                 "rows_excluded": 0, "patients_excluded": 0}
+    assert str(panel) == ("Panel: 2 patients, 8 rows, variables depression, fear_others; "
+                          "0 rows and 0 patients excluded")
+    with pytest.raises(AttributeError):
+        panel.variables = ("x",)  # frozen
+
+
+# --------------------------------------------------------------------------- ExclusionReport
+
+
+def _report() -> ExclusionReport:
+    return (ExclusionReport.empty()
+            .add("row", "missing time", [1, 1, 2], rows=[3, 7, 9], column="week")
+            .add("row", "every variable missing", [2], rows=[12])
+            .add("patient", "too short", [5, 6], values=[0, 1]))
+
+
+def test_report_add_counts_and_immutability():
+    empty = ExclusionReport.empty()
+    assert empty.records.columns.tolist() == list(EXCLUSION_COLUMNS)
+    assert empty.add("row", "x", []) is empty
+    rep = _report()
+    assert empty.records.empty  # add returned a new report
+    assert rep.n_rows == 4 and rep.n_patients == 2
+    assert rep.records["row"].tolist()[:4] == [3, 7, 9, 12]
+    assert rep.records["column"].tolist()[:3] == ["week"] * 3
+    assert rep.records["value"].tolist()[4:] == [0, 1]
+    assert rep.records["row"].iloc[4:].isna().all()
+
+
+def test_report_summary():
+    summary = _report().summary()
+    assert summary.columns.tolist() == ["level", "reason", "count"]
+    assert summary.to_numpy().tolist() == [["row", "missing time", 3],
+                                           ["row", "every variable missing", 1],
+                                           ["patient", "too short", 2]]
+    assert ExclusionReport.empty().summary().columns.tolist() == ["level", "reason", "count"]
+    assert ExclusionReport.empty().summary().empty
+
+
+def test_report_str():
+    assert str(_report()).splitlines() == [
+        "ExclusionReport: 4 row(s) and 2 patient(s) excluded",
+        "  row: missing time: 3 row(s)",
+        "  row: every variable missing: 1 row(s)",
+        "  patient: too short: 2 patient(s)",
+    ]
+    assert str(ExclusionReport.empty()) == "ExclusionReport: 0 row(s) and 0 patient(s) excluded"
+
+
+def test_report_to_csv(tmp_path):
+    rep = _report()
+    path = rep.to_csv(tmp_path / "exclusions.csv")
+    assert path == tmp_path / "exclusions.csv"
+    back = pd.read_csv(path)
+    assert back.columns.tolist() == list(EXCLUSION_COLUMNS)
+    assert len(back) == 6
+    assert back["reason"].tolist() == rep.records["reason"].tolist()
+    assert back["row"].tolist()[:4] == [3, 7, 9, 12]
+    empty_path = ExclusionReport.empty().to_csv(tmp_path / "none.csv")
+    assert empty_path.read_text().strip() == ",".join(EXCLUSION_COLUMNS)
+
+
+def test_report_merge():
+    a = ExclusionReport.empty().add("row", "missing time", [1], rows=[3])
+    b = ExclusionReport.empty().add("patient", "too short", [2, 3])
+    merged = a.merge(b)
+    assert merged.n_rows == 1 and merged.n_patients == 2
+    assert merged.records["reason"].tolist() == ["missing time", "too short", "too short"]
+    assert a.n_patients == 0 and b.n_rows == 0  # inputs untouched
+    empty = ExclusionReport.empty()
+    assert empty.merge(a).records.equals(a.records)
+    assert a.merge(empty).records.equals(a.records)
+    assert empty.merge(empty).records.empty
+
+
+def test_panel_report_matches_printed_summary():
+    df = _frame()
+    df.loc[[0, 1], ["depression", "fear_others"]] = np.nan
+    panel = Panel.from_frame(df, tau_max=1, min_lagged_rows=3)
+    assert str(panel.exclusions).splitlines() == [
+        "ExclusionReport: 2 row(s) and 1 patient(s) excluded",
+        "  row: every variable missing: 2 row(s)",
+        "  patient: fewer than 3 usable lagged rows at tau_max=1: 1 patient(s)",
+    ]
+
+
+# --------------------------------------------------------------------------- usable_lagged_rows
+
+
+def _brute_usable(df: pd.DataFrame, keys: list[str], variables: list[str], tau: int) -> dict:
+    complete = {}
+    for _, r in df.iterrows():
+        complete[(*(r[k] for k in keys), r["week"])] = bool(r[variables].notna().all())
+    counts = dict.fromkeys(df[keys[0]].unique(), 0)
+    for _, r in df.iterrows():
+        block = tuple(r[k] for k in keys)
+        if all(complete.get((*block, r["week"] - k), False) for k in range(tau + 1)):
+            counts[r[keys[0]]] += 1
+    return counts
+
+
+@st.composite
+def _gappy_frames(draw):
+    n_patients = draw(st.integers(1, 4))
+    rows = []
+    for p in range(n_patients):
+        for seg in draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=2,
+                                 unique=True)):
+            times = draw(st.lists(st.integers(-2, 12), min_size=1, max_size=10, unique=True))
+            rows += [(p * 7 + 3, seg, t) for t in times]
+    df = pd.DataFrame(rows, columns=["patient", "seg", "week"])
+    mask = np.array(draw(st.lists(st.lists(st.booleans(), min_size=2, max_size=2),
+                                  min_size=len(df), max_size=len(df))))
+    df["x"] = np.where(mask[:, 0], np.nan, np.arange(len(df), dtype=float))
+    df["y"] = np.where(mask[:, 1], np.nan, -np.arange(len(df), dtype=float))
+    order = draw(st.permutations(range(len(df))))
+    return df.iloc[list(order)]
+
+
+@settings(derandomize=True, max_examples=80, deadline=None)
+@given(df=_gappy_frames(), tau=st.integers(0, 3), use_segments=st.booleans())
+def test_usable_lagged_rows_matches_brute_force(df, tau, use_segments):
+    keys = ["patient", "seg"] if use_segments else ["patient"]
+    if not use_segments:
+        df = df.drop_duplicates(["patient", "week"])
+    got = usable_lagged_rows(df, keys, "week", ["x", "y"], tau)
+    want = _brute_usable(df, keys, ["x", "y"], tau)
+    assert got.to_dict() == want
