@@ -2,8 +2,10 @@
 
 Examples
 --------
->>> make_ci_test("parcorr-tigramite").measure
-'par_corr'
+>>> make_ci_test("parcorr").measure, type(make_ci_test("parcorr")).__name__
+('par_corr', 'PooledParCorr')
+>>> make_ci_test("parcorr-tigramite", df_loss=4).df_loss
+4
 >>> make_ci_test("nope")
 Traceback (most recent call last):
 ...
@@ -24,7 +26,7 @@ CI_TESTS = ("parcorr", "parcorr-tigramite", "robust_parcorr", "gpdc", "cmiknn")
 
 
 #: Tests whose analytic p-values and intervals take the within-transform df correction.
-WITHIN_DF_TESTS = ("parcorr", "robust_parcorr")
+WITHIN_DF_TESTS = ("parcorr", "parcorr-tigramite", "robust_parcorr")
 
 #: Parameters each within-person transform estimates per patient (or segment).
 _PARAMS_PER_GROUP = {"none": 0, "center": 1, "detrend": 2}
@@ -65,19 +67,21 @@ class _WithinDF:
 def _within(cls: type, df_loss: int, **kwargs: Any) -> Any:
     sub = type(f"Within{cls.__name__}", (_WithinDF, cls), {})
     test = sub(**kwargs)
-    test.df_loss = int(df_loss)
+    test.df_loss = df_loss
     return test
 
 
 def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None = None,
-                 df_loss: int = 0) -> Any:
+                 df_loss: float | Any = 0) -> Any:
     """Return a fresh tigramite conditional-independence test.
 
     Parameters
     ----------
     name : str
-        ``"parcorr"`` (linear partial correlation; the package default),
-        ``"parcorr-tigramite"`` (tigramite's own ParCorr, for cross-checks),
+        ``"parcorr"`` (linear partial correlation computed by the pooled
+        sufficient-statistics engine :class:`causal.engine.PooledParCorr`;
+        the package default), ``"parcorr-tigramite"`` (the same test computed
+        by tigramite's own ``ParCorr``, for cross-checks; equal to rounding),
         ``"robust_parcorr"`` (partial correlation after a normal-score
         transform), ``"gpdc"`` (Gaussian-process regression and distance
         correlation; needs the ``dcor`` package) or ``"cmiknn"``
@@ -87,19 +91,20 @@ def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None
         Level of the analytic confidence intervals (ParCorr-type tests).
     random_state : int, optional
         Seed of the permutation / null-distribution draws (GPDC, CMIknn).
-    df_loss : int
+    df_loss : float or array-like
         Degrees of freedom used by the within-person transform (see
         :func:`within_df_loss`); applied to the tests in
-        :data:`WITHIN_DF_TESTS`. ``"parcorr-tigramite"`` is tigramite's test
-        unchanged and ignores it.
+        :data:`WITHIN_DF_TESTS`. ``"parcorr"`` also accepts one value per
+        dataset (weighted by bootstrap weights); the others need a number.
     """
     if name not in CI_TESTS:
         raise ValueError(f"unknown ci_test {name!r}; choose one of {', '.join(CI_TESTS)}")
-    if name == "parcorr-tigramite":
-        from tigramite.independence_tests.parcorr import ParCorr
-
-        return ParCorr(significance="analytic", confidence="analytic", conf_lev=conf_level)
     if name == "parcorr":
+        from causal.engine import PooledParCorr
+
+        return PooledParCorr(df_loss=df_loss, confidence="analytic", conf_lev=conf_level)
+    df_loss = float(sum(df_loss)) if hasattr(df_loss, "__len__") else df_loss
+    if name == "parcorr-tigramite":
         from tigramite.independence_tests.parcorr import ParCorr
 
         return _within(ParCorr, df_loss, significance="analytic", confidence="analytic",
@@ -115,6 +120,11 @@ def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None
         except ImportError as exc:
             raise ValueError("ci_test 'gpdc' needs the dcor package: pip install dcor") from exc
         return GPDC(significance="analytic", seed=random_state)
-    from tigramite.independence_tests.cmiknn import CMIknn
-
-    return CMIknn(significance="shuffle_test", seed=random_state, workers=1)
+    try:
+        from tigramite.independence_tests.cmiknn import CMIknn
+    except ImportError as exc:
+        raise ValueError("ci_test 'cmiknn' needs the numba package: pip install numba") from exc
+    # sig_blocklength=1: permute single samples. tigramite's automatic block
+    # length calls np.corrcoef(..., ddof=0), which NumPy 2.4 removed; the
+    # samples of a pooled panel are not one long series anyway.
+    return CMIknn(significance="shuffle_test", seed=random_state, workers=1, sig_blocklength=1)

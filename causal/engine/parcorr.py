@@ -61,7 +61,13 @@ from causal.engine.partial import (
     residual_variance_fraction,
 )
 from causal.engine.pooled import PooledMoments
-from causal.engine.stats import DEFAULT_MAX_BYTES, LaggedMoments, Storage, cut_for
+from causal.engine.stats import (
+    DEFAULT_MAX_BYTES,
+    LaggedMoments,
+    Storage,
+    _check_weights,
+    cut_for,
+)
 
 __all__ = ["PooledParCorr"]
 
@@ -119,6 +125,13 @@ class PooledParCorr(ParCorr):
         Storage of lazily built moments (see :mod:`causal.engine.stats`).
     max_bytes : int, optional
         Memory budget for ``storage='auto'``.
+    df_loss : float or array-like, optional
+        Degrees of freedom used by preprocessing (e.g. 2 per detrended
+        patient, see :func:`causal.citests.within_df_loss`), subtracted from the
+        analytic tests' ``T - dim``. A per-dataset array is weighted with the
+        dataset weights, so a bootstrap replicate that includes a patient
+        twice loses that patient's degrees of freedom twice. Default 0:
+        tigramite's ``ParCorr`` exactly.
     significance : {'analytic'}, optional
         Only the analytic Student-t test is available.
     confidence : {None, False, 'analytic'}, optional
@@ -138,6 +151,7 @@ class PooledParCorr(ParCorr):
         *,
         storage: Storage = "auto",
         max_bytes: int = DEFAULT_MAX_BYTES,
+        df_loss: float | Sequence[float] = 0,
         significance: str = "analytic",
         confidence: str | bool | None = None,
         conf_lev: float = 0.9,
@@ -164,6 +178,10 @@ class PooledParCorr(ParCorr):
         self.weights = weights
         self.storage = storage
         self.max_bytes = max_bytes
+        loss = np.asarray(df_loss, dtype=float)
+        if loss.ndim > 1 or not np.all(np.isfinite(loss)) or np.any(loss < 0):
+            raise ValueError(f"df_loss must be a non-negative number or 1-d array, got {df_loss!r}")
+        self.df_loss = df_loss
         self._shared = _Shared()
         self._pooled: dict[int, PooledMoments] = {}
 
@@ -237,6 +255,18 @@ class PooledParCorr(ParCorr):
         new.weights = weights
         new._pooled, new.cached_ci_results, new.ci_results = {}, {}, {}
         return new
+
+    def effective_df_loss(self) -> float:
+        """Degrees of freedom subtracted from every analytic test under the current weights."""
+        loss = np.asarray(self.df_loss, dtype=float)
+        if loss.ndim == 0:
+            return float(loss)
+        if self.weights is None:
+            return float(loss.sum())
+        keys = self._any_moments().dataset_keys
+        if loss.shape != (len(keys),):
+            raise ValueError(f"df_loss has {loss.size} entries but there are {len(keys)} datasets")
+        return float(loss @ _check_weights(self.weights, keys))
 
     def moments(self, cut: int) -> LaggedMoments:
         """Return the (lazily built, shared) lagged moments for cut-off ``cut``."""
@@ -355,7 +385,7 @@ class PooledParCorr(ParCorr):
         if cached is None:
             val, dim, n = self._value(xs, ys, zs, cut)
             trivial = dim is None
-            pval = 1.0 if trivial else analytic_pvalue(val, n, dim)
+            pval = 1.0 if trivial else self.get_analytic_significance(val, n, dim)
             self.cached_ci_results[key] = (val, pval, trivial)
         else:
             val, pval, trivial = cached
@@ -370,6 +400,16 @@ class PooledParCorr(ParCorr):
         if alpha_or_thres is None:
             return val, pval
         return val, pval, dependent
+
+    def get_analytic_significance(
+        self, value: float, T: float, dim: int, xyz: Any = None  # noqa: N803
+    ) -> float:
+        """Student-t p-value with ``T - dim - df_loss`` degrees of freedom."""
+        return analytic_pvalue(value, T - self.effective_df_loss(), dim)
+
+    def get_analytic_confidence(self, value: float, df: float, conf_lev: float) -> tuple[float, float]:
+        """Analytic interval with ``df - df_loss`` degrees of freedom."""
+        return analytic_confidence(value, df - self.effective_df_loss(), conf_lev)
 
     def get_measure(
         self, X: Any, Y: Any, Z: Any = None, tau_max: int = 0, data_type: Any = None
@@ -396,7 +436,7 @@ class PooledParCorr(ParCorr):
             val = np.nan  # tigramite: pearsonr of a constant residual
         else:
             val = partial_correlation(_drop_constant(cov, const))
-        self.conf = analytic_confidence(val, n - dim, self.conf_lev)
+        self.conf = self.get_analytic_confidence(val, n - dim, self.conf_lev)
         return self.conf
 
     def get_model_selection_criterion(

@@ -88,9 +88,6 @@ def test_cmiknn_returns_a_seeded_shuffle_test(monkeypatch):
     assert not np.array_equal(draws, other.random_state.random(5))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG(citests.make_ci_test): the CMIknn import is not guarded like GPDC's; without numba "
-    "a ModuleNotFoundError escapes"))
 def test_cmiknn_without_numba_is_a_clear_value_error(monkeypatch):
     # tigramite's CMIknn imports numba, which is not a dependency of this package: the user
     # must get a ValueError naming the missing package (the CLI turns it into "error: ..."),
@@ -161,7 +158,7 @@ def test_within_df_tests_match_the_plain_test_at_reduced_sample_size(name):
     plain_cls = RobustParCorr if name == "robust_parcorr" else ParCorr
     plain = plain_cls(significance="analytic", confidence="analytic", conf_lev=0.9)
     within = make_ci_test(name, conf_level=0.9, df_loss=12)
-    assert isinstance(within, plain_cls)
+    assert isinstance(within, plain_cls)  # the engine subclasses ParCorr too
     xyz = np.array([0, 1, 2])
     assert (within.get_analytic_significance(0.15, 100, 3, xyz)
             == pytest.approx(plain.get_analytic_significance(0.15, 88, 3, xyz)))
@@ -169,7 +166,10 @@ def test_within_df_tests_match_the_plain_test_at_reduced_sample_size(name):
             == pytest.approx(plain.get_analytic_confidence(0.15, 85, 0.9)))
 
 
-def test_parcorr_tigramite_ignores_df_loss():
+def test_parcorr_tigramite_takes_the_same_df_loss():
+    # parcorr-tigramite is the same test computed by tigramite's code: T - dim - loss df.
     xyz = np.array([0, 1, 2])
     a = make_ci_test("parcorr-tigramite", df_loss=50).get_analytic_significance(0.2, 100, 3, xyz)
-    assert a == pytest.approx(_t_test_pvalue(0.2, 97), rel=1e-9)
+    assert a == pytest.approx(_t_test_pvalue(0.2, 47), rel=1e-9)
+    assert make_ci_test("parcorr-tigramite", df_loss=0).get_analytic_significance(
+        0.2, 100, 3, xyz) == pytest.approx(_t_test_pvalue(0.2, 97), rel=1e-9)

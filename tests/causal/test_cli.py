@@ -419,9 +419,6 @@ def test_missing_out_option(capsys, good_csv):
     assert_one_error_line(code, err, "--out")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG(causal.citests.make_ci_test): the CMIknn import is not guarded, so a missing numba "
-    "escapes main() as a ModuleNotFoundError traceback"))
 def test_unavailable_ci_test_is_a_clean_error(capsys, tmp_path, good_csv, monkeypatch):
     # tigramite's CMIknn needs numba, which this package does not install
     monkeypatch.setitem(sys.modules, "numba", None)
