@@ -3,7 +3,8 @@
 This module is the boundary with tigramite: it hands tigramite one dataset per
 patient block (multiple-dataset mode, see :mod:`features.lags`), runs its
 algorithm unchanged, and converts the result dicts and string graphs into a
-typed :class:`~causal.links.Links` table before anything else sees them.
+typed :class:`~causal.links.Links` table (:mod:`causal._convert`) before
+anything else sees them.
 
 Examples
 --------
@@ -19,14 +20,16 @@ Examples
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from causal.citests import CI_TESTS, make_ci_test, within_df_loss
+from causal._convert import links_table, reestimate_required
+from causal.citests import CI_TESTS, WITHIN_DF_TESTS, make_ci_test, within_df_loss
 from causal.graph import summary_graph
 from causal.links import Links
 from features.errors import DataError
@@ -41,7 +44,13 @@ logger = logging.getLogger(__name__)
 #: Discovery algorithms.
 METHODS = ("pcmci", "pcmciplus")
 _CUT_OFFS = ("2xtau_max", "tau_max")
+_PREP_BY = ("patient", "segment")
 LinkSpec = tuple[str, str, int]
+
+
+def _is_int(x: object) -> bool:
+    """Whether ``x`` is an integer (bool is not, here)."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
 class PanelPCMCI:
@@ -70,9 +79,13 @@ class PanelPCMCI:
         Also standardize within patient.
     prep_by : {"patient", "segment"}
         Grouping of the within-person transform.
-    forbid, require : iterable of (source, target, lag)
+    forbid, require : collection of (source, target, lag)
         Background knowledge: links never tested, or always kept as parents
-        and reported as present (``required`` column).
+        and reported as present (``required`` column). tigramite does not test
+        a required link; its ``value``, ``p_value`` and interval come from a
+        test with the link's MCI conditions (see ``fit``), its p-value
+        uncorrected by ``fdr``. A contemporaneous requirement
+        ``(a, b, 0)`` orients the link ``a -> b``.
     contemporaneous : bool
         For PCMCI+, whether lag-0 links are tested.
     cut_off : {"2xtau_max", "tau_max"}
@@ -124,24 +137,87 @@ class PanelPCMCI:
         return {n: getattr(self, n) for n in names}
 
     def _validate_params(self) -> None:
-        if not isinstance(self.tau_max, (int, np.integer)) or self.tau_max < 1:
-            raise ValueError(f"tau_max must be an integer >= 1, got {self.tau_max!r}")
+        tau = self.tau_max
+        if not _is_int(tau) or tau < 1:
+            raise ValueError(f"tau_max must be an integer >= 1, got {tau!r}")
         for name in ("alpha", "pc_alpha"):
             val = getattr(self, name)
             if name == "pc_alpha" and val is None:
                 continue
-            if not (isinstance(val, (int, float)) and 0 < val < 1):
+            if isinstance(val, (bool, np.bool_)) or not (
+                    isinstance(val, (int, float, np.integer, np.floating)) and 0 < val < 1):
                 raise ValueError(f"{name} must be in (0, 1), got {val!r}")
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
-        if self.ci_test not in CI_TESTS:
-            raise ValueError(f"ci_test must be one of {CI_TESTS}, got {self.ci_test!r}")
+        for name, allowed in (("method", METHODS), ("ci_test", CI_TESTS), ("prep", PREPS),
+                              ("prep_by", _PREP_BY), ("cut_off", _CUT_OFFS)):
+            val = getattr(self, name)
+            if not isinstance(val, str) or val not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {val!r}")
         if self.fdr not in (None, "none", "fdr_bh"):
             raise ValueError(f"fdr must be None or 'fdr_bh', got {self.fdr!r}")
-        if self.prep not in PREPS:
-            raise ValueError(f"prep must be one of {PREPS}, got {self.prep!r}")
-        if self.cut_off not in _CUT_OFFS:
-            raise ValueError(f"cut_off must be one of {_CUT_OFFS}, got {self.cut_off!r}")
+        rows = self.min_lagged_rows
+        if not _is_int(rows) or rows < 1:
+            raise ValueError(f"min_lagged_rows must be an integer >= 1, got {rows!r}")
+        for name in ("standardize", "within_df", "contemporaneous"):
+            val = getattr(self, name)
+            if not isinstance(val, (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {val!r}")
+        for name in ("forbid", "require"):
+            val = getattr(self, name)
+            # a one-shot iterator would be used up by the first fit and silently empty after
+            if (isinstance(val, (str, bytes)) or not isinstance(val, Iterable)
+                    or isinstance(val, Iterator)):
+                raise ValueError(f"{name} must be a list of (source, target, lag) links, "
+                                 f"got {val!r}")
+
+    def _check_degrees_of_freedom(self, n_vars: int) -> None:
+        """Raise DataError if the largest test could have no residual degree of freedom.
+
+        A partial-correlation test of X and Y given Z on n samples has
+        ``n - df_loss - (2 + |Z|)`` residual degrees of freedom (tigramite:
+        ``T - dim``, minus the within-transform loss); below 1 its p-value is
+        undefined (NaN). The worst case used here is ``|Z| = n_vars*tau_max``
+        lagged conditions, plus ``n_vars - 1`` contemporaneous ones for PCMCI+.
+        """
+        tau = int(self.tau_max)
+        plus = self.method == "pcmciplus" and bool(self.contemporaneous)
+        max_conds = n_vars * tau + (n_vars - 1 if plus else 0)
+        loss = self.df_loss_ if self.ci_test in WITHIN_DF_TESTS else 0
+        needed = int(np.ceil(loss)) + 2 + max_conds + 1
+        if self.n_samples_ >= needed:
+            return
+        contemp = f" + {n_vars - 1} contemporaneous" if plus else ""
+        what = (f"{2 + max_conds} variables (X, Y + {n_vars} x tau_max={tau} lagged{contemp} "
+                "conditions)")
+        if loss:
+            what += f" and prep={self.prep!r} used {loss:g} degrees of freedom"
+        hints = ["use fewer variables or a smaller tau_max", "add patients or weeks"]
+        if loss and self.prep == "detrend":
+            hints.append("use prep='center' (1 instead of 2 degrees of freedom per patient)")
+        if loss:
+            hints.append("set within_df=False")
+        raise DataError(
+            f"too few samples for {self.method}: {self.n_samples_} complete samples (pooled "
+            f"over {self.panel_.n_patients} patient(s)), but the largest test has {what}, so "
+            f"at least {needed} samples are needed for one residual degree of freedom. To fix: "
+            + "; ".join(hints) + ".")
+
+    def _check_p_values(self, links: Links) -> None:
+        """Raise DataError if any test gave an undefined (NaN) p-value.
+
+        The up-front check cannot see every test: an MCI test also conditions
+        on the source's parents, and missing values or ``cut_off="tau_max"``
+        give some tests fewer samples than ``n_samples_``.
+        """
+        undefined = links.table[links.table["p_value"].isna()]
+        if undefined.empty:
+            return
+        which = ", ".join(f"{r.source}(t-{r.lag}) -> {r.target}"
+                          for r in undefined.head(5).itertuples())
+        raise DataError(
+            f"{len(undefined)} of {len(links.table)} tests gave no p-value (NaN), e.g. {which}: "
+            f"too few samples ({self.n_samples_} complete samples) for the conditions used, or "
+            "a variable that is an exact linear function of others. Use fewer variables or a "
+            "smaller tau_max, add patients or weeks, or use prep='center' or within_df=False.")
 
     # ------------------------------------------------------------------- fit
     def fit(self, data: Panel | pd.DataFrame, *, id_col: str = "patient", time_col: str = "week",
@@ -160,8 +236,28 @@ class PanelPCMCI:
         self
             With fitted attributes ``panel_`` (the prepared panel),
             ``exclusions_``, ``links_`` (:class:`~causal.links.Links`),
-            ``graph_`` (summary :class:`networkx.DiGraph`) and
-            ``n_samples_`` (samples in a test without missing values).
+            ``graph_`` (summary :class:`networkx.DiGraph`),
+            ``n_samples_`` (samples in a test without missing values),
+            ``df_loss_`` (degrees of freedom of the within transform) and
+            ``parents_`` (``{target: [(source, lag), ...]}``: the lagged
+            conditions of the final tests, see below).
+
+        Raises
+        ------
+        features.errors.DataError
+            If there are too few samples: the largest test (``2 + n_vars *
+            tau_max`` variables, ``+ n_vars - 1`` contemporaneous with PCMCI+)
+            would have no residual degree of freedom after ``df_loss_``, or
+            any test gave an undefined (NaN) p-value.
+
+        Notes
+        -----
+        The final test of ``source(t-lag) -> target(t)`` conditions on
+        ``parents_[target]`` (without the tested link) and on
+        ``parents_[source]`` shifted back by ``lag`` (tigramite's MCI test).
+        For PCMCI these are the parents of the PC stage; for PCMCI+ the lagged
+        parents, to which its skeleton phase adds contemporaneous conditions.
+        Required links are tested with exactly these conditions.
         """
         self._validate_params()
         tau = int(self.tau_max)
@@ -186,7 +282,9 @@ class PanelPCMCI:
                                         else [panel.id_col]]
         self.df_loss_ = (within_df_loss(self.prep, len(groups.drop_duplicates()))
                          if self.within_df else 0)
-        self.links_ = self._run(self.input_)
+        self._check_degrees_of_freedom(len(panel.variables))
+        self.links_, self.parents_ = self._run(self.input_)
+        self._check_p_values(self.links_)
         self.graph_: nx.DiGraph = summary_graph(self.links_)
         logger.info("fitted %s: %d significant of %d tested links", self.method,
                     int(self.links_.table["significant"].sum()), len(self.links_.table))
@@ -206,12 +304,14 @@ class PanelPCMCI:
             try:
                 src, tgt, lag = spec
             except (TypeError, ValueError):
-                raise ValueError(f"{what} link must be (source, target, lag), got {spec!r}") from None
+                raise ValueError(f"{what} link must be (source, target, lag), "
+                                 f"got {spec!r}") from None
             for v in (src, tgt):
                 if v not in idx:
                     raise ValueError(f"{what} link {spec!r}: unknown variable {v!r}; "
                                      f"variables are {list(names)}")
-            if not (tau_min <= int(lag) <= int(self.tau_max)) or (int(lag) == 0 and src == tgt):
+            if not _is_int(lag) or not (tau_min <= lag <= int(self.tau_max)) or (
+                    lag == 0 and src == tgt):
                 raise ValueError(f"{what} link {spec!r}: lag must be in {tau_min}..{self.tau_max}")
             return idx[src], idx[tgt], int(lag)
 
@@ -227,14 +327,19 @@ class PanelPCMCI:
                 out[i][(j, 0)] = "<--"
         return out
 
-    def _run(self, ti: TigramiteInput) -> Links:
+    def _run(self, ti: TigramiteInput) -> tuple[Links, dict[str, list[tuple[str, int]]]]:
         from tigramite.pcmci import PCMCI
 
         names = list(ti.var_names)
         conf_level = 1 - 2 * self.alpha
         test = make_ci_test(self.ci_test, conf_level=conf_level, random_state=self.random_state,
                             df_loss=self.df_loss_)
-        pcmci = PCMCI(dataframe=ti.dataframe(), cond_ind_test=test, verbosity=0)
+        with warnings.catch_warnings():
+            # One patient (an n-of-1 analysis) is one dataset; that is intended here.
+            warnings.filterwarnings("ignore", message="In analysis mode 'multiple'. There is just",
+                                    category=UserWarning)
+            dataframe = ti.dataframe()
+        pcmci = PCMCI(dataframe=dataframe, cond_ind_test=test, verbosity=0)
         assumptions = self._link_assumptions(names)
         fdr = "none" if self.fdr in (None, "none") else self.fdr
         tau = int(self.tau_max)
@@ -243,40 +348,26 @@ class PanelPCMCI:
                 res = pcmci.run_pcmci(tau_min=1, tau_max=tau, pc_alpha=self.pc_alpha,
                                       alpha_level=self.alpha, link_assumptions=assumptions,
                                       fdr_method=fdr)
+                parents = pcmci.all_parents
             else:
                 res = pcmci.run_pcmciplus(tau_min=0, tau_max=tau, pc_alpha=self.alpha,
                                           link_assumptions=assumptions, fdr_method=fdr)
+                parents = pcmci.all_lagged_parents
+            res = {**res, **reestimate_required(pcmci.cond_ind_test, res, assumptions, parents,
+                                                tau)}
         except ValueError as exc:  # tigramite reports degenerate data as ValueError
             raise DataError(f"tigramite could not run {self.method} on these data: {exc}") from exc
-        return self._to_links(res, names, assumptions, conf_level)
-
-    def _to_links(self, res: dict[str, Any], names: list[str],
-                  assumptions: dict[int, dict[tuple[int, int], str]], conf_level: float) -> Links:
-        val, pval, graph = res["val_matrix"], res["p_matrix"], res["graph"]
-        conf = res.get("conf_matrix")
-        rows = []
-        for j, links_j in assumptions.items():
-            for (i, neg_lag), assumed in links_j.items():
-                lag = -neg_lag
-                mark = str(graph[i, j, lag])
-                directed = lag > 0 or mark == "-->"
-                rows.append({
-                    "source": names[i], "target": names[j], "lag": lag,
-                    "value": float(val[i, j, lag]), "p_value": float(pval[i, j, lag]),
-                    "significant": mark != "" or assumed == "-->",
-                    "ci_low": float(conf[i, j, lag, 0]) if conf is not None else np.nan,
-                    "ci_high": float(conf[i, j, lag, 1]) if conf is not None else np.nan,
-                    "directed": bool(directed) and mark != "<--",
-                    "required": assumed == "-->",
-                })
-        table = pd.DataFrame(rows)
-        table["n_samples"] = -1
+        table = links_table(res, names, assumptions, test=pcmci.cond_ind_test, parents=parents,
+                            tau_max=tau, default_samples=self.n_samples_)
         settings = {"pc_alpha": self.pc_alpha, "fdr": self.fdr, "prep": self.prep,
                     "standardize": self.standardize, "conf_level": conf_level,
                     "cut_off": self.cut_off, "prep_by": self.prep_by, "df_loss": self.df_loss_}
-        return Links(table=table, variables=tuple(names), tau_max=int(self.tau_max),
-                     alpha=float(self.alpha), method=self.method, ci_test=self.ci_test,
-                     settings=settings)
+        links = Links(table=table, variables=tuple(names), tau_max=tau,
+                      alpha=float(self.alpha), method=self.method, ci_test=self.ci_test,
+                      settings=settings)
+        named = {names[j]: [(names[i], -neg_lag) for i, neg_lag in parents.get(j, [])]
+                 for j in range(len(names))}
+        return links, named
 
     def _complete_samples(self, ti: TigramiteInput) -> np.ndarray:
         """Per block: samples with every variable observed at lags 0..tau_max after the cut-off."""

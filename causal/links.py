@@ -72,17 +72,41 @@ class Links:
         - ``lag`` (int, >= 0): 0 is a contemporaneous link (PCMCI+ only).
         - ``value`` (float): the test statistic (partial correlation for
           ParCorr-type tests).
-        - ``p_value`` (float): p-value of the final (MCI) test.
+        - ``p_value`` (float): p-value of the final (MCI) test (FDR-adjusted
+          when ``settings["fdr"]`` is set, except for required links).
         - ``significant`` (bool): whether the link is in the discovered graph.
+          A required link (background knowledge) is always significant.
         - ``ci_low``, ``ci_high`` (float): confidence bounds of ``value``; NaN
           where the test gives none.
-        - ``directed`` (bool): always True for ``lag >= 1``. For ``lag == 0``
-          True only when the contemporaneous link is oriented
-          ``source -> target``; an unoriented or conflicting contemporaneous
-          link appears as two significant rows with ``directed=False``.
-        - ``n_samples`` (int): number of samples in the final test, -1 if
-          unknown.
+        - ``directed`` (bool): always True for ``lag >= 1`` (time orients
+          lagged links). Contemporaneous (``lag == 0``) links have two rows,
+          ``(a, b, 0)`` and ``(b, a, 0)``, with the same ``value`` and
+          ``p_value`` (one test):
 
+          * oriented ``a -> b``: row ``(a, b, 0)`` is ``significant=True,
+            directed=True``; row ``(b, a, 0)`` is ``significant=False,
+            directed=False``. The link is one significant row.
+          * unoriented (tigramite ``o-o``) or conflicting (``x-x``): both rows
+            ``significant=True, directed=False``.
+          * absent: both rows ``significant=False, directed=False``.
+
+          So ``directed=True`` at lag 0 implies ``significant=True``, and
+          consumers treat a significant undirected row as an edge both ways
+          (:func:`causal.graph.summary_graph`).
+        - ``n_samples`` (int): samples behind the link's test, -1 if unknown.
+          With the default ``ci_test="parcorr"`` (the pooled engine) this is
+          the exact number of samples in which the link's ends and its MCI
+          conditions (the lagged parents of both ends, see
+          :meth:`causal.discovery.PanelPCMCI.fit`) are all observed after the
+          cut-off; it is the count of the reported test for PCMCI, while for
+          PCMCI+ the contemporaneous conditions its skeleton phase may add
+          are not counted. Other tests report the complete-case count
+          ``PanelPCMCI.n_samples_`` (every variable observed at lags
+          0..tau_max), which equals every test's count when no values are
+          missing and ``cut_off="2xtau_max"``.
+
+        Extra columns are kept after these (``PanelPCMCI`` adds
+        ``required``: the link was fixed by background knowledge).
         Missing optional columns are filled with defaults.
     variables : tuple of str
         Variable names in the order used for discovery.

@@ -52,7 +52,8 @@ def markdown_table(df: pd.DataFrame) -> str:
 
 def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
                   verdicts: VerdictTable | None = None, figures: Sequence[str] = (),
-                  command: str | None = None, extra_sections: Sequence[tuple[str, str]] = ()) -> str:
+                  command: str | None = None,
+                  extra_sections: Sequence[tuple[str, str]] = ()) -> str:
     """Return the Markdown text of the report.
 
     Parameters
@@ -91,8 +92,10 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
         "quantity": ["patients analysed", "rows analysed", "median rows per patient",
                      "pooled samples per test (complete cases)", "rows excluded",
                      "patients excluded"],
-        "count": [d["patients"], d["rows"], d["rows_per_patient_median"], n_samples,
-                  d["rows_excluded"], d["patients_excluded"]],
+        # object dtype: counts stay ints (written in full), only the median is a float
+        "count": pd.Series([int(d["patients"]), int(d["rows"]),
+                            float(d["rows_per_patient_median"]), int(n_samples),
+                            int(d["rows_excluded"]), int(d["patients_excluded"])], dtype=object),
     })
     missing = ", ".join(f"{v}: {n}" for v, n in d["missing_values"].items())
     out += ["## Samples", "", markdown_table(counts), "",
@@ -108,8 +111,8 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
     out += ["## Discovered links", "",
             f"{len(links.table)} links tested, {len(sig)} significant at alpha = {links.alpha}. "
             "`value` is the partial correlation of the final (MCI) test; the interval is the "
-            f"{s.get('conf_level', 1 - 2 * links.alpha):.0%} confidence interval. Every tested link "
-            "is in `links.csv`.", ""]
+            f"{s.get('conf_level', 1 - 2 * links.alpha):.0%} confidence interval. Every tested "
+            "link is in `links.csv`.", ""]
     if not sig.empty:
         cols = ["source", "target", "lag", "value", "p_value", "ci_low", "ci_high"]
         out += [markdown_table(sig[cols]), ""]

@@ -1,0 +1,4 @@
+"""Validation studies: one module per experiment, configured by ``configs/NAME.toml``.
+
+Run ``python -m experiments.NAME [--quick]``; see ``docs/validation.md``.
+"""

@@ -1,13 +1,25 @@
-"""Exceptions raised for bad input data.
+"""Exceptions raised for bad input data, and how values are shown in their messages.
 
 Every message names what is wrong and where: the file, column, row or patient,
 and the offending value, so that a clinical researcher can fix the data without
-reading a traceback.
+reading a traceback. :func:`format_value` is the one place that decides how a
+value appears in a message: numbers plain (``2.5``, ``3``, ``inf``), never as
+numpy reprs such as ``np.float64(2.5)``; text quoted (``'12a'``).
 """
 
 from __future__ import annotations
 
-__all__ = ["DataError"]
+import datetime
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DataError", "format_value"]
+
+# Integral floats up to this size are shown without ".0"; beyond it, e.g. 1e+30.
+_PLAIN_INT_LIMIT = 1e15
 
 
 class DataError(ValueError):
@@ -20,3 +32,48 @@ class DataError(ValueError):
     ...
     features.errors.DataError: column 'week': row 7 has non-integer time 1.5
     """
+
+
+def format_value(value: Any) -> str:
+    """Return ``value`` as it should appear in an error message.
+
+    Parameters
+    ----------
+    value : object
+        A cell value: a Python or numpy number, a string, a timestamp, a
+        missing value or anything else.
+
+    Returns
+    -------
+    str
+        Numbers in plain notation (integral floats without ``.0``, so a patient
+        id read as ``3.0`` shows as ``3``); strings quoted so that blanks and
+        typos are visible; timestamps as quoted ISO text; anything else by
+        ``repr``.
+
+    Examples
+    --------
+    >>> format_value(np.float64(2.5)), format_value(np.float64(3.0)), format_value(np.int64(7))
+    ('2.5', '3', '7')
+    >>> format_value(float("-inf")), format_value(1e30), format_value("12a")
+    ('-inf', '1e+30', "'12a'")
+    >>> format_value(pd.Timestamp("2024-01-17")), format_value(np.datetime64("2024-01-17"))
+    ("'2024-01-17 00:00:00'", "'2024-01-17 00:00:00'")
+    >>> format_value(np.True_), format_value(pd.NA), format_value(None)
+    ('True', '<NA>', 'None')
+    """
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)  # .item() would give nanoseconds as an int
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (datetime.date, datetime.datetime)):  # includes pd.Timestamp
+        return repr(str(value))
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < _PLAIN_INT_LIMIT:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    return repr(value)

@@ -1,24 +1,28 @@
-"""Read long-format panels from CSV, text or Parquet files.
+r"""Read long-format panels from CSV, text or Parquet files.
 
 Rows read from a file are labelled with their **line number in the file**
 (the header is line 1), so every later error or exclusion that names a row
-points at a line the user can open in an editor.
+points at a line the user can open in an editor. Blank lines are skipped but
+still counted, and a record whose quoted field spans several lines is labelled
+with the line it starts on.
 
 Examples
 --------
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "cohort.csv"
->>> _ = path.write_text("patient,week,depression\\n1,1,12\\n1,2,NA\\n")
+>>> _ = path.write_text("patient,week,depression\n1,1,12\n\n1,2,NA\n")
 >>> df = read_table(path)
 >>> df.index.tolist(), df["depression"].isna().tolist()
-([2, 3], [False, True])
+([2, 4], [False, True])
 """
 
 from __future__ import annotations
 
+import csv
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from features.errors import DataError
@@ -48,8 +52,11 @@ def read_table(path: str | Path, *, sep: str | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The table, indexed by file line number (text) or by 1-based record
-        number plus one (Parquet), so the first data record is row 2.
+        The table, indexed by file line number (text; blank lines are
+        counted) or by 1-based record number plus one (Parquet), so the first
+        data record is row 2. Named index levels stored in a Parquet file
+        (``df.set_index("patient").to_parquet(...)``) become columns; an
+        unnamed stored index is dropped.
         A text file whose header has one name fewer than its data rows (a
         leading row-label column, as written by R's ``write.table``) is read
         with the row labels dropped.
@@ -68,13 +75,13 @@ def read_table(path: str | Path, *, sep: str | None = None) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in _PARQUET_SUFFIXES:
         df = _read_parquet(path)
+        if df.empty:
+            raise DataError(f"{path}: the file has no data rows")
+        df.index = pd.RangeIndex(2, len(df) + 2, name="row")
     elif suffix in _TEXT_SUFFIXES:
         df = _read_text(path, sep)
     else:
         raise DataError(f"{path}: unknown file type {suffix!r}; use .csv, .txt, .tsv or .parquet")
-    if df.empty:
-        raise DataError(f"{path}: the file has no data rows")
-    df.index = pd.RangeIndex(2, len(df) + 2, name="row")
     df.columns = [str(c).strip() for c in df.columns]
     logger.info("read %d rows x %d columns from %s", len(df), df.shape[1], path)
     return df
@@ -82,12 +89,23 @@ def read_table(path: str | Path, *, sep: str | None = None) -> pd.DataFrame:
 
 def _read_parquet(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_parquet(path).reset_index(drop=True)
+        df = pd.read_parquet(path)
     except ImportError as exc:
         raise DataError(f"{path}: reading Parquet needs pyarrow "
                         "(pip install 'therapy-pcmci[parquet]')") from exc
     except Exception as exc:  # pyarrow raises many types for corrupt files
         raise DataError(f"{path}: not a readable Parquet file ({exc})") from exc
+    # A named index (df.set_index("patient")) holds data: keep it as columns.
+    named = [str(n) for n in df.index.names if n is not None]
+    if named:
+        clash = sorted(set(named) & {str(c) for c in df.columns})
+        if clash:
+            raise DataError(f"{path}: index level(s) {clash} have the same name as a column")
+        if len(set(named)) != len(named):
+            raise DataError(f"{path}: index level names are not unique: {named}")
+        logger.info("%s: index level(s) %s kept as columns", path, named)
+        df = df.reset_index(level=[n for n in df.index.names if n is not None])
+    return df.reset_index(drop=True)
 
 
 def _read_text(path: Path, sep: str | None) -> pd.DataFrame:
@@ -101,17 +119,58 @@ def _read_text(path: Path, sep: str | None) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: cannot parse ({str(exc).strip()})") from exc
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from exc
+        raise _not_utf8(path, exc) from exc
+    if df.empty:
+        raise DataError(f"{path}: the file has no data rows")
     # pandas uses a leading unnamed column as the index when the header is one short.
-    return df.reset_index(drop=True)
+    df = df.reset_index(drop=True)
+    lines = _record_lines(path, sep)
+    if len(lines) == len(df):
+        df.index = pd.Index(lines, dtype=np.int64, name="row")
+    else:  # a construct the line scan does not model; never mislabel rows silently
+        logger.warning("%s: cannot match the %d records to file lines (found %d); rows are "
+                       "labelled by record number + 1, which may differ from line numbers",
+                       path, len(df), len(lines))
+        df.index = pd.RangeIndex(2, len(df) + 2, name="row")
+    return df
+
+
+def _record_lines(path: Path, sep: str) -> list[int]:
+    """Return the 1-based file line on which each data record starts.
+
+    Records are split like pandas splits them: a quoted field may span lines,
+    and lines holding only blanks (spaces or tabs that are not the delimiter)
+    are skipped. The first non-blank record is the header.
+    """
+    blanks = {" ", "\t"} - {sep}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        raw = fh.readlines()
+    reader = csv.reader(raw, delimiter=sep if len(sep) == 1 else " ", quotechar='"',
+                        skipinitialspace=True, strict=False)
+    starts: list[int] = []
+    end = 0
+    try:
+        for _ in reader:
+            start, end = end + 1, reader.line_num
+            if start == end and set(raw[start - 1].rstrip("\r\n")) <= blanks:
+                continue
+            starts.append(start)
+    except csv.Error as exc:  # e.g. a field beyond csv's size limit: caller falls back
+        logger.debug("%s: line scan stopped at line %d (%s)", path, end, exc)
+        return []
+    return starts[1:]  # the first record is the header
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DataError:
+    return DataError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})")
 
 
 def _sniff_sep(path: Path) -> str:
     try:
         with path.open(encoding="utf-8") as fh:
-            header = fh.readline()
+            header = next((line for line in fh if line.strip()), "")  # pandas skips blank lines
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from exc
+        raise _not_utf8(path, exc) from exc
     counts = {s: header.count(s) for s in (",", ";", "\t")}
     best = max(counts, key=lambda s: counts[s])
     if counts[best] > 0:

@@ -10,10 +10,14 @@ Validation rules (see ``docs/method.md``):
 * missing id / time / variable / segment **columns** -> :class:`DataError`;
 * **non-numeric** or **non-finite** (inf) variable values -> :class:`DataError`
   naming column, row and value (``NA``-like strings are missing values);
-* non-integer or unparsable **time** values -> :class:`DataError`;
+* non-integer, non-finite, huge (beyond 2**53) or unparsable **time** values ->
+  :class:`DataError`; dates become steps from each patient's first date;
 * **duplicate** (patient, segment, time) rows -> :class:`DataError`;
 * a variable with **zero within-patient variance** in every patient ->
   :class:`DataError`;
+* without ``variables``: a text column of *mostly* numbers (a typo in a measure)
+  -> :class:`DataError`; other non-numeric columns (labels such as ``group``)
+  are ignored, logged and reported as ``column`` records;
 * rows with a missing id, time or segment, or with every variable missing ->
   excluded and reported;
 * patients with fewer than ``min_lagged_rows`` usable lagged rows for the
@@ -36,96 +40,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from features.errors import DataError
+from features.errors import DataError, format_value
+from features.exclusions import EXCLUSION_COLUMNS, ExclusionReport
 
 __all__ = ["EXCLUSION_COLUMNS", "ExclusionReport", "Panel", "usable_lagged_rows"]
 
 logger = logging.getLogger(__name__)
 
-#: Columns of :attr:`ExclusionReport.records` (and of ``exclusions.csv``).
-EXCLUSION_COLUMNS = ("level", "patient", "row", "column", "value", "reason")
-
 _NA_STRINGS = {"", "na", "n/a", "nan", "null", ".", "-", "none"}
-
-
-@dataclass(frozen=True)
-class ExclusionReport:
-    """Every row and patient set aside, with its reason.
-
-    ``records`` has columns :data:`EXCLUSION_COLUMNS`; ``level`` is ``"row"``
-    (one record per excluded row; ``row`` is the input row label, for files
-    the line number) or ``"patient"`` (one record per excluded patient).
-    """
-
-    records: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=list(EXCLUSION_COLUMNS)))
-
-    @classmethod
-    def empty(cls) -> ExclusionReport:
-        """Return a report with no exclusions."""
-        return cls()
-
-    def add(self, level: str, reason: str, patients: Iterable[Any], rows: Iterable[Any] | None = None,
-            column: str | None = None, values: Iterable[Any] | None = None) -> ExclusionReport:
-        """Return a new report with records appended (one per patient or row)."""
-        patients = list(patients)
-        if not patients:
-            return self
-        n = len(patients)
-        new = pd.DataFrame({
-            "level": [level] * n,
-            "patient": patients,
-            "row": list(rows) if rows is not None else [pd.NA] * n,
-            "column": [column if column is not None else pd.NA] * n,
-            "value": list(values) if values is not None else [pd.NA] * n,
-            "reason": [reason] * n,
-        })
-        logger.info("excluded %d %s(s): %s", n, level, reason)
-        frames = [f for f in (self.records, new) if not f.empty]
-        return ExclusionReport(pd.concat(frames, ignore_index=True))
-
-    def merge(self, other: ExclusionReport) -> ExclusionReport:
-        """Return the records of both reports."""
-        frames = [f for f in (self.records, other.records) if not f.empty]
-        if not frames:
-            return self
-        return ExclusionReport(pd.concat(frames, ignore_index=True))
-
-    @property
-    def n_rows(self) -> int:
-        """Number of excluded rows."""
-        return int((self.records["level"] == "row").sum())
-
-    @property
-    def n_patients(self) -> int:
-        """Number of excluded patients."""
-        return int((self.records["level"] == "patient").sum())
-
-    def summary(self) -> pd.DataFrame:
-        """Return counts per (level, reason)."""
-        if self.records.empty:
-            return pd.DataFrame(columns=["level", "reason", "count"])
-        return (self.records.groupby(["level", "reason"], sort=False).size()
-                .rename("count").reset_index())
-
-    def to_csv(self, path: str | Path) -> Path:
-        """Write all records to ``path`` (header only when nothing was excluded)."""
-        path = Path(path)
-        self.records.to_csv(path, index=False)
-        return path
-
-    def __str__(self) -> str:
-        head = (f"ExclusionReport: {self.n_rows} row(s) and {self.n_patients} patient(s) excluded")
-        lines = [head]
-        for r in self.summary().itertuples(index=False):
-            lines.append(f"  {r.level}: {r.reason}: {r.count} {r.level}(s)")
-        return "\n".join(lines)
+_MAX_TIME = 2**53  # largest |time|: beyond it, float times no longer hold every integer
 
 
 def usable_lagged_rows(data: pd.DataFrame, keys: Sequence[str], time_col: str,
@@ -138,13 +66,13 @@ def usable_lagged_rows(data: pd.DataFrame, keys: Sequence[str], time_col: str,
     """
     keys = list(keys)
     complete = data[list(variables)].notna().all(axis=1).to_numpy()
-    frame = data[keys + [time_col]].copy()
+    frame = data[[*keys, time_col]].copy()
     frame["_ok"] = complete
     ok = frame["_ok"].copy()
     for k in range(1, tau_max + 1):
-        shifted = frame[keys + [time_col, "_ok"]].copy()
+        shifted = frame[[*keys, time_col, "_ok"]].copy()
         shifted[time_col] = shifted[time_col] + k
-        merged = frame[keys + [time_col]].merge(shifted, on=keys + [time_col], how="left")
+        merged = frame[[*keys, time_col]].merge(shifted, on=[*keys, time_col], how="left")
         ok &= merged["_ok"].fillna(False).astype(bool).to_numpy()
     return ok.groupby(data[keys[0]].to_numpy()).sum()
 
@@ -182,10 +110,14 @@ class Panel:
             One row per patient per time point.
         id_col, time_col : str
             Patient id and time columns. Time is integer (weeks, beeps) or
-            dates; dates become integer steps of ``time_step``.
+            dates; dates become integer steps of ``time_step`` counted from
+            each patient's first date (only differences within a patient
+            matter, so patients may start on any day).
         variables : sequence of str, optional
             Measures to analyse; default every numeric column other than the
-            id, time and segment columns.
+            id, time and segment columns (text holding only numbers counts;
+            mostly numbers raises :class:`DataError`); the other columns are
+            logged and listed in ``exclusions`` with level ``"column"``.
         segments : sequence of str
             Columns whose change breaks the series (day, treatment period):
             no lag crosses a change in any of them.
@@ -196,7 +128,7 @@ class Panel:
             See ``tau_max``.
         time_step : str or Timedelta, optional
             Step for date times (e.g. ``"7D"``); default: the most common
-            difference between consecutive dates within patients.
+            difference between consecutive (sorted) dates within patients.
 
         Raises
         ------
@@ -209,49 +141,35 @@ class Panel:
             raise DataError("the data have no rows")
         segments = tuple(segments)
         _check_columns(df, [id_col, time_col, *segments, *(variables or [])])
+        report = ExclusionReport.empty()
         if variables is None:
-            variables = [c for c in df.columns
-                         if c not in {id_col, time_col, *segments}
-                         and pd.api.types.is_numeric_dtype(df[c])
-                         and not pd.api.types.is_bool_dtype(df[c])]
-            if not variables:
-                raise DataError(f"no numeric variable columns besides {id_col!r} and {time_col!r}; "
-                                f"columns are {list(df.columns)}")
+            variables, report = _detect_variables(df, [id_col, time_col, *segments])
         variables = tuple(str(v) for v in variables)
-        if len(set(variables)) != len(variables):
-            raise DataError(f"variables listed twice: {sorted(v for v in set(variables) if variables.count(v) > 1)}")
-        clash = set(variables) & {id_col, time_col, *segments}
-        if clash:
-            raise DataError(f"column(s) {sorted(clash)} cannot be both a variable and the id/time/segment")
-
+        if twice := sorted(v for v in set(variables) if variables.count(v) > 1):
+            raise DataError(f"variables listed twice: {twice}")
+        if clash := sorted(set(variables) & {id_col, time_col, *segments}):
+            raise DataError(f"column(s) {clash} cannot be both a variable and the id/time/segment")
         work = df[[id_col, *segments, time_col, *variables]].copy()
         for v in variables:
             work[v] = _to_numeric(work[v], v)
-        report = ExclusionReport.empty()
         for col, what in [(id_col, "patient id"), (time_col, "time"),
                           *[(s, f"segment {s!r}") for s in segments]]:
-            bad = work[col].isna()
+            bad = work[col].isna().to_numpy()
             if bad.any():
-                report = report.add("row", f"missing {what}", work.loc[bad, id_col], rows=work.index[bad],
-                                    column=col)
+                report = report.add("row", f"missing {what}", work[id_col].to_numpy()[bad],
+                                    rows=work.index[bad], column=col)
                 work = work[~bad]
-        time_unit = None
         work[time_col], time_unit = _to_steps(work, id_col, time_col, time_step)
-        empty = work[list(variables)].isna().all(axis=1)
+        empty = work[list(variables)].isna().all(axis=1).to_numpy()
         if empty.any():
-            report = report.add("row", "every variable missing", work.loc[empty, id_col],
+            report = report.add("row", "every variable missing", work[id_col].to_numpy()[empty],
                                 rows=work.index[empty])
             work = work[~empty]
         if work.empty:
-            raise DataError("no rows left after removing rows with missing id, time or all variables")
+            raise DataError("no rows left after removing rows with missing id, time or all "
+                            "variables")
         keys = [id_col, *segments, time_col]
-        dup = work.duplicated(keys, keep=False)
-        if dup.any():
-            first = work[dup].iloc[0]
-            rows = work.index[dup & (work[keys] == first[keys]).all(axis=1)].tolist()
-            raise DataError(f"duplicate rows for patient {first[id_col]!r} at {time_col}="
-                            f"{first[time_col]} (rows {rows}); {int(dup.sum())} rows in duplicate "
-                            f"({', '.join(keys)}) groups")
+        _check_duplicates(work, keys)
         work = work.sort_values(keys, kind="stable")
         _check_variance(work, id_col, variables)
         panel = cls(data=work, id_col=id_col, time_col=time_col, variables=variables,
@@ -301,7 +219,8 @@ class Panel:
 
     def usable_lagged_rows(self, tau_max: int) -> pd.Series:
         """Usable lagged rows per patient (see :func:`usable_lagged_rows`)."""
-        return usable_lagged_rows(self.data, self.block_cols, self.time_col, self.variables, tau_max)
+        return usable_lagged_rows(self.data, self.block_cols, self.time_col, self.variables,
+                                  tau_max)
 
     def drop_short(self, tau_max: int, min_lagged_rows: int = 2) -> Panel:
         """Exclude patients with fewer than ``min_lagged_rows`` usable lagged rows."""
@@ -317,21 +236,18 @@ class Panel:
         keep = ~self.data[self.id_col].isin(short.index)
         if not keep.any():
             raise DataError(f"no patient has at least {min_lagged_rows} usable lagged rows at "
-                            f"tau_max={tau_max} (most has {int(counts.max())}); every variable must "
-                            f"be observed at {tau_max + 1} consecutive time points")
+                            f"tau_max={tau_max} (most has {int(counts.max())}); every variable "
+                            f"must be observed at {tau_max + 1} consecutive time points")
         return self.with_data(self.data[keep], report)
 
     def describe(self) -> dict[str, Any]:
         """Return sample counts for reports."""
         per = self.data.groupby(self.id_col).size()
-        return {
-            "patients": self.n_patients,
-            "rows": self.n_rows,
-            "rows_per_patient_median": float(per.median()),
-            "missing_values": {v: int(self.data[v].isna().sum()) for v in self.variables},
-            "rows_excluded": self.exclusions.n_rows,
-            "patients_excluded": self.exclusions.n_patients,
-        }
+        return {"patients": self.n_patients, "rows": self.n_rows,
+                "rows_per_patient_median": float(per.median()),
+                "missing_values": {v: int(self.data[v].isna().sum()) for v in self.variables},
+                "rows_excluded": self.exclusions.n_rows,
+                "patients_excluded": self.exclusions.n_patients}
 
     def __str__(self) -> str:
         d = self.describe()
@@ -347,48 +263,114 @@ def _check_columns(df: pd.DataFrame, cols: Iterable[str]) -> None:
         raise DataError(f"missing column(s) {missing}; available columns: {list(df.columns)}")
 
 
-def _to_numeric(col: pd.Series, name: str) -> pd.Series:
-    if pd.api.types.is_bool_dtype(col):
-        return col.astype(float)
-    if pd.api.types.is_numeric_dtype(col):
-        values = col.astype(float)
+def _first(mask: np.ndarray | pd.Series, col: pd.Series) -> tuple[Any, str]:
+    """Return label and shown value at the first True of ``mask`` (positional access)."""
+    pos = int(np.flatnonzero(np.asarray(mask, dtype=bool))[0])
+    return col.index[pos], format_value(col.iloc[pos])
+
+
+def _parse_text(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return the numbers in a text column (NaN if not a number) and its NA-like mask."""
+    as_str = col.astype("string").str.strip()
+    na_like = (col.isna() | as_str.str.lower().isin(_NA_STRINGS).fillna(True)).to_numpy(bool)
+    values = pd.to_numeric(as_str.where(~na_like), errors="coerce").astype(float).to_numpy()
+    return values, na_like
+
+
+def _to_numeric(col: pd.Series, name: str, hint: str = "") -> np.ndarray:
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        values = col.astype(float).to_numpy()
     else:
-        as_str = col.astype("string").str.strip()
-        na_like = col.isna() | as_str.str.lower().isin(_NA_STRINGS).fillna(True).astype(bool)
-        values = pd.to_numeric(as_str.where(~na_like), errors="coerce").astype(float)
-        bad = values.isna() & ~na_like
+        values, na_like = _parse_text(col)
+        bad = np.isnan(values) & ~na_like
         if bad.any():
-            row = col.index[bad][0]
-            raise DataError(f"column {name!r}: row {row} has non-numeric value {col.loc[row]!r} "
-                            f"({int(bad.sum())} non-numeric value(s) in this column)")
-    inf = np.isinf(values.to_numpy())
+            row, shown = _first(bad, col)
+            raise DataError(f"column {name!r}: row {row} has non-numeric value {shown} "
+                            f"({int(bad.sum())} non-numeric value(s) in this column){hint}")
+    inf = np.isinf(values)
     if inf.any():
-        row = col.index[inf][0]
-        raise DataError(f"column {name!r}: row {row} has non-finite value {values.loc[row]!r} "
+        row, _ = _first(inf, col)
+        raise DataError(f"column {name!r}: row {row} has non-finite value "
+                        f"{format_value(values[inf][0])} "
                         f"({int(inf.sum())} non-finite value(s) in this column)")
     return values
 
 
+def _detect_variables(df: pd.DataFrame, keys: Sequence[str]) -> tuple[list[str], ExclusionReport]:
+    """Pick the numeric columns; report the others; reject mostly-numeric text columns."""
+    chosen, report = [], ExclusionReport.empty()
+    for name in df.columns:
+        if name in keys:
+            continue
+        col = df[name]
+        kind = _column_kind(col)
+        if kind == "numeric":
+            chosen.append(name)
+            continue
+        if kind == "mostly numeric":  # a typo in a measure: raises naming row and value
+            _to_numeric(col, str(name), hint="; most values are numbers, so the column is read "
+                        "as a measure: fix the value, or list the variables to leave it out")
+        example = col.dropna().iloc[0] if col.notna().any() else pd.NA
+        logger.warning("column %r is not a numeric variable (%s, e.g. %s): ignored; list the "
+                       "variables explicitly to analyse it", name, kind, format_value(example))
+        report = report.add("column", f"ignored: not a numeric variable ({kind})", [pd.NA],
+                            column=str(name), values=[example])
+    if not chosen:
+        raise DataError(f"no numeric variable columns besides {keys[0]!r} and {keys[1]!r}; "
+                        f"columns are {list(df.columns)}")
+    return chosen, report
+
+
+def _column_kind(col: pd.Series) -> str:
+    """Return ``"numeric"``, ``"mostly numeric"`` or why the column is not a variable."""
+    if pd.api.types.is_bool_dtype(col):
+        return "true/false values"
+    if pd.api.types.is_numeric_dtype(col):
+        return "numeric"
+    if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col):
+        return "dates or durations"
+    values, na_like = _parse_text(col)
+    n_obs, n_num = int((~na_like).sum()), int((~np.isnan(values)).sum())
+    if n_obs == 0 or n_num == n_obs:
+        return "no values" if n_obs == 0 else "numeric"
+    return "mostly numeric" if n_num > n_obs / 2 else "text"
+
+
+def _check_duplicates(work: pd.DataFrame, keys: list[str]) -> None:
+    dup = work.duplicated(keys, keep=False).to_numpy()
+    if not dup.any():
+        return
+    pos = int(np.flatnonzero(dup)[0])
+    first = {k: work[k].iloc[pos] for k in keys}  # per column: keeps each column's dtype
+    same = dup & np.logical_and.reduce([(work[k] == v).to_numpy() for k, v in first.items()])
+    where = ", ".join(f"{k}={format_value(first[k])}" for k in keys[1:])
+    raise DataError(f"duplicate rows for patient {format_value(first[keys[0]])} at {where} "
+                    f"(rows {work.index[same].tolist()}); {int(dup.sum())} rows in duplicate "
+                    f"({', '.join(keys)}) groups")
+
+
 def _to_steps(work: pd.DataFrame, id_col: str, time_col: str,
-              time_step: str | pd.Timedelta | None) -> tuple[pd.Series, str | None]:
+              time_step: str | pd.Timedelta | None) -> tuple[np.ndarray, str | None]:
+    """Return integer time steps, and the step as text for dates (else None)."""
     col = work[time_col]
-    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-        values = col.astype(float)
-        frac = values != np.round(values)
-        if frac.any():
-            row = col.index[frac][0]
-            raise DataError(f"column {time_col!r}: row {row} has non-integer time {col.loc[row]!r}; "
-                            "time must be integer steps or dates")
-        return values.astype(np.int64), None
+    numbers = _numeric_times(col)
+    if numbers is not None:
+        return _integer_steps(numbers, col, time_col), None
     try:
         dates = pd.to_datetime(col, errors="raise", format="mixed")
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError) as exc:
         parsed = pd.to_datetime(col, errors="coerce", format="mixed")
-        row = col.index[parsed.isna()][0]
-        raise DataError(f"column {time_col!r}: row {row} has time {col.loc[row]!r}, which is neither "
+        if not parsed.isna().any():
+            raise DataError(f"column {time_col!r}: cannot read the dates ({exc})") from None
+        row, shown = _first(parsed.isna(), col)
+        raise DataError(f"column {time_col!r}: row {row} has time {shown}, which is neither "
                         "an integer nor a date") from None
+    # Positional frame: steps count from each patient's own first date, so only
+    # differences within a patient matter (patients may start on any weekday).
+    frame = pd.DataFrame({"id": work[id_col].to_numpy(), "t": dates.reset_index(drop=True)})
+    origin = frame.groupby("id", sort=False)["t"].transform("min")
     if time_step is None:
-        diffs = dates.groupby(work[id_col].to_numpy()).diff().dropna()
+        diffs = frame.sort_values("t", kind="stable").groupby("id", sort=False)["t"].diff()
         diffs = diffs[diffs > pd.Timedelta(0)]
         if diffs.empty:
             raise DataError(f"column {time_col!r}: cannot infer the time step (no patient has two "
@@ -398,13 +380,38 @@ def _to_steps(work: pd.DataFrame, id_col: str, time_col: str,
         step = pd.Timedelta(time_step)
     if step <= pd.Timedelta(0):
         raise DataError(f"time_step must be positive, got {time_step!r}")
-    offset = (dates - dates.min()) / step
-    frac = (offset - np.round(offset)).abs() > 1e-9
+    offset = ((frame["t"] - origin) / step).to_numpy(dtype=float)
+    frac = np.abs(offset - np.round(offset)) > 1e-9
     if frac.any():
-        row = col.index[frac.to_numpy()][0]
-        raise DataError(f"column {time_col!r}: row {row} date {col.loc[row]!r} is not a whole number "
-                        f"of time steps ({step}) from the first date; pass time_step")
+        (row, shown), (_, patient) = _first(frac, col), _first(frac, frame["id"])
+        raise DataError(f"column {time_col!r}: row {row} date {shown} is not a whole number "
+                        f"of time steps ({step}) from the first date of patient {patient} "
+                        f"({format_value(origin[frac].iloc[0])}); pass time_step")
     return np.round(offset).astype(np.int64), str(step)
+
+
+def _numeric_times(col: pd.Series) -> np.ndarray | None:
+    """Return the times as floats if they are numbers (or text of numbers), else None."""
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
+        return None
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype(float).to_numpy()
+    values, _ = _parse_text(col)
+    return None if np.isnan(values).any() else values
+
+
+def _integer_steps(values: np.ndarray, col: pd.Series, time_col: str) -> np.ndarray:
+    """Return ``values`` as int64 after checking they are finite, in range and whole."""
+    for bad, problem in [
+        (~np.isfinite(values), "non-finite time {}; time must be integer steps or dates"),
+        (np.abs(values) > _MAX_TIME, "time {}, too large for integer time steps (|time| must "
+         f"be at most 2**53 = {_MAX_TIME})"),
+        (values != np.round(values), "non-integer time {}; time must be integer steps or dates"),
+    ]:
+        if bad.any():
+            row, shown = _first(bad, col)
+            raise DataError(f"column {time_col!r}: row {row} has {problem.format(shown)}")
+    return values.astype(np.int64)
 
 
 def _check_variance(work: pd.DataFrame, id_col: str, variables: Sequence[str]) -> None:
@@ -412,6 +419,6 @@ def _check_variance(work: pd.DataFrame, id_col: str, variables: Sequence[str]) -
     for v in variables:
         if not (sd[v].fillna(0) > 0).any():
             observed = work[v].dropna()
-            detail = "never observed" if observed.empty else f"constant within every patient"
+            detail = "never observed" if observed.empty else "constant within every patient"
             raise DataError(f"column {v!r}: zero within-patient variance ({detail}); "
                             "it cannot carry within-patient dynamics, drop it with --vars")

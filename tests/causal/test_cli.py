@@ -296,9 +296,7 @@ def test_missing_column(capsys, tmp_path, good_csv, option, value):
 
 @pytest.mark.parametrize("with_vars", [
     True,
-    pytest.param(False, marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG(features.panel.Panel.from_frame): without --vars a numeric column holding one "
-        "typo is read as text and silently left out of the variables (exit 0)"))),
+    False,
 ])
 def test_non_numeric_value(capsys, tmp_path, cohort, with_vars):
     # Without --vars the variables are detected; a typo in a measure column must still be
@@ -336,9 +334,6 @@ def test_non_integer_time(capsys, tmp_path, cohort):
     assert_one_error_line(code, err, "'week'", "row 5", "3.5")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG(features.panel): numpy scalars are shown with repr() in messages "
-    "('non-finite value np.float64(inf)', 'patient np.float64(3.0) at week=4.0')"))
 @pytest.mark.parametrize("case", ["inf", "duplicate", "non-integer time"])
 def test_error_messages_show_plain_numbers(capsys, tmp_path, cohort, case):
     if case == "inf":

@@ -75,8 +75,7 @@ def test_constructor_only_stores_parameters():
     ({"tau_max": -1}, "tau_max"),
     ({"tau_max": 1.5}, "tau_max"),
     ({"tau_max": "1"}, "tau_max"),
-    pytest.param({"tau_max": True}, "tau_max", marks=pytest.mark.xfail(
-        strict=True, reason="BUG(discovery._validate_params): bool passes as int")),
+    ({"tau_max": True}, "tau_max"),
     ({"alpha": 0}, "alpha"),
     ({"alpha": 1}, "alpha"),
     ({"alpha": 1.5}, "alpha"),
@@ -89,18 +88,38 @@ def test_constructor_only_stores_parameters():
     ({"fdr": "bonferroni"}, "fdr"),
     ({"prep": "zscore"}, "prep"),
     ({"cut_off": "3xtau_max"}, "cut_off"),
-    pytest.param({"prep_by": "week"}, "prep_by", marks=pytest.mark.xfail(
-        strict=True, reason="BUG(discovery._validate_params): prep_by is not validated; "
-        "transforms later say 'by must be ...' without naming prep_by")),
-    pytest.param({"min_lagged_rows": "two"}, "min_lagged_rows", marks=pytest.mark.xfail(
-        strict=True, reason="BUG(discovery._validate_params): min_lagged_rows is not "
-        "validated; a string gives a pandas TypeError")),
+    ({"prep_by": "week"}, "prep_by"),
+    ({"prep_by": None}, "prep_by"),
+    ({"min_lagged_rows": "two"}, "min_lagged_rows"),
+    ({"min_lagged_rows": 0}, "min_lagged_rows"),
+    ({"min_lagged_rows": True}, "min_lagged_rows"),
+    ({"min_lagged_rows": 2.0}, "min_lagged_rows"),
+    ({"alpha": True}, "alpha"),
+    ({"method": ["pcmci"]}, "method"),
+    ({"standardize": "yes"}, "standardize"),
+    ({"within_df": 1}, "within_df"),
+    ({"contemporaneous": None}, "contemporaneous"),
+    ({"forbid": None}, "forbid"),
+    ({"forbid": "depression"}, "forbid"),
+    ({"require": 5}, "require"),
+    ({"require": iter([("self_compassion", "depression", 1)])}, "require"),
 ])
 def test_bad_parameter_is_a_value_error_naming_it(cohort, kwargs, needle):
     with pytest.raises(ValueError, match=needle) as info:
         PanelPCMCI(**kwargs).fit(cohort)
     assert not isinstance(info.value, DataError)  # a parameter problem, not a data problem
     assert repr(next(iter(kwargs.values()))) in str(info.value)  # names the bad value too
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"tau_max": np.int64(1), "min_lagged_rows": np.int32(2)},
+    {"standardize": np.bool_(True), "within_df": np.bool_(False)},
+    {"forbid": {("fear_others", "depression", 1)}, "require": (("depression", "depression", 1),)},
+    {"prep_by": "segment"},
+])
+def test_valid_parameter_spellings_are_accepted(cohort, kwargs):
+    model = PanelPCMCI(**kwargs).fit(cohort)
+    assert len(model.links_.table) > 0
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -214,7 +233,9 @@ def gappy() -> pd.DataFrame:
 @pytest.mark.parametrize("tau", [1, 2])
 @pytest.mark.parametrize("cut_off", ["2xtau_max", "tau_max"])
 def test_n_samples_equals_brute_force_count(gappy, tau, cut_off):
-    model = PanelPCMCI(tau_max=tau, cut_off=cut_off).fit(gappy)
+    # within_df=False: at tau_max=2 the 7 detrended patients' 14 lost degrees of freedom
+    # would leave the largest test none (a DataError); the count itself does not depend on it
+    model = PanelPCMCI(tau_max=tau, cut_off=cut_off, within_df=False).fit(gappy)
     cut = 2 * tau if cut_off == "2xtau_max" else tau
     expected = _brute_force_samples(gappy, model.panel_.patients, tau, cut)
     assert expected > 0
@@ -226,7 +247,7 @@ def test_n_samples_equals_brute_force_count(gappy, tau, cut_off):
 def test_n_samples_equals_tigramite_complete_case_count(gappy, tau, cut_off):
     # The test with every variable at every lag 0..tau_max as X, Y or Z uses exactly the
     # complete samples; ask tigramite how many it builds.
-    model = PanelPCMCI(tau_max=tau, cut_off=cut_off).fit(gappy)
+    model = PanelPCMCI(tau_max=tau, cut_off=cut_off, within_df=False).fit(gappy)
     n_vars = len(VARS)
     x, y = (0, -1), (1, 0)
     z = [(k, -lag) for k in range(n_vars) for lag in range(tau + 1) if (k, -lag) not in (x, y)]
@@ -262,10 +283,6 @@ def test_pcmciplus_tests_lagged_and_contemporaneous_links(fitted_plus):
     assert lag0["significant"].any()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG(discovery._to_links): the '<--' row of an oriented contemporaneous link is marked "
-    "significant with directed=False, so it reads as an unoriented link (and summary_graph "
-    "adds a reverse edge)"))
 def test_pcmciplus_contemporaneous_rows_follow_the_links_contract(fitted_plus):
     # Links contract: a link oriented a -> b is ONE significant row (a, b, 0) with
     # directed=True; an unoriented link is two significant rows with directed=False.
@@ -279,6 +296,24 @@ def test_pcmciplus_contemporaneous_rows_follow_the_links_contract(fitted_plus):
         assert state in {((True, True), (False, False)), ((True, True), (False, True)),
                          ((False, False), (True, True)), ((False, True), (True, True)),
                          ((True, False), (True, False))}, f"{a} - {b}: {state}"
+
+
+def test_pcmciplus_graph_has_one_edge_per_oriented_link(fitted_plus):
+    # An oriented contemporaneous link a -> b is one edge; only unoriented links (two
+    # significant undirected rows) give edges both ways.
+    t = fitted_plus.links_.table
+    lag0 = t[t["lag"] == 0]
+    assert not (lag0["directed"] & ~lag0["significant"]).any()
+    expected = set()
+    for r in t[t["significant"]].itertuples():
+        expected.add((r.source, r.target))
+        if not r.directed:
+            expected.add((r.target, r.source))
+    assert set(fitted_plus.graph_.edges) == expected
+    # each pair has the same test in both rows
+    idx = lag0.set_index(["source", "target"])
+    for a, b in itertools.combinations(VARS, 2):
+        assert idx.loc[(a, b), "value"] == idx.loc[(b, a), "value"]
 
 
 def test_pcmciplus_without_contemporaneous_tests_lagged_only(cohort):
@@ -318,9 +353,6 @@ def test_required_link_is_kept_and_flagged(cohort):
     assert model.graph_.has_edge("self_compassion", "depression")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG(discovery._to_links): required links copy tigramite's placeholders value=1.0, "
-    "p_value=0.0 (outside their own confidence interval)"))
 @pytest.mark.parametrize("method", METHODS)
 def test_required_link_reports_a_real_estimate(method):
     # Under the null scenario the link is weak. tigramite fills links fixed by background
@@ -337,6 +369,50 @@ def test_required_link_reports_a_real_estimate(method):
         assert row["ci_low"] <= row["value"] <= row["ci_high"]
 
 
+def _mci_test(model, test, source, target, lag):
+    """Run ``test`` on the model's data with the MCI conditions named by ``parents_``."""
+    idx = {v: k for k, v in enumerate(model.links_.variables)}
+    par = {idx[t]: [(idx[s], -k) for s, k in ps] for t, ps in model.parents_.items()}
+    i, j = idx[source], idx[target]
+    z = [p for p in par[j] if p != (i, -lag)]
+    z += [p for p in ((k, -lag + kl) for k, kl in par[i]) if p not in z]
+    test.set_dataframe(model.input_.dataframe())
+    val, pval = test.run_test([(i, -lag)], [(j, 0)], Z=z, tau_max=model.tau_max)
+    array, _, _ = model.input_.dataframe().construct_array(
+        X=[(i, -lag)], Y=[(j, 0)], Z=z, tau_max=model.tau_max)
+    return val, pval, test.get_confidence([(i, -lag)], [(j, 0)], Z=z,
+                                          tau_max=model.tau_max), array.shape[1]
+
+
+@pytest.mark.parametrize(("method", "link"), [
+    ("pcmci", ("self_compassion", "depression", 1)),
+    ("pcmciplus", ("self_compassion", "depression", 1)),
+    ("pcmciplus", ("fear_others", "self_compassion", 0)),
+])
+def test_required_link_is_tigramites_mci_test(method, link):
+    # The re-test must be the MCI test tigramite would have run: recompute it with
+    # tigramite's own ParCorr (same df correction) from the reported parents.
+    from causal.citests import make_ci_test
+
+    df = simulate_cohort("paper", n_patients=30, n_weeks=10, missing=0.1, random_state=5)
+    model = PanelPCMCI(method=method, require=[link]).fit(df)
+    row = model.links_.get(*link)
+    assert bool(row["required"]) and bool(row["significant"]) and bool(row["directed"])
+    assert model.links_.table["required"].sum() == 1
+    ref = make_ci_test("parcorr-tigramite", conf_level=0.9, df_loss=model.df_loss_)
+    val, pval, (lo, hi), n = _mci_test(model, ref, *link)
+    assert row["value"] == pytest.approx(val, abs=1e-9)
+    assert row["p_value"] == pytest.approx(pval, abs=1e-9)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo, hi), abs=1e-9)
+    assert row["n_samples"] == n
+    if link[2] == 0:  # the reverse row mirrors the test and is not a second link
+        rev = model.links_.get(link[1], link[0], 0)
+        assert rev["value"] == row["value"] and not rev["significant"]
+        assert model.graph_.has_edge(link[0], link[1])
+        assert not model.graph_.has_edge(link[1], link[0]) or model.links_.get(
+            link[1], link[0], 1)["significant"]
+
+
 @pytest.mark.parametrize(("kind", "spec", "needle"), [
     ("forbid", ("anxiety", "depression", 1), "anxiety"),
     ("require", ("depression", "anxiety", 1), "anxiety"),
@@ -344,6 +420,8 @@ def test_required_link_reports_a_real_estimate(method):
     ("require", ("depression", "fear_others", 0), "lag"),  # PCMCI tests lags >= 1 only
     ("forbid", ("depression", "fear_others"), "source, target, lag"),
     ("require", "depression", "source, target, lag"),
+    ("forbid", ("depression", "fear_others", 1.5), "lag"),
+    ("require", ("depression", "fear_others", True), "lag"),
 ])
 def test_bad_background_knowledge(cohort, kind, spec, needle):
     with pytest.raises(ValueError, match=needle):
@@ -431,9 +509,6 @@ def _one_patient_five_weeks() -> pd.DataFrame:
                          "y": [2.0, 1, 4, 3, 3]})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG(discovery.fit): no check of residual degrees of freedom; tigramite warns and returns "
-    "NaN p-values"))
 def test_too_few_samples_is_a_data_error():
     # One patient with 5 weeks: 3 samples after the 2*tau_max cut-off for tests with up to
     # 4 variables, so no test has residual degrees of freedom. That must be a DataError,
@@ -442,9 +517,6 @@ def test_too_few_samples_is_a_data_error():
         PanelPCMCI().fit(_one_patient_five_weeks())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG(discovery.fit): with df_loss the residual df is <= 0 and every p-value is NaN "
-    "(numpy RuntimeWarning) instead of a DataError"))
 def test_short_series_never_give_nan_p_values():
     # 40 patients x 4 weeks: 80 samples, but detrending estimates 2 x 40 parameters. If the
     # df correction leaves no residual degrees of freedom the fit must say so (DataError);
@@ -458,15 +530,96 @@ def test_short_series_never_give_nan_p_values():
         assert model.links_.table["p_value"].notna().all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG(discovery._run): tigramite warns 'In analysis mode multiple. There is just a single "
-    "dataset' for one patient; the user sees a confusing UserWarning"))
 def test_single_long_series_runs():
     # An n-of-1 analysis (one patient, many weeks) is legitimate input.
     df = simulate_cohort("paper", n_patients=1, n_weeks=80, random_state=6)
     model = PanelPCMCI().fit(df)
     assert model.n_samples_ == 78
     assert model.links_.table["p_value"].notna().all()
+
+
+@pytest.mark.parametrize(("method", "prep", "within_df"), [
+    ("pcmci", "detrend", True), ("pcmciplus", "detrend", True), ("pcmci", "center", True),
+    ("pcmciplus", "none", False),
+])
+def test_too_few_samples_message_says_what_is_needed(method, prep, within_df):
+    # 2 variables, tau_max 1, one patient with 5 weeks: 3 samples. The largest test has
+    # 2 + 2*1 variables (+1 contemporaneous for PCMCI+) and loses df_loss degrees of
+    # freedom; one residual degree of freedom needs df_loss + dim + 1 samples.
+    with pytest.raises(DataError) as info:
+        PanelPCMCI(method=method, prep=prep, within_df=within_df).fit(_one_patient_five_weeks())
+    loss = {"detrend": 2, "center": 1, "none": 0}[prep] if within_df else 0
+    needed = loss + 2 + 2 + (1 if method == "pcmciplus" else 0) + 1
+    msg = str(info.value)
+    assert re.search(r"\b3 complete samples\b", msg)
+    assert re.search(rf"at least {needed} samples", msg)
+    for hint in ("fewer variables", "smaller tau_max", "patients or weeks"):
+        assert hint in msg
+    assert ("use prep='center'" in msg) == (prep == "detrend" and within_df)
+    assert ("within_df=False" in msg) == (loss > 0)
+
+
+def test_enough_samples_for_the_largest_test_pass_the_check():
+    # 40 patients x 5 weeks = 120 samples; detrending uses 80: 40 residual df are left
+    # for tests of 5 variables, so the fit runs and every p-value is defined.
+    df = simulate_cohort("paper", n_patients=40, n_weeks=5, random_state=2)
+    model = PanelPCMCI().fit(df)
+    assert model.n_samples_ == 120 and model.df_loss_ == 80
+    assert model.links_.table["p_value"].notna().all()
+
+
+def test_undefined_p_values_are_a_data_error():
+    # Passes the up-front check (5 samples, tests of up to 4 variables) but the MCI test
+    # of x(t-1) -> x also conditions on the lagged parents of x(t-1): no degree of freedom
+    # is left and tigramite's p-value would be NaN.
+    df = pd.DataFrame({"patient": [1] * 5 + [2] * 4, "week": [1, 2, 3, 4, 5, 2, 3, 4, 5],
+                       "x": [1.0, 2, 3, 4, 50, 1, 2, 3, 4],
+                       "y": [5.0, 3, 4, 1, 2, 500, 1, 2, 3]})
+    with pytest.raises(DataError, match=r"NaN.*x\(t-1\) -> x"):
+        PanelPCMCI(prep="none", min_lagged_rows=1).fit(df)
+
+
+def test_single_dataset_warning_filter_is_scoped():
+    # The n-of-1 warning is ignored inside fit only; the caller's filters are unchanged.
+    import warnings
+
+    df = simulate_cohort("paper", n_patients=1, n_weeks=40, random_state=6)
+    before = list(warnings.filters)
+    PanelPCMCI().fit(df)
+    assert warnings.filters == before
+    model = PanelPCMCI().fit(df)
+    with pytest.warns(UserWarning, match="just a single dataset"):
+        model.input_.dataframe()
+
+
+# ------------------------------------------------------------ n_samples column
+def test_n_samples_column_without_missing_values(fitted, fitted_plus):
+    # every test uses the same samples when nothing is missing (cut-off 2*tau_max)
+    for model in (fitted, fitted_plus):
+        assert (model.links_.table["n_samples"] == model.n_samples_).all()
+
+
+@pytest.mark.parametrize("cut_off", ["2xtau_max", "tau_max"])
+def test_n_samples_column_is_each_tests_sample_count(gappy, cut_off):
+    # With missing values tests use different samples; the column must equal the size of
+    # the sample array tigramite builds for the link's MCI test.
+    model = PanelPCMCI(tau_max=2, cut_off=cut_off, within_df=False).fit(gappy)
+    t = model.links_.table
+    assert len(set(t["n_samples"])) > 1
+    for r in t.itertuples():
+        *_, n = _mci_test(model, _reference_test(), r.source, r.target, r.lag)
+        assert r.n_samples == n, (r.source, r.target, r.lag)
+
+
+def _reference_test():
+    from causal.citests import make_ci_test
+
+    return make_ci_test("parcorr-tigramite")
+
+
+def test_n_samples_column_for_other_tests_is_the_complete_case_count(gappy):
+    model = PanelPCMCI(ci_test="parcorr-tigramite", within_df=False).fit(gappy)
+    assert (model.links_.table["n_samples"] == model.n_samples_).all()
 
 
 def test_short_patient_is_excluded_and_reported(cohort):
@@ -484,7 +637,10 @@ def test_tigramite_input_has_one_dataset_per_patient():
     df = pd.DataFrame({"patient": [1] * 5 + [2] * 4, "week": [1, 2, 3, 4, 5, 2, 3, 4, 5],
                        "x": [1.0, 2, 3, 4, 50, 1, 2, 3, 4],
                        "y": [5.0, 3, 4, 1, 2, 500, 1, 2, 3]})
-    model = PanelPCMCI(prep="none", min_lagged_rows=1).fit(df)
+    # No autoregressive links: with 5 samples an MCI test conditioning on both ends' lagged
+    # parents would have no residual degrees of freedom (a DataError); the input is the same.
+    model = PanelPCMCI(prep="none", min_lagged_rows=1,
+                       forbid=[("x", "x", 1), ("y", "y", 1)]).fit(df)
     arrays = model.input_.nan_arrays()
     assert [a.shape for a in arrays.values()] == [(5, 2), (4, 2)]
     np.testing.assert_array_equal(arrays[0][:, 0], [1, 2, 3, 4, 50])

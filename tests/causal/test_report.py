@@ -112,15 +112,23 @@ def test_sample_counts_match_the_model(report, model):
         assert f"{var}: {n}" in missing.group(1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG(report.render_report): the Samples counts share a float column with the median, so "
-    "_cell formats them with 4 significant digits"))
 def test_large_counts_are_written_in_full(model):
     # EMA panels easily pool > 10,000 samples; a count must not become "1.234e+04"
     text = render_report(links=model.links_, panel=model.panel_, n_samples=123456,
                          source="x")
     counts = _table(_section(text, "Samples")).set_index("quantity")["count"]
     assert counts["pooled samples per test (complete cases)"] == "123456"
+
+
+def test_counts_are_integers_and_the_median_a_number(report, model):
+    counts = _table(_section(report, "Samples")).set_index("quantity")["count"]
+    d = model.panel_.describe()
+    for quantity in ("patients analysed", "rows analysed", "rows excluded",
+                     "patients excluded", "pooled samples per test (complete cases)"):
+        assert re.fullmatch(r"\d+", counts[quantity]), (quantity, counts[quantity])
+    assert counts["rows analysed"] == str(d["rows"])
+    assert float(counts["median rows per patient"]) == pytest.approx(
+        d["rows_per_patient_median"], rel=1e-3)
 
 
 def test_exclusions_section_summarises_the_report(report, model):

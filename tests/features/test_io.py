@@ -108,16 +108,84 @@ def test_row_index_is_file_line_number(tmp_path):
         assert (rec["patient"], rec["week"], rec["depression"]) == (p, w, d)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG(io): blank lines are skipped by pandas but the index is a plain RangeIndex, "
-    "so every row after a blank line is labelled with the wrong line number",
-)
 def test_row_index_counts_blank_lines(tmp_path):
     path = _write(tmp_path, "blank.csv", "patient,week,depression\n1,1,10\n\n1,2,20\n2,1,30\n")
     df = read_table(path)
     # line 4 holds week 2 of patient 1, line 5 patient 2
     assert df.index.tolist() == [2, 4, 5]
+
+
+def _assert_rows_are_lines(df: pd.DataFrame, text: str, sep: str) -> None:
+    """Every row label points at the file line holding exactly that record."""
+    lines = text.splitlines()
+    for row, rec in df.iterrows():
+        fields = [f.strip().strip('"') for f in re.split(sep, lines[row - 1].strip())]
+        assert [float(f) for f in fields[-3:]] == rec[["patient", "week", "depression"]].tolist()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "sep", "lines"),
+    [
+        # blank lines before the header, between records and at the end
+        ("lead.csv", "\n\npatient,week,depression\n1,1,10\n\n\n1,2,20\n\n\n", ",", [4, 7]),
+        # lines of spaces and tabs are blank too (pandas skips them)
+        ("ws.csv", "patient,week,depression\n1,1,10\n  \t \n1,2,20\n", ",", [2, 4]),
+        ("ws.txt", "patient week depression\n1 1 10\n\t\n \n1 2 20\n", r"\s+", [2, 5]),
+        ("semi.csv", "patient;week;depression\n\n1;1;10\n\t\n1;2;20\n", ";", [3, 5]),
+        # Windows line endings
+        ("crlf.csv", "patient,week,depression\r\n1,1,10\r\n\r\n1,2,20\r\n", ",", [2, 4]),
+        # R row labels (header one short) with a blank line
+        ("r.csv", '"patient","week","depression"\n"1",1,1,10\n\n"2",1,2,20\n', ",", [2, 4]),
+    ],
+)
+def test_row_index_is_line_number_with_blank_lines(tmp_path, name, text, sep, lines):
+    df = read_table(_write(tmp_path, name, text))
+    assert df.index.tolist() == lines
+    assert df["week"].tolist() == [1, 2]
+    _assert_rows_are_lines(df, text, sep)
+
+
+def test_quoted_field_spanning_lines_is_labelled_by_its_first_line(tmp_path):
+    text = 'patient,week,note,depression\n1,1,"two\nlines",10\n\n1,2,"",20\n2,1,x,30\n'
+    df = read_table(_write(tmp_path, "multi.csv", text))
+    assert df["note"].tolist()[0] == "two\nlines"
+    # record 1 starts on line 2 and ends on line 3; line 4 is blank
+    assert df.index.tolist() == [2, 5, 6]
+    assert df["depression"].tolist() == [10, 20, 30]
+
+
+def test_delimiter_only_line_is_a_row_of_missing_values_not_a_blank(tmp_path):
+    # pandas keeps "\t" in a tab file (all fields empty) but skips a line of spaces
+    text = "patient\tweek\tdepression\n1\t1\t10\n\t\t\n  \n1\t2\t20\n"
+    df = read_table(_write(tmp_path, "t.tsv", text))
+    assert df.index.tolist() == [2, 3, 5]
+    assert df.loc[3].isna().all()
+    assert df.loc[5, "depression"] == 20
+
+
+def test_separator_is_sniffed_after_leading_blank_lines(tmp_path):
+    df = read_table(_write(tmp_path, "lead.csv", "\n \npatient;week;depression\n1;1;12\n"))
+    assert df.columns.tolist() == ["patient", "week", "depression"]
+    assert df.index.tolist() == [4]
+
+
+def test_field_beyond_the_csv_module_limit_falls_back(tmp_path, caplog):
+    # pandas reads a 200 kB field; the csv module used for line numbers refuses it
+    text = "patient,week,note\n1,1,x\n1,2," + "y" * 200_000 + "\n"
+    with caplog.at_level("WARNING", logger="features.io"):
+        df = read_table(_write(tmp_path, "big.csv", text))
+    assert df.index.tolist() == [2, 3] and len(df.loc[3, "note"]) == 200_000
+    assert "cannot match the 2 records to file lines" in caplog.text
+
+
+def test_unmatched_record_count_falls_back_loudly(tmp_path, monkeypatch, caplog):
+    import features.io as io_module
+
+    monkeypatch.setattr(io_module, "_record_lines", lambda path, sep: [2])
+    with caplog.at_level("WARNING", logger="features.io"):
+        df = read_table(_write(tmp_path, "a.csv", "a,b\n1,2\n3,4\n"))
+    assert df.index.tolist() == [2, 3]
+    assert "cannot match the 2 records to file lines" in caplog.text
 
 
 # --------------------------------------------------------------------------- missing values
@@ -161,11 +229,6 @@ def test_parquet_drops_unnamed_stored_index(tmp_path):
     assert df.index.tolist() == [2, 3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG(io): _read_parquet resets the index with drop=True, so a *named* index "
-    "(e.g. df.set_index('patient').to_parquet) is silently dropped with its data",
-)
 def test_parquet_keeps_named_index_as_column(tmp_path):
     pytest.importorskip("pyarrow")
     path = tmp_path / "indexed.parquet"
@@ -173,6 +236,30 @@ def test_parquet_keeps_named_index_as_column(tmp_path):
     df = read_table(path)
     assert "patient" in df.columns
     assert df["patient"].tolist() == [1, 1, 2]
+    assert df.columns.tolist() == ["patient", "week", "depression"]
+    assert df.index.tolist() == [2, 3, 4]
+
+
+def test_parquet_keeps_named_multiindex_levels_and_drops_unnamed(tmp_path):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "multi.parquet"
+    frame = EXPECTED.reset_index(drop=True).set_index(["patient", "week"])
+    frame.to_parquet(path)
+    pd.testing.assert_frame_equal(read_table(path), EXPECTED)
+    # a level without a name carries no column name: it is dropped like an unnamed index
+    frame.index = frame.index.set_names([None, "week"])
+    frame.to_parquet(path)
+    assert read_table(path).columns.tolist() == ["week", "depression"]
+
+
+def test_parquet_index_named_like_a_column(tmp_path):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "clash.parquet"
+    frame = EXPECTED.reset_index(drop=True).set_index("patient")
+    frame["patient"] = 0
+    frame.to_parquet(path)
+    with pytest.raises(DataError, match=re.escape("index level(s) ['patient'] have the same name")):
+        read_table(path)
 
 
 def test_corrupt_parquet(tmp_path):

@@ -64,13 +64,63 @@ def test_float_integer_times_become_int():
     assert panel.data["week"].tolist() == [1, 2, 3, 4, 1, 2, 3, 4]
 
 
-def test_default_variables_are_numeric_non_bool_columns():
+def test_default_variables_are_numeric_non_bool_columns(caplog):
     df = _frame(therapist=list("abababab"), flag=[True, False] * 4, day=[1, 1, 2, 2] * 2,
                 count=pd.array([1, 2, None, 4, 5, 6, 7, 8], dtype="Int64"))
-    panel = _build(df, segments=["day"])
+    with caplog.at_level("WARNING", logger="features.panel"):
+        panel = _build(df, segments=["day"])
     assert panel.variables == ("depression", "fear_others", "count")
     assert "therapist" not in panel.data and "flag" not in panel.data
     assert panel.data["count"].dtype == np.float64
+    # the non-numeric columns are not dropped silently: logged and in the report
+    assert panel.exclusions.ignored_columns == ["therapist", "flag"]
+    assert "'therapist' is not a numeric variable (text, e.g. 'a')" in caplog.text
+    assert "'flag' is not a numeric variable (true/false values" in caplog.text
+    rec = panel.exclusions.records.set_index("column")
+    assert (rec["level"] == "column").all() and rec["patient"].isna().all()
+    assert rec.loc["therapist", "reason"] == "ignored: not a numeric variable (text)"
+    assert rec.loc["therapist", "value"] == "a"
+    assert panel.exclusions.n_rows == 0 and panel.exclusions.n_patients == 0
+    assert str(panel.exclusions).splitlines()[0] == (
+        "ExclusionReport: 0 row(s) and 0 patient(s) excluded, 2 column(s) ignored")
+
+
+@pytest.mark.parametrize("n_typos", [1, 3])
+def test_default_variables_reject_a_mostly_numeric_column_with_typos(n_typos):
+    # one (or a few) typos in a measure must not silently remove the measure
+    values = ["20", "18", "17", "15", "11", "12", "10", "9"]
+    for i in range(n_typos):
+        values[5 + i - 1] = f"1{i}a"
+    with pytest.raises(DataError) as info:
+        _build(_frame(depression=values, group=list("xxxxyyyy")))
+    msg = str(info.value)
+    assert msg.startswith("column 'depression': row 4 has non-numeric value '10a' "
+                          f"({n_typos} non-numeric value(s) in this column)")
+    assert "most values are numbers" in msg
+
+
+def test_default_variables_text_and_numeric_text_columns():
+    df = _frame(
+        group=["ctrl", "ctrl", "ctrl", "ctrl", "mbct", "4", "mbct", "mbct"],  # mostly text
+        half=["1", "2", "a", "b", "3", "c", "4", "d"],  # exactly half numbers: text
+        empty=pd.Series([None, "NA", ".", None, None, " ", None, None], dtype=object),
+        anxiety=[" 3", "4", "NA", "5", "6", "7", "2", "1"],  # all numbers (or NA): a variable
+        when=pd.date_range("2024-01-01", periods=8),
+    )
+    panel = _build(df)
+    assert panel.variables == ("depression", "fear_others", "anxiety")
+    assert panel.data["anxiety"].tolist()[:2] == [3.0, 4.0] and np.isnan(panel.data["anxiety"][2])
+    reasons = panel.exclusions.records.set_index("column")["reason"].to_dict()
+    assert reasons == {"group": "ignored: not a numeric variable (text)",
+                       "half": "ignored: not a numeric variable (text)",
+                       "empty": "ignored: not a numeric variable (no values)",
+                       "when": "ignored: not a numeric variable (dates or durations)"}
+
+
+def test_explicit_variables_report_no_ignored_columns():
+    panel = _build(_frame(group=list("abababab")), variables=["depression"])
+    assert panel.exclusions.ignored_columns == []
+    assert panel.exclusions.records.empty
 
 
 def test_explicit_variables_order_and_subset():
@@ -150,11 +200,6 @@ def test_non_numeric_value_names_column_row_and_value():
     assert "(2 non-numeric value(s) in this column)" in msg
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG(panel._to_numeric): with duplicate row labels (e.g. pd.concat of per-patient "
-    "frames) the message shows a whole Series instead of the offending value",
-)
 def test_non_numeric_message_with_duplicate_row_labels():
     df = pd.concat([_frame().iloc[:4], _frame().iloc[4:].reset_index(drop=True)])
     df["depression"] = df["depression"].astype(str)
@@ -162,6 +207,42 @@ def test_non_numeric_message_with_duplicate_row_labels():
     with pytest.raises(DataError) as info:
         _build(df, variables=["depression"])
     assert str(info.value).startswith("column 'depression': row 1 has non-numeric value 'abc' (")
+
+
+def _concat_frame() -> pd.DataFrame:
+    """Per-patient frames stacked with pd.concat: labels 0..3 appear twice."""
+    return pd.concat([_frame().iloc[:4], _frame().iloc[4:].reset_index(drop=True)])
+
+
+def test_duplicate_row_labels_build_a_panel():
+    df = _concat_frame()
+    panel = _build(df, tau_max=1)
+    assert panel.n_rows == 8 and panel.data.index.tolist() == [0, 1, 2, 3] * 2
+    assert panel.data["depression"].tolist() == df["depression"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("fear_others", np.inf, "column 'fear_others': row 2 has non-finite value inf"),
+        ("week", 2.5, "column 'week': row 2 has non-integer time 2.5"),
+        ("week", np.inf, "column 'week': row 2 has non-finite time inf"),
+    ],
+)
+def test_value_messages_with_duplicate_row_labels(column, value, expected):
+    df = _concat_frame().astype({column: float})
+    df.iloc[6, df.columns.get_loc(column)] = value  # second patient, label 2
+    with pytest.raises(DataError) as info:
+        _build(df)
+    assert str(info.value).startswith(expected)
+
+
+def test_duplicate_patient_time_with_duplicate_row_labels():
+    df = _concat_frame()
+    df.iloc[7, df.columns.get_loc("week")] = 3  # patient 2 has week 3 twice (labels 2 and 3)
+    with pytest.raises(DataError, match=re.escape(
+            "duplicate rows for patient 2 at week=3 (rows [2, 3])")):
+        _build(df)
 
 
 def test_decimal_comma_is_non_numeric():
@@ -228,12 +309,6 @@ def test_unparsable_time():
         _build(_frame(week=week))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG(panel._to_steps): non-finite or huge numeric times pass the integer check "
-    "(inf == round(inf)); inf raises pandas IntCastingNaNError and 1e30 silently becomes "
-    "INT64_MIN instead of a DataError naming the row",
-)
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, 1e30])
 def test_non_finite_time(bad):
     week = [1.0, 2, 3, 4, 1, 2, bad, 4]
@@ -241,15 +316,59 @@ def test_non_finite_time(bad):
         _build(_frame(week=week))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG(panel): numpy scalars are shown with repr() in messages, e.g. "
-    "'non-integer time np.float64(2.5)' instead of '2.5'",
-)
 def test_messages_show_plain_numbers():
     with pytest.raises(DataError) as info:
         _build(_frame(week=[1, 2, 3, 4, 1, 2.5, 3, 4]))
     assert "np." not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("week", "expected"),
+    [
+        ([1.0, 2, 3, 4, 1, 2, np.inf, 4], "row 6 has non-finite time inf; time must be"),
+        ([1.0, 2, 3, 4, 1, 2, -np.inf, 4], "row 6 has non-finite time -inf;"),
+        ([1.0, 2, 3, 4, 1, 2, 1e30, 4], "row 6 has time 1e+30, too large for integer time steps"),
+        ([1, 2, 3, 4, 1, 2, 2**60, 4], f"row 6 has time {2**60}, too large for integer time"),
+        (["1", "2", "3", "4", "1", "2", "inf", "4"], "row 6 has non-finite time 'inf';"),
+    ],
+)
+def test_non_finite_and_huge_times_name_row_and_value(week, expected):
+    with pytest.raises(DataError) as info:
+        _build(_frame(week=week))
+    assert str(info.value).startswith("column 'week': " + expected)
+
+
+def test_largest_accepted_time_keeps_every_step():
+    big = 2**53 - 10
+    panel = _build(_frame(week=[big + w for w in (1, 2, 3, 4)] * 2))
+    assert panel.data["week"].tolist() == [big + w for w in (1, 2, 3, 4)] * 2
+
+
+def test_text_times_holding_integers_are_integer_steps():
+    panel = _build(_frame(week=["1", " 2", "3 ", "4", "1", "2", "3", "5"]))
+    assert panel.time_unit is None
+    assert panel.data["week"].tolist() == [1, 2, 3, 4, 1, 2, 3, 5]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needles"),
+    [
+        ({"week": [1.0, 2, 3, 4, 1, 2.5, 3, 4]}, ["non-integer time 2.5;"]),
+        ({"fear_others": [30.0, 29, 31, 25, 20, np.inf, 21, 19]}, ["non-finite value inf "]),
+        ({"patient": [1.0] * 4 + [3.0] * 4, "week": [1.0, 2, 3, 4, 1, 4, 3, 4]},
+         ["duplicate rows for patient 3 at week=4 (rows [5, 7])"]),
+        ({"week": ["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22",
+                   "2024-01-01", "2024-01-09", "2024-01-15", "2024-01-22"]},
+         ["row 5 date '2024-01-09'", "first date of patient 2 ('2024-01-01 00:00:00')"]),
+    ],
+)
+def test_messages_show_plain_numbers_everywhere(overrides, needles):
+    with pytest.raises(DataError) as info:
+        _build(_frame(**overrides))
+    msg = str(info.value)
+    assert "np." not in msg and "float64" not in msg and "int64" not in msg, msg
+    for needle in needles:
+        assert needle in msg, msg
 
 
 # --------------------------------------------------------------------------- dates
@@ -318,28 +437,42 @@ def test_time_step_cannot_be_inferred():
         _build(df)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG(panel._to_steps): steps are counted from the earliest date of the whole cohort, "
-    "so weekly data fail when patients start on different weekdays (time_step does not help)",
-)
 def test_weekly_dates_with_patient_specific_start_days():
     dates = _weekly("2024-01-01", [0, 1, 2, 3]) + _weekly("2024-01-03", [0, 1, 2, 3])
     panel = _build(_frame(week=dates), time_step="7D")
     assert panel.data.groupby("patient")["week"].diff().dropna().tolist() == [1] * 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG(panel._to_steps): the step is inferred from differences in *row order*, so "
-    "unsorted rows give a wrong step (here 14 days) and a spurious DataError",
-)
 def test_inferred_step_does_not_depend_on_row_order():
     dates = _weekly("2024-01-01", [0, 2, 1, 3, 4, 6, 5, 7])
     df = pd.DataFrame({"patient": [1] * 8, "week": dates, "x": np.arange(8.0)})
     panel = _build(df)
     assert panel.time_unit == str(pd.Timedelta(days=7))
     assert panel.data["week"].tolist() == list(range(8))
+
+
+def test_patients_starting_on_different_weekdays_with_inferred_step():
+    # patient 1 starts on a Monday, patient 2 on a Wednesday, patient 3 on a Sunday with a gap
+    starts = {1: "2024-01-01", 2: "2024-01-03", 3: "2024-01-07"}
+    weeks = {1: [0, 1, 2, 3], 2: [0, 1, 2, 3], 3: [0, 2, 3, 4]}
+    rows = [(p, d) for p in starts for d in _weekly(starts[p], weeks[p])]
+    df = pd.DataFrame(rows, columns=["patient", "week"])
+    df["x"] = np.arange(len(df), dtype=float) % 5
+    panel = _build(df.sample(frac=1.0, random_state=1))  # row order must not matter
+    assert panel.time_unit == str(pd.Timedelta(days=7))
+    # each patient's first date is step 0; a 2-week gap stays a gap
+    for p in starts:
+        assert panel.data.loc[panel.data["patient"] == p, "week"].tolist() == weeks[p]
+
+
+def test_per_patient_origin_keeps_off_grid_dates_an_error():
+    # patient 2 starts on its own day (fine) but one visit is 3 days late (not fine)
+    dates = _weekly("2024-01-01", [0, 1, 2, 3]) + _weekly("2024-01-03", [0, 1, 2, 3])
+    dates[6] += pd.Timedelta(days=3)
+    with pytest.raises(DataError, match=re.escape(
+            f"row 6 date '{dates[6]}' is not a whole number of time steps "
+            f"({pd.Timedelta(days=7)}) from the first date of patient 2 ('2024-01-03 00:00:00')")):
+        _build(_frame(week=dates))
 
 
 # --------------------------------------------------------------------------- duplicates
@@ -355,11 +488,6 @@ def test_duplicates_name_patient_time_and_rows():
     assert "4 rows in duplicate (patient, week) groups" in msg
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG(panel): the duplicate message takes the id from a float row Series, so numeric "
-    "ids print as 'patient np.float64(1.0) at week=2.0'",
-)
 def test_duplicate_message_with_numeric_ids():
     msg = r"duplicate rows for patient 1 at week=2 \(rows \[1, 2\]\)"
     with pytest.raises(DataError, match=msg):
