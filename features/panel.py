@@ -168,6 +168,10 @@ class Panel:
         if work.empty:
             raise DataError("no rows left after removing rows with missing id, time or all "
                             "variables")
+        gone = pd.Index(df[id_col].dropna().unique()).difference(pd.Index(work[id_col].unique()))
+        if len(gone):
+            report = report.add("patient", "every row excluded (missing time or all variables)",
+                                gone)
         keys = [id_col, *segments, time_col]
         _check_duplicates(work, keys)
         work = work.sort_values(keys, kind="stable")

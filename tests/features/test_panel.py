@@ -776,3 +776,16 @@ def test_usable_lagged_rows_matches_brute_force(df, tau, use_segments):
     got = usable_lagged_rows(df, keys, "week", ["x", "y"], tau)
     want = _brute_usable(df, keys, ["x", "y"], tau)
     assert got.to_dict() == want
+
+
+def test_patient_with_every_row_excluded_gets_a_patient_record():
+    # A patient who never answered (all variables missing) loses every row at row level;
+    # the patient must also appear as an excluded patient, not vanish.
+    df = pd.DataFrame({"patient": [1, 1, 1, 2, 2, 2], "week": [1, 2, 3, 1, 2, 3],
+                       "x": [1.0, 2.0, 4.0, np.nan, np.nan, np.nan],
+                       "y": [0.5, 0.1, 0.9, np.nan, np.nan, np.nan]})
+    panel = Panel.from_frame(df, tau_max=None)
+    rec = panel.exclusions.records
+    assert panel.exclusions.n_rows == 3
+    assert rec.loc[rec["level"] == "patient", "patient"].tolist() == [2]
+    assert "every row excluded" in rec.loc[rec["level"] == "patient", "reason"].iloc[0]

@@ -1,0 +1,585 @@
+"""Real ESM data: the Bringmann (2013) MBCT panel and the Kossakowski (2017) single person.
+
+Both datasets ship with :mod:`features.datasets` (CC BY 4.0; provenance and
+citations in ``features/data/README.md``). Lags never cross a night or a
+study period: every person-period-day (Bringmann) or day (Kossakowski) is its
+own block, so the first answered beep of a day has no lagged value. Time is
+the study beep ``t = 10 * (day - 1) + beep``; within a day its steps are the
+beeps, and a skipped beep leaves the lag missing (never the previous answered
+beep). Beeps are semi-random within the day, so one step is not a fixed
+number of minutes (see ``docs/validation/realdata.md``).
+
+* **Bringmann 2013** (130 persons, 10 beeps a day for 10 days before and 10
+  days after the treatment period): cheerful, worry, fearful, sad, relaxed
+  and the pleasantness of the last event, analysed separately per period
+  (``pre``: ``period`` 0, ``post``: ``period`` 1). Pooled
+  :class:`~causal.discovery.PanelPCMCI` with person-period mean centering
+  (arm ``center``, the default; :data:`ARMS`), a cluster bootstrap over
+  persons (:class:`causal.bootstrap.ClusterBootstrap`), per-person
+  :class:`~causal.individual.IndividualPCMCI` where a person's series is
+  long enough, sensitivity arms (other preprocessing) and the two groups of
+  ``informat04`` (the therapy indicator of the authors' script).
+* **Kossakowski 2017** (one person, 239 days): a few mood items before
+  (phases 1-2, full antidepressant dose) and after (phases 4-5, dose 0) the
+  dose reduction, single-person PanelPCMCI per phase group.
+
+Outputs (``--out``, default ``results/realdata``): ``bringmann_edges.csv``,
+``bringmann_changes.csv``, ``bringmann_sensitivity.csv``,
+``bringmann_groups.csv``, ``kossakowski_phases.csv``,
+``kossakowski_edges.csv``, ``kossakowski_changes.csv``, ``samples.csv``
+(sample counts, with an independent count of within-day beep pairs),
+``exclusions.csv`` / ``exclusion_summary.csv`` and ``realdata_*.png``.
+
+Run ``python -m experiments.realdata`` (full) or ``--quick``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+from causal.bootstrap import ClusterBootstrap
+from causal.citests import within_df_loss
+from causal.discovery import PanelPCMCI
+from causal.individual import IndividualPCMCI
+from causal.plotting import plot_graph
+from experiments.common import ConfigError, RunContext, cohort_seeds, run_experiment, write_outputs
+from features.datasets import (
+    load_bringmann2013,
+    load_bringmann2013_tidy,
+    load_kossakowski2017,
+    load_kossakowski2017_tidy,
+)
+from features.errors import DataError
+from features.panel import ExclusionReport
+
+__all__ = [
+    "ARMS",
+    "CONFIG_KEYS",
+    "NAME",
+    "RealDataConfig",
+    "RealDataResult",
+    "bringmann_frame",
+    "compare_edges",
+    "count_lag_pairs",
+    "expected_share",
+    "kossakowski_frame",
+    "main",
+    "run",
+    "run_realdata",
+]
+
+logger = logging.getLogger(__name__)
+
+NAME = "realdata"
+#: Beeps per day in both designs; the study beep is ``t = BEEPS_PER_DAY * (day - 1) + beep``.
+BEEPS_PER_DAY = 10
+#: Within-person preprocessing arms: name -> (``prep``, ``prep_by``) of PanelPCMCI.
+ARMS: dict[str, tuple[str, str]] = {
+    "center": ("center", "patient"),      # person(-period) mean centering
+    "center_day": ("center", "segment"),  # person-day mean centering
+    "detrend": ("detrend", "patient"),    # person(-period) linear trend over study beeps
+    "none": ("none", "patient"),          # raw pooled scores (comparison only)
+}
+_PERIODS = {0: "pre", 1: "post"}
+_KEYS = ["source", "target", "lag"]
+_BOOT_RENAME = {"frequency": "boot_frequency", "mean": "boot_mean", "sd": "boot_sd",
+                "share_positive": "boot_share_positive",
+                "share_negative": "boot_share_negative"}
+
+
+# ------------------------------------------------------------------- config
+@dataclass(frozen=True)
+class RealDataConfig:
+    """Settings: the keys of ``configs/realdata.toml`` except ``seed``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the setting and value that are wrong.
+    """
+
+    variables: tuple[str, ...] = ("cheerful", "worry", "fearful", "sad", "relaxed",
+                                  "pleasant_event")
+    tau_max: int = 1
+    alpha: float = 0.05
+    prep: str = "center"
+    cut_off: str = "tau_max"
+    n_boot: int = 1000
+    ci_level: float = 0.95
+    max_persons: int = 0
+    individual: bool = True
+    min_df: int = 20
+    group_threshold: float = 0.75
+    sensitivity: tuple[str, ...] = ("center_day", "detrend", "none")
+    by_group: bool = True
+    kossakowski_variables: tuple[str, ...] = ("mood_cheerf", "mood_relaxed", "mood_down",
+                                              "mood_irritat", "mood_satisfi")
+    kossakowski_prep: str = "detrend"
+    kossakowski_pre: tuple[int, ...] = (1, 2)
+    kossakowski_post: tuple[int, ...] = (4, 5)
+
+    def __post_init__(self) -> None:
+        for key, low in (("tau_max", 1), ("n_boot", 0), ("max_persons", 0), ("min_df", 1)):
+            val = getattr(self, key)
+            if isinstance(val, bool) or not isinstance(val, int) or val < low:
+                raise ConfigError(f"{key} must be an integer >= {low}, got {val!r}")
+        if self.tau_max != 1:  # the design (about 5 answered beeps a day) and count_lag_pairs
+            raise ConfigError(f"tau_max must be 1 for within-day ESM lags, got {self.tau_max!r}")
+        for key, top in (("alpha", "1)"), ("ci_level", "1)"), ("group_threshold", "1]")):
+            val = getattr(self, key)
+            if isinstance(val, bool) or not isinstance(val, int | float) or not (
+                    0 < val < 1 or (val == 1 and top == "1]")):
+                raise ConfigError(f"{key} must be a number in (0, {top}, got {val!r}")
+        for key in ("individual", "by_group"):
+            if not isinstance(getattr(self, key), bool):
+                raise ConfigError(f"{key} must be true or false, got {getattr(self, key)!r}")
+        if self.cut_off not in ("tau_max", "2xtau_max"):
+            raise ConfigError(f"cut_off must be 'tau_max' or '2xtau_max', got {self.cut_off!r}")
+        for key in ("variables", "sensitivity", "kossakowski_variables", "kossakowski_pre",
+                    "kossakowski_post"):
+            val = getattr(self, key)
+            if isinstance(val, str) or not isinstance(val, list | tuple) or (
+                    not val and key != "sensitivity") or len(set(val)) != len(val):
+                raise ConfigError(f"{key} must be a list of distinct values, got {val!r}")
+            object.__setattr__(self, key, tuple(val))
+        for key, arms in (("prep", (self.prep,)), ("kossakowski_prep", (self.kossakowski_prep,)),
+                          ("sensitivity", self.sensitivity)):
+            if any(a not in ARMS for a in arms):
+                raise ConfigError(f"{key} must name arms from {list(ARMS)}, got {arms!r}")
+        if set(self.kossakowski_pre) & set(self.kossakowski_post):
+            raise ConfigError("kossakowski_pre and kossakowski_post share a phase: "
+                              f"{sorted(set(self.kossakowski_pre) & set(self.kossakowski_post))}")
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> RealDataConfig:
+        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
+        unknown = sorted(set(config) - set(CONFIG_KEYS))
+        if unknown:
+            raise ConfigError(f"unknown realdata setting(s) {unknown}; "
+                              f"allowed: {list(CONFIG_KEYS)}")
+        return cls(**{k: v for k, v in config.items() if k != "seed"})
+
+
+#: Keys of ``configs/realdata.toml``.
+CONFIG_KEYS: tuple[str, ...] = ("seed", *(f.name for f in fields(RealDataConfig)))
+
+
+# --------------------------------------------------------------------- data
+def _study_beep(day: pd.Series, beep: pd.Series, what: str) -> pd.Series:
+    bad = beep.notna() & ~beep.between(1, BEEPS_PER_DAY)
+    if bad.any():
+        raise DataError(f"{what}: beep {beep[bad].iloc[0]!r} on row {beep.index[bad][0]} is "
+                        f"outside 1..{BEEPS_PER_DAY}; the study beep would mix days")
+    return (day - 1) * BEEPS_PER_DAY + beep
+
+
+def bringmann_frame(max_persons: int = 0) -> pd.DataFrame:
+    """Return the tidy Bringmann et al. (2013) frame with the study beep ``t`` and ``informat04``.
+
+    Parameters
+    ----------
+    max_persons : int
+        Keep only the first ``max_persons`` person ids in sorted order (0: all
+        130); for the quick run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`features.datasets.load_bringmann2013_tidy` plus ``t`` (study
+        beep within the period, missing where ``beep`` is) and
+        ``informat04`` (the person's value; missing for the one person who
+        never has one).
+    """
+    df = load_bringmann2013_tidy()
+    raw = load_bringmann2013()
+    group = raw.groupby("subjno")["informat04"].max()
+    df = df.assign(t=_study_beep(df["day"], df["beep"], "Bringmann 2013"),
+                   informat04=df["person"].map(group))
+    if max_persons:
+        df = df[df["person"].isin(np.sort(df["person"].unique())[:max_persons])]
+    return df
+
+
+def kossakowski_frame(variables: Sequence[str]) -> pd.DataFrame:
+    """Return the Kossakowski et al. (2017) frame with ``variables`` and the study beep ``t``.
+
+    Items missing from :func:`features.datasets.load_kossakowski2017_tidy`
+    (e.g. ``mood_relaxed``) are taken from the published file by row.
+    """
+    tidy = load_kossakowski2017_tidy()
+    raw = load_kossakowski2017()
+    extra = [v for v in variables if v not in tidy.columns]
+    unknown = [v for v in extra if v not in raw.columns]
+    if unknown:
+        raise ConfigError(f"kossakowski_variables {unknown} are not columns of the data")
+    df = pd.concat([tidy, raw[extra]], axis=1)
+    return df.assign(t=_study_beep(df["day"], df["beepno"], "Kossakowski 2017"),
+                     concentrat=raw["concentrat"], dep=raw["dep"])
+
+
+def count_lag_pairs(df: pd.DataFrame, *, id_col: str, time_col: str, segments: Sequence[str],
+                    variables: Sequence[str], cut_off: str = "tau_max",
+                    patients: Sequence[Any] | None = None,
+                    night: str = "day") -> dict[str, int]:
+    """Count lag-1 samples with plain pandas, independently of :mod:`features.lags`.
+
+    Rows without time or with every variable missing are dropped, as the
+    panel does. A *pair* is a fully observed row at ``t`` whose block (person
+    and every segment) has a fully observed row at ``t - 1``.
+
+    Returns
+    -------
+    dict
+        ``within_day_pairs`` (the lag-1 samples of PanelPCMCI; with
+        ``cut_off="2xtau_max"`` minus the pair whose target is the second
+        time step of its block), ``within_day_triples`` (also ``t - 2``
+        observed: the samples of MCI tests whose conditions reach lag 2),
+        ``pairs_ignoring_night`` (pairs if the ``night`` segment did not cut
+        the series) and ``night_pairs`` (the difference: lags that would
+        cross a night).
+    """
+    keys = [id_col, *segments]
+    d = df[df[time_col].notna() & df[list(variables)].notna().any(axis=1)]
+    if patients is not None:
+        d = d[d[id_col].isin(list(patients))]
+    frame = d[[*keys, time_col]].astype({time_col: "int64"}).reset_index(drop=True)
+    frame["ok"] = d[list(variables)].notna().all(axis=1).to_numpy()
+
+    def observed_at(by: list[str], lag: int) -> np.ndarray:
+        prev = frame[[*by, time_col, "ok"]].assign(**{time_col: frame[time_col] + lag})
+        merged = frame[[*by, time_col]].merge(prev, on=[*by, time_col], how="left",
+                                              validate="one_to_one")
+        return merged["ok"].fillna(False).to_numpy(dtype=bool)
+
+    ok = frame["ok"].to_numpy()
+    pair = ok & observed_at(keys, 1)
+    ignoring = ok & observed_at([k for k in keys if k != night], 1)
+    triple = pair & observed_at(keys, 2)
+    used = pair.copy()
+    if cut_off == "2xtau_max":
+        start = frame.groupby(keys)[time_col].transform("min")
+        used &= (frame[time_col] - start >= 2).to_numpy()
+    return {"within_day_pairs": int(used.sum()), "within_day_triples": int(triple.sum()),
+            "pairs_ignoring_night": int(ignoring.sum()),
+            "night_pairs": int(ignoring.sum() - pair.sum())}
+
+
+# --------------------------------------------------------------- statistics
+def expected_share(value: float | np.ndarray, n: float, n_cond: int,
+                   alpha: float) -> np.ndarray:
+    """Share of persons expected to show a link if every person had the effect ``value``.
+
+    The power of the two-sided partial-correlation test at ``alpha`` with
+    ``n`` samples and ``n_cond`` conditions, by Fisher's z approximation
+    (standard error ``1 / sqrt(n - 3 - n_cond)``).
+
+    >>> float(expected_share(0.0, 40, 6, 0.05).round(3))
+    0.05
+    """
+    z = np.arctanh(np.abs(np.asarray(value, dtype=float))) * np.sqrt(max(n - 3 - n_cond, 1))
+    crit = stats.norm.ppf(1 - alpha / 2)
+    return stats.norm.sf(crit - z) + stats.norm.cdf(-crit - z)
+
+
+def compare_edges(a: pd.DataFrame, b: pd.DataFrame, n_a: float, n_b: float,
+                  labels: tuple[str, str] = ("pre", "post")) -> pd.DataFrame:
+    """Compare the links of two fits: values, significance and an approximate difference test.
+
+    ``z = (atanh(v_b) - atanh(v_a)) / sqrt(1/(n_a - 3) + 1/(n_b - 3))`` with
+    ``n`` the effective samples of each fit; it ignores the conditioning sets
+    and treats the fits as independent samples (see the docs).
+    """
+    la, lb = labels
+    cols = [c for c in ("value", "p_value", "significant", "boot_frequency") if c in a and c in b]
+    m = a[_KEYS + cols].merge(b[_KEYS + cols], on=_KEYS, suffixes=(f"_{la}", f"_{lb}"))
+    va, vb = m[f"value_{la}"].to_numpy(float), m[f"value_{lb}"].to_numpy(float)
+    se = np.sqrt(1 / max(n_a - 3, 1) + 1 / max(n_b - 3, 1))
+    m["difference"] = vb - va
+    m["z"] = (np.arctanh(vb) - np.arctanh(va)) / se
+    m["p_difference"] = 2 * stats.norm.sf(np.abs(m["z"]))
+    sa, sb = m[f"significant_{la}"].astype(bool), m[f"significant_{lb}"].astype(bool)
+    m["significant_in"] = np.select([sa & sb, sa, sb], ["both", f"{la} only", f"{lb} only"],
+                                    "neither")
+    return m
+
+
+# ----------------------------------------------------------------- analyses
+def _pcmci(cfg: RealDataConfig, arm: str) -> PanelPCMCI:
+    prep, by = ARMS[arm]
+    return PanelPCMCI(cfg.tau_max, alpha=cfg.alpha, prep=prep, prep_by=by, cut_off=cfg.cut_off)
+
+
+def _links(model: PanelPCMCI) -> pd.DataFrame:
+    return model.links_.table[[*_KEYS, "value", "p_value", "significant", "ci_low", "ci_high"]]
+
+
+def _bootstrap(model: PanelPCMCI, data: pd.DataFrame, fit: dict[str, Any],
+               cfg: RealDataConfig, seed: int, n_jobs: int) -> pd.DataFrame:
+    boot = ClusterBootstrap(PanelPCMCI(**model.get_params()), n_boot=cfg.n_boot,
+                            ci_level=cfg.ci_level, random_state=seed, n_jobs=n_jobs)
+    boot.fit(data, **fit)
+    edges = boot.edges_.rename(columns=_BOOT_RENAME)
+    return edges[[*_KEYS, *_BOOT_RENAME.values(), "boot_low", "boot_high", "n_boot"]]
+
+
+def _individual(data: pd.DataFrame, fit: dict[str, Any], cfg: RealDataConfig, seed: int,
+                n_jobs: int) -> tuple[IndividualPCMCI | None, str]:
+    prep, by = ARMS[cfg.prep]
+    model = IndividualPCMCI(cfg.tau_max, cfg.alpha, cfg.group_threshold, n_jobs,
+                            min_df=cfg.min_df, prep=prep, prep_by=by, cut_off=cfg.cut_off,
+                            random_state=seed)
+    try:
+        return model.fit(data, **fit), ""
+    except DataError as exc:  # every person too short: reported, not hidden
+        logger.warning("per-person discovery refused: %s", exc)
+        return None, str(exc)
+
+
+@dataclass(frozen=True)
+class RealDataResult:
+    """Tables, fitted models and notes of a run (see the module docstring)."""
+
+    config: RealDataConfig
+    seed: int
+    tables: dict[str, pd.DataFrame]
+    models: dict[str, PanelPCMCI]
+    exclusions: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        lines = [f"Real data (seed {self.seed}, prep {self.config.prep}, "
+                 f"n_boot {self.config.n_boot})"]
+        for r in self.tables["samples"].itertuples(index=False):
+            lines.append(f"  {r.analysis:<24} {r.persons:>4} persons, {r.n_samples:>5} samples "
+                         f"(independent count {r.within_day_pairs}), {r.significant} significant")
+        edges = self.tables["bringmann_edges"]
+        for r in edges[edges["significant"] & (edges["source"] != edges["target"])].itertuples():
+            freq = f", bootstrap {r.boot_frequency:.0%}" if "boot_frequency" in edges else ""
+            lines.append(f"  Bringmann {r.period:<4} {r.source}(t-1) -> {r.target}: "
+                         f"{r.value:+.3f} (p={r.p_value:.3g}{freq})")
+        k = self.tables["kossakowski_changes"]
+        for r in k[k["significant_in"] != "neither"].itertuples(index=False):
+            lines.append(f"  Kossakowski {r.source}(t-1) -> {r.target}: pre {r.value_pre:+.3f}, "
+                         f"post {r.value_post:+.3f} ({r.significant_in})")
+        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+
+
+class _Collector:
+    """Fits one analysis at a time and keeps its sample counts and exclusions."""
+
+    def __init__(self, cfg: RealDataConfig) -> None:
+        self.cfg = cfg
+        self.samples: list[dict[str, Any]] = []
+        self.excluded: list[pd.DataFrame] = []
+        self.counts: list[pd.Series] = []
+
+    def exclusions(self, name: str, report: Any, rows: bool = True) -> None:
+        """Count every record; keep row records only of the main analyses (file size)."""
+        records = report.records.assign(analysis=name)
+        self.excluded.append(records if rows else records[records["level"] == "patient"])
+        self.counts.append(records.groupby(["analysis", "level", "reason"], sort=False).size())
+
+    def fit(self, name: str, data: pd.DataFrame, fit: dict[str, Any], arm: str,
+            rows: bool = True) -> PanelPCMCI:
+        """Fit pooled PCMCI with ``arm``; record samples (checked independently) and exclusions."""
+        model = _pcmci(self.cfg, arm).fit(data, **fit)
+        counts = count_lag_pairs(data, cut_off=self.cfg.cut_off,
+                                 patients=model.panel_.patients, **fit)
+        self.samples.append({
+            "analysis": name, "persons": model.panel_.n_patients, "rows": len(data),
+            "rows_used": model.panel_.n_rows, "n_samples": int(model.n_samples_), **counts,
+            "df_loss": float(model.df_loss_),
+            "significant": int(model.links_.table["significant"].sum())})
+        if counts["within_day_pairs"] != model.n_samples_:
+            logger.warning("%s: PanelPCMCI used %d samples but %d within-day pairs were counted",
+                           name, model.n_samples_, counts["within_day_pairs"])
+        self.exclusions(name, model.exclusions_, rows)
+        return model
+
+
+def _with_individual(table: pd.DataFrame, ind: IndividualPCMCI,
+                     cfg: RealDataConfig) -> pd.DataFrame:
+    """Add the per-person shares (``ind_*``) and the share expected under homogeneity."""
+    cols = ["n_patients", "n_significant", "share", "share_low", "share_high", "share_positive",
+            "share_negative", "median_value"]
+    summary = ind.summary_[[*_KEYS, *cols]].rename(columns={c: f"ind_{c}" for c in cols})
+    table = table.merge(summary, on=_KEYS, how="left")
+    n = float(ind.patients_["n_samples"].median()) - within_df_loss(ARMS[cfg.prep][0], 1)
+    return table.assign(ind_expected_share=expected_share(table["value"], n, len(cfg.variables),
+                                                          cfg.alpha))
+
+
+def _bringmann(cfg: RealDataConfig, seed: int, n_jobs: int, run: _Collector,
+               models: dict[str, PanelPCMCI], notes: list[str]) -> dict[str, pd.DataFrame]:
+    seeds = cohort_seeds(seed, len(_PERIODS))
+    df = bringmann_frame(cfg.max_persons)
+    fit = {"id_col": "person", "time_col": "t", "variables": list(cfg.variables),
+           "segments": ("period", "day")}
+    edges, sens, groups, n_eff = [], [], [], {}
+    for period, label in _PERIODS.items():
+        data = df[df["period"] == period]
+        model = models[f"bringmann_{label}"] = run.fit(f"bringmann {label}", data, fit, cfg.prep)
+        n_eff[label] = float(model.n_samples_ - model.df_loss_)
+        table = _links(model).assign(persons=model.panel_.n_patients, n_samples=model.n_samples_)
+        if cfg.n_boot:
+            table = table.merge(_bootstrap(model, data, fit, cfg, seeds[period], n_jobs),
+                                on=_KEYS, how="left")
+        if cfg.individual:
+            ind, why = _individual(data, fit, cfg, seeds[period], n_jobs)
+            if ind is None:
+                notes.append(f"per-person discovery {label}: {why}")
+            else:
+                run.exclusions(f"bringmann {label} per-person", ind.exclusions_)
+                table = _with_individual(table, ind, cfg)
+                notes.append(f"per-person discovery {label}: {len(ind.patients_)} of "
+                             f"{model.panel_.n_patients} persons analysed (median "
+                             f"{ind.patients_['n_samples'].median():g} samples), "
+                             f"{ind.exclusions_.n_patients} excluded")
+        edges.append(table)
+        for arm in cfg.sensitivity:
+            m = run.fit(f"bringmann {label} {arm}", data, fit, arm, rows=False)
+            sens.append(_links(m).assign(period=label, arm=arm, persons=m.panel_.n_patients,
+                                         n_samples=m.n_samples_))
+        if cfg.by_group:
+            unknown = data.loc[data["informat04"].isna(), "person"].unique()
+            run.exclusions(f"bringmann {label} informat04", ExclusionReport.empty().add(
+                "patient", "informat04 missing (the person answered no beep)", unknown))
+        for g, part in (data.dropna(subset=["informat04"]).groupby("informat04")
+                        if cfg.by_group else ()):
+            m = run.fit(f"bringmann {label} informat04={int(g)}", part, fit, cfg.prep, rows=False)
+            groups.append(_links(m).assign(period=label, informat04=int(g),
+                                           persons=m.panel_.n_patients, n_samples=m.n_samples_))
+    tables = {"bringmann_edges": pd.concat([e.assign(period=p) for e, p in
+                                            zip(edges, _PERIODS.values(), strict=True)],
+                                           ignore_index=True),
+              "bringmann_changes": compare_edges(*edges, n_eff["pre"], n_eff["post"])}
+    if sens:
+        tables["bringmann_sensitivity"] = pd.concat(sens, ignore_index=True)
+    if groups:
+        tables["bringmann_groups"] = pd.concat(groups, ignore_index=True)
+    return tables
+
+
+def _kossakowski(cfg: RealDataConfig, run: _Collector,
+                 models: dict[str, PanelPCMCI]) -> dict[str, pd.DataFrame]:
+    df = kossakowski_frame(cfg.kossakowski_variables)
+    phases = df.groupby("phase").agg(
+        days=("day", "nunique"), first_day=("day", "min"), last_day=("day", "max"),
+        signals=("day", "size"), dose_min=("concentrat", "min"), dose_max=("concentrat", "max"),
+        scl90_depression_mean=("dep", "mean")).reset_index()
+    fit = {"id_col": "person", "time_col": "t", "variables": list(cfg.kossakowski_variables),
+           "segments": ("phase", "day")}
+    links, n_eff = [], []
+    for label, keep in (("pre", cfg.kossakowski_pre), ("post", cfg.kossakowski_post)):
+        data = df[df["phase"].isin(keep)]
+        model = models[f"kossakowski_{label}"] = run.fit(f"kossakowski {label}", data, fit,
+                                                         cfg.kossakowski_prep)
+        n_eff.append(float(model.n_samples_ - model.df_loss_))
+        links.append(_links(model).assign(phase_group=label, n_samples=model.n_samples_))
+    return {"kossakowski_phases": phases,
+            "kossakowski_edges": pd.concat(links, ignore_index=True),
+            "kossakowski_changes": compare_edges(*links, *n_eff)}
+
+
+def run_realdata(config: RealDataConfig | Mapping[str, Any], seed: int, *,
+                 n_jobs: int = 1) -> RealDataResult:
+    """Run every analysis and return the tables (nothing is written).
+
+    Parameters
+    ----------
+    config : RealDataConfig or mapping
+        Settings (a mapping is validated by :meth:`RealDataConfig.from_mapping`).
+    seed : int
+        Master seed; period ``p`` uses ``cohort_seeds(seed, 2)[p]`` for the
+        bootstrap and the per-person fits.
+    n_jobs : int
+        Worker processes for the bootstrap and the per-person fits.
+    """
+    cfg = config if isinstance(config, RealDataConfig) else RealDataConfig.from_mapping(config)
+    run, models, notes = _Collector(cfg), {}, []
+    tables = {**_bringmann(cfg, seed, n_jobs, run, models, notes),
+              **_kossakowski(cfg, run, models)}
+    tables["samples"] = pd.DataFrame(run.samples)
+    tables["exclusion_summary"] = pd.concat(run.counts).rename("count").reset_index()
+    excluded = pd.concat([e for e in run.excluded if not e.empty], ignore_index=True)
+    result = RealDataResult(config=cfg, seed=seed, tables=tables, models=models,
+                            exclusions=excluded, notes=tuple(notes))
+    logger.info("%s", result)
+    return result
+
+
+# ------------------------------------------------------------------ outputs
+def _figures(result: RealDataResult, out: Path) -> list[Path]:
+    paths: list[Path] = []
+    cfg = result.config
+    names = {"bringmann_pre": "Bringmann 2013, before the treatment period",
+             "bringmann_post": "Bringmann 2013, after the treatment period",
+             "kossakowski_pre": f"Kossakowski 2017, phases {list(cfg.kossakowski_pre)} (pre)",
+             "kossakowski_post": f"Kossakowski 2017, phases {list(cfg.kossakowski_post)} (post)"}
+    for key, model in result.models.items():
+        title = (f"{names[key]}: PCMCI, tau_max={model.tau_max}, "
+                 f"alpha={model.alpha}\n{model.panel_.n_patients} person(s), "
+                 f"{model.n_samples_} within-day samples, prep={model.prep}")
+        paths += plot_graph(model.graph_, out / f"realdata_{key}", title=title, formats=("png",))
+    edges = result.tables["bringmann_edges"]
+    for column, persons, stem, what in (
+            ("boot_frequency", "persons", "bootstrap", "share of cluster-bootstrap replicates "
+             "(persons resampled) in which the link is significant"),
+            ("ind_share", "ind_n_patients", "individual",
+             "share of persons whose own PCMCI finds the link")):
+        if column in edges:
+            paths.append(_heatmaps(edges, column, persons, f"Bringmann 2013: {what}",
+                                   out / f"realdata_bringmann_{stem}.png"))
+    return paths
+
+
+def _heatmaps(edges: pd.DataFrame, column: str, persons: str, title: str, path: Path) -> Path:
+    """Source x target heatmaps of ``column`` (0..1), one panel per period."""
+    names = sorted(set(edges["source"]))
+    fig = Figure(figsize=(12.5, 5.6), layout="constrained")
+    axes = fig.subplots(1, len(_PERIODS), squeeze=False)[0]
+    for ax, label in zip(axes, _PERIODS.values(), strict=True):
+        part = edges[edges["period"] == label]
+        grid = part.pivot_table(index="source", columns="target", values=column,
+                                aggfunc="first").reindex(index=names, columns=names)
+        image = ax.imshow(grid.to_numpy(float), cmap="Blues", vmin=0, vmax=1)
+        for (i, j), v in np.ndenumerate(grid.to_numpy(float)):
+            if np.isfinite(v):
+                ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=9,
+                        color="white" if v > 0.6 else "black")
+        ax.set_xticks(range(len(names)), names, rotation=40, ha="right")
+        ax.set_yticks(range(len(names)), names)
+        ax.set(title=f"{label} (lag 1), {int(part[persons].iloc[0])} persons",
+               xlabel="target (t)", ylabel="source (t-1)")
+    fig.colorbar(image, ax=list(axes), shrink=0.8, label="share")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def run(context: RunContext) -> list[Path]:
+    """Run for :func:`experiments.common.run_experiment` and write tables and figures."""
+    result = run_realdata(context.config, context.seed, n_jobs=context.n_jobs)
+    paths = write_outputs(context.out_dir, {**result.tables, "exclusions": result.exclusions})
+    return paths + _figures(result, context.out_dir)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m experiments.realdata [--quick] [--n-jobs N] ...``."""
+    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from experiments.realdata import main as _main
+
+    sys.exit(_main())
