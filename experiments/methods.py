@@ -1,0 +1,478 @@
+"""Method comparison: five analyses of the same seeded cohorts.
+
+Every cohort of every scenario (:mod:`features.simulate`: ``paper`` - the
+three reported effects; ``null`` - no cross-lagged effect; ``reversed`` -
+each effect with cause and effect swapped) is analysed by each method of
+:data:`METHODS`:
+
+* ``default`` - :class:`~causal.discovery.PanelPCMCI` with the package
+  defaults (per-patient detrending, df-corrected pooled ParCorr, PCMCI);
+* ``raw`` - plain tigramite PCMCI with ParCorr on the raw pooled scores
+  (``prep="none"``, no df correction). It runs on the package's pooled engine,
+  which computes tigramite's ParCorr exactly (``ci_test="parcorr-tigramite"``
+  gives the same numbers, slower);
+* ``center`` - person-mean centering only (``prep="center"``, df-corrected);
+* ``mixedlm`` - a multilevel cross-lagged regression
+  (:func:`mixedlm_cross_lagged`): one :class:`statsmodels.regression.mixed_linear_model.MixedLM`
+  per outcome with the raw outcome, a fixed linear effect of time, every
+  variable's within-person detrended lag-1 score as predictor and a random
+  intercept per patient; an edge is a cross-lagged coefficient with Wald
+  ``p < alpha``, signed by the coefficient. It is the closest practical
+  analogue of the latent curve model with structured residuals (LCM-SR) of
+  Melsom et al. (2023);
+* ``pcmciplus`` - the default settings with PCMCI+ (``method="pcmciplus"``);
+  only its lagged links are scored.
+
+Measures per scenario and method, over cohorts and cross-lagged edges, with
+Wilson 95% intervals: ``tpr`` (a true edge is found with the correct sign),
+``fpr`` (an absent edge is found, any sign), ``wrong_sign``, ``familywise``
+(a cohort has at least one false edge) and ``ordering`` (a cohort reproduces
+the ``melsom2023`` ordering: every claim of
+:func:`causal.hypotheses.load_hypotheses` that expects an effect is found with
+its sign, and no claim of absence is found; in the ``null`` and ``reversed``
+scenarios this ordering is false, so its rate is an error rate), plus the mean
+run time per cohort.
+
+Outputs (``--out``, default ``results/methods``): ``methods.csv``
+(:data:`METHODS_COLUMNS`), ``methods_cohorts.csv`` (every cross-lagged
+edge of every cohort and method, :data:`COHORT_COLUMNS`) and ``methods.png``.
+
+Run ``python -m experiments.methods --n-jobs 1`` (full) or ``--quick``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from causal.discovery import PanelPCMCI
+from causal.hypotheses import load_hypotheses
+from experiments.common import (
+    ConfigError,
+    RunContext,
+    cohort_seeds,
+    map_cohorts,
+    run_experiment,
+    summarize_rate,
+    write_outputs,
+)
+from features.lags import lag_name, lag_table
+from features.panel import Panel
+from features.simulate import SCENARIO_NAMES, get_scenario, simulate_cohort
+from features.transforms import prepare
+
+__all__ = [
+    "COHORT_COLUMNS",
+    "CONFIG_KEYS",
+    "MEASURES",
+    "METHODS",
+    "METHODS_COLUMNS",
+    "CohortTask",
+    "MethodsConfig",
+    "MethodsResult",
+    "analyse_cohort",
+    "main",
+    "mixedlm_cross_lagged",
+    "ordering_reproduced",
+    "plot_methods",
+    "run",
+    "run_methods",
+    "summarize_methods",
+]
+
+logger = logging.getLogger(__name__)
+
+NAME = "methods"
+
+#: Methods: label -> PanelPCMCI settings that differ from the defaults (None: MixedLM).
+METHODS: dict[str, dict[str, Any] | None] = {
+    "default": {},
+    "raw": {"prep": "none", "within_df": False},
+    "center": {"prep": "center"},
+    "mixedlm": None,
+    "pcmciplus": {"method": "pcmciplus"},
+}
+
+#: Measures of ``methods.csv``.
+MEASURES = ("tpr", "fpr", "wrong_sign", "familywise", "ordering")
+
+#: Keys of ``configs/methods.toml``.
+CONFIG_KEYS = ("seed", "n_cohorts", "n_patients", "n_weeks", "alpha", "scenarios", "methods")
+
+#: Columns of ``methods.csv``.
+METHODS_COLUMNS = ("scenario", "method", "measure", "k", "n", "rate", "ci_low", "ci_high",
+                   "seconds_per_cohort", "failed_fits")
+
+#: Columns of ``methods_cohorts.csv``.
+COHORT_COLUMNS = ("scenario", "cohort", "seed", "method", "source", "target", "lag", "true_value",
+                  "value", "p_value", "significant", "seconds", "failed")
+
+
+# ------------------------------------------------------------------- config
+def _names(key: str, value: Any, valid: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value or \
+            any(v not in valid for v in value) or len(set(value)) != len(value):
+        raise ConfigError(f"{key} must be a non-empty list of distinct names from {list(valid)}, "
+                          f"got {value!r}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class MethodsConfig:
+    """Settings of the method comparison: the keys of ``configs/methods.toml`` except ``seed``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the setting and value that are wrong.
+    """
+
+    n_cohorts: int = 200
+    n_patients: int = 226
+    n_weeks: int = 13
+    alpha: float = 0.05
+    scenarios: tuple[str, ...] = ("paper", "null", "reversed")
+    methods: tuple[str, ...] = tuple(METHODS)
+
+    def __post_init__(self) -> None:
+        setter = object.__setattr__
+        for key, minimum in (("n_cohorts", 1), ("n_patients", 5), ("n_weeks", 5)):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ConfigError(f"{key} must be an integer >= {minimum}, got {value!r}")
+        alpha = self.alpha
+        if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+            raise ConfigError(f"alpha must be a number in (0, 1), got {alpha!r}")
+        setter(self, "alpha", float(alpha))
+        setter(self, "scenarios", _names("scenarios", self.scenarios, SCENARIO_NAMES))
+        setter(self, "methods", _names("methods", self.methods, tuple(METHODS)))
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> MethodsConfig:
+        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
+        unknown = sorted(set(config) - set(CONFIG_KEYS))
+        if unknown:
+            raise ConfigError(f"unknown methods setting(s) {unknown}; allowed: "
+                              f"{list(CONFIG_KEYS)}")
+        return cls(**{k: v for k, v in config.items() if k != "seed"})
+
+
+# ---------------------------------------------------------------- MixedLM
+def mixedlm_cross_lagged(panel: Panel, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Multilevel cross-lagged regression with detrended lagged predictors.
+
+    For each outcome ``k``: ``y_k(t) = b0 + b_t * time + sum_j b_j * d_j(t-1)
+    + u_i + e``, where ``y_k`` is the raw score, ``time`` is centered at the
+    panel mean, ``d_j`` is variable ``j`` detrended within patient
+    (:func:`features.transforms.detrend`, hence also centered) and lagged with
+    :func:`features.lags.lag_table` (gaps respected), and ``u_i`` is a random
+    intercept per patient; fitted by REML with
+    :class:`statsmodels.regression.mixed_linear_model.MixedLM`.
+
+    Parameters
+    ----------
+    panel : Panel
+        Raw (unprepared) panel.
+    alpha : float
+        Level of the two-sided Wald test of each coefficient.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per lag-1 link (autoregressive included): ``source``,
+        ``target``, ``lag``, ``value`` (coefficient, raw units), ``p_value``,
+        ``significant`` and ``failed`` (the fit raised or did not converge;
+        then ``significant`` is False).
+    """
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    variables = list(panel.variables)
+    lagged = lag_table(prepare(panel, "detrend"), 1)
+    predictors = [lag_name(v, 1) for v in variables]
+    data = lagged[[panel.id_col, panel.time_col, *predictors]].copy()
+    time_values = data[panel.time_col].astype(float)
+    data["_time"] = time_values - time_values.mean()
+    rows = []
+    for target in variables:
+        frame = data.assign(_y=panel.data.loc[data.index, target]).dropna()
+        exog = sm.add_constant(frame[["_time", *predictors]], has_constant="add")
+        failed = False
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                fit = sm.MixedLM(frame["_y"], exog, groups=frame[panel.id_col]).fit(reml=True)
+                params, pvalues = fit.params, fit.pvalues
+                failed = not bool(fit.converged)
+            except (np.linalg.LinAlgError, ValueError) as exc:
+                logger.warning("MixedLM for %r failed: %s", target, exc)
+                params = pvalues = pd.Series(np.nan, index=predictors)
+                failed = True
+        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+            failed = True
+        for source, name in zip(variables, predictors, strict=True):
+            p = float(pvalues[name])
+            rows.append({"source": source, "target": target, "lag": 1,
+                         "value": float(params[name]), "p_value": p,
+                         "significant": bool(not failed and p < alpha), "failed": failed})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------- one cohort
+@dataclass(frozen=True)
+class CohortTask:
+    """One simulated cohort to analyse with every method."""
+
+    scenario: str
+    cohort: int
+    seed: int
+    n_patients: int
+    n_weeks: int
+    alpha: float
+    methods: tuple[str, ...]
+
+
+def _pcmci(settings: dict[str, Any], alpha: float) -> Callable[[Panel], pd.DataFrame]:
+    def fit(panel: Panel) -> pd.DataFrame:
+        table = PanelPCMCI(alpha=alpha, **settings).fit(panel).links_.table
+        return table[table["lag"] > 0].assign(failed=False)
+    return fit
+
+
+def analyse_cohort(task: CohortTask) -> pd.DataFrame:
+    """Simulate one cohort and return its cross-lagged edges under every method.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COHORT_COLUMNS`, one row per method and cross-lagged link.
+    """
+    scenario = get_scenario(task.scenario)
+    truth = scenario.truth().set_index(["cause", "effect", "lag"])["coefficient"]
+    df = simulate_cohort(scenario, task.n_patients, task.n_weeks, random_state=task.seed)
+    panel = Panel.from_frame(df, variables=list(scenario.variables), tau_max=None)
+    frames = []
+    for method in task.methods:
+        settings = METHODS[method]
+        fit = (_pcmci(settings, task.alpha) if settings is not None
+               else lambda p: mixedlm_cross_lagged(p, alpha=task.alpha))
+        start = time.perf_counter()
+        table = fit(panel)
+        seconds = time.perf_counter() - start
+        cross = table[(table["source"] != table["target"]) & (table["lag"] > 0)]
+        cross = cross[["source", "target", "lag", "value", "p_value", "significant",
+                       "failed"]].copy()
+        keys = pd.MultiIndex.from_frame(cross[["source", "target", "lag"]])
+        cross.insert(3, "true_value", truth.reindex(keys).fillna(0.0).to_numpy())
+        cross.insert(0, "method", method)
+        cross["seconds"] = seconds
+        frames.append(cross)
+    out = pd.concat(frames, ignore_index=True)
+    out.insert(0, "seed", task.seed)
+    out.insert(0, "cohort", task.cohort)
+    out.insert(0, "scenario", task.scenario)
+    return out[list(COHORT_COLUMNS)].astype({"significant": bool, "failed": bool})
+
+
+# ---------------------------------------------------------------- summary
+def ordering_reproduced(edges: pd.DataFrame, preset: str = "melsom2023") -> bool:
+    """Whether one cohort's edges reproduce a hypothesis preset's ordering.
+
+    Every claim expecting ``positive`` / ``negative`` / ``present`` must be a
+    significant edge with that sign; no claim expecting ``absent`` may be a
+    significant edge. A claimed link missing from ``edges`` counts as not found.
+
+    Parameters
+    ----------
+    edges : pandas.DataFrame
+        Columns ``source``, ``target``, ``lag``, ``value``, ``significant``.
+    preset : str
+        Name or path for :func:`causal.hypotheses.load_hypotheses`.
+
+    Examples
+    --------
+    >>> edges = pd.DataFrame({
+    ...     "source": ["fear_others", "depression", "depression"],
+    ...     "target": ["depression", "fear_others", "self_compassion"],
+    ...     "lag": [1, 1, 1], "value": [0.1, 0.08, -0.1], "significant": [True] * 3})
+    >>> ordering_reproduced(edges)
+    True
+    >>> ordering_reproduced(edges.assign(value=[0.1, 0.08, 0.1]))
+    False
+    """
+    found = {(r.source, r.target, int(r.lag)): float(r.value)
+             for r in edges.itertuples(index=False) if r.significant}
+    for claim in load_hypotheses(preset):
+        value = found.get((claim.cause, claim.effect, int(claim.lag)))
+        if claim.expected == "absent":
+            if value is not None:
+                return False
+        elif value is None or (claim.expected == "positive" and not value > 0) or \
+                (claim.expected == "negative" and not value < 0):
+            return False
+    return True
+
+
+def summarize_methods(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """Turn per-cohort edges into rates with Wilson intervals and mean run times.
+
+    Parameters
+    ----------
+    cohorts : pandas.DataFrame
+        Columns :data:`COHORT_COLUMNS` (the output of :func:`analyse_cohort`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`METHODS_COLUMNS`; a measure without trials (``tpr`` in
+        the ``null`` scenario) is left out.
+    """
+    rows = []
+    for (scenario, method), part in cohorts.groupby(["scenario", "method"], sort=False):
+        present = part[part["true_value"] != 0]
+        absent = part[part["true_value"] == 0]
+        right = np.sign(present["value"]) == np.sign(present["true_value"])
+        per_cohort = part.groupby("cohort", sort=False)
+        counts = {
+            "tpr": ((present["significant"] & right).sum(), len(present)),
+            "fpr": (absent["significant"].sum(), len(absent)),
+            "wrong_sign": ((present["significant"] & ~right).sum(), len(present)),
+            "familywise": (absent.groupby("cohort")["significant"].any().sum(),
+                           absent["cohort"].nunique()),
+            "ordering": (sum(ordering_reproduced(c) for _, c in per_cohort), part["cohort"]
+                         .nunique()),
+        }
+        seconds = float(per_cohort["seconds"].first().mean())
+        failed = int(per_cohort["failed"].any().sum())
+        for measure in MEASURES:
+            k, n = counts[measure]
+            if n == 0:
+                continue
+            rows.append({"scenario": scenario, "method": method, "measure": measure,
+                         **summarize_rate(int(k), int(n)).as_dict(),
+                         "seconds_per_cohort": seconds, "failed_fits": failed})
+    return pd.DataFrame(rows, columns=list(METHODS_COLUMNS))
+
+
+@dataclass(frozen=True)
+class MethodsResult:
+    """Per-cohort edges and their summary."""
+
+    config: MethodsConfig
+    seed: int
+    cohorts: pd.DataFrame
+    summary: pd.DataFrame
+
+    def __str__(self) -> str:
+        c = self.config
+        lines = [f"Method comparison: {c.n_cohorts} cohorts of {c.n_patients} x {c.n_weeks} per "
+                 f"scenario, alpha {c.alpha}, seed {self.seed}"]
+        for r in self.summary.itertuples(index=False):
+            lines.append(f"  {r.scenario:<9} {r.method:<10} {r.measure:<11} {r.rate:.3f} "
+                         f"[{r.ci_low:.3f}, {r.ci_high:.3f}]  {r.seconds_per_cohort:.3f} s/cohort")
+        return "\n".join(lines)
+
+
+def run_methods(config: MethodsConfig | Mapping[str, Any], seed: int, *,
+                n_jobs: int = 1) -> MethodsResult:
+    """Run the comparison: simulate, analyse every cohort with every method, summarize.
+
+    Parameters
+    ----------
+    config : MethodsConfig or mapping
+        Settings (a mapping is validated by :meth:`MethodsConfig.from_mapping`).
+    seed : int
+        Master seed; cohort ``i`` of scenario ``s`` uses
+        ``cohort_seeds(seed, n_cohorts, stream=SCENARIO_NAMES.index(s))[i]``.
+    n_jobs : int
+        Worker processes; results (except run times) do not depend on it.
+    """
+    if not isinstance(config, MethodsConfig):
+        config = MethodsConfig.from_mapping(config)
+    tasks = [CohortTask(scenario, i, s, config.n_patients, config.n_weeks, config.alpha,
+                        config.methods)
+             for scenario in config.scenarios
+             for i, s in enumerate(cohort_seeds(seed, config.n_cohorts,
+                                                stream=SCENARIO_NAMES.index(scenario)))]
+    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs), ignore_index=True)
+    result = MethodsResult(config=config, seed=seed, cohorts=cohorts,
+                           summary=summarize_methods(cohorts))
+    logger.info("%s", result)
+    return result
+
+
+# ----------------------------------------------------------------- figure
+def plot_methods(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05) -> Path:
+    """Draw TPR, FPR and ordering rate per method, one panel per scenario.
+
+    Error bars are the Wilson 95% intervals; the dashed line is ``alpha``.
+
+    Returns
+    -------
+    Path
+        The written image (format from the suffix of ``path``).
+    """
+    scenarios = list(pd.unique(summary["scenario"]))
+    methods = list(pd.unique(summary["method"]))
+    measures = {"tpr": "true edge found (correct sign)", "fpr": "false edge per absent edge",
+                "ordering": "melsom2023 ordering reproduced"}
+    fig = Figure(figsize=(1.5 + 3.6 * len(scenarios), 4.6), layout="constrained")
+    axes = fig.subplots(1, len(scenarios), squeeze=False, sharey=True)[0]
+    width = 0.8 / len(measures)
+    x = np.arange(len(methods))
+    for ax, scenario in zip(axes, scenarios, strict=True):
+        s = summary[summary["scenario"] == scenario]
+        for j, (measure, label) in enumerate(measures.items()):
+            part = s[s["measure"] == measure].set_index("method").reindex(methods)
+            rate = part["rate"].to_numpy(dtype=float)
+            err = np.vstack([rate - part["ci_low"].to_numpy(dtype=float),
+                             part["ci_high"].to_numpy(dtype=float) - rate])
+            ax.bar(x - 0.4 + width * (j + 0.5), rate, width, yerr=err, label=label,
+                   color=f"C{j}", error_kw={"capsize": 2, "elinewidth": 0.8})
+        ax.axhline(alpha, color="black", linestyle="--", linewidth=0.9, label=f"alpha = {alpha:g}")
+        ax.set_xticks(x, methods, rotation=25)
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"scenario {scenario}")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("rate over cohorts (Wilson 95% CI)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, frameon=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150)
+    return path
+
+
+# -------------------------------------------------------------------- main
+def run(context: RunContext) -> list[Path]:
+    """Run the comparison for :func:`experiments.common.run_experiment` and write the outputs."""
+    result = run_methods(context.config, context.seed, n_jobs=context.n_jobs)
+    paths = write_outputs(context.out_dir, {"methods": result.summary,
+                                            "methods_cohorts": result.cohorts})
+    paths.append(plot_methods(result.summary, context.out_dir / "methods.png",
+                              alpha=result.config.alpha))
+    return paths
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m experiments.methods [--quick] [--n-jobs N] ...``."""
+    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS,
+                          required=CONFIG_KEYS)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    # Run the importable module (not __main__) so that logging names and the
+    # functions sent to worker processes are ``experiments.methods``.
+    from experiments.methods import main as _main
+
+    sys.exit(_main())

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from causal.discovery import PanelPCMCI
+from causal.effects import (
+    EFFECT_COLUMNS,
+    JACKKNIFE_COLUMNS,
+    JackknifeEffects,
+    jackknife_effects,
+    lagged_effects,
+)
+from features.errors import DataError
+from features.lags import lag_table
+from features.panel import Panel
+from features.simulate import Instrument, Scenario, simulate_cohort
+from features.transforms import prepare
+
+# A continuous VAR(1) without trends whose variables have very different
+# within-person SDs, so that the raw and standardized scales differ.
+TOY = Scenario("toy", ("x", "y", "w"), ar=(0.4, 0.2, 0.3),
+               cross=(("x", "y", 0.25), ("w", "x", -0.2)),
+               instruments=(Instrument(within_sd=2.0), Instrument(within_sd=0.5),
+                            Instrument(within_sd=1.0)))
+SD = {"x": 2.0, "y": 0.5, "w": 1.0}
+
+
+def _truth(scenario: Scenario) -> dict[tuple[str, str], float]:
+    a = scenario.transition_matrix()
+    names = scenario.variables
+    return {(s, t): float(a[k, j]) for j, s in enumerate(names) for k, t in enumerate(names)}
+
+
+@pytest.fixture(scope="module")
+def long_panel() -> pd.DataFrame:
+    # 20 patients x 400 weeks: 7,980 lagged rows per regression.
+    return simulate_cohort(TOY, n_patients=20, n_weeks=400, random_state=11)
+
+
+# Tolerance for the long series: the sampling SE of a VAR(1) coefficient with
+# n ~ 8,000 rows, unit-variance regressors (conditional variance >= 0.8) and
+# innovation variance <= 1 is at most sqrt(1 / (0.8 * 8000)) = 0.0125; the
+# centering bias is about -(1 + 0.4) / 399 = -0.004. 0.05 is 4 SE beyond it.
+TOL = 0.05
+
+
+def test_standardized_estimates_recover_the_simulated_coefficients(long_panel):
+    est = lagged_effects(long_panel, prep="center")
+    assert tuple(est.columns) == EFFECT_COLUMNS
+    assert len(est) == 9 and (est["lag"] == 1).all()
+    truth = _truth(TOY)
+    for r in est.itertuples(index=False):
+        assert abs(r.estimate - truth[r.source, r.target]) < TOL, r
+        assert r.n_samples == 20 * 399
+
+
+def test_raw_scale_is_in_instrument_units(long_panel):
+    est = lagged_effects(long_panel, prep="center", scale="raw")
+    truth = _truth(TOY)
+    for r in est.itertuples(index=False):
+        factor = SD[r.target] / SD[r.source]
+        # the same sampling tolerance, carried to the raw units of this link
+        assert abs(r.estimate - truth[r.source, r.target] * factor) < TOL * factor, r
+
+
+def test_raw_estimate_is_the_pooled_least_squares_fit():
+    df = simulate_cohort(TOY, n_patients=15, n_weeks=12, missing=0.1, random_state=2)
+    panel = prepare(Panel.from_frame(df, tau_max=1), "detrend")
+    lt = lag_table(panel, 1)
+    rows = lt[["y", "x_lag1", "y_lag1", "w_lag1"]].dropna()
+    design = np.column_stack([np.ones(len(rows)), rows[["x_lag1", "y_lag1", "w_lag1"]]])
+    beta = np.linalg.lstsq(design, rows["y"].to_numpy(), rcond=None)[0]
+    est = lagged_effects(df, [("x", "y", 1), ("w", "y", 1)], scale="raw")
+    assert est["estimate"].tolist() == pytest.approx([beta[1], beta[3]], rel=1e-9)
+    assert (est["n_samples"] == len(rows)).all()
+    # gaps are respected: 10% missing weeks leave fewer rows than 15 x 11
+    assert len(rows) < 15 * 11
+
+
+def test_jackknife_on_long_series_stays_near_the_truth(long_panel):
+    result = jackknife_effects(long_panel, prep="center")
+    assert isinstance(result, JackknifeEffects)
+    table = result.table
+    assert tuple(table.columns) == JACKKNIFE_COLUMNS
+    assert result.n_splits == 1  # 400 weeks: one even split
+    truth = _truth(TOY)
+    for r in table.itertuples(index=False):
+        # corrected = 2 * full - mean(halves): SD at most sqrt(4 + 2 * 0.5) ~ 2.2 times
+        # the full-panel SE (0.0125) -> 0.028; 0.08 is about 3 SE.
+        assert abs(r.corrected - truth[r.source, r.target]) < 0.08, r
+    assert np.allclose(table["corrected"],
+                       2 * table["estimate"] - (table["first_half"] + table["second_half"]) / 2)
+
+
+def test_jackknife_removes_most_of_the_short_panel_bias():
+    scenario = Scenario("ar", ("x", "y"), ar=(0.3, 0.3), cross=(("x", "y", 0.15),))
+    df = simulate_cohort(scenario, n_patients=2000, n_weeks=8, random_state=4)
+    table = jackknife_effects(df, prep="detrend").table.set_index(["source", "target"])
+    raw_bias = table.loc[("x", "x"), "estimate"] - 0.3
+    jk_bias = table.loc[("x", "x"), "corrected"] - 0.3
+    # Detrending 8 weeks gives an AR bias near -0.4. With 14,000 lagged rows the raw
+    # SD is about 0.01 and the jackknife's about 0.025 (bias study), so a reduction of
+    # at least 0.2 in |bias| is more than 6 SE away from no reduction.
+    assert raw_bias < -0.25
+    assert abs(jk_bias) < abs(raw_bias) - 0.2
+
+
+def test_odd_weeks_average_both_splits_and_dropout_is_handled():
+    df = simulate_cohort(TOY, n_patients=60, n_weeks=13, dropout=0.3, random_state=5)
+    result = jackknife_effects(df, [("x", "y", 1)], prep="detrend")
+    assert result.n_splits == 2
+    assert len(result.table) == 1
+    text = str(result)
+    assert "Half-panel jackknife" in text and "x(t-1) -> y(t)" in text and "corrected" in text
+    even = simulate_cohort(TOY, n_patients=60, n_weeks=12, random_state=5)
+    assert jackknife_effects(even, [("x", "y", 1)]).n_splits == 1
+
+
+def test_links_from_a_model_and_model_panel():
+    df = simulate_cohort("paper", n_patients=80, n_weeks=13, random_state=3)
+    model = PanelPCMCI().fit(df)
+    sig = model.links_.significant(lagged_only=True)
+    from_model = lagged_effects(df, model)
+    assert list(zip(from_model["source"], from_model["target"], strict=True)) == list(
+        zip(sig["source"], sig["target"], strict=True))
+    # the fitted model's prepared panel gives the same numbers as preparing the raw data
+    via_panel = lagged_effects(model, model.links_)
+    pd.testing.assert_frame_equal(via_panel, from_model)
+    jk = jackknife_effects(df, model)
+    assert jk.table["estimate"].tolist() == pytest.approx(from_model["estimate"].tolist())
+    assert (jk.prep, jk.tau_max, jk.by) == ("detrend", 1, "patient")
+
+
+def test_requested_links_and_tau_max():
+    df = simulate_cohort(TOY, n_patients=30, n_weeks=15, random_state=6)
+    assert len(lagged_effects(df, tau_max=2)) == 2 * 9
+    frame = pd.DataFrame({"source": ["w", "x"], "target": ["x", "x"], "lag": [2, 1]})
+    est = lagged_effects(df, frame, tau_max=2)
+    assert est[["source", "target", "lag"]].to_dict("list") == frame.to_dict("list")
+    panel = Panel.from_frame(df, tau_max=None)
+    assert lagged_effects(panel, variables=["x", "y"])["source"].nunique() == 2
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"links": [("x", "nope", 1)]}, "unknown variable 'nope'"),
+    ({"links": [("x", "y", 0)]}, "lag must be an integer in 1..tau_max=1"),
+    ({"links": [("x", "y", 2)]}, "lag must be an integer in 1..tau_max=1"),
+    ({"links": ["xy1"]}, "each link must be"),
+    ({"links": pd.DataFrame({"source": ["x"]})}, "lacks column"),
+    ({"scale": "z"}, "scale must be one of"),
+    ({"prep": "log"}, "prep must be one of"),
+    ({"tau_max": 0}, "tau_max must be an integer >= 1"),
+])
+def test_bad_input_raises(kwargs, match):
+    df = simulate_cohort(TOY, n_patients=10, n_weeks=10, random_state=7)
+    with pytest.raises(ValueError, match=match):
+        lagged_effects(df, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        jackknife_effects(df, **kwargs)
+
+
+def test_model_input_rules():
+    df = simulate_cohort(TOY, n_patients=20, n_weeks=10, random_state=8)
+    model = PanelPCMCI().fit(df)
+    with pytest.raises(ValueError, match="already prepared"):
+        lagged_effects(model, prep="detrend")
+    with pytest.raises(ValueError, match="needs the raw data"):
+        jackknife_effects(model)
+    with pytest.raises(ValueError, match="Panel or a long-format"):
+        lagged_effects(df.to_numpy())
+
+
+def test_half_panels_too_short_raise():
+    df = simulate_cohort(TOY, n_patients=10, n_weeks=5, random_state=9)
+    # halves of 2-3 weeks cannot be detrended (3 values needed) in the short half
+    with pytest.raises(DataError, match="half panel"):
+        jackknife_effects(df, prep="detrend")
