@@ -3,8 +3,14 @@
 Sub-commands (names, options and output files are a stable contract):
 
 * ``simulate`` - write a synthetic cohort CSV;
-* ``discover DATA`` - run the pipeline on a long-format file;
-* ``demo`` - simulate the paper-calibrated cohort and discover with ``melsom2023``.
+* ``discover DATA`` - run the pipeline on a long-format file (``--bootstrap B``
+  adds a patient cluster bootstrap);
+* ``individual DATA`` - per-patient discovery, group/individual edges, subgroups;
+* ``demo`` - simulate the paper-calibrated cohort and discover with ``melsom2023``;
+* ``power`` - simulation-based power planning (:mod:`causal.power`).
+
+Long runs show progress bars on standard error when it is a terminal;
+``--quiet`` turns them off.
 
 Bad input exits with code 2 and one line on stderr starting with ``error:``;
 it never prints a traceback.
@@ -80,6 +86,58 @@ def _prob(text: str) -> float:
     return x
 
 
+def _count(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return x
+
+
+def _share(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < x <= 1:
+        raise argparse.ArgumentTypeError(f"expected a value in (0, 1], got {text}")
+    return x
+
+
+def _n_groups(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2 or 'auto', "
+                                         f"got {text!r}") from None
+    if k < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2 or 'auto', got {text}")
+    return k
+
+
+def _add_data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", help="CSV, TXT or Parquet file in long format")
+    p.add_argument("--id", default="patient", help="patient id column (default patient)")
+    p.add_argument("--time", default="week", help="time column, integer or date (default week)")
+    p.add_argument("--time-step", help="step for date times, e.g. 7D (default: inferred)")
+    p.add_argument("--vars", type=_csv_list, help="variables to use (default: all numeric)")
+    p.add_argument("--segment", action="append", default=[],
+                   help="column whose change breaks the series (repeatable)")
+
+
+def _add_parallel_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("parallel execution")
+    g.add_argument("--n-jobs", type=int, default=1,
+                   help="local worker processes (default 1; -1 = all cores)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask cluster: address of its scheduler, e.g. "
+                        "tcp://10.0.0.5:8786 (needs the dask extra)")
+
+
 def _add_discovery_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("discovery")
     g.add_argument("--tau-max", type=int, default=1, help="largest lag (default 1)")
@@ -114,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="therapy-pcmci",
                      description="Temporal causal discovery on psychotherapy process data.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="only errors; no progress bars")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("simulate", help="write a synthetic therapy cohort (CSV)")
@@ -129,21 +188,51 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_simulate)
 
     d = sub.add_parser("discover", help="discover a temporal graph from a long-format file")
-    d.add_argument("data", help="CSV, TXT or Parquet file in long format")
-    d.add_argument("--id", default="patient", help="patient id column (default patient)")
-    d.add_argument("--time", default="week", help="time column, integer or date (default week)")
-    d.add_argument("--time-step", help="step for date times, e.g. 7D (default: inferred)")
-    d.add_argument("--vars", type=_csv_list, help="variables to use (default: all numeric)")
-    d.add_argument("--segment", action="append", default=[],
-                   help="column whose change breaks the series (repeatable)")
+    _add_data_options(d)
     d.add_argument("--rename", type=_rename, help="rename columns first: old=new,...")
     _add_discovery_options(d)
+    b = d.add_argument_group("cluster bootstrap")
+    b.add_argument("--bootstrap", type=_count, default=0, metavar="B",
+                   help="resample patients B times and re-run discovery (default 0: off); "
+                        "writes bootstrap.csv, edge_frequency.png, forest.png")
+    _add_parallel_options(d)
     d.set_defaults(func=_cmd_discover)
+
+    i = sub.add_parser("individual", help="per-patient graphs, group/individual edges, "
+                                          "subgroups")
+    _add_data_options(i)
+    g = i.add_argument_group("per-patient discovery")
+    g.add_argument("--tau-max", type=int, default=1, help="largest lag (default 1)")
+    g.add_argument("--alpha", type=_prob, default=0.05, help="significance level (default 0.05)")
+    g.add_argument("--pc-alpha", type=_prob, default=0.2,
+                   help="PC condition-selection level of PCMCI (default 0.2)")
+    g.add_argument("--method", choices=METHODS, default="pcmci")
+    g.add_argument("--ci-test", choices=CI_TESTS, default="parcorr")
+    g.add_argument("--prep", choices=PREPS, default="detrend",
+                   help="within-person preprocessing (default detrend)")
+    g.add_argument("--group-threshold", type=_share, default=0.75,
+                   help="share of patients a group edge needs (default 0.75, as GIMME)")
+    k = i.add_mutually_exclusive_group()
+    k.add_argument("--subgroups", type=_n_groups, metavar="K|auto",
+                   help="cluster patients by their edge values into K groups (auto: by "
+                        "silhouette)")
+    k.add_argument("--group-col", metavar="COL",
+                   help="compare a known patient-level grouping (e.g. treatment arm)")
+    i.add_argument("--out", required=True, help="output folder")
+    i.add_argument("--seed", type=int, default=0, help="seed for everything random (default 0)")
+    _add_parallel_options(i)
+    i.set_defaults(func=_cmd_individual)
 
     m = sub.add_parser("demo", help="paper-calibrated simulated cohort + melsom2023 hypotheses")
     m.add_argument("--out", required=True, help="output folder")
     m.add_argument("--seed", type=int, default=DEMO_SEED)
     m.set_defaults(func=_cmd_demo)
+
+    from causal import power
+
+    w = sub.add_parser("power", help="simulation-based power planning for a lag-1 effect")
+    power.configure_parser(w)
+    w.set_defaults(func=power.run)
     return parser
 
 
@@ -178,7 +267,30 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     result = discover(args.data, args.out, id_col=args.id, time_col=args.time,
                       variables=args.vars, segments=args.segment, rename=args.rename,
                       hypotheses=args.hypotheses, sesoi=args.sesoi, time_step=args.time_step,
-                      command=args.command_line, **_discovery_params(args))
+                      command=args.command_line, bootstrap=args.bootstrap, n_jobs=args.n_jobs,
+                      scheduler=args.scheduler, progress=_progress(args),
+                      **_discovery_params(args))
+    logger.info("%s", result)
+    return 0
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    """Progress bars: off with --quiet, else automatic (only on a terminal)."""
+    return False if args.quiet else None
+
+
+def _cmd_individual(args: argparse.Namespace) -> int:
+    from causal.pipeline import individual
+
+    if not Path(args.data).exists():
+        raise DataError(f"{args.data}: file not found")
+    result = individual(args.data, args.out, id_col=args.id, time_col=args.time,
+                        variables=args.vars, segments=args.segment, time_step=args.time_step,
+                        group_threshold=args.group_threshold, subgroups=args.subgroups,
+                        group_col=args.group_col, n_jobs=args.n_jobs, scheduler=args.scheduler,
+                        progress=_progress(args), tau_max=args.tau_max, alpha=args.alpha,
+                        pc_alpha=args.pc_alpha, method=args.method, ci_test=args.ci_test,
+                        prep=args.prep, random_state=args.seed)
     logger.info("%s", result)
     return 0
 

@@ -43,15 +43,14 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import joblib
-import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from causal.citests import within_df_loss
 from causal.discovery import PanelPCMCI
+from causal.gimme import EDGE_CLASSES, edge_label, group_graph, summarize_edges
 from causal.links import Links
+from causal.parallel import check_n_jobs, parallel_map
 from features.errors import DataError
 from features.lags import to_tigramite
 from features.panel import ExclusionReport, Panel
@@ -71,20 +70,8 @@ logger = logging.getLogger(__name__)
 #: A patient's variable must differ from its most common value at this many time points.
 MIN_VARYING_POINTS = 5
 
-#: Classes of :attr:`IndividualPCMCI.summary_`.
-EDGE_CLASSES = ("group", "individual", "absent")
-
 _PCMCI_PARAMS = tuple(p for p in inspect.signature(PanelPCMCI).parameters
                       if p not in ("tau_max", "alpha"))
-
-
-def edge_label(source: str, target: str, lag: int) -> str:
-    """Return the readable name of a lagged link.
-
-    >>> edge_label("worry", "sad", 1)
-    'worry(t-1) -> sad'
-    """
-    return f"{source}(t-{int(lag)}) -> {target}" if int(lag) > 0 else f"{source} -- {target}"
 
 
 def min_series_length(tau_max: int, n_vars: int, *, prep: str = "detrend", min_df: int = 20,
@@ -158,13 +145,15 @@ class IndividualPCMCI:
         Share of patients in which a link must be significant to be a group
         edge (GIMME's 75%).
     n_jobs : int or None, default 1
-        Patients run in parallel with :class:`joblib.Parallel` (``-1``: all
-        cores). A surrounding ``joblib.parallel_config(backend=...)`` (e.g.
-        ``"dask"``) chooses the backend; ``None`` also takes ``n_jobs`` from
-        it. ``1`` runs sequentially in this process. Results do not depend on
-        ``n_jobs``.
+        Patients run in parallel through :func:`causal.parallel.parallel_map`
+        (``-1``: all cores; ``None``: from a surrounding
+        ``joblib.parallel_config``). Results do not depend on ``n_jobs``.
     min_df : int, default 20
         Residual degrees of freedom required (see :func:`min_series_length`).
+    scheduler : str, optional
+        Address of a Dask scheduler to run the patients on.
+    progress : bool or None
+        Progress bar on standard error (None: only on a terminal).
     **pcmci_params
         Passed to every patient's :class:`~causal.discovery.PanelPCMCI`
         (``method``, ``ci_test``, ``pc_alpha``, ``prep``, ``fdr``,
@@ -210,19 +199,23 @@ class IndividualPCMCI:
     """
 
     def __init__(self, tau_max: int = 1, alpha: float = 0.05, group_threshold: float = 0.75,
-                 n_jobs: int | None = 1, *, min_df: int = 20, **pcmci_params: Any) -> None:
+                 n_jobs: int | None = 1, *, min_df: int = 20, scheduler: str | None = None,
+                 progress: bool | None = None, **pcmci_params: Any) -> None:
         self.tau_max = tau_max
         self.alpha = alpha
         self.group_threshold = group_threshold
         self.n_jobs = n_jobs
         self.min_df = min_df
+        self.scheduler = scheduler
+        self.progress = progress
         self.pcmci_params = pcmci_params
 
     def get_params(self) -> dict[str, Any]:
         """Return the constructor parameters."""
         return {"tau_max": self.tau_max, "alpha": self.alpha,
                 "group_threshold": self.group_threshold, "n_jobs": self.n_jobs,
-                "min_df": self.min_df, **self.pcmci_params}
+                "min_df": self.min_df, "scheduler": self.scheduler, "progress": self.progress,
+                **self.pcmci_params}
 
     def _validate_params(self) -> None:
         unknown = sorted(set(self.pcmci_params) - set(_PCMCI_PARAMS))
@@ -231,9 +224,7 @@ class IndividualPCMCI:
                              f"valid: {list(_PCMCI_PARAMS)}")
         if not (isinstance(self.group_threshold, (int, float)) and 0 < self.group_threshold <= 1):
             raise ValueError(f"group_threshold must be in (0, 1], got {self.group_threshold!r}")
-        if self.n_jobs is not None and (isinstance(self.n_jobs, bool) or self.n_jobs == 0
-                                        or not isinstance(self.n_jobs, (int, np.integer))):
-            raise ValueError(f"n_jobs must be a non-zero integer or None, got {self.n_jobs!r}")
+        check_n_jobs(self.n_jobs, allow_none=True)
         params = {k: v for k, v in self.pcmci_params.items() if k != "random_state"}
         PanelPCMCI(self.tau_max, alpha=self.alpha, **params)._validate_params()
 
@@ -275,9 +266,10 @@ class IndividualPCMCI:
         panel, samples = self._screen(panel)
         seeds = self._seeds(len(samples))
         params = {**self.pcmci_params, "alpha": self.alpha}
-        jobs = (joblib.delayed(_fit_patient)(_alone(panel, p), tau, params, seed)
-                for p, seed in zip(samples.index, seeds, strict=True))
-        results = joblib.Parallel(n_jobs=self.n_jobs)(jobs)
+        tasks = [(_alone(panel, p), tau, params, seed)
+                 for p, seed in zip(samples.index, seeds, strict=True)]
+        results = parallel_map(_fit_patient, tasks, n_jobs=self.n_jobs, scheduler=self.scheduler,
+                               progress=self.progress, desc="per-patient PCMCI")
         self._collect(samples, results, panel.exclusions)
         return self
 
@@ -421,17 +413,8 @@ class IndividualPCMCI:
 # ---------------------------------------------------------------- helpers
 def _test_samples(panel: Panel, tau: int, cut_off: str) -> pd.Series:
     """Per patient: complete samples (all variables at lags 0..tau) after each block's cut-off."""
-    pad = tau if cut_off == "tau_max" else 0
-    ti = to_tigramite(panel, pad=pad)
-    counts = np.zeros(len(ti.data), dtype=np.int64)
-    for b, arr in ti.nan_arrays().items():
-        ok = ~np.isnan(arr).any(axis=1)
-        if len(ok) <= 2 * tau:
-            continue
-        win = np.ones(len(ok) - tau, dtype=bool)
-        for k in range(tau + 1):
-            win &= ok[k:len(ok) - tau + k]
-        counts[b] = int(win[tau:].sum())
+    ti = to_tigramite(panel, pad=tau if cut_off == "tau_max" else 0)
+    counts = PanelPCMCI(tau)._complete_samples(ti)
     per = pd.Series(counts, index=ti.blocks[panel.id_col].to_numpy()).groupby(level=0, sort=False)
     return per.sum().reindex(panel.patients).rename("n_samples")
 
@@ -442,8 +425,9 @@ def _alone(panel: Panel, patient: Any) -> Panel:
     return sub.with_data(sub.data, ExclusionReport.empty())
 
 
-def _fit_patient(panel: Panel, tau: int, params: dict[str, Any], seed: int | None) -> dict:
-    """Fit one patient (runs in a joblib worker); data errors are returned, not raised."""
+def _fit_patient(task: tuple[Panel, int, dict[str, Any], int | None]) -> dict:
+    """Fit one patient ``(panel, tau, params, seed)`` in a worker; data errors are returned."""
+    panel, tau, params, seed = task
     start = time.perf_counter()
     model = PanelPCMCI(tau, **{**params, "random_state": seed})
     try:
@@ -460,57 +444,3 @@ def _fit_patient(panel: Panel, tau: int, params: dict[str, Any], seed: int | Non
         return {"error": f"numerically degenerate data ({exc})"}
     return {"links": model.links_, "n_samples": int(np.sum(model.n_samples_)),
             "exclusions": model.exclusions_, "seconds": time.perf_counter() - start}
-
-
-def summarize_edges(keys: pd.Index, values: pd.DataFrame, presence: pd.DataFrame,
-                    group_threshold: float) -> pd.DataFrame:
-    """Return the per-link summary of patients x links value and presence matrices.
-
-    Parameters
-    ----------
-    keys : pandas.MultiIndex
-        ``(source, target, lag)`` of each column.
-    values, presence : pandas.DataFrame
-        Patients x links values and significance decisions (same columns).
-    group_threshold : float
-        Share needed for the class ``"group"``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        See :attr:`IndividualPCMCI.summary_`.
-    """
-    n = len(values)
-    n_sig = presence.sum(axis=0).to_numpy()
-    pos = (presence & (values > 0)).sum(axis=0).to_numpy()
-    neg = (presence & (values < 0)).sum(axis=0).to_numpy()
-    cis = [stats.binomtest(int(k), n).proportion_ci(0.95, method="wilson") for k in n_sig]
-    out = pd.DataFrame({
-        "edge": list(values.columns),
-        "source": [k[0] for k in keys], "target": [k[1] for k in keys],
-        "lag": [int(k[2]) for k in keys],
-        "autoregressive": [k[0] == k[1] for k in keys],
-        "n_patients": n, "n_significant": n_sig.astype(int),
-        "share": n_sig / n, "share_low": [c.low for c in cis], "share_high": [c.high for c in cis],
-        "share_positive": pos / n, "share_negative": neg / n,
-        "median_value": values.median(axis=0).to_numpy(),
-    })
-    out["class"] = np.select([out["share"] >= group_threshold - 1e-12, out["share"] > 0],
-                             ["group", "individual"], "absent")
-    return out
-
-
-def group_graph(summary: pd.DataFrame, variables: Sequence[str], **attrs: Any) -> nx.DiGraph:
-    """Return the graph of the ``"group"`` links of a summary (see ``summary_``)."""
-    graph = nx.DiGraph(kind="group", **attrs)
-    graph.add_nodes_from(variables)
-    group = summary[summary["class"] == "group"]
-    for (source, target), rows in group.groupby(["source", "target"], sort=True):
-        best = rows.sort_values(["share", "lag"], ascending=[False, True], kind="stable").iloc[0]
-        graph.add_edge(source, target, lag=int(best["lag"]), share=float(best["share"]),
-                       median_value=float(best["median_value"]),
-                       share_positive=float(best["share_positive"]),
-                       share_negative=float(best["share_negative"]),
-                       lags=",".join(str(int(k)) for k in sorted(rows["lag"])),
-                       autoregressive=bool(source == target))
-    return graph

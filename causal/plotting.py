@@ -462,6 +462,7 @@ def plot_power_curve(table: pd.DataFrame, path_stem: str | Path, *, x: str = "n_
 
 
 def plot_rate_vs_alpha(table: pd.DataFrame, path_stem: str | Path, *, group: str | None = None,
+                       log: bool = False, title: str | None = None,
                        formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
     """Plot an empirical rejection rate against the nominal alpha.
 
@@ -474,6 +475,12 @@ def plot_rate_vs_alpha(table: pd.DataFrame, path_stem: str | Path, *, group: str
         Output path without suffix, and the file formats to write.
     group : str, optional
         Column with one line per value; defaults to ``"group"`` when present.
+    log : bool
+        Logarithmic axes, ticks at the table's alphas and the identity line
+        over the alpha range only: readable when some rates are far above
+        alpha. Rates or interval bounds of 0 are drawn at the bottom edge.
+    title : str, optional
+        Axes title.
 
     Returns
     -------
@@ -486,10 +493,27 @@ def plot_rate_vs_alpha(table: pd.DataFrame, path_stem: str | Path, *, group: str
     fig = Figure(figsize=(5.5, 5.0), layout="constrained")
     ax = fig.add_subplot()
     _lines(ax, table, "alpha", "rate", group)
-    cols = [c for c in ("alpha", "rate", "ci_high") if c in table]
-    top = float(np.nanmax(table[cols].to_numpy(dtype=float))) * 1.05
-    ax.plot([0, top], [0, top], color="black", linestyle="--", linewidth=0.9,
-            label="nominal (rate = alpha)")
+    if log:
+        alphas = np.unique(table["alpha"].to_numpy(dtype=float))
+        low, high = float(alphas.min()) / 1.5, float(alphas.max()) * 1.5
+        ax.set_xscale("log")
+        ax.set_yscale("log", nonpositive="clip")
+        ax.set_xticks(alphas, [f"{a:g}" for a in alphas])
+        ax.minorticks_off()
+        ax.set_xlim(low, high)
+        rates = table["rate"].to_numpy(dtype=float)
+        positive = rates[rates > 0]
+        floor = min(low, float(positive.min()) / 1.5) if positive.size else low
+        ax.set_ylim(floor, 1.05)
+        ax.plot([low, high], [low, high], color="black", linestyle="--", linewidth=0.9,
+                label="nominal (rate = alpha)")
+    else:
+        cols = [c for c in ("alpha", "rate", "ci_high") if c in table]
+        top = float(np.nanmax(table[cols].to_numpy(dtype=float))) * 1.05
+        ax.plot([0, top], [0, top], color="black", linestyle="--", linewidth=0.9,
+                label="nominal (rate = alpha)")
+    if title:
+        ax.set_title(title, fontsize=10)
     ax.set_xlabel("nominal alpha")
     ax.set_ylabel("empirical rate")
     ax.legend(title=group, fontsize=8)

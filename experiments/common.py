@@ -12,7 +12,7 @@ parallel map and output writing:
 * :func:`cohort_seeds` - independent child seeds from
   :class:`numpy.random.SeedSequence`, so a cohort's result depends only on the
   master seed and its index, never on ``--n-jobs`` or execution order;
-* :func:`map_cohorts` - :class:`joblib.Parallel` (loky) map in task order;
+* :func:`map_cohorts` - parallel map in task order (:func:`causal.parallel.parallel_map`);
 * :func:`write_outputs` / :func:`read_output` (CSV tables) and
   :func:`summarize_rate` (rate with a Wilson 95% interval);
 * :func:`run_experiment` - the ``main`` of an experiment module.
@@ -45,8 +45,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from scipy.stats import binomtest
+
+from causal.parallel import check_n_jobs, parallel_map
 
 __all__ = [
     "CONFIG_DIR",
@@ -219,8 +220,11 @@ def cohort_seeds(seed: int, n: int, *, stream: int = 0) -> list[int]:
 
 
 # --------------------------------------------------------------- parallel
-def map_cohorts(func: Callable[[T], R], tasks: Iterable[T], n_jobs: int = 1) -> list[R]:
+def map_cohorts(func: Callable[[T], R], tasks: Iterable[T], n_jobs: int = 1, *,
+                scheduler: str | None = None, progress: bool | None = None) -> list[R]:
     """Apply ``func`` to every task, in parallel worker processes, keeping task order.
+
+    Delegates to :func:`causal.parallel.parallel_map`.
 
     Parameters
     ----------
@@ -230,31 +234,20 @@ def map_cohorts(func: Callable[[T], R], tasks: Iterable[T], n_jobs: int = 1) -> 
     tasks : iterable
         Arguments, one per call.
     n_jobs : int
-        Worker processes for :class:`joblib.Parallel` (loky backend); 1 runs
-        in this process, -1 uses every core.
+        Worker processes (joblib's loky backend); 1 runs in this process, -1
+        uses every core.
+    scheduler : str, optional
+        Address of a Dask scheduler to run the tasks on instead.
+    progress : bool or None
+        Progress bar on standard error; None: only when it is a terminal.
 
     Returns
     -------
     list
         ``[func(t) for t in tasks]``, in task order whatever ``n_jobs`` is.
     """
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs == 0 \
-            or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive integer or -1, got {n_jobs!r}")
-    tasks = list(tasks)
-    logger.info("running %d tasks with n_jobs=%d", len(tasks), n_jobs)
-    if n_jobs == 1:
-        results: Iterable[R] = (func(t) for t in tasks)
-    else:
-        results = Parallel(n_jobs=int(n_jobs), backend="loky", return_as="generator")(
-            delayed(func)(t) for t in tasks)
-    out: list[R] = []
-    step = max(1, len(tasks) // 10)
-    for i, result in enumerate(results, start=1):
-        out.append(result)
-        if i % step == 0 or i == len(tasks):
-            logger.info("finished %d/%d tasks", i, len(tasks))
-    return out
+    return parallel_map(func, tasks, n_jobs=check_n_jobs(n_jobs), scheduler=scheduler,
+                        progress=progress, desc="cohorts")
 
 
 # ----------------------------------------------------------------- results

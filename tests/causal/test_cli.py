@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import logging
 import re
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 from causal.cli import build_parser, main
 from causal.hypotheses import HYPOTHESIS_COLUMNS, load_hypotheses
 from causal.pipeline import OUTPUT_FILES
-from features.simulate import simulate_cohort
+from features.simulate import generic_scenario, simulate_cohort, simulate_subgroups
 
 VARS = ("depression", "self_compassion", "fear_others")
 N_PATIENTS, N_WEEKS = 12, 8
@@ -443,3 +444,103 @@ def test_installed_console_script_and_module_entry_point(tmp_path, good_csv):
     assert bad.returncode == 2
     assert bad.stderr.splitlines() == [bad.stderr.strip()]
     assert bad.stderr.startswith("error:") and "tau_max" in bad.stderr
+
+
+# ------------------------------------- bootstrap, individual, power, progress bars
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_parser_has_individual_and_power_commands():
+    parser = build_parser()
+    args = parser.parse_args(["discover", "d.csv", "--out", "o"])
+    assert (args.bootstrap, args.n_jobs, args.scheduler) == (0, 1, None)
+    args = parser.parse_args(["individual", "d.csv", "--out", "o"])
+    assert (args.command, args.group_threshold, args.subgroups, args.group_col) == (
+        "individual", 0.75, None, None)
+    assert parser.parse_args(["individual", "d.csv", "--subgroups", "auto", "--out", "o"]
+                             ).subgroups == "auto"
+    from causal import power
+
+    args = parser.parse_args(["power", "--effect", "0.1", "--out", "o"])
+    assert args.command == "power" and args.func is power.run
+
+
+def test_discover_bootstrap_writes_its_files(capsys, tmp_path, good_csv):
+    code, out, err = run(capsys, "--quiet", "discover", good_csv, "--hypotheses", "melsom2023",
+                         "--bootstrap", "20", "--n-jobs", "1", "--out", tmp_path)
+    assert (code, out, err) == (0, "", "")
+    for name in (*OUTPUT_FILES, "bootstrap.csv", "edge_frequency.png", "forest.png"):
+        assert (tmp_path / name).is_file(), name
+    boot = pd.read_csv(tmp_path / "bootstrap.csv")
+    assert (boot["n_boot"] == 20).all() and len(boot) == 9
+    hyp = pd.read_csv(tmp_path / "hypotheses.csv")
+    assert hyp.columns.tolist() == [*HYPOTHESIS_COLUMNS, "edge_frequency", "boot_low",
+                                    "boot_high"]
+    assert hyp["edge_frequency"].between(0, 1).all()
+
+
+@pytest.mark.parametrize(("args", "needles"), [
+    (["--bootstrap", "-1"], ["--bootstrap", "-1"]),
+    (["--bootstrap", "many"], ["--bootstrap", "'many'"]),
+    (["--bootstrap", "5", "--n-jobs", "0"], ["n_jobs", "0"]),
+])
+def test_bad_bootstrap_options(capsys, tmp_path, good_csv, args, needles):
+    code, _, err = run(capsys, "discover", good_csv, *args, "--out", tmp_path / "o")
+    assert_one_error_line(code, err, *needles)
+
+
+def test_unreachable_scheduler_is_one_error_line(capsys, tmp_path, good_csv, monkeypatch):
+    from causal import parallel
+
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 1.0)
+    code, _, err = run(capsys, "discover", good_csv, "--bootstrap", "5", "--scheduler",
+                       "tcp://127.0.0.1:9", "--out", tmp_path)
+    assert_one_error_line(code, err, "cannot reach the Dask scheduler", "tcp://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_progress_bars_on_a_terminal_unless_quiet(tmp_path, good_csv, monkeypatch, quiet):
+    fake = _Terminal()
+    monkeypatch.setattr(sys, "stderr", fake)
+    code = main([*(["--quiet"] if quiet else []), "discover", str(good_csv), "--bootstrap",
+                 "10", "--out", str(tmp_path)])
+    assert code == 0
+    assert ("bootstrap (10 replicates)" in fake.getvalue()) is not quiet
+
+
+def test_individual_command(capsys, tmp_path):
+    base = generic_scenario(2, 0)
+    a = base.with_cross([("x1", "x2", 0.5)], name="A")
+    b = base.with_cross([("x2", "x1", 0.5)], name="B")
+    data = tmp_path / "long.csv"
+    simulate_subgroups([a, b], [6, 6], n_weeks=60, random_state=4).to_csv(data, index=False)
+    code, out, err = run(capsys, "-q", "individual", data, "--group-col", "subgroup",
+                         "--group-threshold", "0.5", "--out", tmp_path / "o")
+    assert (code, out, err) == (0, "", "")
+    for name in ("edge_shares.csv", "patient_links.csv", "group_graph.png", "edge_shares.png",
+                 "subgroups.csv", "subgroup_differences.csv", "summary.txt"):
+        assert (tmp_path / "o" / name).is_file(), name
+    shares = pd.read_csv(tmp_path / "o" / "edge_shares.csv").set_index("edge")
+    assert shares.loc["x1(t-1) -> x2", "n_patients"] == 12
+    code, _, _ = run(capsys, "-q", "individual", data, "--vars", "x1,x2", "--subgroups", "2",
+                     "--out", tmp_path / "k")
+    assert code == 0 and len(pd.read_csv(tmp_path / "k" / "subgroups.csv")) == 12
+
+
+@pytest.mark.parametrize(("args", "needles"), [
+    (["--subgroups", "1"], ["--subgroups", "1"]),
+    (["--subgroups", "2", "--group-col", "arm"], ["--group-col", "not allowed"]),
+    (["--group-threshold", "0"], ["--group-threshold"]),
+    (["--group-col", "arm"], ["'arm' not in the data"]),
+])
+def test_individual_bad_options(capsys, tmp_path, good_csv, args, needles):
+    code, _, err = run(capsys, "individual", good_csv, *args, "--out", tmp_path / "o")
+    assert_one_error_line(code, err, *needles)
+
+
+def test_individual_refuses_short_series_with_the_needed_length(capsys, tmp_path, good_csv):
+    # 8 weeks per patient; per-patient PCMCI with 3 variables at tau_max=1 needs 31
+    code, _, err = run(capsys, "individual", good_csv, "--out", tmp_path / "o")
+    assert_one_error_line(code, err, "needs at least 31 time points per patient")

@@ -9,9 +9,18 @@ import pytest
 from causal.discovery import PanelPCMCI
 from causal.graph import read_graphml, read_json
 from causal.hypotheses import HYPOTHESIS_COLUMNS, HypothesisError, load_hypotheses
-from causal.pipeline import OUTPUT_FILES, DiscoverResult, discover, rename_columns
+from causal.pipeline import (
+    BOOTSTRAP_FILES,
+    INDIVIDUAL_FILES,
+    OUTPUT_FILES,
+    DiscoverResult,
+    IndividualResult,
+    discover,
+    individual,
+    rename_columns,
+)
 from features.errors import DataError
-from features.simulate import simulate_cohort
+from features.simulate import generic_scenario, simulate_cohort, simulate_subgroups
 
 VARS = ("depression", "self_compassion", "fear_others")
 FIRST_HYPOTHESIS_COLUMNS = ["name", "cause", "effect", "lag", "expected", "verdict", "value",
@@ -222,3 +231,98 @@ def test_discover_rename_errors(data, tmp_path):
         discover(data, tmp_path, rename={"nosuch": "depression"})
     with pytest.raises(DataError, match="fear_others"):
         discover(data, tmp_path, rename={"depression": "fear_others"})
+
+
+# ------------------------------------------------------------------ bootstrap
+@pytest.fixture(scope="module")
+def boot_run(data, tmp_path_factory) -> DiscoverResult:
+    out = tmp_path_factory.mktemp("boot") / "results"
+    return discover(data, out, hypotheses="melsom2023", random_state=0, bootstrap=30,
+                    progress=False)
+
+
+def test_bootstrap_run_writes_the_extra_files(boot_run, run):
+    for name in [*OUTPUT_FILES, *BOOTSTRAP_FILES, "edge_frequency.svg", "forest.svg"]:
+        assert (boot_run.out_dir / name).is_file(), name
+    boot = pd.read_csv(boot_run.out_dir / "bootstrap.csv")
+    pd.testing.assert_frame_equal(boot, boot_run.bootstrap.edges_, check_dtype=False)
+    assert (boot["n_boot"] == 30).all()
+    # the same model as without bootstrap (one full-sample fit, then the replicates)
+    pd.testing.assert_frame_equal(boot_run.model.links_.table, run.model.links_.table)
+    assert "Cluster bootstrap: 30 of 30 replicates" in str(boot_run)
+    report = (boot_run.out_dir / "report.md").read_text(encoding="utf-8")
+    assert "## Cluster bootstrap" in report and "(hypothesis)" in report
+    assert "edge_frequency.png" in report and "forest.png" in report
+    # without --bootstrap none of them is written
+    assert not any((run.out_dir / name).exists() for name in BOOTSTRAP_FILES)
+
+
+def test_bootstrap_columns_in_hypotheses_csv(boot_run):
+    hyp = pd.read_csv(boot_run.out_dir / "hypotheses.csv")
+    assert hyp.columns.tolist() == [*HYPOTHESIS_COLUMNS, "edge_frequency", "boot_low",
+                                    "boot_high"]
+    assert hyp.columns.tolist()[:10] == FIRST_HYPOTHESIS_COLUMNS
+    edges = boot_run.bootstrap.edges_.set_index(["source", "target", "lag"])
+    for row in hyp.itertuples():
+        e = edges.loc[(row.cause, row.effect, row.lag)]
+        assert (row.edge_frequency, row.boot_low, row.boot_high) == pytest.approx(
+            (e["frequency"], e["boot_low"], e["boot_high"]))
+        if row.verdict == "supported" and row.expected != "absent":
+            assert row.edge_frequency >= 0.5
+
+
+def test_bad_bootstrap_count(data, tmp_path):
+    with pytest.raises(ValueError, match="bootstrap must be a number of replicates"):
+        discover(data, tmp_path, bootstrap=-1)
+
+
+# ------------------------------------------------------------------ individual
+@pytest.fixture(scope="module")
+def two_groups() -> pd.DataFrame:
+    base = generic_scenario(2, 0)
+    a = base.with_cross([("x1", "x2", 0.5)], name="A")
+    b = base.with_cross([("x2", "x1", 0.5)], name="B")
+    return simulate_subgroups([a, b], [8, 8], n_weeks=100, random_state=4)
+
+
+def test_individual_writes_every_file(two_groups, tmp_path):
+    result = individual(two_groups, tmp_path / "ind", variables=["x1", "x2"], subgroups=2,
+                        random_state=0, progress=False)
+    assert isinstance(result, IndividualResult)
+    for name in [*INDIVIDUAL_FILES, "subgroups.csv", "subgroup_edges.csv", "subgroup_0.png",
+                 "subgroup_1.png"]:
+        assert (result.out_dir / name).is_file(), name
+    shares = pd.read_csv(result.out_dir / "edge_shares.csv")
+    assert set(shares["class"]) <= {"group", "individual", "absent"}
+    assert shares["share"].between(0, 1).all() and len(shares) == 4
+    links = pd.read_csv(result.out_dir / "patient_links.csv")
+    assert links["patient"].nunique() == 16
+    groups = pd.read_csv(result.out_dir / "subgroups.csv")
+    truth = two_groups.groupby("patient")["subgroup"].first()
+    assert result.subgroups.adjusted_rand(truth) >= 0.8  # as in test_subgroups
+    assert groups.columns.tolist() == ["patient", "group"] and len(groups) == 16
+    assert "SubgroupResult" in (result.out_dir / "summary.txt").read_text(encoding="utf-8")
+
+
+def test_individual_known_groups(two_groups, tmp_path):
+    result = individual(two_groups, tmp_path, group_col="subgroup", progress=False)
+    # the group column is a grouping, never a variable
+    assert set(result.model.panel_.variables) == {"x1", "x2"}
+    diff = pd.read_csv(tmp_path / "subgroup_differences.csv")
+    crossed = diff.set_index("edge").loc[["x1(t-1) -> x2", "x2(t-1) -> x1"], "p_adjusted"]
+    assert (crossed < 0.05).all()
+
+
+def test_individual_bad_input(two_groups, tmp_path):
+    with pytest.raises(ValueError, match="either subgroups"):
+        individual(two_groups, tmp_path, subgroups=2, group_col="subgroup")
+    with pytest.raises(ValueError, match="subgroups must be"):
+        individual(two_groups, tmp_path, subgroups=1)
+    with pytest.raises(DataError, match="'arm' not in the data"):
+        individual(two_groups, tmp_path, group_col="arm")
+    varying = two_groups.assign(subgroup=two_groups["week"] % 2)
+    with pytest.raises(DataError, match="constant within each patient"):
+        individual(varying, tmp_path, group_col="subgroup")
+    short = simulate_cohort("paper", n_patients=10, n_weeks=13, random_state=1)
+    with pytest.raises(DataError, match=r"needs at least 31 time points"):
+        individual(short, tmp_path)
