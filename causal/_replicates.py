@@ -7,27 +7,22 @@ per-patient counts. With ``ci_test="parcorr"`` a replicate re-pools the pooled
 engine's statistics with per-dataset weights; other tests run on the data
 with each patient's blocks physically duplicated.
 
-Until :class:`~causal.discovery.PanelPCMCI` offers a hook to run its
-algorithm on a given test object, :func:`make_job` reads the fitted
-estimator's ``input_`` and ``df_loss_`` and its private ``_complete_samples``
-and ``_link_assumptions``, and :class:`Runner` repeats the tigramite calls of
-``PanelPCMCI._run`` (converted by :mod:`causal._convert`, as there);
-:func:`check_full_sample` guards that copy by re-running the full sample.
+Replicates run through the fitted estimator's own
+:meth:`~causal.discovery.PanelPCMCI.run_on` hook (same algorithm, link
+assumptions and settings), and :func:`check_full_sample` guards the weighting
+by re-running the full sample with unit weights.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from causal._convert import links_table, reestimate_required
-from causal.citests import make_ci_test, within_df_loss
+from causal.citests import make_ci_test
 from causal.discovery import PanelPCMCI
 from features.errors import DataError
 from features.lags import TigramiteInput
@@ -43,12 +38,20 @@ _KEYS = ["source", "target", "lag"]
 class Job:
     """Everything a worker needs to run replicates (small and picklable)."""
 
-    data: TigramiteInput
-    params: dict[str, Any]  # PanelPCMCI parameters
-    assumptions: dict[int, dict[tuple[int, int], str]]
+    estimator: PanelPCMCI  # fitted
     df_loss: np.ndarray  # per dataset
     dataset_cluster: np.ndarray  # per dataset: index of its patient among the resampled
     keys: pd.DataFrame  # link order: source, target, lag
+
+    @property
+    def data(self) -> TigramiteInput:
+        """The estimator's tigramite input."""
+        return self.estimator.input_
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The estimator's parameters."""
+        return self.estimator.get_params()
 
     def dataset_weights(self, counts: np.ndarray) -> np.ndarray:
         """Per-dataset weights from per-patient counts (unresampled datasets weigh 0)."""
@@ -73,7 +76,6 @@ class Runner:
     def run(self, counts: np.ndarray, seed: int) -> pd.DataFrame:
         """Return the link table of one replicate (rows in ``job.keys`` order)."""
         from tigramite.data_processing import DataFrame
-        from tigramite.pcmci import PCMCI
 
         job, w = self.job, self.job.dataset_weights(counts)
         if self.pooled:
@@ -87,26 +89,7 @@ class Runner:
                                   missing_flag=job.data.dataframe().missing_flag)
             test = make_ci_test(job.params["ci_test"], conf_level=self.conf_level,
                                 random_state=int(seed), df_loss=float(job.df_loss @ w))
-        tau, fdr = int(job.params["tau_max"]), job.params["fdr"]
-        fdr = "none" if fdr in (None, "none") else fdr
-        assumptions = copy.deepcopy(job.assumptions)
-        pcmci = PCMCI(dataframe=dataframe, cond_ind_test=test, verbosity=0)
-        try:
-            if job.params["method"] == "pcmci":
-                res = pcmci.run_pcmci(tau_min=1, tau_max=tau, pc_alpha=job.params["pc_alpha"],
-                                      alpha_level=self.alpha, link_assumptions=assumptions,
-                                      fdr_method=fdr)
-                parents = pcmci.all_parents
-            else:
-                res = pcmci.run_pcmciplus(tau_min=0, tau_max=tau, pc_alpha=self.alpha,
-                                          link_assumptions=assumptions, fdr_method=fdr)
-                parents = pcmci.all_lagged_parents
-            res = {**res, **reestimate_required(pcmci.cond_ind_test, res, job.assumptions,
-                                                parents, tau)}
-        except ValueError as exc:  # tigramite reports degenerate data as ValueError
-            raise DataError(f"tigramite could not run this replicate: {exc}") from exc
-        table = links_table(res, self.names, job.assumptions, test=pcmci.cond_ind_test,
-                            parents=parents, tau_max=tau, default_samples=-1)
+        table, _ = job.estimator.run_on(dataframe, test)
         if table["p_value"].isna().any():  # PanelPCMCI refuses such data too
             raise DataError("a test gave no p-value (too few samples in this replicate)")
         keys = list(zip(table["source"], table["target"], table["lag"], strict=True))
@@ -150,25 +133,12 @@ def run_chunk(task: tuple[Job, int, np.ndarray, np.ndarray]) -> dict[str, Any]:
 def make_job(est: PanelPCMCI) -> tuple[Job, list[Any]]:
     """Build the replicate job from a fitted estimator; return it and the resampled patients.
 
-    Uses the estimator's fitted ``input_`` and private ``_complete_samples``,
-    ``_link_assumptions`` and ``_to_links`` (see the module docstring).
+    Patients without any test sample are not resampled (they contribute
+    nothing to any test).
     """
     ti: TigramiteInput = est.input_
-    panel = est.panel_
-    per_block = np.asarray(est._complete_samples(ti))
-    has = per_block > 0
-    group_cols = panel.block_cols if est.prep_by == "segment" else [panel.id_col]
-    loss = np.zeros(len(per_block))
-    if est.within_df:
-        first = ti.blocks.loc[has, group_cols].drop_duplicates().index
-        loss[first] = within_df_loss(est.prep, 1)
-    given = np.asarray(est.df_loss_, dtype=float)
-    if given.ndim == 1 and given.shape == loss.shape:
-        loss = given
-    elif not math.isclose(float(given.sum()), float(loss.sum())):
-        raise RuntimeError(f"internal: per-dataset df_loss sums to {loss.sum():g}, but the "
-                           f"estimator used {float(given.sum()):g}")
-    ids = ti.blocks[panel.id_col]
+    has = np.asarray(est.samples_per_dataset_) > 0
+    ids = ti.blocks[est.panel_.id_col]
     patients = list(pd.unique(ids[has]))
     skipped = len(pd.unique(ids)) - len(patients)
     if skipped:
@@ -176,8 +146,8 @@ def make_job(est: PanelPCMCI) -> tuple[Job, list[Any]]:
     index = {p: i for i, p in enumerate(patients)}
     cluster = np.array([index.get(p, len(patients)) for p in ids], dtype=np.int64)
     keys = est.links_.table[_KEYS].reset_index(drop=True)
-    job = Job(data=ti, params=est.get_params(), assumptions=est._link_assumptions(ti.var_names),
-               df_loss=loss, dataset_cluster=cluster, keys=keys)
+    job = Job(estimator=est, df_loss=np.asarray(est.dataset_df_loss_, dtype=float),
+              dataset_cluster=cluster, keys=keys)
     return job, patients
 
 

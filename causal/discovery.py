@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,7 +38,7 @@ from features.lags import TigramiteInput, to_tigramite
 from features.panel import ExclusionReport, Panel
 from features.transforms import PREPS, prepare
 
-__all__ = ["METHODS", "PanelPCMCI"]
+__all__ = ["METHODS", "PanelPCMCI", "complete_samples"]
 
 logger = logging.getLogger(__name__)
 
@@ -275,15 +276,21 @@ class PanelPCMCI:
         self.exclusions_: ExclusionReport = panel.exclusions
         pad = tau if self.cut_off == "tau_max" else 0
         self.input_: TigramiteInput = to_tigramite(panel, pad=pad)
-        per_block = self._complete_samples(self.input_)
-        self.n_samples_ = int(per_block.sum())
-        groups = self.input_.blocks.loc[per_block > 0,
-                                        panel.block_cols if self.prep_by == "segment"
-                                        else [panel.id_col]]
-        self.df_loss_ = (within_df_loss(self.prep, len(groups.drop_duplicates()))
-                         if self.within_df else 0)
+        self.samples_per_dataset_ = self._complete_samples(self.input_)
+        self.n_samples_ = int(self.samples_per_dataset_.sum())
+        self.dataset_df_loss_ = self._dataset_df_loss(self.input_, self.samples_per_dataset_)
+        self.df_loss_ = int(self.dataset_df_loss_.sum())
+        self.link_assumptions_ = self._link_assumptions(self.input_.var_names)
         self._check_degrees_of_freedom(len(panel.variables))
-        self.links_, self.parents_ = self._run(self.input_)
+        with warnings.catch_warnings():
+            # One patient (an n-of-1 analysis) is one dataset; that is intended here.
+            warnings.filterwarnings("ignore", message="In analysis mode 'multiple'. There is just",
+                                    category=UserWarning)
+            dataframe = self.input_.dataframe()
+        test = make_ci_test(self.ci_test, conf_level=1 - 2 * self.alpha,
+                            random_state=self.random_state, df_loss=self.df_loss_)
+        table, parents = self.run_on(dataframe, test, default_samples=self.n_samples_)
+        self.links_, self.parents_ = self._wrap(table, parents)
         self._check_p_values(self.links_)
         self.graph_: nx.DiGraph = summary_graph(self.links_)
         logger.info("fitted %s: %d significant of %d tested links", self.method,
@@ -327,65 +334,123 @@ class PanelPCMCI:
                 out[i][(j, 0)] = "<--"
         return out
 
-    def _run(self, ti: TigramiteInput) -> tuple[Links, dict[str, list[tuple[str, int]]]]:
+    def run_on(self, dataframe: Any, test: Any, *,
+               default_samples: int = -1) -> tuple[pd.DataFrame, dict[int, list[tuple[int, int]]]]:
+        """Run this fitted estimator's algorithm and settings on other data or another test.
+
+        The hook for resampling (:mod:`causal.bootstrap`): the same tigramite
+        algorithm, link assumptions, alpha levels and FDR rule as :meth:`fit`,
+        on a tigramite ``DataFrame`` laid out like ``input_`` (same variables)
+        with a given conditional-independence test (e.g. a re-weighted
+        :class:`~causal.engine.PooledParCorr`).
+
+        Parameters
+        ----------
+        dataframe : tigramite.data_processing.DataFrame
+            The data.
+        test : tigramite CondIndTest
+            The test object (it is deep-copied by tigramite).
+        default_samples : int
+            ``n_samples`` reported for tests that cannot count samples.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Rows of :data:`causal.links.LINK_COLUMNS`, in link-assumption order.
+        parents : dict
+            ``{target index: [(source index, -lag), ...]}``: conditions of the
+            final tests (see :meth:`fit`).
+        """
         from tigramite.pcmci import PCMCI
 
-        names = list(ti.var_names)
-        conf_level = 1 - 2 * self.alpha
-        test = make_ci_test(self.ci_test, conf_level=conf_level, random_state=self.random_state,
-                            df_loss=self.df_loss_)
-        with warnings.catch_warnings():
-            # One patient (an n-of-1 analysis) is one dataset; that is intended here.
-            warnings.filterwarnings("ignore", message="In analysis mode 'multiple'. There is just",
-                                    category=UserWarning)
-            dataframe = ti.dataframe()
+        assumptions = self.link_assumptions_
+        names = list(self.input_.var_names)
         pcmci = PCMCI(dataframe=dataframe, cond_ind_test=test, verbosity=0)
-        assumptions = self._link_assumptions(names)
         fdr = "none" if self.fdr in (None, "none") else self.fdr
         tau = int(self.tau_max)
         try:
             if self.method == "pcmci":
                 res = pcmci.run_pcmci(tau_min=1, tau_max=tau, pc_alpha=self.pc_alpha,
-                                      alpha_level=self.alpha, link_assumptions=assumptions,
+                                      alpha_level=self.alpha,
+                                      link_assumptions=copy.deepcopy(assumptions),
                                       fdr_method=fdr)
                 parents = pcmci.all_parents
             else:
                 res = pcmci.run_pcmciplus(tau_min=0, tau_max=tau, pc_alpha=self.alpha,
-                                          link_assumptions=assumptions, fdr_method=fdr)
+                                          link_assumptions=copy.deepcopy(assumptions),
+                                          fdr_method=fdr)
                 parents = pcmci.all_lagged_parents
             res = {**res, **reestimate_required(pcmci.cond_ind_test, res, assumptions, parents,
                                                 tau)}
         except ValueError as exc:  # tigramite reports degenerate data as ValueError
             raise DataError(f"tigramite could not run {self.method} on these data: {exc}") from exc
         table = links_table(res, names, assumptions, test=pcmci.cond_ind_test, parents=parents,
-                            tau_max=tau, default_samples=self.n_samples_)
+                            tau_max=tau, default_samples=default_samples)
+        return table, parents
+
+    def _wrap(self, table: pd.DataFrame, parents: dict[int, list[tuple[int, int]]]
+              ) -> tuple[Links, dict[str, list[tuple[str, int]]]]:
+        names = list(self.input_.var_names)
         settings = {"pc_alpha": self.pc_alpha, "fdr": self.fdr, "prep": self.prep,
-                    "standardize": self.standardize, "conf_level": conf_level,
+                    "standardize": self.standardize, "conf_level": 1 - 2 * self.alpha,
                     "cut_off": self.cut_off, "prep_by": self.prep_by, "df_loss": self.df_loss_}
-        links = Links(table=table, variables=tuple(names), tau_max=tau,
+        links = Links(table=table, variables=tuple(names), tau_max=int(self.tau_max),
                       alpha=float(self.alpha), method=self.method, ci_test=self.ci_test,
                       settings=settings)
         named = {names[j]: [(names[i], -neg_lag) for i, neg_lag in parents.get(j, [])]
                  for j in range(len(names))}
         return links, named
 
+    def _dataset_df_loss(self, ti: TigramiteInput, samples: np.ndarray) -> np.ndarray:
+        """Per dataset: degrees of freedom its within transform used.
+
+        Each transformed group (patient, or block with ``prep_by='segment'``)
+        that has test samples loses :func:`~causal.citests.within_df_loss` of
+        one group, booked on its first dataset, so a bootstrap weight on a
+        dataset scales its patient's loss.
+        """
+        loss = np.zeros(len(samples))
+        if not self.within_df:
+            return loss
+        panel = self.panel_
+        cols = panel.block_cols if self.prep_by == "segment" else [panel.id_col]
+        first = ti.blocks.loc[samples > 0, cols].drop_duplicates().index
+        loss[np.asarray(first, dtype=np.int64)] = within_df_loss(self.prep, 1)
+        return loss
+
     def _complete_samples(self, ti: TigramiteInput) -> np.ndarray:
-        """Per block: samples with every variable observed at lags 0..tau_max after the cut-off."""
-        tau = int(self.tau_max)
-        cut = 2 * tau  # in grid rows; with cut_off="tau_max" the first tau rows are padding
-        out = np.zeros(len(ti.data), dtype=np.int64)
-        for b, arr in ti.nan_arrays().items():
-            ok = ~np.isnan(arr).any(axis=1)
-            if len(ok) <= cut:
-                continue
-            win = np.ones(len(ok) - tau, dtype=bool)
-            for k in range(tau + 1):
-                win &= ok[k:len(ok) - tau + k]
-            out[b] = int(win[cut - tau:].sum())
-        return out
+        return complete_samples(ti, int(self.tau_max))
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.get_params().items()
                    if v != PanelPCMCI().get_params()[k]}
         args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
         return f"PanelPCMCI({args})"
+
+
+def complete_samples(ti: TigramiteInput, tau_max: int) -> np.ndarray:
+    """Per dataset: samples with every variable observed at lags ``0..tau_max`` after the cut-off.
+
+    The cut-off is tigramite's ``2 * tau_max`` grid rows (with
+    ``cut_off="tau_max"`` the first ``tau_max`` rows of each dataset are
+    padding, so the same count applies).
+
+    >>> import pandas as pd
+    >>> from features.panel import Panel
+    >>> df = pd.DataFrame({"patient": [1] * 5, "week": [1, 2, 3, 4, 5],
+    ...                    "x": [1.0, 2.0, None, 4.0, 5.0], "y": [0.0, 1.0, 0.0, 1.0, 0.0]})
+    >>> complete_samples(to_tigramite(Panel.from_frame(df, tau_max=None)), 1).tolist()
+    [1]
+    """
+    tau = int(tau_max)
+    cut = 2 * tau
+    out = np.zeros(len(ti.data), dtype=np.int64)
+    for b, arr in ti.nan_arrays().items():
+        ok = ~np.isnan(arr).any(axis=1)
+        if len(ok) <= cut:
+            continue
+        win = np.ones(len(ok) - tau, dtype=bool)
+        for k in range(tau + 1):
+            win &= ok[k:len(ok) - tau + k]
+        out[b] = int(win[cut - tau:].sum())
+    return out

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from causal.citests import within_df_loss
-from causal.discovery import PanelPCMCI
+from causal.discovery import PanelPCMCI, complete_samples
 from causal.gimme import EDGE_CLASSES, edge_label, group_graph, summarize_edges
 from causal.links import Links
 from causal.parallel import check_n_jobs, parallel_map
@@ -414,7 +414,7 @@ class IndividualPCMCI:
 def _test_samples(panel: Panel, tau: int, cut_off: str) -> pd.Series:
     """Per patient: complete samples (all variables at lags 0..tau) after each block's cut-off."""
     ti = to_tigramite(panel, pad=tau if cut_off == "tau_max" else 0)
-    counts = PanelPCMCI(tau)._complete_samples(ti)
+    counts = complete_samples(ti, tau)
     per = pd.Series(counts, index=ti.blocks[panel.id_col].to_numpy()).groupby(level=0, sort=False)
     return per.sum().reindex(panel.patients).rename("n_samples")
 
