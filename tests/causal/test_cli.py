@@ -544,3 +544,23 @@ def test_individual_refuses_short_series_with_the_needed_length(capsys, tmp_path
     # 8 weeks per patient; per-patient PCMCI with 3 variables at tau_max=1 needs 31
     code, _, err = run(capsys, "individual", good_csv, "--out", tmp_path / "o")
     assert_one_error_line(code, err, "needs at least 31 time points per patient")
+
+
+def test_power_command_end_to_end(tmp_path, capsys):
+    out = tmp_path / "power"
+    code = main(["--quiet", "power", "--effect", "0.2", "--weeks", "13", "--patients", "40,80",
+                 "--cohorts", "6", "--seed", "3", "--out", str(out)])
+    assert code == 0
+    table = pd.read_csv(out / "power.csv")
+    assert table["n_patients"].tolist() == [40, 80]
+    assert table["power"].between(0, 1).all()
+    assert (out / "power.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--effect", "0.1", "--patients", "40,abc"], "abc"),
+    (["--effect", "0.1", "--weeks", "1"], "weeks"),
+])
+def test_power_command_bad_input_is_one_error_line(tmp_path, capsys, argv, needle):
+    code = main(["power", *argv, "--cohorts", "2", "--out", str(tmp_path / "p")])
+    assert_one_error_line(code, capsys.readouterr().err, needle)

@@ -1,0 +1,427 @@
+"""Recovery study: how often PCMCI finds the true lagged mechanisms and the full ordering.
+
+The truth is the Melsom et al. (2023) structure of the ``"paper"`` scenario of
+:mod:`features.simulate` (AR 0.3, correlated individual intercepts and
+slopes, contemporaneous innovation correlation 0.3, realistic instruments)
+with each of its three cross-lagged edges set to ``±effect`` with the paper's
+sign: ``fear_others -> depression`` +, ``depression -> fear_others`` + and
+``depression -> self_compassion`` -; the other three cross-lagged edges are
+absent. Every cohort is analysed by :class:`~causal.discovery.PanelPCMCI`
+with its defaults (detrend, ParCorr, ``tau_max=1``, ``pc_alpha=0.2``) at
+``alpha``.
+
+Grid: ``patients x weeks x effects``, ``n_cohorts`` seeded cohorts per cell.
+Cohort ``i`` of design ``(P, T)`` uses
+``cohort_seeds(seed, n_cohorts, stream=1000 * P + T)[i]`` for every effect
+size, so effect sizes are compared on the same random draws (common random
+numbers) and a cell's cohorts do not depend on which other cells are run.
+
+Per cohort, the six cross-lagged edges are scored against the truth with
+:func:`causal.metrics.compare_graphs` (signed: a true edge counts as found only
+when significant with the correct sign; autoregressive edges are not scored):
+
+* **TPR** - true edges found / true edges (3 per cohort), pooled over the
+  cell's cohorts, with a Wilson 95% interval;
+* **FPR** - absent edges significant (any sign) / absent edges (3 per cohort),
+  pooled, with a Wilson interval;
+* **precision, recall, F1, SHD** - per cohort, then averaged over cohorts
+  (precision over the cohorts that found at least one edge; their number is
+  ``precision_cohorts``);
+* **ordering** - the share of cohorts that reproduce the full ``melsom2023``
+  ordering: all three directional claims (``positive``/``negative``)
+  *supported* and none of the three ``absent`` claims *contradicted*, under the
+  decision rule of :mod:`causal.hypotheses` (an absent claim may stay
+  inconclusive).
+
+Outputs (``--out``, default ``results/recovery``): ``recovery.csv`` (one row
+per cell, :data:`RECOVERY_COLUMNS`), ``recovery_cohorts.csv`` (one row per
+cohort, :data:`COHORT_COLUMNS` plus the estimate and significance of each
+cross-lagged edge) and ``recovery.png``.
+
+Run ``python -m experiments.recovery --n-jobs 2`` (full) or ``--quick``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from causal.discovery import PanelPCMCI
+from causal.hypotheses import Hypothesis, evaluate, load_hypotheses
+from causal.metrics import compare_graphs
+from experiments.common import (
+    ConfigError,
+    RunContext,
+    cohort_seeds,
+    map_cohorts,
+    run_experiment,
+    summarize_rate,
+    write_outputs,
+)
+from features.simulate import Scenario, get_scenario, simulate_cohort
+
+__all__ = [
+    "COHORT_COLUMNS",
+    "CONFIG_KEYS",
+    "RECOVERY_COLUMNS",
+    "CohortTask",
+    "RecoveryConfig",
+    "RecoveryResult",
+    "analyse_cohort",
+    "main",
+    "ordering_reproduced",
+    "plot_recovery",
+    "recovery_scenario",
+    "run",
+    "run_recovery",
+    "summarize_recovery",
+]
+
+logger = logging.getLogger(__name__)
+
+NAME = "recovery"
+
+#: Keys of ``configs/recovery.toml``.
+CONFIG_KEYS = ("seed", "n_cohorts", "patients", "weeks", "effects", "alpha", "missing",
+               "dropout", "hypotheses")
+
+#: Columns of ``recovery.csv``.
+RECOVERY_COLUMNS = ("n_patients", "n_weeks", "effect", "n_cohorts", "tpr", "tpr_low",
+                    "tpr_high", "fpr", "fpr_low", "fpr_high", "wrong_sign", "precision",
+                    "precision_cohorts", "recall", "f1", "shd", "ordering", "ordering_low",
+                    "ordering_high")
+
+#: Leading columns of ``recovery_cohorts.csv``; then ``SOURCE->TARGET:value`` and
+#: ``SOURCE->TARGET:significant`` for each cross-lagged edge.
+COHORT_COLUMNS = ("n_patients", "n_weeks", "effect", "cohort", "seed", "tp", "fp", "fn", "tn",
+                  "wrong_sign", "precision", "recall", "f1", "shd", "ordering", "n_supported",
+                  "n_contradicted", "n_inconclusive")
+
+
+# ------------------------------------------------------------------- config
+def _ints(key: str, value: Any, minimum: int, maximum: int | None = None) -> tuple[int, ...]:
+    ok = isinstance(value, list | tuple) and len(value) > 0 and all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= minimum
+        and (maximum is None or v <= maximum) for v in value)
+    if not ok or len(set(value)) != len(value):
+        bound = f">= {minimum}" + ("" if maximum is None else f" and <= {maximum}")
+        raise ConfigError(f"{key} must be a non-empty list of distinct integers {bound}, "
+                          f"got {value!r}")
+    return tuple(int(v) for v in value)
+
+
+def _prob(key: str, value: Any, *, zero_ok: bool, one_ok: bool) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if ok:
+        ok = (value >= 0 if zero_ok else value > 0) and (value <= 1 if one_ok else value < 1)
+    if not ok:
+        raise ConfigError(f"{key} must be a number in {'[' if zero_ok else '('}0, 1"
+                          f"{']' if one_ok else ')'}, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class RecoveryConfig:
+    """Settings of the recovery study: the keys of ``configs/recovery.toml`` except ``seed``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the setting and value that are wrong.
+    """
+
+    n_cohorts: int = 100
+    patients: tuple[int, ...] = (50, 100, 226, 500)
+    weeks: tuple[int, ...] = (8, 13, 26)
+    effects: tuple[float, ...] = (0.05, 0.08, 0.12, 0.2)
+    alpha: float = 0.05
+    missing: float = 0.0
+    dropout: float = 0.0
+    hypotheses: str = "melsom2023"
+
+    def __post_init__(self) -> None:
+        setter = object.__setattr__
+        if isinstance(self.n_cohorts, bool) or not isinstance(self.n_cohorts, int) \
+                or self.n_cohorts < 1:
+            raise ConfigError(f"n_cohorts must be an integer >= 1, got {self.n_cohorts!r}")
+        setter(self, "patients", _ints("patients", self.patients, 2))
+        setter(self, "weeks", _ints("weeks", self.weeks, 4, 999))
+        effects = self.effects
+        if not isinstance(effects, list | tuple) or not effects or any(
+                isinstance(e, bool) or not isinstance(e, int | float) or not 0 < e < 1
+                for e in effects) or len(set(effects)) != len(effects):
+            raise ConfigError(f"effects must be a non-empty list of distinct numbers in (0, 1), "
+                              f"got {effects!r}")
+        setter(self, "effects", tuple(float(e) for e in effects))
+        setter(self, "alpha", _prob("alpha", self.alpha, zero_ok=False, one_ok=False))
+        setter(self, "missing", _prob("missing", self.missing, zero_ok=True, one_ok=False))
+        setter(self, "dropout", _prob("dropout", self.dropout, zero_ok=True, one_ok=True))
+        if not isinstance(self.hypotheses, str) or not self.hypotheses:
+            raise ConfigError(f"hypotheses must be a preset name or TOML path, got "
+                              f"{self.hypotheses!r}")
+        for effect in self.effects:
+            try:
+                recovery_scenario(effect)
+            except ValueError as exc:
+                raise ConfigError(f"effects: {effect} gives an invalid scenario: {exc}") from exc
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> RecoveryConfig:
+        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
+        unknown = sorted(set(config) - set(CONFIG_KEYS))
+        if unknown:
+            raise ConfigError(f"unknown recovery setting(s) {unknown}; allowed: "
+                              f"{list(CONFIG_KEYS)}")
+        return cls(**{k: v for k, v in config.items() if k != "seed"})
+
+    @property
+    def n_cells(self) -> int:
+        """Number of grid cells."""
+        return len(self.patients) * len(self.weeks) * len(self.effects)
+
+
+# ------------------------------------------------------------- one cohort
+def recovery_scenario(effect: float) -> Scenario:
+    """Return the paper scenario with every cross-lagged effect set to ``±effect``.
+
+    Examples
+    --------
+    >>> recovery_scenario(0.2).cross  # doctest: +NORMALIZE_WHITESPACE
+    (('fear_others', 'depression', 0.2), ('depression', 'fear_others', 0.2),
+     ('depression', 'self_compassion', -0.2))
+    """
+    base = get_scenario("paper")
+    cross = [(c, e, math.copysign(float(effect), coef)) for c, e, coef in base.cross]
+    return base.with_cross(cross, name=f"paper_effect_{effect:g}")
+
+
+def ordering_reproduced(verdicts: pd.DataFrame) -> bool:
+    """Return whether a verdict table reproduces the full ordering.
+
+    True when every directional claim (``expected`` other than ``"absent"``)
+    is ``supported`` and no ``"absent"`` claim is ``contradicted``.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"expected": ["positive", "absent"],
+    ...                   "verdict": ["supported", "inconclusive"]})
+    >>> ordering_reproduced(v)
+    True
+    >>> ordering_reproduced(v.assign(verdict=["supported", "contradicted"]))
+    False
+    """
+    directional = verdicts["expected"] != "absent"
+    return bool((verdicts.loc[directional, "verdict"] == "supported").all()
+                and not (verdicts.loc[~directional, "verdict"] == "contradicted").any())
+
+
+@lru_cache(maxsize=8)
+def _hypotheses(name: str) -> tuple[Hypothesis, ...]:
+    return load_hypotheses(name)
+
+
+@dataclass(frozen=True)
+class CohortTask:
+    """One simulated cohort of one grid cell."""
+
+    n_patients: int
+    n_weeks: int
+    effect: float
+    cohort: int
+    seed: int
+    alpha: float = 0.05
+    missing: float = 0.0
+    dropout: float = 0.0
+    hypotheses: str = "melsom2023"
+
+
+def analyse_cohort(task: CohortTask) -> dict[str, Any]:
+    """Simulate one cohort, run PanelPCMCI and score it; returns one row of the cohort table."""
+    scenario = recovery_scenario(task.effect)
+    df = simulate_cohort(scenario, task.n_patients, task.n_weeks, missing=task.missing,
+                         dropout=task.dropout, random_state=task.seed)
+    links = PanelPCMCI(alpha=task.alpha, random_state=task.seed).fit(df).links_
+    comparison = compare_graphs(links, scenario.truth(), variables=scenario.variables,
+                                tau_max=1, signed=True)
+    verdicts = evaluate(_hypotheses(task.hypotheses), links).to_frame()
+    counts = verdicts["verdict"].value_counts()
+    row: dict[str, Any] = {
+        "n_patients": task.n_patients, "n_weeks": task.n_weeks, "effect": task.effect,
+        "cohort": task.cohort, "seed": task.seed,
+        **{k: getattr(comparison, k) for k in ("tp", "fp", "fn", "tn", "wrong_sign",
+                                               "precision", "recall", "f1", "shd")},
+        "ordering": ordering_reproduced(verdicts),
+        **{f"n_{v}": int(counts.get(v, 0)) for v in ("supported", "contradicted",
+                                                      "inconclusive")},
+    }
+    for r in links.cross_lagged().itertuples(index=False):
+        row[f"{r.source}->{r.target}:value"] = float(r.value)
+        row[f"{r.source}->{r.target}:significant"] = bool(r.significant)
+    return row
+
+
+# ---------------------------------------------------------------- summary
+def summarize_recovery(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate the cohort table into one row per cell (:data:`RECOVERY_COLUMNS`)."""
+    rows = []
+    for (n_patients, n_weeks, effect), part in cohorts.groupby(
+            ["n_patients", "n_weeks", "effect"], sort=True):
+        absent_fp = part["fp"] - part["wrong_sign"]
+        tpr = summarize_rate(int(part["tp"].sum()), int((part["tp"] + part["fn"]).sum()))
+        fpr = summarize_rate(int(absent_fp.sum()), int((absent_fp + part["tn"]).sum()))
+        ordering = summarize_rate(int(part["ordering"].sum()), len(part))
+        precision = part["precision"].astype(float)
+        rows.append({
+            "n_patients": int(n_patients), "n_weeks": int(n_weeks), "effect": float(effect),
+            "n_cohorts": len(part), "tpr": tpr.rate, "tpr_low": tpr.ci_low,
+            "tpr_high": tpr.ci_high, "fpr": fpr.rate, "fpr_low": fpr.ci_low,
+            "fpr_high": fpr.ci_high, "wrong_sign": int(part["wrong_sign"].sum()),
+            "precision": float(precision.mean()) if precision.notna().any() else np.nan,
+            "precision_cohorts": int(precision.notna().sum()),
+            "recall": float(part["recall"].mean()), "f1": float(part["f1"].mean()),
+            "shd": float(part["shd"].mean()), "ordering": ordering.rate,
+            "ordering_low": ordering.ci_low, "ordering_high": ordering.ci_high,
+        })
+    return pd.DataFrame(rows, columns=list(RECOVERY_COLUMNS))
+
+
+@dataclass(frozen=True)
+class RecoveryResult:
+    """Per-cohort scores and their per-cell summary."""
+
+    config: RecoveryConfig
+    seed: int
+    cohorts: pd.DataFrame
+    summary: pd.DataFrame
+
+    def __str__(self) -> str:
+        c = self.config
+        lines = [f"Recovery study: {c.n_cohorts} cohorts per cell, {c.n_cells} cells, "
+                 f"alpha {c.alpha}, seed {self.seed}",
+                 "  patients weeks effect   TPR    FPR    F1    SHD  ordering"]
+        for r in self.summary.itertuples(index=False):
+            lines.append(f"  {r.n_patients:>8} {r.n_weeks:>5} {r.effect:>6.2f} {r.tpr:6.3f} "
+                         f"{r.fpr:6.3f} {r.f1:5.2f} {r.shd:5.2f} {r.ordering:6.3f}")
+        return "\n".join(lines)
+
+
+def run_recovery(config: RecoveryConfig | Mapping[str, Any], seed: int, *,
+                 n_jobs: int = 1) -> RecoveryResult:
+    """Run the study: simulate and analyse every cohort of every cell, then summarize.
+
+    Parameters
+    ----------
+    config : RecoveryConfig or mapping
+        Settings (a mapping is validated by :meth:`RecoveryConfig.from_mapping`).
+    seed : int
+        Master seed (see the module docstring for how cohorts are seeded).
+    n_jobs : int
+        Worker processes; results do not depend on it.
+    """
+    if not isinstance(config, RecoveryConfig):
+        config = RecoveryConfig.from_mapping(config)
+    _hypotheses(config.hypotheses)  # fail early on a bad preset or path
+    tasks = [CohortTask(p, w, e, i, s, config.alpha, config.missing, config.dropout,
+                        config.hypotheses)
+             for p in config.patients for w in config.weeks
+             for i, s in enumerate(cohort_seeds(seed, config.n_cohorts, stream=1000 * p + w))
+             for e in config.effects]
+    start = time.perf_counter()
+    rows = map_cohorts(analyse_cohort, tasks, n_jobs)
+    logger.info("analysed %d cohorts in %.1f s", len(rows), time.perf_counter() - start)
+    cohorts = pd.DataFrame(rows).sort_values(["n_patients", "n_weeks", "effect", "cohort"],
+                                             kind="stable", ignore_index=True)
+    result = RecoveryResult(config=config, seed=seed, cohorts=cohorts,
+                            summary=summarize_recovery(cohorts))
+    logger.info("%s", result)
+    return result
+
+
+# ----------------------------------------------------------------- figure
+def plot_recovery(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05) -> Path:
+    """Draw TPR and FPR against patients, one line per effect, one panel per weeks.
+
+    TPR is solid (with its Wilson 95% band), FPR dotted in the same colour; the
+    dashed line is ``alpha``. A second row shows the ordering-reproduction rate.
+
+    Returns
+    -------
+    Path
+        The written image (format from the suffix of ``path``).
+    """
+    weeks = sorted(summary["n_weeks"].unique())
+    effects = sorted(summary["effect"].unique())
+    fig = Figure(figsize=(3.6 * len(weeks) + 1.2, 6.6), layout="constrained")
+    axes = fig.subplots(2, len(weeks), squeeze=False, sharex=True, sharey=True)
+    colours = [f"C{i}" for i in range(len(effects))]
+    for col, w in enumerate(weeks):
+        top, bottom = axes[0, col], axes[1, col]
+        for effect, colour in zip(effects, colours, strict=True):
+            part = summary[(summary["n_weeks"] == w) & (summary["effect"] == effect)]
+            part = part.sort_values("n_patients")
+            x = part["n_patients"].to_numpy(dtype=float)
+            for ax, (y, lo, hi, style, label) in (
+                    (top, ("tpr", "tpr_low", "tpr_high", "-", f"TPR, effect {effect:g}")),
+                    (top, ("fpr", "fpr_low", "fpr_high", ":", None)),
+                    (bottom, ("ordering", "ordering_low", "ordering_high", "-",
+                              f"effect {effect:g}"))):
+                ax.plot(x, part[y], style, marker="o", markersize=3.5, color=colour,
+                        label=label)
+                if style == "-":  # bands for TPR and ordering only, to keep FPR readable
+                    ax.fill_between(x, part[lo], part[hi], color=colour, alpha=0.15,
+                                    linewidth=0)
+        top.axhline(alpha, color="black", linestyle="--", linewidth=0.8)
+        top.set_title(f"{w} weeks")
+        bottom.set_xlabel("patients")
+        for ax in (top, bottom):
+            ax.set_xscale("log")
+            ticks = sorted(summary["n_patients"].unique())
+            ax.set_xticks(ticks, [str(t) for t in ticks])
+            ax.minorticks_off()
+            ax.set_ylim(-0.02, 1.02)
+            ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("TPR (solid), FPR (dotted)")
+    axes[1, 0].set_ylabel("full melsom2023 ordering reproduced")
+    axes[0, -1].plot([], [], "k:", label="FPR (dotted, same colour)")
+    axes[0, -1].plot([], [], "k--", linewidth=0.8, label=f"alpha = {alpha:g}")
+    axes[0, -1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    axes[1, -1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.suptitle("Recovery, PanelPCMCI defaults (Wilson 95% bands)", fontsize=10)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150)
+    return path
+
+
+# -------------------------------------------------------------------- main
+def run(context: RunContext) -> list[Path]:
+    """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
+    result = run_recovery(context.config, context.seed, n_jobs=context.n_jobs)
+    paths = write_outputs(context.out_dir, {"recovery": result.summary,
+                                            "recovery_cohorts": result.cohorts})
+    paths.append(plot_recovery(result.summary, context.out_dir / "recovery.png",
+                               alpha=result.config.alpha))
+    return paths
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m experiments.recovery [--quick] [--n-jobs N] ...``."""
+    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS,
+                          required=("seed",))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from experiments.recovery import main as _main
+
+    sys.exit(_main())
