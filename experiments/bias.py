@@ -297,7 +297,8 @@ class BiasResult:
 
 
 def run_bias(config: BiasConfig | Mapping[str, Any], seed: int, *,
-             n_jobs: int = 1) -> BiasResult:
+             n_jobs: int = 1,
+             scheduler: str | None = None, progress: bool | None = None) -> BiasResult:
     """Run the study: simulate, estimate every link raw and jackknifed, summarize.
 
     Parameters
@@ -309,11 +310,16 @@ def run_bias(config: BiasConfig | Mapping[str, Any], seed: int, *,
         every cell (the cells are paired).
     n_jobs : int
         Worker processes; results do not depend on it.
+    scheduler : str, optional
+        Dask scheduler address to run the cohorts on (same results).
+    progress : bool or None
+        Progress bar on standard error (None: only on a terminal).
     """
     if not isinstance(config, BiasConfig):
         config = BiasConfig.from_mapping(config)
     tasks = [CohortTask(i, s, config) for i, s in enumerate(cohort_seeds(seed, config.n_cohorts))]
-    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs), ignore_index=True)
+    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
+                                    progress=progress), ignore_index=True)
     result = BiasResult(config=config, seed=seed, cohorts=cohorts,
                         summary=summarize_bias(cohorts))
     logger.info("%s", result)
@@ -372,7 +378,8 @@ def plot_bias(summary: pd.DataFrame, path: str | Path) -> Path:
 # -------------------------------------------------------------------- main
 def run(context: RunContext) -> list[Path]:
     """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result = run_bias(context.config, context.seed, n_jobs=context.n_jobs)
+    result = run_bias(context.config, context.seed, n_jobs=context.n_jobs,
+                      scheduler=context.scheduler, progress=context.progress)
     paths = write_outputs(context.out_dir, {"bias": result.summary,
                                             "bias_cohorts": result.cohorts})
     paths.append(plot_bias(result.summary, context.out_dir / "bias.png"))

@@ -309,7 +309,8 @@ class CalibrationResult:
 
 
 def run_calibration(config: CalibrationConfig | Mapping[str, Any], seed: int, *,
-                    n_jobs: int = 1) -> CalibrationResult:
+                    n_jobs: int = 1, scheduler: str | None = None,
+                    progress: bool | None = None) -> CalibrationResult:
     """Run the study: simulate and fit every null cohort once per prep, then summarize.
 
     Parameters
@@ -320,6 +321,10 @@ def run_calibration(config: CalibrationConfig | Mapping[str, Any], seed: int, *,
         Master seed; cohort ``i`` uses ``cohort_seeds(seed, n_cohorts)[i]``.
     n_jobs : int
         Worker processes; results do not depend on it.
+    scheduler : str, optional
+        Dask scheduler address to run the cohorts on (same results).
+    progress : bool or None
+        Progress bar on standard error (None: only on a terminal).
     """
     if not isinstance(config, CalibrationConfig):
         config = CalibrationConfig.from_mapping(config)
@@ -327,7 +332,8 @@ def run_calibration(config: CalibrationConfig | Mapping[str, Any], seed: int, *,
                         config.dropout, config.preps)
              for i, s in enumerate(cohort_seeds(seed, config.n_cohorts))]
     start = time.perf_counter()
-    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs), ignore_index=True)
+    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
+                                    progress=progress), ignore_index=True)
     logger.info("fitted %d cohorts x %d preps in %.1f s", len(tasks), len(config.preps),
                 time.perf_counter() - start)
     result = CalibrationResult(config=config, seed=seed, cohorts=cohorts,
@@ -354,7 +360,8 @@ def _plot_table(summary: pd.DataFrame, measure: str, n_edges: int) -> pd.DataFra
 
 def run(context: RunContext) -> list[Path]:
     """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result = run_calibration(context.config, context.seed, n_jobs=context.n_jobs)
+    result = run_calibration(context.config, context.seed, n_jobs=context.n_jobs,
+                             scheduler=context.scheduler, progress=context.progress)
     paths = write_outputs(context.out_dir, {"calibration": result.summary,
                                             "calibration_cohorts": result.cohorts})
     c = result.config

@@ -99,8 +99,9 @@ def experiment_parser(name: str, description: str | None = None) -> argparse.Arg
     argparse.ArgumentParser
         Options ``--config PATH`` (default ``experiments/configs/NAME.toml``),
         ``--quick``, ``--seed INT`` (default: the config's ``seed``),
-        ``--out DIR`` (default ``results/NAME``) and ``--n-jobs INT``
-        (default 1; -1 uses every core).
+        ``--out DIR`` (default ``results/NAME``), ``--n-jobs INT``
+        (default 1; -1 uses every core), ``--scheduler ADDRESS`` (a Dask
+        scheduler) and ``--quiet`` (no progress bar).
     """
     parser = argparse.ArgumentParser(prog=f"python -m experiments.{name}",
                                      description=description)
@@ -114,6 +115,9 @@ def experiment_parser(name: str, description: str | None = None) -> argparse.Arg
                         help=f"output folder (default: results/{name})")
     parser.add_argument("--n-jobs", type=int, default=1,
                         help="parallel worker processes (default 1; -1 = all cores)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the cohorts on this Dask scheduler (same results)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -368,6 +372,8 @@ class RunContext:
     out_dir: Path
     n_jobs: int = 1
     quick: bool = False
+    scheduler: str | None = None
+    progress: bool | None = None
 
     def __str__(self) -> str:
         return (f"experiment {self.name} ({'quick' if self.quick else 'full'}, seed {self.seed}, "
@@ -430,7 +436,8 @@ def run_experiment(name: str, description: str | None,
             raise ConfigError(f"{args.config}: need a non-negative integer 'seed' in the config "
                               f"or --seed, got {seed!r}")
         context = RunContext(name=name, config=config, seed=seed, out_dir=args.out,
-                             n_jobs=args.n_jobs, quick=args.quick)
+                             n_jobs=args.n_jobs, quick=args.quick, scheduler=args.scheduler,
+                             progress=False if args.quiet else None)
         logger.info("%s", context)
         paths = list(run(context))
     except ValueError as exc:

@@ -384,7 +384,8 @@ class MethodsResult:
 
 
 def run_methods(config: MethodsConfig | Mapping[str, Any], seed: int, *,
-                n_jobs: int = 1) -> MethodsResult:
+                n_jobs: int = 1,
+                scheduler: str | None = None, progress: bool | None = None) -> MethodsResult:
     """Run the comparison: simulate, analyse every cohort with every method, summarize.
 
     Parameters
@@ -396,6 +397,10 @@ def run_methods(config: MethodsConfig | Mapping[str, Any], seed: int, *,
         ``cohort_seeds(seed, n_cohorts, stream=SCENARIO_NAMES.index(s))[i]``.
     n_jobs : int
         Worker processes; results (except run times) do not depend on it.
+    scheduler : str, optional
+        Dask scheduler address to run the cohorts on (same results).
+    progress : bool or None
+        Progress bar on standard error (None: only on a terminal).
     """
     if not isinstance(config, MethodsConfig):
         config = MethodsConfig.from_mapping(config)
@@ -404,7 +409,8 @@ def run_methods(config: MethodsConfig | Mapping[str, Any], seed: int, *,
              for scenario in config.scenarios
              for i, s in enumerate(cohort_seeds(seed, config.n_cohorts,
                                                 stream=SCENARIO_NAMES.index(scenario)))]
-    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs), ignore_index=True)
+    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
+                                    progress=progress), ignore_index=True)
     result = MethodsResult(config=config, seed=seed, cohorts=cohorts,
                            summary=summarize_methods(cohorts))
     logger.info("%s", result)
@@ -456,7 +462,8 @@ def plot_methods(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
 # -------------------------------------------------------------------- main
 def run(context: RunContext) -> list[Path]:
     """Run the comparison for :func:`experiments.common.run_experiment` and write the outputs."""
-    result = run_methods(context.config, context.seed, n_jobs=context.n_jobs)
+    result = run_methods(context.config, context.seed, n_jobs=context.n_jobs,
+                         scheduler=context.scheduler, progress=context.progress)
     paths = write_outputs(context.out_dir, {"methods": result.summary,
                                             "methods_cohorts": result.cohorts})
     paths.append(plot_methods(result.summary, context.out_dir / "methods.png",

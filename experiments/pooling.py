@@ -283,7 +283,8 @@ class PoolingResult:
 
 
 def run_pooling(config: PoolingConfig | Mapping[str, Any], seed: int, *,
-                n_jobs: int = 1) -> PoolingResult:
+                n_jobs: int = 1,
+                scheduler: str | None = None, progress: bool | None = None) -> PoolingResult:
     """Run the study: simulate, analyse every cohort with every arm, summarize.
 
     Parameters
@@ -295,6 +296,10 @@ def run_pooling(config: PoolingConfig | Mapping[str, Any], seed: int, *,
         ``cohort_seeds(seed, n_cohorts, stream=SCENARIO_NAMES.index(s))[i]``.
     n_jobs : int
         Worker processes; results do not depend on it.
+    scheduler : str, optional
+        Dask scheduler address to run the cohorts on (same results).
+    progress : bool or None
+        Progress bar on standard error (None: only on a terminal).
     """
     if not isinstance(config, PoolingConfig):
         config = PoolingConfig.from_mapping(config)
@@ -303,7 +308,8 @@ def run_pooling(config: PoolingConfig | Mapping[str, Any], seed: int, *,
              for scenario in config.scenarios
              for i, s in enumerate(cohort_seeds(seed, config.n_cohorts,
                                                 stream=SCENARIO_NAMES.index(scenario)))]
-    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs), ignore_index=True)
+    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
+                                    progress=progress), ignore_index=True)
     result = PoolingResult(config=config, seed=seed, cohorts=cohorts,
                            summary=summarize_pooling(cohorts))
     logger.info("%s", result)
@@ -364,7 +370,8 @@ def plot_pooling(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
 # -------------------------------------------------------------------- main
 def run(context: RunContext) -> list[Path]:
     """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result = run_pooling(context.config, context.seed, n_jobs=context.n_jobs)
+    result = run_pooling(context.config, context.seed, n_jobs=context.n_jobs,
+                         scheduler=context.scheduler, progress=context.progress)
     paths = write_outputs(context.out_dir, {"pooling": result.summary,
                                             "pooling_cohorts": result.cohorts})
     paths.append(plot_pooling(result.summary, context.out_dir / "pooling.png",

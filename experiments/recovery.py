@@ -317,7 +317,8 @@ class RecoveryResult:
 
 
 def run_recovery(config: RecoveryConfig | Mapping[str, Any], seed: int, *,
-                 n_jobs: int = 1) -> RecoveryResult:
+                 n_jobs: int = 1,
+                 scheduler: str | None = None, progress: bool | None = None) -> RecoveryResult:
     """Run the study: simulate and analyse every cohort of every cell, then summarize.
 
     Parameters
@@ -328,6 +329,10 @@ def run_recovery(config: RecoveryConfig | Mapping[str, Any], seed: int, *,
         Master seed (see the module docstring for how cohorts are seeded).
     n_jobs : int
         Worker processes; results do not depend on it.
+    scheduler : str, optional
+        Dask scheduler address to run the cohorts on (same results).
+    progress : bool or None
+        Progress bar on standard error (None: only on a terminal).
     """
     if not isinstance(config, RecoveryConfig):
         config = RecoveryConfig.from_mapping(config)
@@ -338,7 +343,8 @@ def run_recovery(config: RecoveryConfig | Mapping[str, Any], seed: int, *,
              for i, s in enumerate(cohort_seeds(seed, config.n_cohorts, stream=1000 * p + w))
              for e in config.effects]
     start = time.perf_counter()
-    rows = map_cohorts(analyse_cohort, tasks, n_jobs)
+    rows = map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
+                       progress=progress)
     logger.info("analysed %d cohorts in %.1f s", len(rows), time.perf_counter() - start)
     cohorts = pd.DataFrame(rows).sort_values(["n_patients", "n_weeks", "effect", "cohort"],
                                              kind="stable", ignore_index=True)
@@ -407,7 +413,8 @@ def plot_recovery(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.0
 # -------------------------------------------------------------------- main
 def run(context: RunContext) -> list[Path]:
     """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result = run_recovery(context.config, context.seed, n_jobs=context.n_jobs)
+    result = run_recovery(context.config, context.seed, n_jobs=context.n_jobs,
+                          scheduler=context.scheduler, progress=context.progress)
     paths = write_outputs(context.out_dir, {"recovery": result.summary,
                                             "recovery_cohorts": result.cohorts})
     paths.append(plot_recovery(result.summary, context.out_dir / "recovery.png",

@@ -254,3 +254,26 @@ def test_run_experiment_reports_config_errors(tmp_path, capsys):
                                                       str(tmp_path / "o")])
     assert code == 2 and "'seed'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_parser_has_scheduler_and_quiet():
+    args = experiment_parser("demo").parse_args(["--scheduler", "tcp://h:8786", "--quiet"])
+    assert args.scheduler == "tcp://h:8786" and args.quiet
+    args = experiment_parser("demo").parse_args([])
+    assert args.scheduler is None and not args.quiet
+
+
+def test_experiment_on_a_local_dask_cluster_equals_a_local_run(tmp_path):
+    # Issue 4: the same job runs unchanged on a Dask cluster with --scheduler ADDRESS.
+    distributed = pytest.importorskip("distributed")
+    from experiments import pooling
+
+    assert pooling.main(["--quick", "--quiet", "--out", str(tmp_path / "local")]) == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        code = pooling.main(["--quick", "--quiet", "--scheduler", cluster.scheduler_address,
+                             "--out", str(tmp_path / "dask")])
+    assert code == 0
+    for name in ("pooling.csv", "pooling_cohorts.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local" / name),
+                                      pd.read_csv(tmp_path / "dask" / name))
