@@ -7,7 +7,7 @@ own block, so the first answered beep of a day has no lagged value. Time is
 the study beep ``t = 10 * (day - 1) + beep``; within a day its steps are the
 beeps, and a skipped beep leaves the lag missing (never the previous answered
 beep). Beeps are semi-random within the day, so one step is not a fixed
-number of minutes (see ``docs/validation/realdata.md``).
+number of minutes (see ``docs/validation.md``).
 
 * **Bringmann 2013** (130 persons, 10 beeps a day for 10 days before and 10
   days after the treatment period): cheerful, worry, fearful, sad, relaxed
