@@ -333,7 +333,7 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
                                f"group edges (significant in >= {group_threshold:.0%} of {n} "
                                "patients; median value)")
     files += plot_edge_frequency(model.summary_.rename(columns={"share": "frequency"}),
-                                 out / "edge_shares")
+                                 out / "edge_shares", label="share of patients")
     if found is not None:
         for g in pd.unique(found.labels):
             summary = found.summaries[found.summaries["group"] == g]

@@ -5,6 +5,10 @@ state, no backend switching), writes it in each requested format next to
 ``path_stem`` and returns the written paths. SVG output is byte-reproducible:
 saving uses a fixed ``svg.hashsalt`` and drops the creation date.
 
+The study-level figures :func:`~causal.plotting_studies.plot_power_curve` and
+:func:`~causal.plotting_studies.plot_rate_vs_alpha` live in
+:mod:`causal.plotting_studies` and are re-exported here.
+
 Examples
 --------
 >>> import tempfile
@@ -23,17 +27,17 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib as mpl
 import networkx as nx
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from causal._plotting_base import _DEFAULT_FORMATS, _numeric, _require, _save
+from causal.plotting_studies import plot_power_curve, plot_rate_vs_alpha
 
 __all__ = [
     "plot_edge_frequency",
@@ -44,9 +48,6 @@ __all__ = [
     "plot_rate_vs_alpha",
 ]
 
-logger = logging.getLogger(__name__)
-
-_DEFAULT_FORMATS: tuple[str, ...] = ("png", "svg")
 _POSITIVE, _NEGATIVE, _NEUTRAL = "#c0392b", "#2166ac", "#7f7f7f"
 _VERDICT_COLOURS = {"supported": "#1a9850", "contradicted": "#d73027",
                     "inconclusive": "#7f7f7f"}  # any other verdict is drawn black
@@ -55,48 +56,6 @@ _BOX = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}
 
 
 # ------------------------------------------------------------------ helpers
-def _save(fig: Figure, path_stem: str | Path, formats: Iterable[str]) -> list[Path]:
-    """Write ``fig`` as ``<path_stem>.<fmt>`` for every format, reproducibly."""
-    fmts = (formats,) if isinstance(formats, str) else tuple(formats)
-    if not fmts:
-        raise ValueError("formats must name at least one file format, e.g. ('png', 'svg')")
-    supported = fig.canvas.get_supported_filetypes()
-    unknown = [f for f in fmts if f not in supported]
-    if unknown:
-        raise ValueError(f"unsupported figure format(s) {unknown}; choose from {sorted(supported)}")
-    stem = Path(path_stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = []
-    with mpl.rc_context({"svg.hashsalt": "therapy-pcmci"}):
-        for fmt in fmts:
-            path = stem.parent / f"{stem.name}.{fmt}"
-            metadata = {"Date": None} if fmt in ("svg", "png", "pdf") else None
-            fig.savefig(path, format=fmt, metadata=metadata)
-            paths.append(path)
-    logger.debug("wrote %s", ", ".join(map(str, paths)))
-    return paths
-
-
-def _require(table: Any, columns: Iterable[str], what: str) -> pd.DataFrame:
-    """Check ``table`` is a non-empty DataFrame holding ``columns``."""
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(table).__name__}")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; it has {list(table.columns)}")
-    if table.empty:
-        raise ValueError(f"{what} has no rows")
-    return table
-
-
-def _numeric(table: pd.DataFrame, column: str, what: str) -> np.ndarray:
-    """Return ``table[column]`` as floats, naming the column when it is not numeric."""
-    try:
-        return pd.to_numeric(table[column], errors="raise").to_numpy(dtype=float)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{what} column {column!r} must be numeric: {err}") from None
-
-
 def _sign_colour(value: float) -> str:
     if not np.isfinite(value) or value == 0:
         return _NEUTRAL
@@ -284,6 +243,7 @@ def plot_patients(data: pd.DataFrame, *, id_col: str = "patient", time_col: str 
 
 # ----------------------------------------------------------------- bootstrap
 def plot_edge_frequency(freq: pd.DataFrame, path_stem: str | Path, *,
+                        label: str = "selection frequency",
                         formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
     """Heatmaps of bootstrap edge frequencies, one per lag.
 
@@ -292,6 +252,8 @@ def plot_edge_frequency(freq: pd.DataFrame, path_stem: str | Path, *,
     freq : pandas.DataFrame
         Columns ``source``, ``target``, ``lag`` and ``frequency`` (0..1), one
         row per link. Links absent from ``freq`` are left blank, not zero.
+    label : str
+        Colour-bar label: what the frequency counts (e.g. ``"share of patients"``).
     path_stem, formats : str or Path, iterable of str
         Output path without suffix, and the file formats to write.
 
@@ -334,7 +296,7 @@ def plot_edge_frequency(freq: pd.DataFrame, path_stem: str | Path, *,
         ax.set_title(f"lag {lag}")
         ax.set_xlabel("target (effect)")
         ax.set_ylabel("source (cause)")
-    fig.colorbar(image, ax=list(axes), label="selection frequency", shrink=0.8)
+    fig.colorbar(image, ax=list(axes), label=label, shrink=0.8)
     return _save(fig, path_stem, formats)
 
 
@@ -404,117 +366,4 @@ def plot_forest(table: pd.DataFrame, path_stem: str | Path, *,
     ax.legend(unique.values(), unique.keys(), fontsize=8, loc="upper left",
               bbox_to_anchor=(1.01, 1.0))
     ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path_stem, formats)
-
-
-# ------------------------------------------------------------- experiments
-def _lines(ax: Axes, table: pd.DataFrame, x: str, y: str, group: str | None) -> None:
-    """Draw ``y`` against ``x`` per group, with a ci_low/ci_high band when present."""
-    band = "ci_low" in table and "ci_high" in table
-    for col in (x, y, *(("ci_low", "ci_high") if band else ())):
-        _numeric(table, col, "table")
-    groups = table.groupby(group, sort=True, dropna=False) if group else [(None, table)]
-    for key, part in groups:
-        part = part.sort_values(x)
-        label = None if group is None else str(key[0] if isinstance(key, tuple) else key)
-        (line,) = ax.plot(part[x].astype(float), part[y].astype(float), marker="o", label=label)
-        if band:
-            ax.fill_between(part[x].astype(float), part["ci_low"].astype(float),
-                            part["ci_high"].astype(float), color=line.get_color(), alpha=0.2,
-                            linewidth=0)
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.grid(alpha=0.3)
-
-
-def plot_power_curve(table: pd.DataFrame, path_stem: str | Path, *, x: str = "n_patients",
-                     y: str = "power", group: str | None = None, target: float | None = 0.8,
-                     formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
-    """Plot power (or any rate) against sample size, one line per group.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Columns ``x`` and ``y``, optionally ``group`` and ``ci_low``/``ci_high``
-        (drawn as a shaded band).
-    path_stem, formats : str or Path, iterable of str
-        Output path without suffix, and the file formats to write.
-    x, y, group : str
-        Columns for the axes and, optionally, one line per ``group`` value.
-    target : float or None
-        Draw a dashed horizontal line at this power; None for none.
-
-    Returns
-    -------
-    list of Path
-        The written files, in the order of ``formats``.
-    """
-    _require(table, (x, y, *((group,) if group else ())), "table")
-    fig = Figure(figsize=(6.5, 4.2), layout="constrained")
-    ax = fig.add_subplot()
-    _lines(ax, table, x, y, group)
-    if target is not None:
-        ax.axhline(target, color="black", linestyle="--", linewidth=0.9,
-                   label=f"target {target:g}")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(title=group, fontsize=8)
-    return _save(fig, path_stem, formats)
-
-
-def plot_rate_vs_alpha(table: pd.DataFrame, path_stem: str | Path, *, group: str | None = None,
-                       log: bool = False, title: str | None = None,
-                       formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
-    """Plot an empirical rejection rate against the nominal alpha.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Columns ``alpha`` and ``rate``, optionally ``ci_low``/``ci_high`` and a
-        grouping column.
-    path_stem, formats : str or Path, iterable of str
-        Output path without suffix, and the file formats to write.
-    group : str, optional
-        Column with one line per value; defaults to ``"group"`` when present.
-    log : bool
-        Logarithmic axes, ticks at the table's alphas and the identity line
-        over the alpha range only: readable when some rates are far above
-        alpha. Rates or interval bounds of 0 are drawn at the bottom edge.
-    title : str, optional
-        Axes title.
-
-    Returns
-    -------
-    list of Path
-        The written files, in the order of ``formats``.
-    """
-    if group is None and isinstance(table, pd.DataFrame) and "group" in table:
-        group = "group"
-    _require(table, ("alpha", "rate", *((group,) if group else ())), "table")
-    fig = Figure(figsize=(5.5, 5.0), layout="constrained")
-    ax = fig.add_subplot()
-    _lines(ax, table, "alpha", "rate", group)
-    if log:
-        alphas = np.unique(table["alpha"].to_numpy(dtype=float))
-        low, high = float(alphas.min()) / 1.5, float(alphas.max()) * 1.5
-        ax.set_xscale("log")
-        ax.set_yscale("log", nonpositive="clip")
-        ax.set_xticks(alphas, [f"{a:g}" for a in alphas])
-        ax.minorticks_off()
-        ax.set_xlim(low, high)
-        rates = table["rate"].to_numpy(dtype=float)
-        positive = rates[rates > 0]
-        floor = min(low, float(positive.min()) / 1.5) if positive.size else low
-        ax.set_ylim(floor, 1.05)
-        ax.plot([low, high], [low, high], color="black", linestyle="--", linewidth=0.9,
-                label="nominal (rate = alpha)")
-    else:
-        cols = [c for c in ("alpha", "rate", "ci_high") if c in table]
-        top = float(np.nanmax(table[cols].to_numpy(dtype=float))) * 1.05
-        ax.plot([0, top], [0, top], color="black", linestyle="--", linewidth=0.9,
-                label="nominal (rate = alpha)")
-    if title:
-        ax.set_title(title, fontsize=10)
-    ax.set_xlabel("nominal alpha")
-    ax.set_ylabel("empirical rate")
-    ax.legend(title=group, fontsize=8)
     return _save(fig, path_stem, formats)

@@ -52,10 +52,16 @@ from causal.effects import jackknife_effects
 from experiments.common import (
     ConfigError,
     RunContext,
+    check_int,
+    check_ints,
+    check_names,
+    check_prob,
     cohort_seeds,
     map_cohorts,
     run_experiment,
-    write_outputs,
+    run_study,
+    save_figure,
+    settings_from_mapping,
 )
 from features.panel import Panel
 from features.simulate import SCENARIO_NAMES, Instrument, Scenario, get_scenario, simulate_cohort
@@ -103,20 +109,6 @@ _ESTIMATORS = {"raw": "estimate", "jackknife": "corrected"}
 
 
 # ------------------------------------------------------------------- config
-def _int(key: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{key} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _names(key: str, value: Any, valid: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, list | tuple) or not value or \
-            any(v not in valid for v in value) or len(set(value)) != len(value):
-        raise ConfigError(f"{key} must be a non-empty list of distinct names from {list(valid)}, "
-                          f"got {value!r}")
-    return tuple(value)
-
-
 @dataclass(frozen=True)
 class BiasConfig:
     """Settings of the bias study: the keys of ``configs/bias.toml`` except ``seed``.
@@ -138,14 +130,9 @@ class BiasConfig:
 
     def __post_init__(self) -> None:
         setter = object.__setattr__
-        _int("n_cohorts", self.n_cohorts, 2)
-        _int("n_patients", self.n_patients, 2)
-        weeks = self.weeks
-        if isinstance(weeks, str) or not isinstance(weeks, list | tuple) or not weeks:
-            raise ConfigError(f"weeks must be a non-empty list of integers >= 4, got {weeks!r}")
-        setter(self, "weeks", tuple(_int("weeks", w, 4) for w in weeks))
-        if len(set(self.weeks)) != len(self.weeks):
-            raise ConfigError(f"weeks must be distinct, got {list(self.weeks)}")
+        check_int("n_cohorts", self.n_cohorts, 2)
+        check_int("n_patients", self.n_patients, 2)
+        setter(self, "weeks", check_ints("weeks", self.weeks, 4))
         if self.scenario not in SCENARIO_NAMES:
             raise ConfigError(f"scenario must be one of {list(SCENARIO_NAMES)}, got "
                               f"{self.scenario!r}")
@@ -154,20 +141,14 @@ class BiasConfig:
                 not np.isfinite(scale):
             raise ConfigError(f"effect_scale must be a finite number, got {scale!r}")
         setter(self, "effect_scale", float(scale))
-        setter(self, "instruments", _names("instruments", self.instruments, INSTRUMENTS))
-        setter(self, "preps", _names("preps", self.preps, PREPS))
-        alpha = self.alpha
-        if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
-            raise ConfigError(f"alpha must be a number in (0, 1), got {alpha!r}")
-        setter(self, "alpha", float(alpha))
+        setter(self, "instruments", check_names("instruments", self.instruments, INSTRUMENTS))
+        setter(self, "preps", check_names("preps", self.preps, PREPS))
+        setter(self, "alpha", check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> BiasConfig:
         """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        unknown = sorted(set(config) - set(CONFIG_KEYS))
-        if unknown:
-            raise ConfigError(f"unknown bias setting(s) {unknown}; allowed: {list(CONFIG_KEYS)}")
-        return cls(**{k: v for k, v in config.items() if k != "seed"})
+        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
 
 
 def latent_scenario(scenario: Scenario) -> Scenario:
@@ -369,21 +350,14 @@ def plot_bias(summary: pd.DataFrame, path: str | Path) -> Path:
     fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
     fig.suptitle(f"Small-T bias of within-person lagged effects ({instruments} instruments, "
                  f"prep={prep}, {int(s['n_cohorts'].iloc[0])} cohorts)")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    return path
+    return save_figure(fig, path)
 
 
 # -------------------------------------------------------------------- main
 def run(context: RunContext) -> list[Path]:
     """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result = run_bias(context.config, context.seed, n_jobs=context.n_jobs,
-                      scheduler=context.scheduler, progress=context.progress)
-    paths = write_outputs(context.out_dir, {"bias": result.summary,
-                                            "bias_cohorts": result.cohorts})
-    paths.append(plot_bias(result.summary, context.out_dir / "bias.png"))
-    return paths
+    result, paths = run_study(context, run_bias)
+    return [*paths, plot_bias(result.summary, context.out_dir / "bias.png")]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

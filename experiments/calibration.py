@@ -36,7 +36,7 @@ Outputs (``--out``, default ``results/calibration``): ``calibration.csv``
 cross-lagged test of every cohort and prep: estimate, raw and BH-adjusted
 p-value), ``calibration.png`` (per-edge rate against nominal alpha) and
 ``calibration_familywise.png``; both figures come from
-:func:`causal.plotting.plot_rate_vs_alpha` and carry the identity line.
+:func:`causal.plotting_studies.plot_rate_vs_alpha` and carry the identity line.
 
 Run ``python -m experiments.calibration --n-jobs 2`` (full) or ``--quick``.
 """
@@ -56,15 +56,19 @@ import pandas as pd
 from scipy.stats import false_discovery_control
 
 from causal.discovery import PanelPCMCI
-from causal.plotting import plot_rate_vs_alpha
+from causal.plotting_studies import plot_rate_vs_alpha
 from experiments.common import (
     ConfigError,
     RunContext,
+    check_int,
+    check_names,
+    check_prob,
     cohort_seeds,
     map_cohorts,
+    rate_row,
     run_experiment,
-    summarize_rate,
-    write_outputs,
+    run_study,
+    settings_from_mapping,
 )
 from features.simulate import simulate_cohort
 from features.transforms import PREPS
@@ -106,30 +110,6 @@ COHORT_COLUMNS = ("cohort", "seed", "prep", "source", "target", "lag", "value", 
 
 
 # ------------------------------------------------------------------- config
-def _check_int(key: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{key} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _check_prob(key: str, value: Any, *, zero_ok: bool, one_ok: bool) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok:
-        ok = (value >= 0 if zero_ok else value > 0) and (value <= 1 if one_ok else value < 1)
-    if not ok:
-        raise ConfigError(f"{key} must be a number in {'[' if zero_ok else '('}0, 1"
-                          f"{']' if one_ok else ')'}, got {value!r}")
-    return float(value)
-
-
-def _check_names(key: str, value: Any, valid: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, list | tuple) or not value or any(
-            v not in valid for v in value) or len(set(value)) != len(value):
-        raise ConfigError(f"{key} must be a non-empty list of distinct names from "
-                          f"{list(valid)}, got {value!r}")
-    return tuple(value)
-
-
 @dataclass(frozen=True)
 class CalibrationConfig:
     """Settings of the calibration study: the keys of ``configs/calibration.toml`` but ``seed``.
@@ -152,27 +132,23 @@ class CalibrationConfig:
     def __post_init__(self) -> None:
         setter = object.__setattr__
         for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 4)):
-            _check_int(key, getattr(self, key), minimum)
-        setter(self, "missing", _check_prob("missing", self.missing, zero_ok=True, one_ok=False))
-        setter(self, "dropout", _check_prob("dropout", self.dropout, zero_ok=True, one_ok=True))
-        setter(self, "preps", _check_names("preps", self.preps, PREPS))
-        setter(self, "fdr", _check_names("fdr", self.fdr, FDR_METHODS))
+            check_int(key, getattr(self, key), minimum)
+        setter(self, "missing", check_prob("missing", self.missing, zero_ok=True, one_ok=False))
+        setter(self, "dropout", check_prob("dropout", self.dropout, zero_ok=True, one_ok=True))
+        setter(self, "preps", check_names("preps", self.preps, PREPS))
+        setter(self, "fdr", check_names("fdr", self.fdr, FDR_METHODS))
         alphas = self.alphas
         if isinstance(alphas, str) or not isinstance(alphas, list | tuple) or not alphas:
             raise ConfigError(f"alphas must be a non-empty list of numbers in (0, 1), got "
                               f"{alphas!r}")
-        alphas = tuple(sorted({_check_prob("alphas", a, zero_ok=False, one_ok=False)
+        alphas = tuple(sorted({check_prob("alphas", a, zero_ok=False, one_ok=False)
                                for a in alphas}))
         setter(self, "alphas", alphas)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CalibrationConfig:
         """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        unknown = sorted(set(config) - set(CONFIG_KEYS))
-        if unknown:
-            raise ConfigError(f"unknown calibration setting(s) {unknown}; allowed: "
-                              f"{list(CONFIG_KEYS)}")
-        return cls(**{k: v for k, v in config.items() if k != "seed"})
+        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
 
 
 # ------------------------------------------------------------- one cohort
@@ -244,11 +220,9 @@ def decide(tests: pd.DataFrame, alpha: float, fdr: str) -> pd.Series:
 # ---------------------------------------------------------------- summary
 def _row(prep: str, fdr: str, alpha: float, measure: str, edge: str, k: int, n: int,
          values: pd.Series | None = None) -> dict[str, Any]:
-    rate = summarize_rate(int(k), int(n))
+    rate = rate_row(k, n, values)
     return {"prep": prep, "fdr": fdr, "alpha": alpha, "measure": measure, "edge": edge,
-            **rate.as_dict(), "exceeds_alpha": bool(rate.ci_low > alpha),
-            "mean_value": np.nan if values is None else float(values.mean()),
-            "sd_value": np.nan if values is None or len(values) < 2 else float(values.std())}
+            **rate, "exceeds_alpha": bool(rate["ci_low"] > alpha)}
 
 
 def summarize_calibration(cohorts: pd.DataFrame, alphas: Sequence[float],
@@ -360,10 +334,7 @@ def _plot_table(summary: pd.DataFrame, measure: str, n_edges: int) -> pd.DataFra
 
 def run(context: RunContext) -> list[Path]:
     """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result = run_calibration(context.config, context.seed, n_jobs=context.n_jobs,
-                             scheduler=context.scheduler, progress=context.progress)
-    paths = write_outputs(context.out_dir, {"calibration": result.summary,
-                                            "calibration_cohorts": result.cohorts})
+    result, paths = run_study(context, run_calibration)
     c = result.config
     n_edges = int(result.cohorts.groupby(["cohort", "prep"]).size().max())
     design = f"{c.n_cohorts} null cohorts of {c.n_patients} x {c.n_weeks}"

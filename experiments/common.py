@@ -9,13 +9,20 @@ parallel map and output writing:
   ``--n-jobs``;
 * :func:`load_config` - the TOML's top-level keys are the full run; its
   ``[quick]`` table overrides some of them for ``--quick`` (seconds, for CI);
+* :func:`check_int`, :func:`check_ints`, :func:`check_prob`,
+  :func:`check_names` - validate one setting, raising :class:`ConfigError`
+  that names it; :func:`settings_from_mapping` - build a settings dataclass
+  from a loaded config;
 * :func:`cohort_seeds` - independent child seeds from
   :class:`numpy.random.SeedSequence`, so a cohort's result depends only on the
   master seed and its index, never on ``--n-jobs`` or execution order;
 * :func:`map_cohorts` - parallel map in task order (:func:`causal.parallel.parallel_map`);
-* :func:`write_outputs` / :func:`read_output` (CSV tables) and
-  :func:`summarize_rate` (rate with a Wilson 95% interval);
-* :func:`run_experiment` - the ``main`` of an experiment module.
+  both from :mod:`experiments._cohorts`;
+* :func:`write_outputs` / :func:`read_output` (CSV tables),
+  :func:`summarize_rate` (rate with a Wilson 95% interval), :func:`rate_row`
+  and :func:`save_figure`, from :mod:`experiments._outputs`;
+* :func:`run_experiment` - the ``main`` of an experiment module;
+  :func:`run_study` - the usual body of its ``run``.
 
 Examples
 --------
@@ -26,6 +33,8 @@ Examples
 0.050 (3/60), 95% CI [0.017, 0.137]
 >>> map_cohorts(abs, [-2, 3, -1], n_jobs=1)
 [2, 3, 1]
+>>> check_int("n_weeks", 13, 4), check_prob("alpha", 0.05, zero_ok=False, one_ok=False)
+(13, 0.05)
 """
 
 from __future__ import annotations
@@ -37,30 +46,42 @@ import platform
 import shlex
 import sys
 import tomllib
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-import pandas as pd
-from scipy.stats import binomtest
-
-from causal.parallel import check_n_jobs, parallel_map
+from experiments._cohorts import cohort_seeds, map_cohorts
+from experiments._outputs import (
+    Rate,
+    rate_row,
+    read_output,
+    save_figure,
+    summarize_rate,
+    write_outputs,
+)
 
 __all__ = [
     "CONFIG_DIR",
     "ConfigError",
     "Rate",
     "RunContext",
+    "check_int",
+    "check_ints",
+    "check_names",
+    "check_prob",
     "cohort_seeds",
     "config_path",
     "experiment_parser",
     "load_config",
     "map_cohorts",
+    "rate_row",
     "read_output",
     "run_experiment",
+    "run_study",
+    "save_figure",
+    "settings_from_mapping",
     "summarize_rate",
     "write_outputs",
 ]
@@ -70,8 +91,7 @@ logger = logging.getLogger(__name__)
 #: Folder of the experiment configs (shipped as package data).
 CONFIG_DIR: Path = Path(__file__).resolve().parent / "configs"
 
-T = TypeVar("T")
-R = TypeVar("R")
+S = TypeVar("S")
 
 
 class ConfigError(ValueError):
@@ -189,176 +209,139 @@ def load_config(name: str, path: str | Path | None = None, *, quick: bool = Fals
     return data
 
 
-# ------------------------------------------------------------------- seeds
-def cohort_seeds(seed: int, n: int, *, stream: int = 0) -> list[int]:
-    """Return ``n`` independent 64-bit seeds derived from ``seed``.
 
-    The seeds come from :meth:`numpy.random.SeedSequence.spawn` of the
-    sequence ``SeedSequence(seed, spawn_key=(stream,))``, so
+# --------------------------------------------------------------- settings
+def _bounds(minimum: int, maximum: int | None) -> str:
+    return f">= {minimum}" + ("" if maximum is None else f" and <= {maximum}")
 
-    * seed ``i`` depends only on ``(seed, stream, i)``: a larger ``n`` extends
-      the list without changing its head, and results never depend on the
-      number of workers or the order tasks run in;
-    * different ``stream`` values (one per scenario, say) give independent
-      families of seeds.
+
+def check_int(key: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    """Return the setting ``key`` if it is an integer in ``[minimum, maximum]``.
 
     Parameters
     ----------
-    seed : int
-        Master seed (>= 0).
-    n : int
-        Number of seeds (>= 0).
-    stream : int
-        Index of an independent family of seeds (>= 0).
+    key : str
+        Setting name, for the error message.
+    value : object
+        Its value; a bool or float is not an integer.
+    minimum, maximum : int, int or None
+        Bounds (``maximum=None``: no upper bound).
 
-    Returns
-    -------
-    list of int
-        Seeds for :func:`numpy.random.default_rng`.
-    """
-    for what, value in (("seed", seed), ("n", n), ("stream", stream)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-            raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
-    parent = np.random.SeedSequence(int(seed), spawn_key=(int(stream),))
-    return [int(child.generate_state(1, dtype=np.uint64)[0]) for child in parent.spawn(int(n))]
-
-
-# --------------------------------------------------------------- parallel
-def map_cohorts(func: Callable[[T], R], tasks: Iterable[T], n_jobs: int = 1, *,
-                scheduler: str | None = None, progress: bool | None = None) -> list[R]:
-    """Apply ``func`` to every task, in parallel worker processes, keeping task order.
-
-    Delegates to :func:`causal.parallel.parallel_map`.
-
-    Parameters
-    ----------
-    func : callable
-        Called as ``func(task)``; must be picklable (a module-level function)
-        and should draw all its randomness from seeds inside ``task``.
-    tasks : iterable
-        Arguments, one per call.
-    n_jobs : int
-        Worker processes (joblib's loky backend); 1 runs in this process, -1
-        uses every core.
-    scheduler : str, optional
-        Address of a Dask scheduler to run the tasks on instead.
-    progress : bool or None
-        Progress bar on standard error; None: only when it is a terminal.
-
-    Returns
-    -------
-    list
-        ``[func(t) for t in tasks]``, in task order whatever ``n_jobs`` is.
-    """
-    return parallel_map(func, tasks, n_jobs=check_n_jobs(n_jobs), scheduler=scheduler,
-                        progress=progress, desc="cohorts")
-
-
-# ----------------------------------------------------------------- results
-@dataclass(frozen=True)
-class Rate:
-    """A proportion ``k / n`` with a Wilson score interval.
-
-    Attributes
-    ----------
-    k, n : int
-        Events and trials.
-    rate : float
-        ``k / n``.
-    ci_low, ci_high : float
-        Wilson score interval (Wilson 1927) at level ``confidence``.
-    confidence : float
-        Level of the interval.
-    """
-
-    k: int
-    n: int
-    rate: float
-    ci_low: float
-    ci_high: float
-    confidence: float = 0.95
-
-    def as_dict(self) -> dict[str, float | int]:
-        """Return ``k, n, rate, ci_low, ci_high`` (for a results table row)."""
-        return {"k": self.k, "n": self.n, "rate": self.rate, "ci_low": self.ci_low,
-                "ci_high": self.ci_high}
-
-    def __str__(self) -> str:
-        return (f"{self.rate:.3f} ({self.k}/{self.n}), {100 * self.confidence:g}% CI "
-                f"[{self.ci_low:.3f}, {self.ci_high:.3f}]")
-
-
-def summarize_rate(k: int, n: int, confidence: float = 0.95) -> Rate:
-    """Return the rate ``k / n`` with its Wilson score interval.
-
-    Parameters
-    ----------
-    k : int
-        Number of events, ``0 <= k <= n``.
-    n : int
-        Number of trials, >= 1.
-    confidence : float
-        Interval level in (0, 1).
-
-    Returns
-    -------
-    Rate
-        Computed with :func:`scipy.stats.binomtest` ``.proportion_ci(method="wilson")``.
-    """
-    for what, value in (("k", k), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise ValueError(f"{what} must be an integer, got {value!r}")
-    if n < 1 or not 0 <= k <= n:
-        raise ValueError(f"need n >= 1 and 0 <= k <= n, got k={k}, n={n}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return Rate(k=int(k), n=int(n), rate=int(k) / int(n), ci_low=float(ci.low),
-                ci_high=float(ci.high), confidence=float(confidence))
-
-
-def write_outputs(out_dir: str | Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
-    """Write each table as ``out_dir/NAME.csv`` (no index) and return the paths.
-
-    Parameters
-    ----------
-    out_dir : str or Path
-        Output folder (created if needed).
-    tables : mapping of str to pandas.DataFrame
-        File stem (``".csv"`` is appended unless present) to table.
-    """
-    out = Path(out_dir)
-    paths = []
-    for name, table in tables.items():
-        stem = str(name)
-        if not stem or Path(stem).name != stem or stem in (".", ".."):
-            raise ValueError(f"table name must be a plain file name, got {name!r}")
-        if not isinstance(table, pd.DataFrame):
-            raise ValueError(f"table {name!r} must be a pandas DataFrame, got "
-                             f"{type(table).__name__}")
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / (stem if stem.endswith(".csv") else f"{stem}.csv")
-        table.to_csv(path, index=False)
-        paths.append(path)
-        logger.info("wrote %s (%d rows)", path, len(table))
-    return paths
-
-
-def read_output(path: str | Path) -> pd.DataFrame:
-    """Read a table written by :func:`write_outputs`.
-
-    Only empty fields are missing values: pandas' default would also read
-    the scenario name ``"null"`` (and ``"NA"``, ``"none"``...) as NaN.
+    Raises
+    ------
+    ConfigError
+        Naming ``key`` and ``value``.
 
     Examples
     --------
-    >>> import tempfile
-    >>> paths = write_outputs(tempfile.mkdtemp(), {"t": pd.DataFrame(
-    ...     {"scenario": ["null", "paper"], "rate": [0.05, None]})})
-    >>> read_output(paths[0]).to_dict("list")
-    {'scenario': ['null', 'paper'], 'rate': [0.05, nan]}
+    >>> check_int("n_cohorts", 200, 1)
+    200
+    >>> check_int("n_weeks", 2.5, 4)
+    Traceback (most recent call last):
+    ...
+    experiments.common.ConfigError: n_weeks must be an integer >= 4, got 2.5
     """
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+            maximum is not None and value > maximum):
+        raise ConfigError(f"{key} must be an integer {_bounds(minimum, maximum)}, got {value!r}")
+    return int(value)
+
+
+def check_ints(key: str, value: Any, minimum: int,
+               maximum: int | None = None) -> tuple[int, ...]:
+    """Return the setting ``key``, a non-empty list of distinct integers in bounds, as a tuple.
+
+    Examples
+    --------
+    >>> check_ints("weeks", [8, 13], 4, 999)
+    (8, 13)
+    >>> check_ints("weeks", [13, 13], 4)
+    Traceback (most recent call last):
+    ...
+    experiments.common.ConfigError: weeks must be a ... list of distinct integers >= 4, got [13, 13]
+    """
+    ok = isinstance(value, list | tuple) and len(value) > 0 and all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= minimum
+        and (maximum is None or v <= maximum) for v in value)
+    if not ok or len(set(value)) != len(value):
+        raise ConfigError(f"{key} must be a non-empty list of distinct integers "
+                          f"{_bounds(minimum, maximum)}, got {value!r}")
+    return tuple(int(v) for v in value)
+
+
+def check_prob(key: str, value: Any, *, zero_ok: bool, one_ok: bool) -> float:
+    """Return the setting ``key`` as a float in the unit interval.
+
+    Parameters
+    ----------
+    key : str
+        Setting name, for the error message.
+    value : object
+        A number (not a bool).
+    zero_ok, one_ok : bool
+        Whether 0 and 1 are allowed.
+
+    Examples
+    --------
+    >>> check_prob("dropout", 1, zero_ok=True, one_ok=True)
+    1.0
+    >>> check_prob("missing", 1.0, zero_ok=True, one_ok=False)
+    Traceback (most recent call last):
+    ...
+    experiments.common.ConfigError: missing must be a number in [0, 1), got 1.0
+    """
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if ok:
+        ok = (value >= 0 if zero_ok else value > 0) and (value <= 1 if one_ok else value < 1)
+    if not ok:
+        raise ConfigError(f"{key} must be a number in {'[' if zero_ok else '('}0, 1"
+                          f"{']' if one_ok else ')'}, got {value!r}")
+    return float(value)
+
+
+def check_names(key: str, value: Any, valid: Sequence[str]) -> tuple[str, ...]:
+    """Return the setting ``key``, a non-empty list of distinct names from ``valid``, as a tuple.
+
+    Examples
+    --------
+    >>> check_names("arms", ["center", "detrend"], ("none", "center", "detrend"))
+    ('center', 'detrend')
+    >>> check_names("arms", "center", ("none", "center"))
+    Traceback (most recent call last):
+    ...
+    experiments.common.ConfigError: arms must be a ... names from ['none', 'center'], got 'center'
+    """
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value or any(
+            v not in valid for v in value) or len(set(value)) != len(value):
+        raise ConfigError(f"{key} must be a non-empty list of distinct names from "
+                          f"{list(valid)}, got {value!r}")
+    return tuple(value)
+
+
+def settings_from_mapping(cls: Callable[..., S], config: Mapping[str, Any],
+                          keys: Collection[str], study: str) -> S:
+    """Build the settings ``cls(**config)`` of ``study``; ``seed`` is dropped, others are checked.
+
+    Parameters
+    ----------
+    cls : callable
+        The settings dataclass; keys missing from ``config`` take its defaults.
+    config : mapping
+        A loaded config (:func:`load_config`).
+    keys : collection of str
+        The keys the study understands (``seed`` among them).
+    study : str
+        Study name, for the error message.
+
+    Raises
+    ------
+    ConfigError
+        On a key outside ``keys``.
+    """
+    unknown = sorted(set(config) - set(keys))
+    if unknown:
+        raise ConfigError(f"unknown {study} setting(s) {unknown}; allowed: {list(keys)}")
+    return cls(**{k: v for k, v in config.items() if k != "seed"})
 
 
 # -------------------------------------------------------------------- main
@@ -454,3 +437,28 @@ def run_experiment(name: str, description: str | None,
     logger.info("done: %d files in %s (%s)", len(paths) + 1, args.out,
                 ", ".join(p.name for p in [*paths, meta_path]))
     return 0
+
+
+def run_study(context: RunContext, study: Callable[..., Any]) -> tuple[Any, list[Path]]:
+    """Run a simulation study for an experiment's ``run`` and write its two tables.
+
+    Parameters
+    ----------
+    context : RunContext
+        From :func:`run_experiment`.
+    study : callable
+        ``study(config, seed, *, n_jobs, scheduler, progress)`` returning a
+        result with ``summary`` and ``cohorts`` tables (e.g.
+        :func:`experiments.pooling.run_pooling`).
+
+    Returns
+    -------
+    result, list of Path
+        The study's result, and ``NAME.csv`` (its summary) and
+        ``NAME_cohorts.csv`` (its cohort table) in ``context.out_dir``.
+    """
+    result = study(context.config, context.seed, n_jobs=context.n_jobs,
+                   scheduler=context.scheduler, progress=context.progress)
+    paths = write_outputs(context.out_dir, {context.name: result.summary,
+                                            f"{context.name}_cohorts": result.cohorts})
+    return result, paths

@@ -58,13 +58,17 @@ from matplotlib.figure import Figure
 from causal.discovery import PanelPCMCI
 from causal.hypotheses import load_hypotheses
 from experiments.common import (
-    ConfigError,
     RunContext,
+    check_int,
+    check_names,
+    check_prob,
     cohort_seeds,
     map_cohorts,
     run_experiment,
+    run_study,
+    save_figure,
+    settings_from_mapping,
     summarize_rate,
-    write_outputs,
 )
 from features.lags import lag_name, lag_table
 from features.panel import Panel
@@ -119,14 +123,6 @@ COHORT_COLUMNS = ("scenario", "cohort", "seed", "method", "source", "target", "l
 
 
 # ------------------------------------------------------------------- config
-def _names(key: str, value: Any, valid: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, list | tuple) or not value or \
-            any(v not in valid for v in value) or len(set(value)) != len(value):
-        raise ConfigError(f"{key} must be a non-empty list of distinct names from {list(valid)}, "
-                          f"got {value!r}")
-    return tuple(value)
-
-
 @dataclass(frozen=True)
 class MethodsConfig:
     """Settings of the method comparison: the keys of ``configs/methods.toml`` except ``seed``.
@@ -147,24 +143,15 @@ class MethodsConfig:
     def __post_init__(self) -> None:
         setter = object.__setattr__
         for key, minimum in (("n_cohorts", 1), ("n_patients", 5), ("n_weeks", 5)):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ConfigError(f"{key} must be an integer >= {minimum}, got {value!r}")
-        alpha = self.alpha
-        if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
-            raise ConfigError(f"alpha must be a number in (0, 1), got {alpha!r}")
-        setter(self, "alpha", float(alpha))
-        setter(self, "scenarios", _names("scenarios", self.scenarios, SCENARIO_NAMES))
-        setter(self, "methods", _names("methods", self.methods, tuple(METHODS)))
+            check_int(key, getattr(self, key), minimum)
+        setter(self, "alpha", check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
+        setter(self, "scenarios", check_names("scenarios", self.scenarios, SCENARIO_NAMES))
+        setter(self, "methods", check_names("methods", self.methods, tuple(METHODS)))
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> MethodsConfig:
         """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        unknown = sorted(set(config) - set(CONFIG_KEYS))
-        if unknown:
-            raise ConfigError(f"unknown methods setting(s) {unknown}; allowed: "
-                              f"{list(CONFIG_KEYS)}")
-        return cls(**{k: v for k, v in config.items() if k != "seed"})
+        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
 
 
 # ---------------------------------------------------------------- MixedLM
@@ -453,22 +440,15 @@ def plot_methods(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
     axes[0].set_ylabel("rate over cohorts (Wilson 95% CI)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=4, frameon=False)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    return path
+    return save_figure(fig, path)
 
 
 # -------------------------------------------------------------------- main
 def run(context: RunContext) -> list[Path]:
     """Run the comparison for :func:`experiments.common.run_experiment` and write the outputs."""
-    result = run_methods(context.config, context.seed, n_jobs=context.n_jobs,
-                         scheduler=context.scheduler, progress=context.progress)
-    paths = write_outputs(context.out_dir, {"methods": result.summary,
-                                            "methods_cohorts": result.cohorts})
-    paths.append(plot_methods(result.summary, context.out_dir / "methods.png",
-                              alpha=result.config.alpha))
-    return paths
+    result, paths = run_study(context, run_methods)
+    return [*paths, plot_methods(result.summary, context.out_dir / "methods.png",
+                                 alpha=result.config.alpha)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

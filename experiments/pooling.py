@@ -45,13 +45,17 @@ from matplotlib.figure import Figure
 
 from causal.discovery import PanelPCMCI
 from experiments.common import (
-    ConfigError,
     RunContext,
+    check_int,
+    check_names,
+    check_prob,
     cohort_seeds,
     map_cohorts,
+    rate_row,
     run_experiment,
-    summarize_rate,
-    write_outputs,
+    run_study,
+    save_figure,
+    settings_from_mapping,
 )
 from features.panel import Panel
 from features.simulate import SCENARIO_NAMES, get_scenario, simulate_cohort
@@ -99,32 +103,6 @@ COHORT_COLUMNS = ("scenario", "cohort", "seed", "arm", "source", "target", "lag"
 
 
 # ------------------------------------------------------------------- config
-def _check_int(key: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{key} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _check_prob(key: str, value: Any, *, zero_ok: bool, one_ok: bool) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok:
-        ok = (value >= 0 if zero_ok else value > 0) and (value <= 1 if one_ok else value < 1)
-    if not ok:
-        interval = f"{'[' if zero_ok else '('}0, 1{']' if one_ok else ')'}"
-        raise ConfigError(f"{key} must be a number in {interval}, got {value!r}")
-    return float(value)
-
-
-def _check_names(key: str, value: Any, valid: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
-        raise ConfigError(f"{key} must be a non-empty list of names from {list(valid)}, "
-                          f"got {value!r}")
-    if any(v not in valid for v in value) or len(set(value)) != len(value):
-        raise ConfigError(f"{key} must list distinct names from {list(valid)}, got "
-                          f"{list(value)!r}")
-    return tuple(value)
-
-
 @dataclass(frozen=True)
 class PoolingConfig:
     """Settings of the pooling study: the keys of ``configs/pooling.toml`` except ``seed``.
@@ -147,20 +125,17 @@ class PoolingConfig:
     def __post_init__(self) -> None:
         setter = object.__setattr__
         for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 4)):
-            _check_int(key, getattr(self, key), minimum)
+            check_int(key, getattr(self, key), minimum)
         for key, one_ok in (("missing", False), ("dropout", True)):
-            setter(self, key, _check_prob(key, getattr(self, key), zero_ok=True, one_ok=one_ok))
-        setter(self, "alpha", _check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
-        setter(self, "scenarios", _check_names("scenarios", self.scenarios, SCENARIO_NAMES))
-        setter(self, "arms", _check_names("arms", self.arms, tuple(ARMS)))
+            setter(self, key, check_prob(key, getattr(self, key), zero_ok=True, one_ok=one_ok))
+        setter(self, "alpha", check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
+        setter(self, "scenarios", check_names("scenarios", self.scenarios, SCENARIO_NAMES))
+        setter(self, "arms", check_names("arms", self.arms, tuple(ARMS)))
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> PoolingConfig:
         """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        unknown = sorted(set(config) - set(CONFIG_KEYS))
-        if unknown:
-            raise ConfigError(f"unknown pooling setting(s) {unknown}; allowed: {list(CONFIG_KEYS)}")
-        return cls(**{k: v for k, v in config.items() if k != "seed"})
+        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
 
 
 # ------------------------------------------------------------- one cohort
@@ -217,9 +192,7 @@ def _row(scenario: str, arm: str, measure: str, edge: str, k: int, n: int,
     return {"scenario": scenario, "arm": arm, "prep": settings["prep"],
             "within_df": bool(settings["within_df"]) and settings["prep"] != "none",
             "measure": measure, "edge": edge, "true_value": true_value,
-            **summarize_rate(int(k), int(n)).as_dict(),
-            "mean_value": np.nan if values is None else float(values.mean()),
-            "sd_value": np.nan if values is None or len(values) < 2 else float(values.std())}
+            **rate_row(k, n, values)}
 
 
 def summarize_pooling(cohorts: pd.DataFrame) -> pd.DataFrame:
@@ -361,22 +334,15 @@ def plot_pooling(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2,
                   frameon=False)
     axes[0].set_ylabel("rate over cohorts (Wilson 95% CI)")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    return path
+    return save_figure(fig, path)
 
 
 # -------------------------------------------------------------------- main
 def run(context: RunContext) -> list[Path]:
     """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result = run_pooling(context.config, context.seed, n_jobs=context.n_jobs,
-                         scheduler=context.scheduler, progress=context.progress)
-    paths = write_outputs(context.out_dir, {"pooling": result.summary,
-                                            "pooling_cohorts": result.cohorts})
-    paths.append(plot_pooling(result.summary, context.out_dir / "pooling.png",
-                              alpha=result.config.alpha))
-    return paths
+    result, paths = run_study(context, run_pooling)
+    return [*paths, plot_pooling(result.summary, context.out_dir / "pooling.png",
+                                 alpha=result.config.alpha)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,7 +30,9 @@ Outputs (``--out``, default ``results/realdata``): ``bringmann_edges.csv``,
 (sample counts, with an independent count of within-day beep pairs),
 ``exclusions.csv`` / ``exclusion_summary.csv`` and ``realdata_*.png``.
 
-Run ``python -m experiments.realdata`` (full) or ``--quick``.
+Run ``python -m experiments.realdata`` (full) or ``--quick``. The data
+frames and the independent sample count are in :mod:`experiments._realdata_frames`
+(re-exported here), the figures in :mod:`experiments._realdata_figures`.
 """
 
 from __future__ import annotations
@@ -44,26 +46,36 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from scipy import stats
 
 from causal.bootstrap import ClusterBootstrap
 from causal.citests import within_df_loss
 from causal.discovery import PanelPCMCI
 from causal.individual import IndividualPCMCI
-from causal.plotting import plot_graph
-from experiments.common import ConfigError, RunContext, cohort_seeds, run_experiment, write_outputs
-from features.datasets import (
-    load_bringmann2013,
-    load_bringmann2013_tidy,
-    load_kossakowski2017,
-    load_kossakowski2017_tidy,
+from experiments._realdata_figures import plot_realdata
+from experiments._realdata_frames import (
+    BEEPS_PER_DAY,
+    PERIODS,
+    bringmann_frame,
+    count_lag_pairs,
+    kossakowski_frame,
+)
+from experiments.common import (
+    ConfigError,
+    RunContext,
+    check_int,
+    check_prob,
+    cohort_seeds,
+    run_experiment,
+    settings_from_mapping,
+    write_outputs,
 )
 from features.errors import DataError
 from features.panel import ExclusionReport
 
 __all__ = [
     "ARMS",
+    "BEEPS_PER_DAY",
     "CONFIG_KEYS",
     "NAME",
     "RealDataConfig",
@@ -81,8 +93,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 NAME = "realdata"
-#: Beeps per day in both designs; the study beep is ``t = BEEPS_PER_DAY * (day - 1) + beep``.
-BEEPS_PER_DAY = 10
 #: Within-person preprocessing arms: name -> (``prep``, ``prep_by``) of PanelPCMCI.
 ARMS: dict[str, tuple[str, str]] = {
     "center": ("center", "patient"),      # person(-period) mean centering
@@ -90,7 +100,6 @@ ARMS: dict[str, tuple[str, str]] = {
     "detrend": ("detrend", "patient"),    # person(-period) linear trend over study beeps
     "none": ("none", "patient"),          # raw pooled scores (comparison only)
 }
-_PERIODS = {0: "pre", 1: "post"}
 _KEYS = ["source", "target", "lag"]
 _BOOT_RENAME = {"frequency": "boot_frequency", "mean": "boot_mean", "sd": "boot_sd",
                 "share_positive": "boot_share_positive",
@@ -130,16 +139,11 @@ class RealDataConfig:
 
     def __post_init__(self) -> None:
         for key, low in (("tau_max", 1), ("n_boot", 0), ("max_persons", 0), ("min_df", 1)):
-            val = getattr(self, key)
-            if isinstance(val, bool) or not isinstance(val, int) or val < low:
-                raise ConfigError(f"{key} must be an integer >= {low}, got {val!r}")
+            check_int(key, getattr(self, key), low)
         if self.tau_max != 1:  # the design (about 5 answered beeps a day) and count_lag_pairs
             raise ConfigError(f"tau_max must be 1 for within-day ESM lags, got {self.tau_max!r}")
-        for key, top in (("alpha", "1)"), ("ci_level", "1)"), ("group_threshold", "1]")):
-            val = getattr(self, key)
-            if isinstance(val, bool) or not isinstance(val, int | float) or not (
-                    0 < val < 1 or (val == 1 and top == "1]")):
-                raise ConfigError(f"{key} must be a number in (0, {top}, got {val!r}")
+        for key in ("alpha", "ci_level", "group_threshold"):
+            check_prob(key, getattr(self, key), zero_ok=False, one_ok=key == "group_threshold")
         for key in ("individual", "by_group"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigError(f"{key} must be true or false, got {getattr(self, key)!r}")
@@ -163,115 +167,11 @@ class RealDataConfig:
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> RealDataConfig:
         """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        unknown = sorted(set(config) - set(CONFIG_KEYS))
-        if unknown:
-            raise ConfigError(f"unknown realdata setting(s) {unknown}; "
-                              f"allowed: {list(CONFIG_KEYS)}")
-        return cls(**{k: v for k, v in config.items() if k != "seed"})
+        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
 
 
 #: Keys of ``configs/realdata.toml``.
 CONFIG_KEYS: tuple[str, ...] = ("seed", *(f.name for f in fields(RealDataConfig)))
-
-
-# --------------------------------------------------------------------- data
-def _study_beep(day: pd.Series, beep: pd.Series, what: str) -> pd.Series:
-    bad = beep.notna() & ~beep.between(1, BEEPS_PER_DAY)
-    if bad.any():
-        raise DataError(f"{what}: beep {beep[bad].iloc[0]!r} on row {beep.index[bad][0]} is "
-                        f"outside 1..{BEEPS_PER_DAY}; the study beep would mix days")
-    return (day - 1) * BEEPS_PER_DAY + beep
-
-
-def bringmann_frame(max_persons: int = 0) -> pd.DataFrame:
-    """Return the tidy Bringmann et al. (2013) frame with the study beep ``t`` and ``informat04``.
-
-    Parameters
-    ----------
-    max_persons : int
-        Keep only the first ``max_persons`` person ids in sorted order (0: all
-        130); for the quick run.
-
-    Returns
-    -------
-    pandas.DataFrame
-        :func:`features.datasets.load_bringmann2013_tidy` plus ``t`` (study
-        beep within the period, missing where ``beep`` is) and
-        ``informat04`` (the person's value; missing for the one person who
-        never has one).
-    """
-    df = load_bringmann2013_tidy()
-    raw = load_bringmann2013()
-    group = raw.groupby("subjno")["informat04"].max()
-    df = df.assign(t=_study_beep(df["day"], df["beep"], "Bringmann 2013"),
-                   informat04=df["person"].map(group))
-    if max_persons:
-        df = df[df["person"].isin(np.sort(df["person"].unique())[:max_persons])]
-    return df
-
-
-def kossakowski_frame(variables: Sequence[str]) -> pd.DataFrame:
-    """Return the Kossakowski et al. (2017) frame with ``variables`` and the study beep ``t``.
-
-    Items missing from :func:`features.datasets.load_kossakowski2017_tidy`
-    (e.g. ``mood_relaxed``) are taken from the published file by row.
-    """
-    tidy = load_kossakowski2017_tidy()
-    raw = load_kossakowski2017()
-    extra = [v for v in variables if v not in tidy.columns]
-    unknown = [v for v in extra if v not in raw.columns]
-    if unknown:
-        raise ConfigError(f"kossakowski_variables {unknown} are not columns of the data")
-    df = pd.concat([tidy, raw[extra]], axis=1)
-    return df.assign(t=_study_beep(df["day"], df["beepno"], "Kossakowski 2017"),
-                     concentrat=raw["concentrat"], dep=raw["dep"])
-
-
-def count_lag_pairs(df: pd.DataFrame, *, id_col: str, time_col: str, segments: Sequence[str],
-                    variables: Sequence[str], cut_off: str = "tau_max",
-                    patients: Sequence[Any] | None = None,
-                    night: str = "day") -> dict[str, int]:
-    """Count lag-1 samples with plain pandas, independently of :mod:`features.lags`.
-
-    Rows without time or with every variable missing are dropped, as the
-    panel does. A *pair* is a fully observed row at ``t`` whose block (person
-    and every segment) has a fully observed row at ``t - 1``.
-
-    Returns
-    -------
-    dict
-        ``within_day_pairs`` (the lag-1 samples of PanelPCMCI; with
-        ``cut_off="2xtau_max"`` minus the pair whose target is the second
-        time step of its block), ``within_day_triples`` (also ``t - 2``
-        observed: the samples of MCI tests whose conditions reach lag 2),
-        ``pairs_ignoring_night`` (pairs if the ``night`` segment did not cut
-        the series) and ``night_pairs`` (the difference: lags that would
-        cross a night).
-    """
-    keys = [id_col, *segments]
-    d = df[df[time_col].notna() & df[list(variables)].notna().any(axis=1)]
-    if patients is not None:
-        d = d[d[id_col].isin(list(patients))]
-    frame = d[[*keys, time_col]].astype({time_col: "int64"}).reset_index(drop=True)
-    frame["ok"] = d[list(variables)].notna().all(axis=1).to_numpy()
-
-    def observed_at(by: list[str], lag: int) -> np.ndarray:
-        prev = frame[[*by, time_col, "ok"]].assign(**{time_col: frame[time_col] + lag})
-        merged = frame[[*by, time_col]].merge(prev, on=[*by, time_col], how="left",
-                                              validate="one_to_one")
-        return merged["ok"].fillna(False).to_numpy(dtype=bool)
-
-    ok = frame["ok"].to_numpy()
-    pair = ok & observed_at(keys, 1)
-    ignoring = ok & observed_at([k for k in keys if k != night], 1)
-    triple = pair & observed_at(keys, 2)
-    used = pair.copy()
-    if cut_off == "2xtau_max":
-        start = frame.groupby(keys)[time_col].transform("min")
-        used &= (frame[time_col] - start >= 2).to_numpy()
-    return {"within_day_pairs": int(used.sum()), "within_day_triples": int(triple.sum()),
-            "pairs_ignoring_night": int(ignoring.sum()),
-            "night_pairs": int(ignoring.sum() - pair.sum())}
 
 
 # --------------------------------------------------------------- statistics
@@ -421,12 +321,12 @@ def _with_individual(table: pd.DataFrame, ind: IndividualPCMCI,
 
 def _bringmann(cfg: RealDataConfig, seed: int, n_jobs: int, run: _Collector,
                models: dict[str, PanelPCMCI], notes: list[str]) -> dict[str, pd.DataFrame]:
-    seeds = cohort_seeds(seed, len(_PERIODS))
+    seeds = cohort_seeds(seed, len(PERIODS))
     df = bringmann_frame(cfg.max_persons)
     fit = {"id_col": "person", "time_col": "t", "variables": list(cfg.variables),
            "segments": ("period", "day")}
     edges, sens, groups, n_eff = [], [], [], {}
-    for period, label in _PERIODS.items():
+    for period, label in PERIODS.items():
         data = df[df["period"] == period]
         model = models[f"bringmann_{label}"] = run.fit(f"bringmann {label}", data, fit, cfg.prep)
         n_eff[label] = float(model.n_samples_ - model.df_loss_)
@@ -460,7 +360,7 @@ def _bringmann(cfg: RealDataConfig, seed: int, n_jobs: int, run: _Collector,
             groups.append(_links(m).assign(period=label, informat04=int(g),
                                            persons=m.panel_.n_patients, n_samples=m.n_samples_))
     tables = {"bringmann_edges": pd.concat([e.assign(period=p) for e, p in
-                                            zip(edges, _PERIODS.values(), strict=True)],
+                                            zip(edges, PERIODS.values(), strict=True)],
                                            ignore_index=True),
               "bringmann_changes": compare_edges(*edges, n_eff["pre"], n_eff["post"])}
     if sens:
@@ -518,60 +418,11 @@ def run_realdata(config: RealDataConfig | Mapping[str, Any], seed: int, *,
     return result
 
 
-# ------------------------------------------------------------------ outputs
-def _figures(result: RealDataResult, out: Path) -> list[Path]:
-    paths: list[Path] = []
-    cfg = result.config
-    names = {"bringmann_pre": "Bringmann 2013, before the treatment period",
-             "bringmann_post": "Bringmann 2013, after the treatment period",
-             "kossakowski_pre": f"Kossakowski 2017, phases {list(cfg.kossakowski_pre)} (pre)",
-             "kossakowski_post": f"Kossakowski 2017, phases {list(cfg.kossakowski_post)} (post)"}
-    for key, model in result.models.items():
-        title = (f"{names[key]}: PCMCI, tau_max={model.tau_max}, "
-                 f"alpha={model.alpha}\n{model.panel_.n_patients} person(s), "
-                 f"{model.n_samples_} within-day samples, prep={model.prep}")
-        paths += plot_graph(model.graph_, out / f"realdata_{key}", title=title, formats=("png",))
-    edges = result.tables["bringmann_edges"]
-    for column, persons, stem, what in (
-            ("boot_frequency", "persons", "bootstrap", "share of cluster-bootstrap replicates "
-             "(persons resampled) in which the link is significant"),
-            ("ind_share", "ind_n_patients", "individual",
-             "share of persons whose own PCMCI finds the link")):
-        if column in edges:
-            paths.append(_heatmaps(edges, column, persons, f"Bringmann 2013: {what}",
-                                   out / f"realdata_bringmann_{stem}.png"))
-    return paths
-
-
-def _heatmaps(edges: pd.DataFrame, column: str, persons: str, title: str, path: Path) -> Path:
-    """Source x target heatmaps of ``column`` (0..1), one panel per period."""
-    names = sorted(set(edges["source"]))
-    fig = Figure(figsize=(12.5, 5.6), layout="constrained")
-    axes = fig.subplots(1, len(_PERIODS), squeeze=False)[0]
-    for ax, label in zip(axes, _PERIODS.values(), strict=True):
-        part = edges[edges["period"] == label]
-        grid = part.pivot_table(index="source", columns="target", values=column,
-                                aggfunc="first").reindex(index=names, columns=names)
-        image = ax.imshow(grid.to_numpy(float), cmap="Blues", vmin=0, vmax=1)
-        for (i, j), v in np.ndenumerate(grid.to_numpy(float)):
-            if np.isfinite(v):
-                ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=9,
-                        color="white" if v > 0.6 else "black")
-        ax.set_xticks(range(len(names)), names, rotation=40, ha="right")
-        ax.set_yticks(range(len(names)), names)
-        ax.set(title=f"{label} (lag 1), {int(part[persons].iloc[0])} persons",
-               xlabel="target (t)", ylabel="source (t-1)")
-    fig.colorbar(image, ax=list(axes), shrink=0.8, label="share")
-    fig.suptitle(title)
-    fig.savefig(path, dpi=120)
-    return path
-
-
 def run(context: RunContext) -> list[Path]:
     """Run for :func:`experiments.common.run_experiment` and write tables and figures."""
     result = run_realdata(context.config, context.seed, n_jobs=context.n_jobs)
     paths = write_outputs(context.out_dir, {**result.tables, "exclusions": result.exclusions})
-    return paths + _figures(result, context.out_dir)
+    return paths + plot_realdata(result, context.out_dir)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

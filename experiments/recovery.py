@@ -63,11 +63,16 @@ from causal.metrics import compare_graphs
 from experiments.common import (
     ConfigError,
     RunContext,
+    check_int,
+    check_ints,
+    check_prob,
     cohort_seeds,
     map_cohorts,
     run_experiment,
+    run_study,
+    save_figure,
+    settings_from_mapping,
     summarize_rate,
-    write_outputs,
 )
 from features.simulate import Scenario, get_scenario, simulate_cohort
 
@@ -110,27 +115,6 @@ COHORT_COLUMNS = ("n_patients", "n_weeks", "effect", "cohort", "seed", "tp", "fp
 
 
 # ------------------------------------------------------------------- config
-def _ints(key: str, value: Any, minimum: int, maximum: int | None = None) -> tuple[int, ...]:
-    ok = isinstance(value, list | tuple) and len(value) > 0 and all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= minimum
-        and (maximum is None or v <= maximum) for v in value)
-    if not ok or len(set(value)) != len(value):
-        bound = f">= {minimum}" + ("" if maximum is None else f" and <= {maximum}")
-        raise ConfigError(f"{key} must be a non-empty list of distinct integers {bound}, "
-                          f"got {value!r}")
-    return tuple(int(v) for v in value)
-
-
-def _prob(key: str, value: Any, *, zero_ok: bool, one_ok: bool) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok:
-        ok = (value >= 0 if zero_ok else value > 0) and (value <= 1 if one_ok else value < 1)
-    if not ok:
-        raise ConfigError(f"{key} must be a number in {'[' if zero_ok else '('}0, 1"
-                          f"{']' if one_ok else ')'}, got {value!r}")
-    return float(value)
-
-
 @dataclass(frozen=True)
 class RecoveryConfig:
     """Settings of the recovery study: the keys of ``configs/recovery.toml`` except ``seed``.
@@ -152,11 +136,9 @@ class RecoveryConfig:
 
     def __post_init__(self) -> None:
         setter = object.__setattr__
-        if isinstance(self.n_cohorts, bool) or not isinstance(self.n_cohorts, int) \
-                or self.n_cohorts < 1:
-            raise ConfigError(f"n_cohorts must be an integer >= 1, got {self.n_cohorts!r}")
-        setter(self, "patients", _ints("patients", self.patients, 2))
-        setter(self, "weeks", _ints("weeks", self.weeks, 4, 999))
+        check_int("n_cohorts", self.n_cohorts, 1)
+        setter(self, "patients", check_ints("patients", self.patients, 2))
+        setter(self, "weeks", check_ints("weeks", self.weeks, 4, 999))
         effects = self.effects
         if not isinstance(effects, list | tuple) or not effects or any(
                 isinstance(e, bool) or not isinstance(e, int | float) or not 0 < e < 1
@@ -164,9 +146,9 @@ class RecoveryConfig:
             raise ConfigError(f"effects must be a non-empty list of distinct numbers in (0, 1), "
                               f"got {effects!r}")
         setter(self, "effects", tuple(float(e) for e in effects))
-        setter(self, "alpha", _prob("alpha", self.alpha, zero_ok=False, one_ok=False))
-        setter(self, "missing", _prob("missing", self.missing, zero_ok=True, one_ok=False))
-        setter(self, "dropout", _prob("dropout", self.dropout, zero_ok=True, one_ok=True))
+        setter(self, "alpha", check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
+        setter(self, "missing", check_prob("missing", self.missing, zero_ok=True, one_ok=False))
+        setter(self, "dropout", check_prob("dropout", self.dropout, zero_ok=True, one_ok=True))
         if not isinstance(self.hypotheses, str) or not self.hypotheses:
             raise ConfigError(f"hypotheses must be a preset name or TOML path, got "
                               f"{self.hypotheses!r}")
@@ -179,11 +161,7 @@ class RecoveryConfig:
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> RecoveryConfig:
         """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        unknown = sorted(set(config) - set(CONFIG_KEYS))
-        if unknown:
-            raise ConfigError(f"unknown recovery setting(s) {unknown}; allowed: "
-                              f"{list(CONFIG_KEYS)}")
-        return cls(**{k: v for k, v in config.items() if k != "seed"})
+        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
 
     @property
     def n_cells(self) -> int:
@@ -404,22 +382,15 @@ def plot_recovery(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.0
     axes[0, -1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     axes[1, -1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.suptitle("Recovery, PanelPCMCI defaults (Wilson 95% bands)", fontsize=10)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    return path
+    return save_figure(fig, path)
 
 
 # -------------------------------------------------------------------- main
 def run(context: RunContext) -> list[Path]:
     """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result = run_recovery(context.config, context.seed, n_jobs=context.n_jobs,
-                          scheduler=context.scheduler, progress=context.progress)
-    paths = write_outputs(context.out_dir, {"recovery": result.summary,
-                                            "recovery_cohorts": result.cohorts})
-    paths.append(plot_recovery(result.summary, context.out_dir / "recovery.png",
-                               alpha=result.config.alpha))
-    return paths
+    result, paths = run_study(context, run_recovery)
+    return [*paths, plot_recovery(result.summary, context.out_dir / "recovery.png",
+                                  alpha=result.config.alpha)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

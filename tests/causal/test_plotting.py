@@ -10,14 +10,12 @@ import pytest
 from matplotlib.image import AxesImage
 from matplotlib.patches import FancyArrowPatch
 
-from causal import plotting
+from causal import plotting, plotting_studies
 from causal.plotting import (
     plot_edge_frequency,
     plot_forest,
     plot_graph,
     plot_patients,
-    plot_power_curve,
-    plot_rate_vs_alpha,
 )
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -227,6 +225,15 @@ def test_edge_frequency(tmp_path, freq, figures):
     assert grid[names.index("fear_others"), names.index("depression")] == pytest.approx(
         row["frequency"].item())
     assert np.ma.is_masked(grid[names.index("depression"), names.index("depression")])
+    assert figures[0].axes[-1].get_ylabel() == "selection frequency"  # the default label
+
+
+def test_edge_frequency_label(tmp_path, freq, figures):
+    paths = plot_edge_frequency(freq, tmp_path / "s", label="share of patients",
+                                formats=("svg",))
+    assert figures[0].axes[-1].get_ylabel() == "share of patients"
+    text = paths[0].read_text()
+    assert "share of patients" in text and "selection frequency" not in text
 
 
 def test_edge_frequency_bad_input(tmp_path, freq):
@@ -277,37 +284,8 @@ def test_forest_minimal_and_errors(tmp_path, forest):
         plot_forest(forest.to_dict(), tmp_path / "m")
 
 
-# --------------------------------------------------- power curve / rate vs alpha
-def test_power_curve(tmp_path, figures):
-    table = pd.DataFrame({"n_patients": [80, 20, 40] * 2, "power": [0.9, 0.3, 0.6, 0.8, 0.2, 0.5],
-                          "method": ["a"] * 3 + ["b"] * 3,
-                          "ci_low": [0.85, 0.2, 0.5, 0.7, 0.1, 0.4],
-                          "ci_high": [0.95, 0.4, 0.7, 0.9, 0.3, 0.6]})
-    svg = check_files(plot_power_curve(table, tmp_path / "pw", group="method"), tmp_path / "pw")
-    assert "target 0.8" in svg and "n_patients" in svg
-    lines = {ln.get_label(): ln for ln in figures[0].axes[0].get_lines()}
-    np.testing.assert_array_equal(lines["a"].get_xdata(), [20, 40, 80])  # sorted by x
-    np.testing.assert_array_equal(lines["b"].get_ydata(), [0.2, 0.5, 0.8])
-    assert list(lines["target 0.8"].get_ydata()) == [0.8, 0.8]
-    with pytest.raises(ValueError, match="'arm'"):
-        plot_power_curve(table, tmp_path / "pw", group="arm")
-    # no group and no target: nothing to put in a legend, and no warning about it
-    plain = plot_power_curve(table[table["method"] == "a"], tmp_path / "plain", target=None)
-    assert "target" not in check_files(plain, tmp_path / "plain")
-
-
-def test_rate_vs_alpha(tmp_path, figures):
-    table = pd.DataFrame({"alpha": [0.01, 0.05, 0.1] * 2,
-                          "rate": [0.01, 0.06, 0.12, 0.02, 0.04, 0.2],
-                          "group": ["x"] * 3 + ["y"] * 3})
-    svg = check_files(plot_rate_vs_alpha(table, tmp_path / "r"), tmp_path / "r")
-    assert "nominal" in svg
-    lines = {ln.get_label(): ln for ln in figures[0].axes[0].get_lines()}
-    assert {"x", "y"} <= set(lines)
-    nominal = lines["nominal (rate = alpha)"]
-    np.testing.assert_array_equal(nominal.get_xdata(), nominal.get_ydata())
-    assert nominal.get_xdata()[1] >= 0.2  # covers the largest rate
-    with pytest.raises(ValueError, match="'rate'"):
-        plot_rate_vs_alpha(table.drop(columns="rate"), tmp_path / "r")
-    first = plot_rate_vs_alpha(table, tmp_path / "r2")
-    assert first[1].read_bytes() == (tmp_path / "r.svg").read_bytes()
+# ------------------------------------------------------------------ re-exports
+def test_study_figures_are_re_exported():
+    assert plotting.plot_power_curve is plotting_studies.plot_power_curve
+    assert plotting.plot_rate_vs_alpha is plotting_studies.plot_rate_vs_alpha
+    assert {"plot_power_curve", "plot_rate_vs_alpha"} <= set(plotting.__all__)

@@ -1,19 +1,22 @@
 from __future__ import annotations
 
 import json
-import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import norm
 
+from experiments import _cohorts, _outputs, common
 from experiments.common import (
     CONFIG_DIR,
     ConfigError,
-    Rate,
     RunContext,
+    check_int,
+    check_ints,
+    check_names,
+    check_prob,
     cohort_seeds,
     config_path,
     experiment_parser,
@@ -21,7 +24,8 @@ from experiments.common import (
     map_cohorts,
     read_output,
     run_experiment,
-    summarize_rate,
+    run_study,
+    settings_from_mapping,
     write_outputs,
 )
 
@@ -111,109 +115,82 @@ def test_parser_defaults_and_options():
         True, 3, Path("x"), 2, Path("c.toml"))
 
 
-# ------------------------------------------------------------------- seeds
-def test_cohort_seeds_deterministic_prefix_stable_and_distinct():
-    seeds = cohort_seeds(123, 50)
-    assert seeds == cohort_seeds(123, 50)
-    assert cohort_seeds(123, 10) == seeds[:10]  # growing n keeps the head
-    assert len(set(seeds)) == 50
-    assert all(isinstance(s, int) and 0 <= s < 2**64 for s in seeds)
-    assert set(seeds).isdisjoint(cohort_seeds(124, 50))
-    assert set(seeds).isdisjoint(cohort_seeds(123, 50, stream=1))
-    assert cohort_seeds(5, 0) == []
-
-
-def test_cohort_seeds_give_independent_streams():
-    # Means of 200 first draws from distinct child seeds: SD 1/sqrt(200) = 0.071; with
-    # independent streams their correlation with the next seed's draws is ~N(0, 1/200).
-    first = np.array([np.random.default_rng(s).standard_normal() for s in cohort_seeds(9, 200)])
-    assert abs(first.mean()) < 4 / math.sqrt(200)
-    assert abs(np.corrcoef(first[:-1], first[1:])[0, 1]) < 4 / math.sqrt(199)
-
-
-@pytest.mark.parametrize(("args", "match"), [
-    ((-1, 3), "seed"), ((1, -3), "n"), ((1, 3.0), "n"), ((True, 3), "seed"),
+# ----------------------------------------------------------------- settings
+@pytest.mark.parametrize(("value", "minimum", "maximum"), [
+    (4, 4, None), (10**9, 1, None), (999, 4, 999), (0, 0, 0),
 ])
-def test_cohort_seeds_rejects_bad_input(args, match):
-    with pytest.raises(ValueError, match=match):
-        cohort_seeds(*args)
-    with pytest.raises(ValueError, match="stream"):
-        cohort_seeds(1, 1, stream=-1)
+def test_check_int_accepts_integers_in_bounds(value, minimum, maximum):
+    got = check_int("n", value, minimum, maximum)
+    assert got == value and type(got) is int
 
 
-# ---------------------------------------------------------------- parallel
-def test_map_cohorts_results_do_not_depend_on_n_jobs():
-    seeds = cohort_seeds(2024, 12)
-    serial = map_cohorts(draw, seeds, n_jobs=1)
-    assert serial == [draw(s) for s in seeds]
-    assert map_cohorts(draw, seeds, n_jobs=2) == serial
-    # reversing the tasks reverses the results: each depends only on its own seed
-    assert map_cohorts(draw, seeds[::-1], n_jobs=2) == serial[::-1]
+@pytest.mark.parametrize(("value", "minimum", "maximum", "match"), [
+    (3, 4, None, r"^n_weeks must be an integer >= 4, got 3$"),
+    (1000, 4, 999, r"^n_weeks must be an integer >= 4 and <= 999, got 1000$"),
+    (8.0, 4, None, r"got 8\.0$"),
+    (True, 0, None, r"got True$"),
+    ("8", 4, None, r"got '8'$"),
+    (np.int64(8), 4, None, r"got np\.int64\(8\)$"),
+])
+def test_check_int_names_key_and_value(value, minimum, maximum, match):
+    with pytest.raises(ConfigError, match=match):
+        check_int("n_weeks", value, minimum, maximum)
 
 
-@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, True])
-def test_map_cohorts_rejects_bad_n_jobs(n_jobs):
-    with pytest.raises(ValueError, match="n_jobs"):
-        map_cohorts(draw, [1], n_jobs=n_jobs)
+def test_check_ints():
+    assert check_ints("weeks", [8, 13, 26], 4) == (8, 13, 26)
+    assert check_ints("weeks", (13,), 4, 13) == (13,)
+    for bad in ([], [8, 8], [3], [1000], "8", 8, [8.0], [True, 8], None):
+        with pytest.raises(ConfigError, match=r"^weeks must be a non-empty list of distinct "
+                                              r"integers >= 4 and <= 999, got "):
+            check_ints("weeks", bad, 4, 999)
 
 
-# ------------------------------------------------------------------- rates
-def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval written out (Wilson 1927), as an independent check."""
-    z = norm.ppf(0.5 + level / 2)
-    p = k / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z / (1 + z**2 / n) * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    return centre - half, centre + half
+@pytest.mark.parametrize(("zero_ok", "one_ok", "interval"), [
+    (False, False, "(0, 1)"), (True, False, "[0, 1)"), (False, True, "(0, 1]"),
+    (True, True, "[0, 1]"),
+])
+def test_check_prob_endpoints(zero_ok, one_ok, interval):
+    got = check_prob("p", 1 if one_ok else 0.5, zero_ok=zero_ok, one_ok=one_ok)
+    assert type(got) is float and got == (1.0 if one_ok else 0.5)
+    bad = [-0.1, 1.5, float("nan"), True, "0.5", None]
+    bad += [] if zero_ok else [0, 0.0]
+    bad += [] if one_ok else [1, 1.0]
+    for value in bad:
+        with pytest.raises(ConfigError) as info:
+            check_prob("p", value, zero_ok=zero_ok, one_ok=one_ok)
+        assert str(info.value) == f"p must be a number in {interval}, got {value!r}"
 
 
-@pytest.mark.parametrize(("k", "n"), [(0, 20), (3, 60), (53, 1200), (20, 20), (1, 1)])
-def test_summarize_rate_matches_wilson_formula(k, n):
-    r = summarize_rate(k, n)
-    low, high = wilson(k, n)
-    assert isinstance(r, Rate) and (r.k, r.n) == (k, n)
-    assert r.rate == pytest.approx(k / n)
-    assert r.ci_low == pytest.approx(max(low, 0.0), abs=1e-12)
-    assert r.ci_high == pytest.approx(min(high, 1.0), abs=1e-12)
-    assert 0 <= r.ci_low <= r.rate <= r.ci_high <= 1
-    assert r.as_dict() == {"k": k, "n": n, "rate": r.rate, "ci_low": r.ci_low,
-                           "ci_high": r.ci_high}
+def test_check_names():
+    valid = ("none", "center", "detrend")
+    assert check_names("arms", ["detrend", "none"], valid) == ("detrend", "none")
+    for bad in ([], ["raw"], ["center", "center"], "center", None, [1]):
+        with pytest.raises(ConfigError, match=r"^arms must be a non-empty list of distinct "
+                                              r"names from \['none', 'center', 'detrend'\]"):
+            check_names("arms", bad, valid)
 
 
-def test_summarize_rate_level_and_str():
-    wide, narrow = summarize_rate(10, 100, 0.99), summarize_rate(10, 100, 0.8)
-    assert wide.ci_low < narrow.ci_low < 0.1 < narrow.ci_high < wide.ci_high
-    assert str(summarize_rate(1, 4)).startswith("0.250 (1/4), 95% CI [")
+@dataclass(frozen=True)
+class _Settings:
+    n: int = 1
+    alpha: float = 0.05
 
 
-@pytest.mark.parametrize(("k", "n", "conf"), [(1, 0, 0.95), (5, 4, 0.95), (-1, 4, 0.95),
-                                              (1, 4, 1.0), (1.5, 4, 0.95)])
-def test_summarize_rate_rejects_bad_input(k, n, conf):
-    with pytest.raises(ValueError):
-        summarize_rate(k, n, conf)
+def test_settings_from_mapping_drops_seed_and_rejects_unknown_keys():
+    keys = ("seed", "n", "alpha")
+    assert settings_from_mapping(_Settings, {"seed": 3, "n": 2}, keys, "demo") == _Settings(n=2)
+    assert settings_from_mapping(_Settings, {}, keys, "demo") == _Settings()
+    with pytest.raises(ConfigError, match=r"^unknown demo setting\(s\) \['m', 'z'\]; allowed: "
+                                          r"\['seed', 'n', 'alpha'\]$"):
+        settings_from_mapping(_Settings, {"z": 1, "m": 2, "n": 3}, keys, "demo")
 
 
-# ----------------------------------------------------------------- outputs
-def test_write_and_read_outputs(tmp_path):
-    table = pd.DataFrame({"scenario": ["null", "paper"], "arm": ["none", "detrend"],
-                          "rate": [0.25, np.nan]})
-    paths = write_outputs(tmp_path / "out", {"rates": table, "more.csv": table.head(1)})
-    assert [p.name for p in paths] == ["rates.csv", "more.csv"]
-    back = read_output(paths[0])
-    assert back["scenario"].tolist() == ["null", "paper"]  # not read as NaN
-    assert back["arm"].tolist() == ["none", "detrend"]
-    assert back["rate"].iloc[0] == 0.25 and np.isnan(back["rate"].iloc[1])
-
-
-@pytest.mark.parametrize("name", ["", "../x", "a/b", ".."])
-def test_write_outputs_rejects_paths_as_names(tmp_path, name):
-    with pytest.raises(ValueError, match="plain file name"):
-        write_outputs(tmp_path, {name: pd.DataFrame({"a": [1]})})
-
-
-def test_write_outputs_rejects_non_frames(tmp_path):
-    with pytest.raises(ValueError, match="must be a pandas DataFrame"):
-        write_outputs(tmp_path, {"t": [1, 2]})
+def test_common_re_exports_the_harness():
+    for module in (_cohorts, _outputs):
+        for name in module.__all__:
+            assert getattr(common, name) is getattr(module, name)
+            assert name in common.__all__
 
 
 # --------------------------------------------------------------------- main
@@ -277,3 +254,26 @@ def test_experiment_on_a_local_dask_cluster_equals_a_local_run(tmp_path):
     for name in ("pooling.csv", "pooling_cohorts.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local" / name),
                                       pd.read_csv(tmp_path / "dask" / name))
+
+
+@dataclass(frozen=True)
+class _StudyResult:
+    summary: pd.DataFrame
+    cohorts: pd.DataFrame
+
+
+def _study(config, seed, *, n_jobs, scheduler, progress):
+    values = map_cohorts(draw, cohort_seeds(seed, config["n_cohorts"]), n_jobs,
+                         scheduler=scheduler, progress=progress)
+    cohorts = pd.DataFrame({"cohort": range(len(values)), "value": values})
+    return _StudyResult(summary=cohorts.agg({"value": ["mean"]}).reset_index(), cohorts=cohorts)
+
+
+def test_run_study_passes_the_context_and_writes_both_tables(tmp_path):
+    context = RunContext(name="demo", config={"n_cohorts": 4}, seed=5, out_dir=tmp_path / "o",
+                         progress=False)
+    result, paths = run_study(context, _study)
+    assert paths == [tmp_path / "o" / "demo.csv", tmp_path / "o" / "demo_cohorts.csv"]
+    cohorts = read_output(paths[1])
+    assert cohorts["value"].tolist() == pytest.approx([draw(s) for s in cohort_seeds(5, 4)])
+    pd.testing.assert_frame_equal(read_output(paths[0]), result.summary)

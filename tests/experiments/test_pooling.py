@@ -152,7 +152,8 @@ def test_bad_config_exits_2(tmp_path, capsys):
                     'dropout = 0.0\nalpha = 0.05\nscenarios = ["null"]\narms = ["raw"]\n',
                     encoding="utf-8")
     assert main(["--config", str(path), "--out", str(tmp_path / "o")]) == 2
-    assert "error: arms must list distinct names" in capsys.readouterr().err
+    assert "error: arms must be a non-empty list of distinct names from ['none'," in \
+        capsys.readouterr().err
 
 
 def test_centering_keeps_trend_confounding_and_detrending_removes_it():

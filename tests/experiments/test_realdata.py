@@ -7,14 +7,11 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from causal.discovery import PanelPCMCI
 from experiments.common import ConfigError, load_config, read_output
 from experiments.realdata import (
     ARMS,
     RealDataConfig,
-    bringmann_frame,
     compare_edges,
-    count_lag_pairs,
     expected_share,
     kossakowski_frame,
     main,
@@ -179,31 +176,6 @@ def test_kossakowski_phase_groups_match_the_dose(quick):
 
 
 # -------------------------------------------------------------- helpers
-def test_count_lag_pairs_on_a_hand_made_day():
-    # person 1: day 1 beeps 8, 9, 10 (9 fully observed only in x), day 2 beeps 1, 2, 4
-    df = pd.DataFrame({"person": 1, "day": [1, 1, 1, 2, 2, 2], "beep": [8, 9, 10, 1, 2, 4],
-                       "x": [1.0, 2, 3, 4, 5, 6], "y": [1.0, np.nan, 3, 4, 5, 6]})
-    df["t"] = (df["day"] - 1) * 10 + df["beep"]
-    kw = {"id_col": "person", "time_col": "t", "segments": ["day"], "variables": ["x", "y"]}
-    got = count_lag_pairs(df, **kw)
-    # within days only (1 -> 2) is a pair; 8 -> 9 and 9 -> 10 miss y at 9; 2 -> 4 is a gap
-    assert got == {"within_day_pairs": 1, "within_day_triples": 0, "pairs_ignoring_night": 2,
-                   "night_pairs": 1}  # 10 -> next day's 1 crosses the night
-    # tigramite's cut-off drops the pair whose target is the second step of its block
-    assert count_lag_pairs(df, cut_off="2xtau_max", **kw)["within_day_pairs"] == 0
-
-
-@pytest.mark.parametrize("cut_off", ["tau_max", "2xtau_max"])
-def test_count_lag_pairs_matches_panel_pcmci(cut_off):
-    df = bringmann_frame(max_persons=15)
-    data = df[df["period"] == 0]
-    fit = {"id_col": "person", "time_col": "t", "variables": ITEMS, "segments": ("period", "day")}
-    model = PanelPCMCI(1, prep="center", cut_off=cut_off).fit(data, **fit)
-    counts = count_lag_pairs(data, cut_off=cut_off, patients=model.panel_.patients, **fit)
-    assert model.n_samples_ == counts["within_day_pairs"]
-    assert counts["within_day_triples"] <= counts["within_day_pairs"]
-
-
 def test_expected_share_is_the_fisher_z_power():
     # r = 0.3, n = 100, no conditions: z = atanh(0.3) * sqrt(97)
     z = np.arctanh(0.3) * np.sqrt(97)

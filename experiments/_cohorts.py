@@ -1,0 +1,94 @@
+"""Seeds and the parallel map of the simulated cohorts (re-exported by :mod:`experiments.common`).
+
+* :func:`cohort_seeds` - independent child seeds from
+  :class:`numpy.random.SeedSequence`, so a cohort's result depends only on the
+  master seed and its index, never on ``--n-jobs`` or execution order;
+* :func:`map_cohorts` - parallel map in task order (:func:`causal.parallel.parallel_map`).
+
+Examples
+--------
+>>> seeds = cohort_seeds(7, 3)
+>>> seeds == cohort_seeds(7, 5)[:3], len(set(seeds))
+(True, 3)
+>>> map_cohorts(abs, [-2, 3, -1], n_jobs=1)
+[2, 3, 1]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import numpy as np
+
+from causal.parallel import check_n_jobs, parallel_map
+
+__all__ = ["cohort_seeds", "map_cohorts"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+# ------------------------------------------------------------------- seeds
+def cohort_seeds(seed: int, n: int, *, stream: int = 0) -> list[int]:
+    """Return ``n`` independent 64-bit seeds derived from ``seed``.
+
+    The seeds come from :meth:`numpy.random.SeedSequence.spawn` of the
+    sequence ``SeedSequence(seed, spawn_key=(stream,))``, so
+
+    * seed ``i`` depends only on ``(seed, stream, i)``: a larger ``n`` extends
+      the list without changing its head, and results never depend on the
+      number of workers or the order tasks run in;
+    * different ``stream`` values (one per scenario, say) give independent
+      families of seeds.
+
+    Parameters
+    ----------
+    seed : int
+        Master seed (>= 0).
+    n : int
+        Number of seeds (>= 0).
+    stream : int
+        Index of an independent family of seeds (>= 0).
+
+    Returns
+    -------
+    list of int
+        Seeds for :func:`numpy.random.default_rng`.
+    """
+    for what, value in (("seed", seed), ("n", n), ("stream", stream)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
+    parent = np.random.SeedSequence(int(seed), spawn_key=(int(stream),))
+    return [int(child.generate_state(1, dtype=np.uint64)[0]) for child in parent.spawn(int(n))]
+
+
+# --------------------------------------------------------------- parallel
+def map_cohorts(func: Callable[[T], R], tasks: Iterable[T], n_jobs: int = 1, *,
+                scheduler: str | None = None, progress: bool | None = None) -> list[R]:
+    """Apply ``func`` to every task, in parallel worker processes, keeping task order.
+
+    Delegates to :func:`causal.parallel.parallel_map`.
+
+    Parameters
+    ----------
+    func : callable
+        Called as ``func(task)``; must be picklable (a module-level function)
+        and should draw all its randomness from seeds inside ``task``.
+    tasks : iterable
+        Arguments, one per call.
+    n_jobs : int
+        Worker processes (joblib's loky backend); 1 runs in this process, -1
+        uses every core.
+    scheduler : str, optional
+        Address of a Dask scheduler to run the tasks on instead.
+    progress : bool or None
+        Progress bar on standard error; None: only when it is a terminal.
+
+    Returns
+    -------
+    list
+        ``[func(t) for t in tasks]``, in task order whatever ``n_jobs`` is.
+    """
+    return parallel_map(func, tasks, n_jobs=check_n_jobs(n_jobs), scheduler=scheduler,
+                        progress=progress, desc="cohorts")
