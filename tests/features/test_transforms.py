@@ -186,11 +186,11 @@ def test_standardize_excludes_constant_patients():
 
 def test_exclusions_accumulate_on_the_panel_report():
     df = _short_panel().data.copy()
-    df.loc[100] = [4, 1, np.nan, np.nan]  # an all-missing row: excluded by from_frame
-    panel = Panel.from_frame(df, tau_max=None)
+    df.loc[100] = [4, 1, np.nan, np.nan]  # patient 4's only row is all-missing: from_frame
+    panel = Panel.from_frame(df, tau_max=None)  # excludes the row, and so patient 4
     result = detrend(panel)
-    assert result.exclusions.n_rows == 1 and result.exclusions.n_patients == 2
-    assert panel.exclusions.n_patients == 0  # the input report is not mutated
+    assert result.exclusions.n_rows == 1 and result.exclusions.n_patients == 1 + 2
+    assert panel.exclusions.n_patients == 1  # the input report is not mutated by detrend
 
 
 def test_segment_too_short_excludes_the_patient():
