@@ -15,8 +15,13 @@ Examples
 >>> df = pd.DataFrame({"patient": [1, 1, 1, 2, 2], "week": [1, 2, 4, 1, 2],
 ...                    "x": [1.0, 2.0, 4.0, 10.0, 20.0]})
 >>> panel = Panel.from_frame(df, tau_max=None)
->>> lag_table(panel, 1)[["patient", "week", "x", "x_lag1"]].to_string(index=False)
-' patient  week    x  x_lag1\\n       1     1  1.0     NaN\\n       1     2  2.0     1.0\\n       1     4  4.0     NaN\\n       2     1 10.0     NaN\\n       2     2 20.0    10.0'
+>>> lag_table(panel, 1)[["patient", "week", "x", "x_lag1"]]
+   patient  week     x  x_lag1
+0        1     1   1.0     NaN
+1        1     2   2.0     1.0
+2        1     4   4.0     NaN
+3        2     1  10.0     NaN
+4        2     2  20.0    10.0
 >>> ti = to_tigramite(panel)
 >>> [a.shape for a in ti.data.values()]
 [(4, 1), (2, 1)]
@@ -151,4 +156,5 @@ def to_tigramite(panel: Panel, *, pad: int = 0) -> TigramiteInput:
     blocks["start"] = starts
     blocks["length"] = lengths
     logger.debug("tigramite input: %d blocks, %d grid rows", n_blocks, len(flat))
-    return TigramiteInput(data=arrays, var_names=tuple(panel.variables), blocks=blocks, pad=int(pad))
+    return TigramiteInput(data=arrays, var_names=tuple(panel.variables), blocks=blocks,
+                          pad=int(pad))

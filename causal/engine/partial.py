@@ -124,6 +124,9 @@ def analytic_pvalue(value: float, n_samples: float, dim: int) -> float:
         return math.nan
     if abs(abs(value) - 1.0) <= sys.float_info.min:
         return 0.0
+    if -1.0 < value < 1.0:  # scalar math: same IEEE result as np.sqrt, less overhead
+        trafo_val = value * math.sqrt(deg_f / (1.0 - value * value))
+        return float(special.stdtr(deg_f, -abs(trafo_val)) * 2)
     trafo_val = value * np.sqrt(deg_f / (1.0 - value * value))
     return float(special.stdtr(deg_f, -np.abs(trafo_val)) * 2)
 
@@ -152,6 +155,14 @@ def analytic_confidence(value: float, df: float, conf_lev: float) -> tuple[float
     True
     """
     c_int = 1.0 - (1.0 - conf_lev) / 2.0
+    if df > 0 and -1.0 < value < 1.0:  # no 0/0 or sqrt(<0): plain scalar math, same result
+        value_tdist = value * math.sqrt(df) / math.sqrt(1.0 - value**2)
+        q_low = special.stdtrit(df, 1.0 - c_int) + value_tdist
+        q_high = special.stdtrit(df, c_int) + value_tdist
+        return (
+            float(q_low / math.sqrt(df + q_low**2)),
+            float(q_high / math.sqrt(df + q_high**2)),
+        )
     with np.errstate(invalid="ignore", divide="ignore"):
         value_tdist = value * np.sqrt(df) / np.sqrt(1.0 - value**2)
         q_low = special.stdtrit(df, 1.0 - c_int) + value_tdist

@@ -146,13 +146,28 @@ class PooledMoments:
         NoValidSamplesError
             If no row observes all columns.
         """
-        return SampleMoments(*self.moments(np.asarray(columns, dtype=np.int64)))
+        n, cov, constant = self.moments(np.asarray(columns, dtype=np.int64))
+        return SampleMoments(n, cov.copy(), constant.copy())
 
     def moments(self, cols: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Fast path of :meth:`select`: ``(n, cov, constant)`` for an int array ``cols``."""
+        """Fast path of :meth:`select`: ``(n, cov, constant)`` for an int array ``cols``.
+
+        Cached per ordered column set (PCMCI asks ``get_confidence`` for the
+        columns its ``run_test`` just used); the arrays are read-only.
+        """
+        key = ("ordered", cols.tobytes())
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
         n, sums, cross, cmin, cmax = self._summed(cols)
         if not n > 0:
             raise NoValidSamplesError(f"No valid samples for lagged columns {cols.tolist()}")
         s = sums.take(cols)
         cov = (cross.take(cols, 0).take(cols, 1) - np.multiply.outer(s, s) / n) / n
-        return n, cov, cmax.take(cols) == cmin.take(cols)
+        constant = cmax.take(cols) == cmin.take(cols)
+        cov.setflags(write=False)
+        constant.setflags(write=False)
+        if len(self._cache) >= _SELECTION_CACHE_SIZE:
+            self._cache.clear()
+        hit = self._cache[key] = (n, cov, constant)
+        return hit

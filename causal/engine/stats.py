@@ -27,7 +27,7 @@ aggregation if they fit in ``max_bytes`` (default 1 GiB) and cost at most half
 the rows' work. Measured bound: 10,000 patients x 52 weeks x 10 variables with
 15% missing weeks has 480,000 rows; at ``tau_max=2`` (``L=4``, ``K=50``, 32
 patterns, ~12 per patient) per-dataset statistics need 1.3 GiB, so ``"auto"``
-stays on rows (47 MiB, ~0.5 s per aggregation); at ``tau_max=1`` (``K=30``)
+stays on rows (47 MiB, ~0.2 s per aggregation); at ``tau_max=1`` (``K=30``)
 they need 255 MiB (build ~5 s, then ~0.03 s per aggregation). Pooled statistics
 need ``P * (K(K+1)/2 + 3K + 1)`` floats for ``P`` patterns (at most
 ``2**(L+1)`` when whole weeks are missing; scattered single-cell gaps can make

@@ -10,7 +10,7 @@ import pytest
 from features.errors import DataError
 from features.io import NA_VALUES, read_table
 
-BRINGMANN = Path(__file__).resolve().parents[3] / "shared" / "data" / "bringmann2013_mbct_esm.txt"
+BRINGMANN = Path(__file__).resolve().parents[2] / "features" / "data" / "bringmann2013_mbct_esm.txt"
 BRINGMANN_COLUMNS = [
     "subjno", "dayno", "beepno", "informat04", "st_period",
     "opgewkt_", "onplplez", "pieker", "angstig_", "somber__", "ontspann", "neur",

@@ -12,7 +12,7 @@ from features.io import read_table
 from features.lags import MISSING_FLAG, TigramiteInput, lag_name, lag_table, to_tigramite
 from features.panel import Panel
 
-BRINGMANN = Path(__file__).resolve().parents[3] / "shared" / "data" / "bringmann2013_mbct_esm.txt"
+BRINGMANN = Path(__file__).resolve().parents[2] / "features" / "data" / "bringmann2013_mbct_esm.txt"
 PROPERTY = settings(derandomize=True, max_examples=60, deadline=None)
 
 
