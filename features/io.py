@@ -145,6 +145,9 @@ def _record_lines(path: Path, sep: str) -> list[int]:
     blanks = {" ", "\t"} - {sep}
     with path.open(encoding="utf-8-sig", newline="") as fh:
         raw = fh.readlines()
+    if not any('"' in line for line in raw):  # no quoting: one record per line (fast path)
+        strip = "".join(blanks) + "\r\n"
+        return [i for i, line in enumerate(raw, 1) if line.strip(strip)][1:]
     reader = csv.reader(raw, delimiter=sep if len(sep) == 1 else " ", quotechar='"',
                         skipinitialspace=True, strict=False)
     starts: list[int] = []

@@ -685,16 +685,18 @@ def test_segments_break_the_series(cohort):
     assert split.n_samples_ == 40 * 9
 
 
-@pytest.mark.parametrize(("method", "tau_max", "missing"), [
-    ("pcmci", 1, 0.0), ("pcmci", 2, 0.15), ("pcmciplus", 1, 0.15), ("pcmciplus", 2, 0.0),
+@pytest.mark.parametrize(("method", "tau_max", "missing", "cut_off"), [
+    ("pcmci", 1, 0.0, "2xtau_max"), ("pcmci", 2, 0.15, "2xtau_max"),
+    ("pcmciplus", 1, 0.15, "2xtau_max"), ("pcmciplus", 2, 0.0, "2xtau_max"),
+    ("pcmci", 2, 0.15, "tau_max"), ("pcmciplus", 1, 0.0, "tau_max"),
 ])
-def test_default_engine_equals_tigramite_parcorr(method, tau_max, missing):
+def test_default_engine_equals_tigramite_parcorr(method, tau_max, missing, cut_off):
     # The default ci_test 'parcorr' is the pooled engine; 'parcorr-tigramite' computes the
     # same test with tigramite's ParCorr. Issue 3 asks for the same graph and values and
     # p-values within 1e-9 (both run the identical algorithm; only arithmetic order differs).
     df = simulate_cohort("paper", n_patients=40, n_weeks=13, missing=missing, random_state=7)
-    fast = PanelPCMCI(tau_max=tau_max, method=method).fit(df).links_.table
-    slow = PanelPCMCI(tau_max=tau_max, method=method,
+    fast = PanelPCMCI(tau_max=tau_max, method=method, cut_off=cut_off).fit(df).links_.table
+    slow = PanelPCMCI(tau_max=tau_max, method=method, cut_off=cut_off,
                       ci_test="parcorr-tigramite").fit(df).links_.table
     assert fast[["source", "target", "lag", "significant"]].equals(
         slow[["source", "target", "lag", "significant"]])

@@ -170,12 +170,21 @@ def test_separator_is_sniffed_after_leading_blank_lines(tmp_path):
 
 
 def test_field_beyond_the_csv_module_limit_falls_back(tmp_path, caplog):
-    # pandas reads a 200 kB field; the csv module used for line numbers refuses it
-    text = "patient,week,note\n1,1,x\n1,2," + "y" * 200_000 + "\n"
+    # pandas reads a 200 kB quoted field; the csv module used for line numbers refuses it
+    text = 'patient,week,note\n1,1,x\n1,2,"' + "y" * 200_000 + '"\n'
     with caplog.at_level("WARNING", logger="features.io"):
         df = read_table(_write(tmp_path, "big.csv", text))
     assert df.index.tolist() == [2, 3] and len(df.loc[3, "note"]) == 200_000
     assert "cannot match the 2 records to file lines" in caplog.text
+
+
+def test_unquoted_file_takes_the_line_fast_path(tmp_path, caplog):
+    # without quotes every line is one record: exact line numbers, blank lines skipped
+    text = "patient,week,note\n1,1,x\n\n   \n1,2," + "y" * 200_000 + "\n"
+    with caplog.at_level("WARNING", logger="features.io"):
+        df = read_table(_write(tmp_path, "big.csv", text))
+    assert df.index.tolist() == [2, 5] and len(df.loc[5, "note"]) == 200_000
+    assert "cannot match" not in caplog.text
 
 
 def test_unmatched_record_count_falls_back_loudly(tmp_path, monkeypatch, caplog):
