@@ -231,6 +231,10 @@ def decide(expected: str, value: float, significant: bool, ci_low: float, ci_hig
         if not has_interval:
             return "inconclusive", ("no confidence interval is available, so equivalence to "
                                     f"zero cannot be tested ({sig_word}).")
+        if significant:
+            return "inconclusive", (f"significant, but |value| {abs(value):.3f} < SESOI "
+                                    f"{sesoi:g} and the {what} is not inside ±{sesoi:g}: the "
+                                    "effect is shown neither negligible nor large enough.")
         return "inconclusive", (f"{sig_word}, but the {what} is not inside ±{sesoi:g}; "
                                 "non-significance alone does not show absence.")
 

@@ -387,3 +387,11 @@ def test_verdict_str_shows_the_bootstrap():
     assert "bootstrap 93% [+0.020, +0.180]" in str(v)
     assert math.isnan(Verdict(h, "supported", 0.1, 0.01, 0.0, 0.2, True, "x.", 0.05)
                       .edge_frequency)
+
+
+def test_significant_but_small_absent_claim_says_so():
+    # significant, |value| below the SESOI, interval crossing it: neither shown small nor large
+    verdict, reason = decide("absent", 0.03, True, 0.005, 0.06, 0.05)
+    assert verdict == "inconclusive"
+    assert "significant" in reason and "< SESOI 0.05" in reason
+    assert "non-significance" not in reason
