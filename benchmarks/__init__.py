@@ -12,3 +12,5 @@ Run from the repository root:
 Results are written to ``results/benchmarks/`` and documented in
 ``docs/benchmarks.md``.
 """
+
+__all__: list[str] = []

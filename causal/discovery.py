@@ -34,7 +34,7 @@ from causal.citests import CI_TESTS, WITHIN_DF_TESTS, make_ci_test, within_df_lo
 from causal.graph import summary_graph
 from causal.links import Links
 from features.errors import DataError
-from features.lags import TigramiteInput, to_tigramite
+from features.lags import MISSING_FLAG, TigramiteInput, to_tigramite
 from features.panel import ExclusionReport, Panel
 from features.transforms import PREPS, prepare
 
@@ -443,14 +443,26 @@ def complete_samples(ti: TigramiteInput, tau_max: int) -> np.ndarray:
     [1]
     """
     tau = int(tau_max)
-    cut = 2 * tau
-    out = np.zeros(len(ti.data), dtype=np.int64)
-    for b, arr in ti.nan_arrays().items():
-        ok = ~np.isnan(arr).any(axis=1)
-        if len(ok) <= cut:
-            continue
-        win = np.ones(len(ok) - tau, dtype=bool)
-        for k in range(tau + 1):
-            win &= ok[k:len(ok) - tau + k]
-        out[b] = int(win[cut - tau:].sum())
+    keys = list(ti.data)
+    out = np.zeros(len(keys), dtype=np.int64)
+    if not keys:
+        return out
+    arrays = [ti.data[b] for b in keys]
+    lengths = np.array([len(a) for a in arrays], dtype=np.int64)
+    flat = np.concatenate(arrays)
+    ok = ~(np.isnan(flat) | (flat == MISSING_FLAG)).any(axis=1)
+    # One pass over the stacked datasets: the run of complete rows ending at each row
+    # (runs restart at every dataset start); a sample at grid row i >= 2*tau_max of its
+    # dataset is complete when that run covers rows i-tau_max..i.
+    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    pos = np.arange(len(flat))
+    local = pos - np.repeat(first, lengths)
+    cont = np.zeros(len(flat), dtype=bool)
+    cont[1:] = ok[1:] & ok[:-1]
+    cont[local == 0] = False
+    start = np.maximum.accumulate(np.where(cont, 0, pos))
+    usable = ok & (pos - start >= tau) & (local >= 2 * tau)
+    dataset = np.repeat(np.arange(len(keys)), lengths)
+    counts = np.bincount(dataset, weights=usable, minlength=len(keys)).astype(np.int64)
+    out[np.asarray(keys, dtype=np.int64)] = counts
     return out

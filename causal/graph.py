@@ -79,15 +79,33 @@ def _graph_attrs(links: Links, kind: str) -> dict[str, Any]:
             "variables": ",".join(links.variables)}
 
 
-def _significant_rows(links: Links, lagged_only: bool) -> pd.DataFrame:
-    """Significant rows; each undirected contemporaneous row also appears mirrored."""
-    sig = links.significant(lagged_only=lagged_only)
-    undirected = sig[~sig["directed"]]
-    if not undirected.empty:
-        mirrored = undirected.rename(columns={"source": "target", "target": "source"})
-        sig = pd.concat([sig, mirrored[sig.columns]], ignore_index=True)
-        sig = sig.drop_duplicates(["source", "target", "lag"], keep="first")
-    return sig.reset_index(drop=True)
+_RECORD_FIELDS = ("source", "target", "lag", "value", "p_value", "ci_low", "ci_high",
+                  "directed")
+
+
+def _significant_records(links: Links, lagged_only: bool) -> list[dict[str, Any]]:
+    """Significant rows as dicts of :data:`_RECORD_FIELDS`, in table order.
+
+    Each undirected contemporaneous row also appears mirrored after them (unless
+    that mirrored link is a significant row itself); a repeated
+    ``(source, target, lag)`` keeps its first row.
+    """
+    table = links.table  # the rows of links.significant(), read column by column
+    keep = table["significant"].to_numpy(dtype=bool)
+    if lagged_only:
+        keep = keep & (table["lag"].to_numpy() > 0)
+    columns = [table[c].to_numpy()[keep].tolist() for c in _RECORD_FIELDS]
+    records = [dict(zip(_RECORD_FIELDS, values, strict=True))
+               for values in zip(*columns, strict=True)]
+    mirrored = [{**r, "source": r["target"], "target": r["source"]}
+                for r in records if not r["directed"]]
+    out, seen = [], set()
+    for r in records + mirrored:
+        key = (r["source"], r["target"], r["lag"])
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
 
 
 def _export_name(node: Hashable) -> str:
@@ -166,16 +184,19 @@ def summary_graph(links: Links, *, lagged_only: bool = False) -> nx.DiGraph:
     """
     graph = nx.DiGraph(**_graph_attrs(links, "summary"))
     graph.add_nodes_from(links.variables)
-    sig = _significant_rows(links, lagged_only)
-    sig = sig.assign(_abs=sig["value"].abs())
-    for (source, target), rows in sig.groupby(["source", "target"], sort=True):
-        best = rows.sort_values(["_abs", "lag"], ascending=[False, True], kind="stable").iloc[0]
+    pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in _significant_records(links, lagged_only):
+        pairs.setdefault((r["source"], r["target"]), []).append(r)
+    for (source, target) in sorted(pairs):
+        rows = pairs[(source, target)]
+        # strongest link: largest |value| (NaN last), then the smaller lag
+        best = min(rows, key=lambda r: (math.isnan(r["value"]), -abs(r["value"]), r["lag"]))
         graph.add_edge(
             source, target,
             lag=int(best["lag"]), value=float(best["value"]), p_value=float(best["p_value"]),
             ci_low=float(best["ci_low"]), ci_high=float(best["ci_high"]),
-            lags=",".join(str(int(k)) for k in sorted(rows["lag"])),
-            directed=bool(rows["directed"].any()), autoregressive=bool(source == target),
+            lags=",".join(str(int(k)) for k in sorted(r["lag"] for r in rows)),
+            directed=any(bool(r["directed"]) for r in rows), autoregressive=source == target,
         )
     logger.debug("summary graph: %d nodes, %d edges", graph.number_of_nodes(),
                  graph.number_of_edges())
@@ -217,14 +238,14 @@ def time_series_graph(links: Links, *, repeat: bool = False) -> nx.DiGraph:
     for k in range(links.tau_max + 1):
         for var in links.variables:
             graph.add_node((var, k), variable=var, lag=k)
-    for row in _significant_rows(links, lagged_only=False).itertuples(index=False):
-        lag = int(row.lag)
+    for row in _significant_records(links, lagged_only=False):
+        lag = int(row["lag"])
         shifts = range(links.tau_max - lag + 1) if repeat else range(1)
         for k in shifts:
-            graph.add_edge((row.source, k + lag), (row.target, k), lag=lag,
-                           value=float(row.value), p_value=float(row.p_value),
-                           directed=bool(row.directed),
-                           autoregressive=bool(row.source == row.target))
+            graph.add_edge((row["source"], k + lag), (row["target"], k), lag=lag,
+                           value=float(row["value"]), p_value=float(row["p_value"]),
+                           directed=bool(row["directed"]),
+                           autoregressive=bool(row["source"] == row["target"]))
     return graph
 
 

@@ -2,3 +2,5 @@
 
 Run ``python -m experiments.NAME [--quick]``; see ``docs/validation.md``.
 """
+
+__all__: list[str] = []

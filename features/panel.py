@@ -62,19 +62,61 @@ def usable_lagged_rows(data: pd.DataFrame, keys: Sequence[str], time_col: str,
 
     A row at time ``t`` is usable when the same block (patient and segment)
     has rows at ``t-1, ..., t-tau_max`` and every variable is observed at all
-    ``tau_max + 1`` time points. Gaps in time are never bridged.
+    ``tau_max + 1`` time points. Gaps in time are never bridged. Rows must be
+    unique per block and time (as in a :class:`Panel`); times must not be
+    missing. The result is indexed by the sorted patient ids.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"patient": [1, 1, 1, 1, 2, 2], "week": [4, 1, 2, 3, 1, 3],
+    ...                    "x": [4.0, 1.0, None, 3.0, 1.0, 2.0]})
+    >>> usable_lagged_rows(df, ["patient"], "week", ["x"], 1).to_dict()
+    {1: 1, 2: 0}
     """
     keys = list(keys)
+    tau = int(tau_max)
+    n = len(data)
     complete = data[list(variables)].notna().all(axis=1).to_numpy()
-    frame = data[[*keys, time_col]].copy()
-    frame["_ok"] = complete
-    ok = frame["_ok"].copy()
-    for k in range(1, tau_max + 1):
-        shifted = frame[[*keys, time_col, "_ok"]].copy()
-        shifted[time_col] = shifted[time_col] + k
-        merged = frame[[*keys, time_col]].merge(shifted, on=[*keys, time_col], how="left")
-        ok &= merged["_ok"].fillna(False).astype(bool).to_numpy()
-    return ok.groupby(data[keys[0]].to_numpy()).sum()
+    times = data[time_col].to_numpy()
+    block = _block_codes(data, keys, times)
+    # Rows in block and time order: a Panel already is, anything else is sorted once.
+    step = np.diff(times)
+    same = block[1:] == block[:-1]
+    if np.all(np.diff(block) >= 0) and np.all(step[same] > 0):
+        order = np.arange(n)
+    else:
+        order = np.lexsort([times, block])
+        step, same = np.diff(times[order]), np.diff(block[order]) == 0
+    ok = complete[order]
+    # A row continues the run of complete rows before it when it is the next time step
+    # of the same block and it and its predecessor are complete.
+    cont = np.zeros(n, dtype=bool)
+    cont[1:] = same & (step == 1) & ok[1:] & ok[:-1]
+    # Run length of complete consecutive rows ending at each row: distance to the last start.
+    pos = np.arange(n)
+    start = np.maximum.accumulate(np.where(cont, 0, pos))
+    usable = np.zeros(n, dtype=bool)
+    usable[order] = ok & (pos - start >= tau)
+    ids, uniques = pd.factorize(data[keys[0]].to_numpy(), sort=True, use_na_sentinel=True)
+    counts = np.bincount(ids[ids >= 0], weights=usable[ids >= 0], minlength=len(uniques))
+    return pd.Series(counts.astype(np.int64), index=pd.Index(uniques), name="_ok")
+
+
+def _block_codes(data: pd.DataFrame, keys: Sequence[str], times: np.ndarray) -> np.ndarray:
+    """Integer code per row of its block (combination of ``keys``), in order of appearance.
+
+    A non-integer time ``t`` only ever meets ``t-1, t-2, ...``, so its fractional
+    part counts as one more key.
+    """
+    codes = [pd.factorize(data[k])[0] + 1 for k in keys]  # missing keys: code 0
+    if times.dtype.kind == "f":
+        frac = times - np.floor(times)
+        if frac.any():
+            codes.append(pd.factorize(frac)[0] + 1)
+    combined = codes[0].astype(np.int64)
+    for c in codes[1:]:
+        combined = combined * (int(c.max(initial=0)) + 1) + c
+    return pd.factorize(combined)[0]
 
 
 @dataclass(frozen=True)
@@ -141,9 +183,10 @@ class Panel:
             raise DataError("the data have no rows")
         segments = tuple(segments)
         _check_columns(df, [id_col, time_col, *segments, *(variables or [])])
-        report = ExclusionReport.empty()
         if variables is None:
             variables, report = _detect_variables(df, [id_col, time_col, *segments])
+        else:
+            report = ExclusionReport.empty()
         variables = tuple(str(v) for v in variables)
         if twice := sorted(v for v in set(variables) if variables.count(v) > 1):
             raise DataError(f"variables listed twice: {twice}")
@@ -168,13 +211,21 @@ class Panel:
         if work.empty:
             raise DataError("no rows left after removing rows with missing id, time or all "
                             "variables")
-        gone = pd.Index(df[id_col].dropna().unique()).difference(pd.Index(work[id_col].unique()))
+        # no row removed: no patient gone
+        gone = (pd.Index(df[id_col].dropna().unique()).difference(pd.Index(work[id_col].unique()))
+                if len(work) < len(df) else ())
         if len(gone):
             report = report.add("patient", "every row excluded (missing time or all variables)",
                                 gone)
         keys = [id_col, *segments, time_col]
-        _check_duplicates(work, keys)
-        work = work.sort_values(keys, kind="stable")
+        try:
+            ordered = work.sort_values(keys, kind="stable")
+        except TypeError:  # unorderable keys: duplicates are still reported first
+            _check_duplicates(work, keys)
+            raise
+        if _adjacent_duplicates(ordered, keys):  # sorted: duplicates are neighbours
+            _check_duplicates(work, keys)
+        work = ordered
         _check_variance(work, id_col, variables)
         panel = cls(data=work, id_col=id_col, time_col=time_col, variables=variables,
                     segments=segments, exclusions=report, time_unit=time_unit)
@@ -418,10 +469,24 @@ def _integer_steps(values: np.ndarray, col: pd.Series, time_col: str) -> np.ndar
     return values.astype(np.int64)
 
 
+def _adjacent_duplicates(work: pd.DataFrame, keys: list[str]) -> bool:
+    """Whether two neighbouring rows have the same values of every key."""
+    same = np.ones(max(len(work) - 1, 0), dtype=bool)
+    for k in keys:
+        col = work[k].to_numpy()
+        same &= col[1:] == col[:-1]
+    return bool(same.any())
+
+
 def _check_variance(work: pd.DataFrame, id_col: str, variables: Sequence[str]) -> None:
-    sd = work.groupby(id_col)[list(variables)].std(ddof=0)
+    """Raise unless each variable varies within at least one patient (rows sorted by patient)."""
+    ids = work[id_col].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, int)
     for v in variables:
-        if not (sd[v].fillna(0) > 0).any():
+        x = work[v].to_numpy(dtype=float)
+        # fmax/fmin skip missing values; a patient with none observed gives NaN (not > 0)
+        spread = np.fmax.reduceat(x, starts) - np.fmin.reduceat(x, starts)
+        if not (spread > 0).any():
             observed = work[v].dropna()
             detail = "never observed" if observed.empty else "constant within every patient"
             raise DataError(f"column {v!r}: zero within-patient variance ({detail}); "

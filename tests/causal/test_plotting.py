@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -18,33 +15,7 @@ from causal.plotting import (
     plot_patients,
 )
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VARS = ["depression", "self_compassion", "fear_others"]
-
-
-def check_files(paths: list[Path], stem: Path) -> str:
-    """Both files exist, are valid PNG / SVG; return the SVG text."""
-    assert [p.name for p in paths] == [f"{stem.name}.png", f"{stem.name}.svg"]
-    png, svg = paths
-    assert png.read_bytes().startswith(PNG_MAGIC)
-    assert svg.stat().st_size > 0
-    root = ET.fromstring(svg.read_bytes())
-    assert root.tag.endswith("svg")
-    return svg.read_text()
-
-
-@pytest.fixture
-def figures(monkeypatch):
-    """Capture every Figure that passes through plotting._save."""
-    captured = []
-    original = plotting._save
-
-    def spy(fig, path_stem, formats):
-        captured.append(fig)
-        return original(fig, path_stem, formats)
-
-    monkeypatch.setattr(plotting, "_save", spy)
-    return captured
 
 
 def edge(lag, value, *, directed=True, autoregressive=False, lags=None):
@@ -75,7 +46,7 @@ def panel():
 
 
 # ------------------------------------------------------------------ plot_graph
-def test_graph_writes_files_with_labels(tmp_path, graph):
+def test_graph_writes_files_with_labels(tmp_path, graph, check_files):
     svg = check_files(plot_graph(graph, tmp_path / "g", title="Summary"), tmp_path / "g")
     assert "lag 1: +0.12 (lags 1,2)" in svg
     assert "lag 2: -0.08" in svg
@@ -106,7 +77,7 @@ def test_graph_colour_by_sign(tmp_path, value, present, absent):
 
 
 @pytest.mark.parametrize("nodes", [[], VARS])
-def test_graph_empty(tmp_path, nodes):
+def test_graph_empty(tmp_path, nodes, check_files):
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     svg = check_files(plot_graph(g, tmp_path / "empty"), tmp_path / "empty")
@@ -142,7 +113,7 @@ def test_save_formats_and_paths(tmp_path, graph):
 
 
 # ---------------------------------------------------------------- plot_patients
-def test_patients_gaps_break_lines(tmp_path, panel, figures):
+def test_patients_gaps_break_lines(tmp_path, panel, figures, check_files):
     paths = plot_patients(panel, patients=[0, 1], path_stem=tmp_path / "p")
     svg = check_files(paths, tmp_path / "p")
     assert all(v in svg for v in VARS)
@@ -209,7 +180,7 @@ def freq():
     return pd.DataFrame(rows, columns=["source", "target", "lag", "frequency"])
 
 
-def test_edge_frequency(tmp_path, freq, figures):
+def test_edge_frequency(tmp_path, freq, figures, check_files):
     freq = freq.iloc[1:]  # one missing cell stays blank
     svg = check_files(plot_edge_frequency(freq, tmp_path / "f"), tmp_path / "f")
     assert "lag 1" in svg and "lag 2" in svg and "source (cause)" in svg
@@ -259,7 +230,7 @@ def forest():
     })
 
 
-def test_forest(tmp_path, forest, figures):
+def test_forest(tmp_path, forest, figures, check_files):
     svg = check_files(plot_forest(forest, tmp_path / "h"), tmp_path / "h")
     assert "fear-&gt;dep (expected +)" in svg or "fear->dep (expected +)" in svg
     for word in ("supported", "inconclusive", "contradicted", "bootstrap interval",
@@ -272,7 +243,7 @@ def test_forest(tmp_path, forest, figures):
     assert any(line.get_xdata()[0] == 0 for line in ax.get_lines())  # vertical line at 0
 
 
-def test_forest_minimal_and_errors(tmp_path, forest):
+def test_forest_minimal_and_errors(tmp_path, forest, check_files):
     minimal = forest[["name", "value", "ci_low", "ci_high"]]
     svg = check_files(plot_forest(minimal, tmp_path / "m"), tmp_path / "m")
     assert "SESOI" not in svg and "bootstrap" not in svg

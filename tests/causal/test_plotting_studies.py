@@ -1,44 +1,14 @@
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from causal import plotting_studies
 from causal.plotting_studies import plot_power_curve, plot_rate_vs_alpha
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def check_files(paths: list[Path], stem: Path) -> str:
-    """Both files exist, are valid PNG / SVG; return the SVG text."""
-    assert [p.name for p in paths] == [f"{stem.name}.png", f"{stem.name}.svg"]
-    png, svg = paths
-    assert png.read_bytes().startswith(PNG_MAGIC)
-    root = ET.fromstring(svg.read_bytes())
-    assert root.tag.endswith("svg")
-    return svg.read_text()
-
-
-@pytest.fixture
-def figures(monkeypatch):
-    """Capture every Figure that passes through plotting_studies._save."""
-    captured = []
-    original = plotting_studies._save
-
-    def spy(fig, path_stem, formats):
-        captured.append(fig)
-        return original(fig, path_stem, formats)
-
-    monkeypatch.setattr(plotting_studies, "_save", spy)
-    return captured
 
 
 # ------------------------------------------------------------------ power curve
-def test_power_curve(tmp_path, figures):
+def test_power_curve(tmp_path, figures, check_files):
     table = pd.DataFrame({"n_patients": [80, 20, 40] * 2, "power": [0.9, 0.3, 0.6, 0.8, 0.2, 0.5],
                           "method": ["a"] * 3 + ["b"] * 3,
                           "ci_low": [0.85, 0.2, 0.5, 0.7, 0.1, 0.4],
@@ -57,7 +27,7 @@ def test_power_curve(tmp_path, figures):
 
 
 # ---------------------------------------------------------------- rate vs alpha
-def test_rate_vs_alpha(tmp_path, figures):
+def test_rate_vs_alpha(tmp_path, figures, check_files):
     table = pd.DataFrame({"alpha": [0.01, 0.05, 0.1] * 2,
                           "rate": [0.01, 0.06, 0.12, 0.02, 0.04, 0.2],
                           "group": ["x"] * 3 + ["y"] * 3})

@@ -767,15 +767,24 @@ def _gappy_frames(draw):
     return df.iloc[list(order)]
 
 
-@settings(derandomize=True, max_examples=80, deadline=None)
-@given(df=_gappy_frames(), tau=st.integers(0, 3), use_segments=st.booleans())
-def test_usable_lagged_rows_matches_brute_force(df, tau, use_segments):
+@settings(derandomize=True, max_examples=120, deadline=None)
+@given(df=_gappy_frames(), tau=st.integers(0, 3), use_segments=st.booleans(),
+       half=st.booleans(), in_order=st.booleans())
+def test_usable_lagged_rows_matches_brute_force(df, tau, use_segments, half, in_order):
+    # Random gappy multi-patient panels with segments, shuffled or in panel order;
+    # with `half`, some rows sit half a step off the grid (they only ever meet each other).
     keys = ["patient", "seg"] if use_segments else ["patient"]
     if not use_segments:
         df = df.drop_duplicates(["patient", "week"])
+    if half:
+        df = df.assign(week=df["week"] + np.where(df["x"].notna() & (df["week"] % 3 == 0),
+                                                  0.5, 0.0))
+    if in_order:
+        df = df.sort_values([*keys, "week"], kind="stable")
     got = usable_lagged_rows(df, keys, "week", ["x", "y"], tau)
     want = _brute_usable(df, keys, ["x", "y"], tau)
     assert got.to_dict() == want
+    assert list(got.index) == sorted(want) and got.dtype == np.int64
 
 
 def test_patient_with_every_row_excluded_gets_a_patient_record():
