@@ -14,6 +14,8 @@ ValueError: unknown ci_test 'nope'; choose one of parcorr, parcorr-tigramite, ..
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 from typing import Any
 
@@ -64,9 +66,30 @@ class _WithinDF:
         return super().get_analytic_confidence(value, df - self.df_loss, conf_lev)
 
 
-def _within(cls: type, df_loss: int, **kwargs: Any) -> Any:
-    sub = type(f"Within{cls.__name__}", (_WithinDF, cls), {})
-    test = sub(**kwargs)
+#: Within-df variants of tigramite's analytic tests -> (module, base class).
+_WITHIN_BASES = {
+    "WithinParCorr": ("tigramite.independence_tests.parcorr", "ParCorr"),
+    "WithinRobustParCorr": ("tigramite.independence_tests.robust_parcorr", "RobustParCorr"),
+}
+
+
+@functools.cache
+def _within_class(name: str) -> type:
+    """Create a within-df class once, on first use (tigramite is imported lazily)."""
+    module, base = _WITHIN_BASES[name]
+    parent = getattr(importlib.import_module(module), base)
+    return type(name, (_WithinDF, parent), {"__module__": __name__, "__qualname__": name})
+
+
+def __getattr__(name: str) -> Any:
+    # The classes are module attributes (created on access), so their instances pickle.
+    if name in _WITHIN_BASES:
+        return _within_class(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _within(name: str, df_loss: float, **kwargs: Any) -> Any:
+    test = _within_class(name)(**kwargs)
     test.df_loss = df_loss
     return test
 
@@ -104,15 +127,9 @@ def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None
 
         return PooledParCorr(df_loss=df_loss, confidence="analytic", conf_lev=conf_level)
     df_loss = float(sum(df_loss)) if hasattr(df_loss, "__len__") else df_loss
-    if name == "parcorr-tigramite":
-        from tigramite.independence_tests.parcorr import ParCorr
-
-        return _within(ParCorr, df_loss, significance="analytic", confidence="analytic",
-                       conf_lev=conf_level)
-    if name == "robust_parcorr":
-        from tigramite.independence_tests.robust_parcorr import RobustParCorr
-
-        return _within(RobustParCorr, df_loss, significance="analytic", confidence="analytic",
+    if name in ("parcorr-tigramite", "robust_parcorr"):
+        within = "WithinParCorr" if name == "parcorr-tigramite" else "WithinRobustParCorr"
+        return _within(within, df_loss, significance="analytic", confidence="analytic",
                        conf_lev=conf_level)
     if name == "gpdc":
         try:

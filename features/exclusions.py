@@ -32,8 +32,6 @@ logger = logging.getLogger(__name__)
 EXCLUSION_COLUMNS = ("level", "patient", "row", "column", "value", "reason")
 
 
-
-
 @dataclass(frozen=True)
 class ExclusionReport:
     """Every row and patient set aside, with its reason.

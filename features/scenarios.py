@@ -218,7 +218,8 @@ class Scenario:
                 f"{where} is not stationary: the spectral radius of the transition matrix "
                 f"is {radius:.3f} (must be < 1); shrink ar or cross"
             )
-        self.innovation_cov()  # raises if unit stationary variances are impossible
+        # Solved once (raises if unit stationary variances are impossible); fields are frozen.
+        setter(self, "_innovation_cov", self._solve_innovation_cov())
 
     def _residual_corr_matrix(self) -> np.ndarray:
         k = len(self.variables)
@@ -244,8 +245,11 @@ class Scenario:
 
         Fixed point ``D <- D / sqrt(diag(Gamma(D R D)))``. If the lagged effects
         alone give some variable a variance above 1, no scaling exists and the
-        scale of that variable collapses to 0: a ValueError says so.
+        scale of that variable collapses to 0: construction raises a ValueError.
         """
+        return self._innovation_cov.copy()
+
+    def _solve_innovation_cov(self) -> np.ndarray:
         a, corr = self.transition_matrix(), self._residual_corr_matrix()
         scale = np.ones(len(self.variables))
         for _ in range(5_000):
@@ -330,16 +334,15 @@ def get_scenario(name: str, effect_scale: float = 1.0) -> Scenario:
         "null": (),
         "reversed": tuple((e, c, coef) for c, e, coef in _PAPER_CROSS),
     }[name]
-    base = Scenario(
+    return Scenario(
         name=name,
         variables=_PAPER_VARIABLES,
         ar=(0.3, 0.3, 0.3),
-        cross=cross,
+        cross=tuple((c, e, coef * effect_scale) for c, e, coef in cross),  # as .scaled()
         instruments=_PAPER_INSTRUMENTS,
         intercept_corr=_PAPER_INTERCEPT_CORR,
         slope_corr=_PAPER_SLOPE_CORR,
     )
-    return base.scaled(effect_scale)
 
 
 def generic_scenario(

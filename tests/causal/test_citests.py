@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.util
+import pickle
 import sys
 import types
 
@@ -173,3 +174,15 @@ def test_parcorr_tigramite_takes_the_same_df_loss():
     assert a == pytest.approx(_t_test_pvalue(0.2, 47), rel=1e-9)
     assert make_ci_test("parcorr-tigramite", df_loss=0).get_analytic_significance(
         0.2, 100, 3, xyz) == pytest.approx(_t_test_pvalue(0.2, 97), rel=1e-9)
+
+
+@pytest.mark.parametrize("name", ["parcorr-tigramite", "robust_parcorr"])
+def test_within_df_tests_share_one_class_and_pickle(name):
+    # One class per test (not one per call), importable by name: plain pickle round-trips.
+    first, second = make_ci_test(name, df_loss=7), make_ci_test(name, df_loss=3)
+    assert type(first) is type(second)
+    copy = pickle.loads(pickle.dumps(first))
+    assert type(copy) is type(first) and copy.df_loss == 7
+    xyz = np.array([0, 1, 2])
+    assert (copy.get_analytic_significance(0.2, 100, 3, xyz)
+            == first.get_analytic_significance(0.2, 100, 3, xyz))
