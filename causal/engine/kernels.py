@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,14 @@ _ROW_CHUNK_FLOATS = 1 << 20  # ~8 MB gathered rows at a time while aggregating r
 # Above it single-threaded BLAS is 5-30x faster than einsum (measured for
 # 300-400,000 rows x 15-50 columns on the 2-core benchmark machine).
 _EINSUM_MAX = 1 << 14
-_BLAS_CONTROLLER: Any = None
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """Return the process's threadpoolctl controller, built once (it inspects every library)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
@@ -42,14 +50,7 @@ def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
     The products are small, and waking idle BLAS threads cost up to ~0.2 s per
     call on a shared 2-core machine.
     """
-    global _BLAS_CONTROLLER
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        return contextlib.nullcontext()
-    if _BLAS_CONTROLLER is None:
-        _BLAS_CONTROLLER = ThreadpoolController()
-    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def gram(a: np.ndarray, b: np.ndarray) -> np.ndarray:
