@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.common import RESULTS_DIR, machine_description
+from benchmarks.common import RESULTS_DIR, best_time, machine_description, write_report
 from causal.bootstrap import ClusterBootstrap
 from features.simulate import simulate_cohort
 
@@ -39,14 +37,10 @@ TARGET_SECONDS = 15.0
 def time_bootstrap(df: pd.DataFrame, n_boot: int, n_jobs: int, seed: int,
                    repeats: int = 1) -> tuple[float, ClusterBootstrap]:
     """Best wall time of ``repeats`` bootstrap fits, and the last fitted bootstrap."""
-    best, boot = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        boot = ClusterBootstrap(n_boot=n_boot, n_jobs=n_jobs, random_state=seed,
-                                progress=False).fit(df)
-        best = min(best, time.perf_counter() - start)
-    assert boot is not None
-    return best, boot
+    wall, _, boot = best_time(lambda: ClusterBootstrap(n_boot=n_boot, n_jobs=n_jobs,
+                                                       random_state=seed, progress=False).fit(df),
+                              repeats)
+    return wall, boot
 
 
 def main(argv: Sequence[str] | None = None) -> str:
@@ -86,9 +80,7 @@ def main(argv: Sequence[str] | None = None) -> str:
     lines += [f"  {r.source} -> {r.target}: {r.frequency:.3f}, {r.mean:+.3f} "
               f"[{r.boot_low:+.3f}, {r.boot_high:+.3f}]" for r in e.itertuples()]
     report = "\n".join(lines)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report + "\n", encoding="utf-8")
-    sys.stdout.write(report + "\n")
+    write_report(report, args.out)
     return report
 
 

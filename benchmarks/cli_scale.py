@@ -31,7 +31,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.common import RESULTS_DIR, machine_description, make_cohort, peak_rss_mib
+from benchmarks.common import (
+    RESULTS_DIR,
+    machine_description,
+    make_cohort,
+    peak_rss_mib,
+    write_report,
+)
 
 __all__ = ["PHASES", "main", "phase_times", "run_cli"]
 
@@ -191,11 +197,7 @@ def main(argv: Sequence[str] | None = None) -> str:
                                                key=lambda kv: 0 if math.isnan(kv[1]) else -kv[1])]
             lines += ["", "top package functions by cumulative time:", top.strip()]
     report = "\n".join(lines)
-    out = RESULTS_DIR / "cli_scale.txt"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report + "\n")
-    print(report)
-    print(f"\nwritten to {out}")
+    write_report(report, RESULTS_DIR / "cli_scale.txt")
     return report
 
 

@@ -1,4 +1,4 @@
-"""Shared helpers of the benchmark scripts: cohorts, call recording, memory, tables.
+"""Shared helpers of the benchmark scripts: cohorts, call recording, timing, memory, reports.
 
 Examples
 --------
@@ -32,12 +32,14 @@ from features.simulate import generic_scenario, simulate_cohort
 __all__ = [
     "RESULTS_DIR",
     "Call",
+    "best_time",
     "machine_description",
     "make_cohort",
     "markdown_table",
     "peak_rss_mib",
     "record_calls",
     "replay",
+    "write_report",
 ]
 
 #: Where the benchmark scripts write their tables (git-ignored).
@@ -108,6 +110,23 @@ def replay(test: Any, calls: list[Call]) -> tuple[list[float], list[Any]]:
     return times, results
 
 
+def best_time(func: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
+    """Best wall time and best CPU time (this process) of ``repeats`` calls (at least one).
+
+    Returns
+    -------
+    wall, cpu, result : float, float, object
+        Seconds, and the result of the last call.
+    """
+    wall, cpu, out = np.inf, np.inf, None
+    for _ in range(max(1, repeats)):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        out = func()
+        cpu = min(cpu, time.process_time() - start_cpu)
+        wall = min(wall, time.perf_counter() - start)
+    return wall, cpu, out
+
+
 def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
     """Peak resident set size in MiB (``ru_maxrss`` is in KiB on Linux)."""
     to_bytes = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB, macOS bytes
@@ -134,6 +153,15 @@ def machine_description() -> str:
         pass
     libs = ", ".join(f"{lib} {version(lib)}" for lib in ("numpy", "scipy", "pandas", "tigramite"))
     return f"{model}, {os.cpu_count()} cores{mem}; Python {platform.python_version()}, {libs}"
+
+
+def write_report(report: str, path: Path) -> Path:
+    """Write a text report to ``path`` (folders created), print it and where it went."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report + "\n", encoding="utf-8")
+    print(report)
+    print(f"\nwritten to {path}")
+    return path
 
 
 def _cell(x: Any) -> str:

@@ -52,6 +52,7 @@ import pandas as pd
 from benchmarks.common import (
     RESULTS_DIR,
     Call,
+    best_time,
     machine_description,
     make_cohort,
     markdown_table,
@@ -123,17 +124,6 @@ TABLE_COLUMNS = (
 def _model(case: Case, ci_test: str) -> PanelPCMCI:
     return PanelPCMCI(tau_max=case.tau_max, method=case.method, cut_off=case.cut_off,
                       ci_test=ci_test)
-
-
-def _timed(func: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
-    """Best wall time and best CPU time (this process) of ``repeats`` calls, last result."""
-    wall, cpu, out = np.inf, np.inf, None
-    for _ in range(max(1, repeats)):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        out = func()
-        cpu = min(cpu, time.process_time() - start_cpu)
-        wall = min(wall, time.perf_counter() - start)
-    return wall, cpu, out
 
 
 def _pcmci_runner(model: PanelPCMCI, ci_test: str,
@@ -281,8 +271,8 @@ def run_case(case: Case, *, missing: float = 0.1, seed: int = 0, repeats: int = 
     df = make_cohort(case.n_patients, case.n_weeks, case.n_vars, missing=missing,
                      random_state=seed)
     logger.info("%s: %d rows", case, len(df))
-    eng_fit_s, _, eng_model = _timed(lambda: _model(case, "parcorr").fit(df), repeats)
-    eng_pcmci_s, eng_cpu_s, eng_res = _timed(_pcmci_runner(eng_model, "parcorr"), repeats)
+    eng_fit_s, _, eng_model = best_time(lambda: _model(case, "parcorr").fit(df), repeats)
+    eng_pcmci_s, eng_cpu_s, eng_res = best_time(_pcmci_runner(eng_model, "parcorr"), repeats)
     calls: list[Call] = []
     _pcmci_runner(eng_model, "parcorr", log=calls)()
     n_tests = sum(c[0] == "run_test" for c in calls)
@@ -302,8 +292,8 @@ def run_case(case: Case, *, missing: float = 0.1, seed: int = 0, repeats: int = 
                    tig_pcmci_cpu_s=np.nan, cpu_ratio=np.nan,
                    **probe_diffs)
     else:
-        tig_pcmci_s, tig_cpu_s, tig_res = _timed(_pcmci_runner(eng_model, "parcorr-tigramite"),
-                                                 1)
+        tig_pcmci_s, tig_cpu_s, tig_res = best_time(
+            _pcmci_runner(eng_model, "parcorr-tigramite"), 1)
         diffs = [_compare_runs(eng_res, tig_res), probe_diffs]
         if est_s <= fit_limit:
             start = time.perf_counter()

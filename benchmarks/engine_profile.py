@@ -39,10 +39,12 @@ import numpy as np
 from benchmarks.common import (
     RESULTS_DIR,
     Call,
+    best_time,
     machine_description,
     make_cohort,
     record_calls,
     replay,
+    write_report,
 )
 from causal.citests import make_ci_test
 from causal.discovery import PanelPCMCI
@@ -61,15 +63,6 @@ logger = logging.getLogger(__name__)
 _PACKAGES = (("causal/engine", "causal.engine"), ("tigramite", "tigramite"),
              ("numpy", "numpy (Python code)"), ("scipy", "scipy"),
              ("copy.py", "copy (deepcopy)"), ("~", "C builtins (numpy ufuncs, LAPACK, ...)"))
-
-
-def _best(func: Any, repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _by_package(stats: pstats.Stats) -> dict[str, float]:
@@ -105,11 +98,11 @@ def profile_engine(n_patients: int = 1000, n_weeks: int = 13, n_vars: int = 5, t
         return pcmci.run_pcmciplus(tau_min=0, tau_max=tau_max, pc_alpha=model.alpha)
 
     run(new_test())  # warm-up
-    t_pcmci = _best(lambda: run(new_test()), repeats)
-    t_build = _best(lambda: LaggedMoments.from_dataframe(dataframe, tau_max=0, cut_off=cut),
-                    repeats)
+    t_pcmci = best_time(lambda: run(new_test()), repeats)[0]
+    t_build = best_time(lambda: LaggedMoments.from_dataframe(dataframe, tau_max=0, cut_off=cut),
+                        repeats)[0]
     moments = LaggedMoments.from_dataframe(dataframe, tau_max=0, cut_off=cut)
-    t_aggregate = _best(moments.aggregate, repeats)
+    t_aggregate = best_time(moments.aggregate, repeats)[0]
 
     calls: list[Call] = []
     run(new_test(calls))
@@ -149,7 +142,7 @@ def profile_engine(n_patients: int = 1000, n_weeks: int = 13, n_vars: int = 5, t
         test.queue = iter(calls)
         run(test)
 
-    t_book = _best(oracle_run, repeats)
+    t_book = best_time(oracle_run, repeats)[0]
 
     # Numerical core of every distinct run_test: covariance, partial correlation, p-value.
     pooled = moments.aggregate()
@@ -174,7 +167,7 @@ def profile_engine(n_patients: int = 1000, n_weeks: int = 13, n_vars: int = 5, t
             n, cov, _ = pooled.moments(cols)
             analytic_pvalue(partial_correlation(cov), n - loss, cov.shape[0])
 
-    t_core = _best(core, repeats) / max(len(col_sets), 1)
+    t_core = best_time(core, repeats)[0] / max(len(col_sets), 1)
     limit = t_build + t_aggregate + len(calls) * t_core
 
     prof = cProfile.Profile()
@@ -238,10 +231,7 @@ def main(argv: Sequence[str] | None = None) -> str:
                             missing=args.missing, seed=args.seed, repeats=args.repeats)
     out = RESULTS_DIR / (f"engine_profile_{args.patients}x{args.weeks}x{args.vars}"
                          f"_tau{args.tau_max}_{args.method}.txt")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report + "\n")
-    print(report)
-    print(f"\nwritten to {out}")
+    write_report(report, out)
     return report
 
 

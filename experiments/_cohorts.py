@@ -1,9 +1,10 @@
-"""Seeds and the parallel map of the simulated cohorts (re-exported by :mod:`experiments.common`).
+"""Seeds, parallel map and truth of simulated cohorts (re-exported by :mod:`experiments.common`).
 
 * :func:`cohort_seeds` - independent child seeds from
   :class:`numpy.random.SeedSequence`, so a cohort's result depends only on the
   master seed and its index, never on ``--n-jobs`` or execution order;
-* :func:`map_cohorts` - parallel map in task order (:func:`causal.parallel.parallel_map`).
+* :func:`map_cohorts` - parallel map in task order (:func:`causal.parallel.parallel_map`);
+* :func:`true_values` - the simulated coefficient of each link of a result table.
 
 Examples
 --------
@@ -20,10 +21,12 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import numpy as np
+import pandas as pd
 
 from causal.parallel import check_n_jobs, parallel_map
+from features.simulate import Scenario
 
-__all__ = ["cohort_seeds", "map_cohorts"]
+__all__ = ["cohort_seeds", "map_cohorts", "true_values"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,3 +95,34 @@ def map_cohorts(func: Callable[[T], R], tasks: Iterable[T], n_jobs: int = 1, *,
     """
     return parallel_map(func, tasks, n_jobs=check_n_jobs(n_jobs), scheduler=scheduler,
                         progress=progress, desc="cohorts")
+
+
+# ------------------------------------------------------------------ truth
+def true_values(scenario: Scenario, links: pd.DataFrame) -> np.ndarray:
+    """Return the simulated coefficient of every ``source -> target`` row of ``links``.
+
+    The lag-1 entry of :meth:`~features.simulate.Scenario.transition_matrix`
+    (autoregressive on the diagonal, 0.0 for an absent cross-lagged effect);
+    rows at other lags are 0.0, as the simulated process is a VAR(1).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The simulated scenario.
+    links : pandas.DataFrame
+        Columns ``source``, ``target`` and ``lag``.
+
+    Examples
+    --------
+    >>> from features.simulate import get_scenario
+    >>> links = pd.DataFrame({"source": ["fear_others", "depression", "depression"],
+    ...                       "target": ["depression", "self_compassion", "depression"],
+    ...                       "lag": [1, 2, 1]})
+    >>> true_values(get_scenario("paper"), links).round(2).tolist()
+    [0.12, 0.0, 0.3]
+    """
+    a = scenario.transition_matrix()
+    index = {v: i for i, v in enumerate(scenario.variables)}
+    return np.array([float(a[index[t], index[s]]) if lag == 1 else 0.0
+                     for s, t, lag in zip(links["source"], links["target"], links["lag"],
+                                          strict=True)], dtype=float)

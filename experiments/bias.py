@@ -62,6 +62,7 @@ from experiments.common import (
     run_study,
     save_figure,
     settings_from_mapping,
+    true_values,
 )
 from features.panel import Panel
 from features.simulate import SCENARIO_NAMES, Instrument, Scenario, get_scenario, simulate_cohort
@@ -190,8 +191,6 @@ def analyse_cohort(task: CohortTask) -> pd.DataFrame:
     cfg = task.config
     base = get_scenario(cfg.scenario, cfg.effect_scale)
     names = base.variables
-    a = base.transition_matrix()
-    truth = {(s, t): float(a[k, j]) for j, s in enumerate(names) for k, t in enumerate(names)}
     frames = []
     for instruments in cfg.instruments:
         scenario = latent_scenario(base) if instruments == "latent" else base
@@ -206,8 +205,7 @@ def analyse_cohort(task: CohortTask) -> pd.DataFrame:
                 table = table.assign(
                     instruments=instruments, prep=prep, n_weeks=n_weeks, cohort=task.cohort,
                     seed=task.seed,
-                    true_value=[truth[s, t] for s, t in zip(table["source"], table["target"],
-                                                            strict=True)],
+                    true_value=true_values(base, table),
                     mci_value=tests["value"].reindex(keys).to_numpy(),
                     significant=tests["significant"].reindex(keys).to_numpy(dtype=bool))
                 frames.append(table[list(COHORT_COLUMNS)])

@@ -17,7 +17,8 @@ parallel map and output writing:
   :class:`numpy.random.SeedSequence`, so a cohort's result depends only on the
   master seed and its index, never on ``--n-jobs`` or execution order;
 * :func:`map_cohorts` - parallel map in task order (:func:`causal.parallel.parallel_map`);
-  both from :mod:`experiments._cohorts`;
+  :func:`true_values` - the simulated coefficient of each link; all three from
+  :mod:`experiments._cohorts`;
 * :func:`write_outputs` / :func:`read_output` (CSV tables),
   :func:`summarize_rate` (rate with a Wilson 95% interval), :func:`rate_row`
   and :func:`save_figure`, from :mod:`experiments._outputs`;
@@ -52,7 +53,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-from experiments._cohorts import cohort_seeds, map_cohorts
+from experiments._cohorts import cohort_seeds, map_cohorts, true_values
 from experiments._outputs import (
     Rate,
     rate_row,
@@ -83,6 +84,7 @@ __all__ = [
     "save_figure",
     "settings_from_mapping",
     "summarize_rate",
+    "true_values",
     "write_outputs",
 ]
 

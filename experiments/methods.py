@@ -46,7 +46,7 @@ import logging
 import sys
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ from experiments.common import (
     save_figure,
     settings_from_mapping,
     summarize_rate,
+    true_values,
 )
 from features.lags import lag_name, lag_table
 from features.panel import Panel
@@ -229,11 +230,12 @@ class CohortTask:
     methods: tuple[str, ...]
 
 
-def _pcmci(settings: dict[str, Any], alpha: float) -> Callable[[Panel], pd.DataFrame]:
-    def fit(panel: Panel) -> pd.DataFrame:
-        table = PanelPCMCI(alpha=alpha, **settings).fit(panel).links_.table
-        return table[table["lag"] > 0].assign(failed=False)
-    return fit
+def _fit(method: str, panel: Panel, alpha: float) -> pd.DataFrame:
+    """Lagged links of ``panel`` under ``method`` (columns of :func:`mixedlm_cross_lagged`)."""
+    settings = METHODS[method]
+    if settings is None:
+        return mixedlm_cross_lagged(panel, alpha=alpha)
+    return PanelPCMCI(alpha=alpha, **settings).fit(panel).links_.table.assign(failed=False)
 
 
 def analyse_cohort(task: CohortTask) -> pd.DataFrame:
@@ -245,29 +247,19 @@ def analyse_cohort(task: CohortTask) -> pd.DataFrame:
         Columns :data:`COHORT_COLUMNS`, one row per method and cross-lagged link.
     """
     scenario = get_scenario(task.scenario)
-    truth = scenario.truth().set_index(["cause", "effect", "lag"])["coefficient"]
     df = simulate_cohort(scenario, task.n_patients, task.n_weeks, random_state=task.seed)
     panel = Panel.from_frame(df, variables=list(scenario.variables), tau_max=None)
     frames = []
     for method in task.methods:
-        settings = METHODS[method]
-        fit = (_pcmci(settings, task.alpha) if settings is not None
-               else lambda p: mixedlm_cross_lagged(p, alpha=task.alpha))
         start = time.perf_counter()
-        table = fit(panel)
+        table = _fit(method, panel, task.alpha)
         seconds = time.perf_counter() - start
         cross = table[(table["source"] != table["target"]) & (table["lag"] > 0)]
-        cross = cross[["source", "target", "lag", "value", "p_value", "significant",
-                       "failed"]].copy()
-        keys = pd.MultiIndex.from_frame(cross[["source", "target", "lag"]])
-        cross.insert(3, "true_value", truth.reindex(keys).fillna(0.0).to_numpy())
-        cross.insert(0, "method", method)
-        cross["seconds"] = seconds
-        frames.append(cross)
+        frames.append(cross[["source", "target", "lag", "value", "p_value", "significant",
+                             "failed"]].assign(method=method, seconds=seconds))
     out = pd.concat(frames, ignore_index=True)
-    out.insert(0, "seed", task.seed)
-    out.insert(0, "cohort", task.cohort)
-    out.insert(0, "scenario", task.scenario)
+    out = out.assign(scenario=task.scenario, cohort=task.cohort, seed=task.seed,
+                     true_value=true_values(scenario, out))
     return out[list(COHORT_COLUMNS)].astype({"significant": bool, "failed": bool})
 
 

@@ -56,6 +56,7 @@ from experiments.common import (
     run_study,
     save_figure,
     settings_from_mapping,
+    true_values,
 )
 from features.panel import Panel
 from features.simulate import SCENARIO_NAMES, get_scenario, simulate_cohort
@@ -163,32 +164,23 @@ def analyse_cohort(task: CohortTask) -> pd.DataFrame:
         Columns :data:`COHORT_COLUMNS`, one row per arm and cross-lagged link.
     """
     scenario = get_scenario(task.scenario)
-    truth = scenario.truth().set_index(["cause", "effect", "lag"])["coefficient"]
     df = simulate_cohort(scenario, task.n_patients, task.n_weeks, missing=task.missing,
                          dropout=task.dropout, random_state=task.seed)
     panel = Panel.from_frame(df, variables=list(scenario.variables), tau_max=None)
     frames = []
     for arm in task.arms:
         model = PanelPCMCI(alpha=task.alpha, random_state=task.seed, **ARMS[arm]).fit(panel)
-        cross = model.links_.cross_lagged()
-        cross = cross[["source", "target", "lag", "value", "p_value", "significant", "ci_low",
-                       "ci_high"]].copy()
-        keys = pd.MultiIndex.from_frame(cross[["source", "target", "lag"]])
-        cross.insert(3, "true_value", truth.reindex(keys).fillna(0.0).to_numpy())
-        cross.insert(0, "arm", arm)
-        cross["df_loss"] = int(model.df_loss_)
-        frames.append(cross)
+        frames.append(model.links_.cross_lagged().assign(arm=arm, df_loss=int(model.df_loss_)))
     out = pd.concat(frames, ignore_index=True)
-    out.insert(0, "seed", task.seed)
-    out.insert(0, "cohort", task.cohort)
-    out.insert(0, "scenario", task.scenario)
+    out = out.assign(scenario=task.scenario, cohort=task.cohort, seed=task.seed,
+                     true_value=true_values(scenario, out))
     return out[list(COHORT_COLUMNS)]
 
 
 # ---------------------------------------------------------------- summary
 def _row(scenario: str, arm: str, measure: str, edge: str, k: int, n: int,
          true_value: float = np.nan, values: pd.Series | None = None) -> dict[str, Any]:
-    settings = {"prep": "detrend", "within_df": True, **ARMS[arm]}
+    settings = PanelPCMCI(**ARMS[arm]).get_params()
     return {"scenario": scenario, "arm": arm, "prep": settings["prep"],
             "within_df": bool(settings["within_df"]) and settings["prep"] != "none",
             "measure": measure, "edge": edge, "true_value": true_value,
