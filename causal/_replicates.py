@@ -25,7 +25,7 @@ import pandas as pd
 from causal.citests import make_ci_test
 from causal.discovery import PanelPCMCI
 from features.errors import DataError
-from features.lags import TigramiteInput
+from features.lags import MISSING_FLAG, TigramiteInput
 
 __all__ = ["Job", "Runner", "check_full_sample", "make_job", "run_chunk"]
 
@@ -86,7 +86,7 @@ class Runner:
                 for _ in range(m):
                     dup[len(dup)] = job.data.data[b].copy()
             dataframe = DataFrame(dup, analysis_mode="multiple", var_names=self.names,
-                                  missing_flag=job.data.dataframe().missing_flag)
+                                  missing_flag=MISSING_FLAG)
             test = make_ci_test(job.params["ci_test"], conf_level=self.conf_level,
                                 random_state=int(seed), df_loss=float(job.df_loss @ w))
         table, _ = job.estimator.run_on(dataframe, test)

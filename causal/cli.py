@@ -138,14 +138,19 @@ def _add_parallel_options(p: argparse.ArgumentParser) -> None:
                         "tcp://10.0.0.5:8786 (needs the dask extra)")
 
 
-def _add_discovery_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("discovery")
+def _add_test_options(g: argparse._ArgumentGroup) -> None:
+    """Options shared by pooled (``discover``) and per-patient (``individual``) discovery."""
     g.add_argument("--tau-max", type=int, default=1, help="largest lag (default 1)")
     g.add_argument("--alpha", type=_prob, default=0.05, help="significance level (default 0.05)")
     g.add_argument("--pc-alpha", type=_prob, default=0.2,
                    help="PC condition-selection level of PCMCI (default 0.2)")
     g.add_argument("--method", choices=METHODS, default="pcmci")
     g.add_argument("--ci-test", choices=CI_TESTS, default="parcorr")
+
+
+def _add_discovery_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("discovery")
+    _add_test_options(g)
     g.add_argument("--fdr", choices=("none", "fdr_bh"), default="none",
                    help="false-discovery-rate correction of MCI p-values")
     g.add_argument("--prep", choices=PREPS, default="detrend",
@@ -202,12 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                                           "subgroups")
     _add_data_options(i)
     g = i.add_argument_group("per-patient discovery")
-    g.add_argument("--tau-max", type=int, default=1, help="largest lag (default 1)")
-    g.add_argument("--alpha", type=_prob, default=0.05, help="significance level (default 0.05)")
-    g.add_argument("--pc-alpha", type=_prob, default=0.2,
-                   help="PC condition-selection level of PCMCI (default 0.2)")
-    g.add_argument("--method", choices=METHODS, default="pcmci")
-    g.add_argument("--ci-test", choices=CI_TESTS, default="parcorr")
+    _add_test_options(g)
     g.add_argument("--prep", choices=PREPS, default="detrend",
                    help="within-person preprocessing (default detrend)")
     g.add_argument("--group-threshold", type=_share, default=0.75,

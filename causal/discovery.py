@@ -276,7 +276,7 @@ class PanelPCMCI:
         self.exclusions_: ExclusionReport = panel.exclusions
         pad = tau if self.cut_off == "tau_max" else 0
         self.input_: TigramiteInput = to_tigramite(panel, pad=pad)
-        self.samples_per_dataset_ = self._complete_samples(self.input_)
+        self.samples_per_dataset_ = complete_samples(self.input_, tau)
         self.n_samples_ = int(self.samples_per_dataset_.sum())
         self.dataset_df_loss_ = self._dataset_df_loss(self.input_, self.samples_per_dataset_)
         self.df_loss_ = int(self.dataset_df_loss_.sum())
@@ -417,9 +417,6 @@ class PanelPCMCI:
         first = ti.blocks.loc[samples > 0, cols].drop_duplicates().index
         loss[np.asarray(first, dtype=np.int64)] = within_df_loss(self.prep, 1)
         return loss
-
-    def _complete_samples(self, ti: TigramiteInput) -> np.ndarray:
-        return complete_samples(ti, int(self.tau_max))
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.get_params().items()

@@ -7,10 +7,10 @@ Two views of a :class:`~causal.links.Links` result:
 - :func:`time_series_graph` keeps lags: nodes are ``(variable, k)`` meaning
   the variable at time ``t - k`` (tigramite's window graph).
 
-:func:`strengths`, :func:`leading_variables` and :func:`precedes` summarise
-temporal precedence from the significant cross-lagged links, and
 :func:`write_graphml`, :func:`write_json`, :func:`read_json` and
-:func:`read_graphml` export graphs with networkx's own writers.
+:func:`read_graphml` export graphs with networkx's own writers. The
+who-leads-whom summaries :func:`strengths`, :func:`leading_variables` and
+:func:`precedes` live in :mod:`causal.graph_summary` and are re-exported here.
 
 Examples
 --------
@@ -29,10 +29,6 @@ Examples
 [('depression', 'depression'), ('fear_others', 'depression')]
 >>> g.edges["depression", "depression"]["autoregressive"]
 True
->>> leading_variables(links)
-['fear_others', 'self_compassion', 'depression']
->>> precedes(links, "fear_others", "depression")
-True
 """
 
 from __future__ import annotations
@@ -48,6 +44,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from causal.graph_summary import leading_variables, precedes, strengths
 from causal.links import Links
 
 __all__ = [
@@ -289,130 +286,6 @@ def edge_table(links_or_graph: Links | nx.DiGraph) -> pd.DataFrame:
     table = nx.to_pandas_edgelist(graph, source="source", target="target")
     table = table[columns].sort_values(["source", "target"], kind="stable")
     return table.reset_index(drop=True)
-
-
-# ------------------------------------------------------------- precedence
-def strengths(links: Links, *, cross_only: bool = True) -> pd.DataFrame:
-    """In- and out-strength of every variable from significant lagged links.
-
-    Parameters
-    ----------
-    links : Links
-        Discovery result.
-    cross_only : bool
-        Drop autoregressive links (``source == target``). They add equally
-        to a variable's in- and out-strength, so ``net`` is unaffected.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``variable`` (all of ``links.variables``) with columns
-        ``out_strength`` / ``in_strength`` (sum of ``|value|`` over every
-        significant link with ``lag >= 1`` leaving / entering the variable,
-        all lags counted), ``out_degree`` / ``in_degree`` (number of distinct
-        partner variables) and ``net = out_strength - in_strength``. Sorted
-        by ``net`` descending; ties keep the order of ``links.variables``.
-
-    Notes
-    -----
-    Contemporaneous links carry no temporal order and are never counted.
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"source": ["a", "b"], "target": ["b", "a"], "lag": [1, 2],
-    ...                       "value": [0.3, -0.1], "p_value": [0.01, 0.02],
-    ...                       "significant": [True, True]})
-    >>> s = strengths(Links(table=table, variables=("a", "b"), tau_max=2, alpha=0.05))
-    >>> s["net"].round(2).to_dict()
-    {'a': 0.2, 'b': -0.2}
-    """
-    sig = links.significant(lagged_only=True)
-    if cross_only:
-        sig = sig[sig["source"] != sig["target"]]
-    sig = sig.assign(strength=sig["value"].abs())
-    order = pd.Index(links.variables, name="variable")
-    out = sig.groupby("source")["strength"].sum().reindex(order, fill_value=0.0)
-    inn = sig.groupby("target")["strength"].sum().reindex(order, fill_value=0.0)
-    out_deg = sig.groupby("source")["target"].nunique().reindex(order, fill_value=0)
-    in_deg = sig.groupby("target")["source"].nunique().reindex(order, fill_value=0)
-    table = pd.DataFrame({
-        "out_strength": out.astype(float), "in_strength": inn.astype(float),
-        "out_degree": out_deg.astype(int), "in_degree": in_deg.astype(int),
-    }, index=order)
-    table["net"] = table["out_strength"] - table["in_strength"]
-    return table.sort_values("net", ascending=False, kind="stable")
-
-
-def leading_variables(links: Links) -> list[str]:
-    """Variables ordered by net out-strength: who changes first comes first.
-
-    A variable whose significant cross-lagged links mostly leave it (its
-    changes are followed by changes elsewhere) has a large positive net
-    strength; see :func:`strengths` for the definition and tie rule.
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"source": ["b"], "target": ["a"], "lag": [1],
-    ...                       "value": [0.3], "p_value": [0.01], "significant": [True]})
-    >>> leading_variables(Links(table=table, variables=("a", "b"), tau_max=1, alpha=0.05))
-    ['b', 'a']
-    """
-    return [str(v) for v in strengths(links, cross_only=True).index]
-
-
-def precedes(links: Links, a: str, b: str) -> bool | None:
-    """Tell whether changes in ``a`` precede changes in ``b``.
-
-    Only significant links with ``lag >= 1`` are used; the strength of a
-    direction is its strongest ``|value|`` over lags (the summary-graph edge
-    value).
-
-    Parameters
-    ----------
-    links : Links
-        Discovery result.
-    a, b : str
-        Two different variables of ``links``.
-
-    Returns
-    -------
-    bool or None
-        True if ``a -> b`` is significant and ``b -> a`` is not, or both are
-        and ``a -> b`` is strictly stronger; False in the mirrored cases;
-        None when neither direction is significant or both are equally
-        strong (no evidence of an order).
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"source": ["a", "b"], "target": ["b", "a"], "lag": [1, 1],
-    ...                       "value": [0.3, -0.1], "p_value": [0.01, 0.02],
-    ...                       "significant": [True, True]})
-    >>> links = Links(table=table, variables=("a", "b", "c"), tau_max=1, alpha=0.05)
-    >>> precedes(links, "a", "b"), precedes(links, "b", "a"), precedes(links, "a", "c")
-    (True, False, None)
-    """
-    for name, var in (("a", a), ("b", b)):
-        if var not in links.variables:
-            raise ValueError(f"{name}={var!r} is not a variable of the links; "
-                             f"available: {list(links.variables)}")
-    if a == b:
-        raise ValueError(f"precedes needs two different variables, got a=b={a!r}")
-    sig = links.significant(lagged_only=True)
-
-    def strongest(src: str, dst: str) -> float:
-        hit = sig.loc[(sig["source"] == src) & (sig["target"] == dst), "value"].abs()
-        return float(hit.max()) if not hit.empty else math.nan
-
-    ab, ba = strongest(a, b), strongest(b, a)
-    if np.isnan(ab) and np.isnan(ba):
-        return None
-    if np.isnan(ba):
-        return True
-    if np.isnan(ab):
-        return False
-    if ab == ba:
-        return None
-    return ab > ba
 
 
 # ------------------------------------------------------------------ export

@@ -442,5 +442,5 @@ def _fit_patient(task: tuple[Panel, int, dict[str, Any], int | None]) -> dict:
         return {"error": str(exc)}
     except RuntimeWarning as exc:
         return {"error": f"numerically degenerate data ({exc})"}
-    return {"links": model.links_, "n_samples": int(np.sum(model.n_samples_)),
+    return {"links": model.links_, "n_samples": model.n_samples_,
             "exclusions": model.exclusions_, "seconds": time.perf_counter() - start}

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import pandas as pd
 
 from causal.bootstrap import ClusterBootstrap, bootstrap_section
@@ -241,9 +242,9 @@ def _patient_groups(df: pd.DataFrame, id_col: str, group_col: str) -> pd.Series:
     return known.groupby(id_col)[group_col].first()
 
 
-def _plot_group_graph(summary: pd.DataFrame, variables: Sequence[str], path_stem: Path,
-                      title: str) -> list[Path]:
-    graph = group_graph(summary, variables)
+def _plot_group_graph(graph: nx.DiGraph, path_stem: Path, title: str) -> list[Path]:
+    """Draw a :func:`~causal.gimme.group_graph` (a copy) with its median values as edge values."""
+    graph = graph.copy()
     for _, _, attrs in graph.edges(data=True):
         attrs["value"] = attrs["median_value"]  # plot_graph draws ``value``
     return plot_graph(graph, path_stem, title=title)
@@ -329,7 +330,7 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
     files += [write_graphml(model.group_graph_, out / "group_graph.graphml"),
               write_json(model.group_graph_, out / "group_graph.json")]
     n = len(model.patients_)
-    files += _plot_group_graph(model.summary_, panel.variables, out / "group_graph",
+    files += _plot_group_graph(model.group_graph_, out / "group_graph",
                                f"group edges (significant in >= {group_threshold:.0%} of {n} "
                                "patients; median value)")
     files += plot_edge_frequency(model.summary_.rename(columns={"share": "frequency"}),
@@ -337,7 +338,8 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
     if found is not None:
         for g in pd.unique(found.labels):
             summary = found.summaries[found.summaries["group"] == g]
-            files += _plot_group_graph(summary, panel.variables, out / f"subgroup_{g}",
+            files += _plot_group_graph(group_graph(summary, panel.variables),
+                                       out / f"subgroup_{g}",
                                        f"subgroup {g}: group edges "
                                        f"({int((found.labels == g).sum())} patients)")
     result = IndividualResult(model=model, subgroups=found, out_dir=out, files=tuple(files))

@@ -1,14 +1,18 @@
-"""Shared fixtures of the plotting tests (tests/causal/test_plotting*.py)."""
+"""Shared fixtures: plotting (tests/causal/test_plotting*.py) and link tables of the graph tests."""
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from causal import plotting, plotting_studies
+from causal.links import Links
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -43,3 +47,46 @@ def figures(monkeypatch) -> list:
 
         monkeypatch.setattr(module, "_save", spy)
     return captured
+
+
+# ------------------------------------------- links of test_graph*.py
+GRAPH_VARS = ("depression", "self_compassion", "fear_others")
+
+
+def _make_links(significant: dict[tuple[str, str, int], float], *, variables=GRAPH_VARS,
+                tau_max=2, contemporaneous: bool = False, undirected=(), ci=True) -> Links:
+    """Every (source, target, lag) tested; the given ones significant with that value."""
+    rows = []
+    lags = range(0 if contemporaneous else 1, tau_max + 1)
+    for s, t, k in itertools.product(variables, variables, lags):
+        if k == 0 and s == t:
+            continue
+        value = significant.get((s, t, k), 0.01)
+        sig = (s, t, k) in significant
+        rows.append({"source": s, "target": t, "lag": k, "value": value,
+                     "p_value": 0.001 if sig else 0.5, "significant": sig,
+                     "ci_low": value - 0.05 if ci else np.nan,
+                     "ci_high": value + 0.05 if ci else np.nan,
+                     "directed": not (k == 0 and frozenset((s, t)) in undirected),
+                     "n_samples": 200})
+    return Links(table=pd.DataFrame(rows), variables=variables, tau_max=tau_max, alpha=0.05,
+                 method="pcmciplus" if contemporaneous else "pcmci")
+
+
+@pytest.fixture(scope="session")
+def make_links() -> Callable[..., Links]:
+    """``make_links({(source, target, lag): value, ...}, **options)``: a Links table over
+    ``GRAPH_VARS`` with every link tested and the given ones significant (session-scoped,
+    so usable in Hypothesis tests)."""
+    return _make_links
+
+
+@pytest.fixture
+def graph_links() -> Links:
+    """Lagged links with cross links both ways, two lags of one pair and an autoregression."""
+    return _make_links({
+        ("fear_others", "depression", 1): 0.12,
+        ("fear_others", "depression", 2): -0.20,
+        ("depression", "fear_others", 1): 0.08,
+        ("depression", "depression", 1): 0.40,
+    })

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import itertools
 import json
 import math
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -13,11 +11,8 @@ from hypothesis import strategies as st
 
 from causal.graph import (
     edge_table,
-    leading_variables,
-    precedes,
     read_graphml,
     read_json,
-    strengths,
     summary_graph,
     time_series_graph,
     write_graphml,
@@ -25,42 +20,12 @@ from causal.graph import (
 )
 from causal.links import Links
 
-VARS = ("depression", "self_compassion", "fear_others")
-
-
-def make_links(significant: dict[tuple[str, str, int], float], *, variables=VARS, tau_max=2,
-               contemporaneous: bool = False, undirected=(), ci=True) -> Links:
-    """Every (source, target, lag) tested; the given ones significant with that value."""
-    rows = []
-    lags = range(0 if contemporaneous else 1, tau_max + 1)
-    for s, t, k in itertools.product(variables, variables, lags):
-        if k == 0 and s == t:
-            continue
-        value = significant.get((s, t, k), 0.01)
-        sig = (s, t, k) in significant
-        rows.append({"source": s, "target": t, "lag": k, "value": value,
-                     "p_value": 0.001 if sig else 0.5, "significant": sig,
-                     "ci_low": value - 0.05 if ci else np.nan,
-                     "ci_high": value + 0.05 if ci else np.nan,
-                     "directed": not (k == 0 and frozenset((s, t)) in undirected),
-                     "n_samples": 200})
-    return Links(table=pd.DataFrame(rows), variables=variables, tau_max=tau_max, alpha=0.05,
-                 method="pcmciplus" if contemporaneous else "pcmci")
-
-
-@pytest.fixture
-def links() -> Links:
-    return make_links({
-        ("fear_others", "depression", 1): 0.12,
-        ("fear_others", "depression", 2): -0.20,
-        ("depression", "fear_others", 1): 0.08,
-        ("depression", "depression", 1): 0.40,
-    })
+VARS = ("depression", "self_compassion", "fear_others")  # make_links' variables
 
 
 # ------------------------------------------------------------ summary_graph
-def test_summary_graph_nodes_edges_and_attrs(links):
-    g = summary_graph(links)
+def test_summary_graph_nodes_edges_and_attrs(graph_links):
+    g = summary_graph(graph_links)
     assert set(g.nodes) == set(VARS)  # isolated self_compassion kept
     assert g.degree("self_compassion") == 0
     assert set(g.edges) == {("fear_others", "depression"), ("depression", "fear_others"),
@@ -80,20 +45,20 @@ def test_summary_graph_nodes_edges_and_attrs(links):
     assert g.graph["alpha"] == pytest.approx(0.05)
 
 
-def test_summary_graph_tie_prefers_smaller_lag():
+def test_summary_graph_tie_prefers_smaller_lag(make_links):
     g = summary_graph(make_links({("depression", "fear_others", 1): 0.3,
                                   ("depression", "fear_others", 2): -0.3}))
     assert g.edges["depression", "fear_others"]["lag"] == 1
     assert g.edges["depression", "fear_others"]["value"] == pytest.approx(0.3)
 
 
-def test_summary_graph_without_significant_links_has_all_nodes_no_edges():
+def test_summary_graph_without_significant_links_has_all_nodes_no_edges(make_links):
     g = summary_graph(make_links({}))
     assert set(g.nodes) == set(VARS)
     assert g.number_of_edges() == 0
 
 
-def test_summary_graph_undirected_contemporaneous_both_ways():
+def test_summary_graph_undirected_contemporaneous_both_ways(make_links):
     pair = frozenset(("depression", "self_compassion"))
     lk = make_links({("depression", "self_compassion", 0): -0.3,
                      ("self_compassion", "depression", 0): -0.3,
@@ -123,7 +88,7 @@ def test_summary_graph_mirrors_a_single_undirected_row():
 @given(st.lists(st.tuples(st.sampled_from(VARS), st.sampled_from(VARS), st.integers(1, 3),
                           st.floats(-0.9, 0.9).filter(lambda x: abs(x) > 1e-6)),
                 max_size=12))
-def test_summary_graph_edges_are_exactly_significant_pairs(entries):
+def test_summary_graph_edges_are_exactly_significant_pairs(make_links, entries):
     sig = {(s, t, k): v for s, t, k, v in entries}
     lk = make_links(sig, tau_max=3)
     g = summary_graph(lk)
@@ -132,15 +97,12 @@ def test_summary_graph_edges_are_exactly_significant_pairs(entries):
         mine = {k: v for (a, b, k), v in sig.items() if (a, b) == (s, t)}
         assert abs(attrs["value"]) == pytest.approx(max(abs(v) for v in mine.values()))
         assert attrs["lags"] == ",".join(str(k) for k in sorted(mine))
-    s = strengths(lk, cross_only=False)
-    assert s["net"].sum() == pytest.approx(0.0, abs=1e-9)
-    assert list(s["net"]) == sorted(s["net"], reverse=True)
 
 
 # -------------------------------------------------------- time_series_graph
-def test_time_series_graph_nodes_and_edges(links):
-    g = time_series_graph(links)
-    assert g.number_of_nodes() == len(VARS) * (links.tau_max + 1)
+def test_time_series_graph_nodes_and_edges(graph_links):
+    g = time_series_graph(graph_links)
+    assert g.number_of_nodes() == len(VARS) * (graph_links.tau_max + 1)
     for var, k in g.nodes:
         assert g.nodes[var, k] == {"variable": var, "lag": k}
     assert set(g.edges) == {(("fear_others", 1), ("depression", 0)),
@@ -155,17 +117,17 @@ def test_time_series_graph_nodes_and_edges(links):
     assert g.graph["kind"] == "time_series"
 
 
-def test_time_series_graph_repeat_fills_the_window(links):
-    g = time_series_graph(links, repeat=True)
+def test_time_series_graph_repeat_fills_the_window(graph_links):
+    g = time_series_graph(graph_links, repeat=True)
     # a lag-k link fits tau_max - k + 1 times in the window 0..tau_max
-    expected = sum(links.tau_max - k + 1 for k in links.significant()["lag"])
+    expected = sum(graph_links.tau_max - k + 1 for k in graph_links.significant()["lag"])
     assert g.number_of_edges() == expected
     for (_, t_from), (_, t_to), lag in g.edges(data="lag"):
         assert t_from - t_to == lag
     assert g.has_edge(("depression", 2), ("depression", 1))
 
 
-def test_time_series_graph_undirected_contemporaneous():
+def test_time_series_graph_undirected_contemporaneous(make_links):
     lk = make_links({("depression", "fear_others", 0): 0.3,
                      ("fear_others", "depression", 0): 0.3}, contemporaneous=True,
                     undirected={frozenset(("depression", "fear_others"))}, tau_max=1)
@@ -176,81 +138,25 @@ def test_time_series_graph_undirected_contemporaneous():
 
 
 # --------------------------------------------------------------- edge_table
-def test_edge_table_matches_summary_graph(links):
-    table = edge_table(links)
+def test_edge_table_matches_summary_graph(graph_links):
+    table = edge_table(graph_links)
     assert list(table.columns[:2]) == ["source", "target"]
     assert {"lag", "value", "p_value", "ci_low", "ci_high", "lags", "directed",
             "autoregressive"} <= set(table.columns)
-    assert len(table) == summary_graph(links).number_of_edges()
-    pd.testing.assert_frame_equal(table, edge_table(summary_graph(links)))
+    assert len(table) == summary_graph(graph_links).number_of_edges()
+    pd.testing.assert_frame_equal(table, edge_table(summary_graph(graph_links)))
     assert list(zip(table["source"], table["target"], strict=True)) == sorted(
         zip(table["source"], table["target"], strict=True))
     row = table[(table["source"] == "fear_others") & (table["target"] == "depression")]
     assert row["lag"].item() == 2
 
 
-def test_edge_table_empty_and_bad_input():
+def test_edge_table_empty_and_bad_input(make_links):
     empty = edge_table(make_links({}))
     assert empty.empty
     assert list(empty.columns) == ["source", "target"]
     with pytest.raises(TypeError, match=r"Links or a networkx\.DiGraph"):
         edge_table(pd.DataFrame())
-
-
-# ---------------------------------------------------------------- strengths
-def test_strengths_by_hand(links):
-    s = strengths(links)
-    assert list(s.index) == ["fear_others", "self_compassion", "depression"]
-    assert s.index.name == "variable"
-    # fear_others -> depression: |0.12| + |-0.20|; depression -> fear_others: 0.08
-    assert s.loc["fear_others", "out_strength"] == pytest.approx(0.32)
-    assert s.loc["fear_others", "in_strength"] == pytest.approx(0.08)
-    assert s.loc["depression", "out_strength"] == pytest.approx(0.08)
-    assert s.loc["depression", "in_strength"] == pytest.approx(0.32)
-    assert s.loc["fear_others", "out_degree"] == 1  # distinct partners, not links
-    assert s.loc["depression", "in_degree"] == 1
-    assert s.loc["self_compassion"].abs().sum() == 0
-    assert s.loc["fear_others", "net"] == pytest.approx(0.24)
-
-
-def test_strengths_autoregressive_and_contemporaneous(links):
-    with_ar = strengths(links, cross_only=False)
-    assert with_ar.loc["depression", "out_strength"] == pytest.approx(0.48)
-    assert with_ar.loc["depression", "out_degree"] == 2
-    pd.testing.assert_series_equal(with_ar["net"].sort_index(),
-                                   strengths(links)["net"].sort_index())
-    lk = make_links({("depression", "fear_others", 0): 0.5}, contemporaneous=True)
-    assert strengths(lk)["out_strength"].sum() == 0  # lag 0 has no temporal order
-
-
-def test_leading_variables(links):
-    assert leading_variables(links) == ["fear_others", "self_compassion", "depression"]
-    assert leading_variables(make_links({})) == list(VARS)  # ties keep variable order
-
-
-# ----------------------------------------------------------------- precedes
-def test_precedes_cases(links):
-    assert precedes(links, "fear_others", "depression") is True  # 0.20 > 0.08
-    assert precedes(links, "depression", "fear_others") is False
-    assert precedes(links, "self_compassion", "depression") is None
-    one_way = make_links({("self_compassion", "depression", 2): -0.1})
-    assert precedes(one_way, "self_compassion", "depression") is True
-    assert precedes(one_way, "depression", "self_compassion") is False
-    equal = make_links({("self_compassion", "depression", 1): 0.1,
-                        ("depression", "self_compassion", 1): -0.1})
-    assert precedes(equal, "depression", "self_compassion") is None
-
-
-def test_precedes_ignores_contemporaneous():
-    lk = make_links({("depression", "fear_others", 0): 0.5}, contemporaneous=True)
-    assert precedes(lk, "depression", "fear_others") is None
-
-
-def test_precedes_errors(links):
-    with pytest.raises(ValueError, match="anxiety"):
-        precedes(links, "anxiety", "depression")
-    with pytest.raises(ValueError, match="two different"):
-        precedes(links, "depression", "depression")
 
 
 # ------------------------------------------------------------------- export
@@ -273,7 +179,7 @@ def _assert_same_graph(a: nx.DiGraph, b: nx.DiGraph) -> None:
 
 
 @pytest.mark.parametrize("ci", [True, False])
-def test_summary_graph_round_trips(tmp_path, links, ci):
+def test_summary_graph_round_trips(make_links, tmp_path, graph_links, ci):
     g = summary_graph(make_links({("fear_others", "depression", 1): 0.12,
                                   ("depression", "depression", 1): 0.4}, ci=ci))
     _assert_same_graph(g, read_graphml(write_graphml(g, tmp_path / "g.graphml")))
@@ -282,7 +188,7 @@ def test_summary_graph_round_trips(tmp_path, links, ci):
     assert set(plain.nodes) == set(VARS)
 
 
-def test_json_is_strict(tmp_path):
+def test_json_is_strict(make_links, tmp_path):
     g = summary_graph(make_links({("fear_others", "depression", 1): 0.12}, ci=False))
     text = write_json(g, tmp_path / "g.json").read_text(encoding="utf-8")
 
@@ -293,8 +199,8 @@ def test_json_is_strict(tmp_path):
     assert data["edges"][0]["ci_low"] is None
 
 
-def test_time_series_graph_round_trips(tmp_path, links):
-    g = time_series_graph(links, repeat=True)
+def test_time_series_graph_round_trips(tmp_path, graph_links):
+    g = time_series_graph(graph_links, repeat=True)
     path = write_graphml(g, tmp_path / "ts.graphml")
     plain = nx.read_graphml(path)
     assert "depression_lag1" in plain.nodes
