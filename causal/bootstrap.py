@@ -67,7 +67,7 @@ from causal._replicates import Job, check_full_sample, make_job, run_chunk
 from causal.discovery import PanelPCMCI
 from causal.gimme import edge_label
 from causal.parallel import check_n_jobs, parallel_map
-from features.errors import DataError
+from features.errors import DataError, is_integer
 from features.panel import Panel
 
 __all__ = [
@@ -207,7 +207,7 @@ class ClusterBootstrap:
     def _validate_params(self) -> PanelPCMCI:
         if self.estimator is not None and not isinstance(self.estimator, PanelPCMCI):
             raise ValueError(f"estimator must be a PanelPCMCI, got {type(self.estimator).__name__}")
-        if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, int | np.integer) \
+        if not is_integer(self.n_boot) \
                 or self.n_boot < 1:
             raise ValueError(f"n_boot must be an integer >= 1, got {self.n_boot!r}")
         if isinstance(self.ci_level, bool) or not isinstance(self.ci_level, int | float) \

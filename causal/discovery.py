@@ -33,7 +33,7 @@ from causal._convert import links_table, reestimate_required
 from causal.citests import CI_TESTS, WITHIN_DF_TESTS, make_ci_test, within_df_loss
 from causal.graph import summary_graph
 from causal.links import Links
-from features.errors import DataError
+from features.errors import DataError, is_integer
 from features.lags import MISSING_FLAG, TigramiteInput, to_tigramite
 from features.panel import ExclusionReport, Panel
 from features.transforms import PREPS, prepare
@@ -47,11 +47,6 @@ METHODS = ("pcmci", "pcmciplus")
 _CUT_OFFS = ("2xtau_max", "tau_max")
 _PREP_BY = ("patient", "segment")
 LinkSpec = tuple[str, str, int]
-
-
-def _is_int(x: object) -> bool:
-    """Whether ``x`` is an integer (bool is not, here)."""
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
 class PanelPCMCI:
@@ -139,7 +134,7 @@ class PanelPCMCI:
 
     def _validate_params(self) -> None:
         tau = self.tau_max
-        if not _is_int(tau) or tau < 1:
+        if not is_integer(tau) or tau < 1:
             raise ValueError(f"tau_max must be an integer >= 1, got {tau!r}")
         for name in ("alpha", "pc_alpha"):
             val = getattr(self, name)
@@ -156,7 +151,7 @@ class PanelPCMCI:
         if self.fdr not in (None, "none", "fdr_bh"):
             raise ValueError(f"fdr must be None or 'fdr_bh', got {self.fdr!r}")
         rows = self.min_lagged_rows
-        if not _is_int(rows) or rows < 1:
+        if not is_integer(rows) or rows < 1:
             raise ValueError(f"min_lagged_rows must be an integer >= 1, got {rows!r}")
         for name in ("standardize", "within_df", "contemporaneous"):
             val = getattr(self, name)
@@ -317,7 +312,7 @@ class PanelPCMCI:
                 if v not in idx:
                     raise ValueError(f"{what} link {spec!r}: unknown variable {v!r}; "
                                      f"variables are {list(names)}")
-            if not _is_int(lag) or not (tau_min <= lag <= int(self.tau_max)) or (
+            if not is_integer(lag) or not (tau_min <= lag <= int(self.tau_max)) or (
                     lag == 0 and src == tgt):
                 raise ValueError(f"{what} link {spec!r}: lag must be in {tau_min}..{self.tau_max}")
             return idx[src], idx[tgt], int(lag)

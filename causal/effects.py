@@ -89,7 +89,7 @@ import pandas as pd
 from sklearn.linear_model import LinearRegression
 
 from causal.links import Links
-from features.errors import DataError
+from features.errors import DataError, is_integer
 from features.lags import lag_name, lag_table
 from features.panel import Panel
 from features.transforms import PREPS, prepare
@@ -130,7 +130,7 @@ def _check_choice(name: str, value: Any, valid: Sequence[str]) -> str:
 
 
 def _check_tau(tau_max: Any) -> int:
-    if isinstance(tau_max, bool) or not isinstance(tau_max, int | np.integer) or tau_max < 1:
+    if not is_integer(tau_max) or tau_max < 1:
         raise ValueError(f"tau_max must be an integer >= 1, got {tau_max!r}")
     return int(tau_max)
 
@@ -178,7 +178,7 @@ def _requested(links: Any, variables: Sequence[str], tau_max: int) -> list[LinkS
             if v not in variables:
                 raise ValueError(f"link ({source!r}, {target!r}, {lag!r}): unknown variable "
                                  f"{v!r}; variables are {list(variables)}")
-        if isinstance(lag, bool) or not isinstance(lag, int | np.integer) or \
+        if not is_integer(lag) or \
                 not 1 <= int(lag) <= tau_max:
             raise ValueError(f"link ({source!r}, {target!r}, {lag!r}): lag must be an integer in "
                              f"1..tau_max={tau_max} (lag-0 links have no lagged effect)")

@@ -52,6 +52,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from features.errors import is_integer
+
 if TYPE_CHECKING:
     from causal.verdicts import (
         HYPOTHESIS_COLUMNS,
@@ -145,7 +147,7 @@ class Hypothesis:
         if self.cause == self.effect:
             raise HypothesisError(f"cause and effect must differ, both are {self.cause!r} "
                                   "(autoregressive claims are not supported)")
-        if isinstance(self.lag, bool) or not isinstance(self.lag, numbers.Integral):
+        if not is_integer(self.lag):
             raise HypothesisError(f"lag must be an integer >= 1, got {self.lag!r}")
         if self.lag < 1:
             raise HypothesisError(f"lag must be an integer >= 1, got {self.lag!r}")

@@ -51,7 +51,7 @@ from causal.discovery import PanelPCMCI, complete_samples
 from causal.gimme import EDGE_CLASSES, edge_label, group_graph, summarize_edges
 from causal.links import Links
 from causal.parallel import check_n_jobs, parallel_map
-from features.errors import DataError
+from features.errors import DataError, is_integer
 from features.lags import to_tigramite
 from features.panel import ExclusionReport, Panel
 
@@ -125,7 +125,7 @@ def min_series_length(tau_max: int, n_vars: int, *, prep: str = "detrend", min_d
     (29, 35, 47)
     """
     for name, val, low in (("tau_max", tau_max, 1), ("n_vars", n_vars, 2), ("min_df", min_df, 1)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < low:
+        if not is_integer(val) or val < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {val!r}")
     n_cand = n_vars * tau_max + (n_vars - 1 if contemporaneous else 0)
     dim_max = 2 * n_cand + 1

@@ -57,6 +57,7 @@ import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
 from causal.links import Links
+from features.errors import is_integer
 
 __all__ = [
     "GraphComparison",
@@ -102,7 +103,7 @@ def candidate_edges(variables: Sequence[str], tau_max: int = 1, *,
     names = [str(v) for v in variables]
     if len(set(names)) != len(names) or not names:
         raise ValueError(f"variables must be distinct and non-empty, got {list(variables)!r}")
-    if isinstance(tau_max, bool) or not isinstance(tau_max, int | np.integer) or tau_max < 1:
+    if not is_integer(tau_max) or tau_max < 1:
         raise ValueError(f"tau_max must be an integer >= 1, got {tau_max!r}")
     return [(s, t, lag) for lag in range(1, int(tau_max) + 1) for s in names for t in names
             if include_autoregressive or s != t]

@@ -40,9 +40,9 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import joblib
-import numpy as np
 
 from causal.progress import progress_bar
+from features.errors import is_integer
 
 __all__ = ["CONNECT_TIMEOUT", "SchedulerError", "check_n_jobs", "dask_backend", "parallel_map"]
 
@@ -72,7 +72,7 @@ def check_n_jobs(n_jobs: Any, *, allow_none: bool = False) -> int | None:
     """
     if n_jobs is None and allow_none:
         return None
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs == 0 \
+    if not is_integer(n_jobs) or n_jobs == 0 \
             or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive integer or -1, got {n_jobs!r}")
     return int(n_jobs)

@@ -43,7 +43,7 @@ from causal.plotting import plot_edge_frequency, plot_forest, plot_graph, plot_p
 from causal.report import write_report
 from causal.subgroups import SubgroupResult, compare_groups, find_subgroups
 from causal.verdicts import HYPOTHESIS_COLUMNS, VerdictTable, evaluate
-from features.errors import DataError
+from features.errors import DataError, is_integer
 from features.io import read_table
 from features.panel import Panel
 
@@ -150,7 +150,7 @@ def discover(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: st
             variables = [rename.get(v, v) for v in variables]
         id_col, time_col = rename.get(id_col, id_col), rename.get(time_col, time_col)
         segments = [rename.get(s, s) for s in segments]
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
+    if not is_integer(bootstrap) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a number of replicates >= 0, got {bootstrap!r}")
     claims = load_hypotheses(hypotheses) if hypotheses is not None else None
     panel = Panel.from_frame(df, id_col=id_col, time_col=time_col, variables=variables,
@@ -295,7 +295,7 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
         raise ValueError("give either subgroups (clustering) or group_col (a known grouping), "
                          "not both")
     if subgroups is not None and subgroups != "auto" and (
-            isinstance(subgroups, bool) or not isinstance(subgroups, int) or subgroups < 2):
+            not is_integer(subgroups) or subgroups < 2):
         raise ValueError(f"subgroups must be an integer >= 2 or 'auto', got {subgroups!r}")
     out = Path(out_dir)
     df = read_table(data) if isinstance(data, (str, Path)) else data

@@ -64,7 +64,7 @@ from scipy.stats import binomtest
 from causal.discovery import PanelPCMCI
 from causal.parallel import parallel_map
 from causal.plotting import plot_power_curve
-from features.errors import DataError
+from features.errors import DataError, is_integer
 from features.simulate import Scenario, get_scenario, simulate_cohort
 
 __all__ = [
@@ -96,7 +96,7 @@ _PCMCI_PARAMS = tuple(p for p in inspect.signature(PanelPCMCI).parameters if p !
 
 # --------------------------------------------------------------- validation
 def _int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    if not is_integer(value) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 

@@ -43,7 +43,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from causal.individual import IndividualPCMCI, summarize_edges
-from features.errors import DataError
+from features.errors import DataError, is_integer
 
 __all__ = ["SubgroupResult", "compare_groups", "find_subgroups"]
 
@@ -209,12 +209,9 @@ def find_subgroups(individual: IndividualPCMCI, n_groups: int | None = None, *,
     n = len(features)
     if n < 3:
         raise DataError(f"clustering needs at least 3 patients, got {n}")
-    if isinstance(max_groups, bool) or not isinstance(max_groups, (int, np.integer)) \
-            or max_groups < 2:
+    if not is_integer(max_groups) or max_groups < 2:
         raise ValueError(f"max_groups must be an integer >= 2, got {max_groups!r}")
-    if n_groups is not None and (isinstance(n_groups, bool)
-                                 or not isinstance(n_groups, (int, np.integer))
-                                 or not 2 <= n_groups <= n - 1):
+    if n_groups is not None and (not is_integer(n_groups) or not 2 <= n_groups <= n - 1):
         raise ValueError(f"n_groups must be an integer in 2..{n - 1} (patients - 1), "
                          f"got {n_groups!r}")
     x = StandardScaler().fit_transform(features.to_numpy())

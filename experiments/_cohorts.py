@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from causal.parallel import check_n_jobs, parallel_map
+from features.errors import is_integer
 from features.simulate import Scenario
 
 __all__ = ["cohort_seeds", "map_cohorts", "true_values"]
@@ -60,7 +61,7 @@ def cohort_seeds(seed: int, n: int, *, stream: int = 0) -> list[int]:
         Seeds for :func:`numpy.random.default_rng`.
     """
     for what, value in (("seed", seed), ("n", n), ("stream", stream)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        if not is_integer(value) or value < 0:
             raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
     parent = np.random.SeedSequence(int(seed), spawn_key=(int(stream),))
     return [int(child.generate_state(1, dtype=np.uint64)[0]) for child in parent.spawn(int(n))]

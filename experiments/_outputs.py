@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
+from features.errors import is_integer
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -95,7 +97,7 @@ def summarize_rate(k: int, n: int, confidence: float = 0.95) -> Rate:
         Computed with :func:`scipy.stats.binomtest` ``.proportion_ci(method="wilson")``.
     """
     for what, value in (("k", k), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        if not is_integer(value):
             raise ValueError(f"{what} must be an integer, got {value!r}")
     if n < 1 or not 0 <= k <= n:
         raise ValueError(f"need n >= 1 and 0 <= k <= n, got k={k}, n={n}")

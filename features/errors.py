@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime
 import math
+import numbers
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["DataError", "format_value"]
+__all__ = ["DataError", "format_value", "is_integer"]
 
 # Integral floats up to this size are shown without ".0"; beyond it, e.g. 1e+30.
 _PLAIN_INT_LIMIT = 1e15
@@ -77,3 +78,14 @@ def format_value(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     return repr(value)
+
+
+def is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer (Python or NumPy); booleans are not.
+
+    The one predicate behind every "must be an integer" check of the package.
+
+    >>> is_integer(3), is_integer(np.int64(3)), is_integer(True), is_integer(3.0)
+    (True, True, False, False)
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))

@@ -29,13 +29,14 @@ True
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.linalg import solve_discrete_lyapunov
+
+from features.errors import is_integer
 
 __all__ = [
     "SCENARIO_NAMES",
@@ -404,6 +405,6 @@ def generic_scenario(
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    if not is_integer(value) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
