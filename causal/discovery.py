@@ -35,7 +35,7 @@ from causal.graph import summary_graph
 from causal.links import Links
 from features.errors import DataError, is_integer
 from features.lags import MISSING_FLAG, TigramiteInput, to_tigramite
-from features.panel import ExclusionReport, Panel
+from features.panel import ExclusionReport, Panel, run_lengths
 from features.transforms import PREPS, prepare
 
 __all__ = ["METHODS", "PanelPCMCI", "complete_samples"]
@@ -447,13 +447,11 @@ def complete_samples(ti: TigramiteInput, tau_max: int) -> np.ndarray:
     # (runs restart at every dataset start); a sample at grid row i >= 2*tau_max of its
     # dataset is complete when that run covers rows i-tau_max..i.
     first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    pos = np.arange(len(flat))
-    local = pos - np.repeat(first, lengths)
+    local = np.arange(len(flat)) - np.repeat(first, lengths)
     cont = np.zeros(len(flat), dtype=bool)
     cont[1:] = ok[1:] & ok[:-1]
     cont[local == 0] = False
-    start = np.maximum.accumulate(np.where(cont, 0, pos))
-    usable = ok & (pos - start >= tau) & (local >= 2 * tau)
+    usable = ok & (run_lengths(cont) >= tau) & (local >= 2 * tau)
     dataset = np.repeat(np.arange(len(keys)), lengths)
     counts = np.bincount(dataset, weights=usable, minlength=len(keys)).astype(np.int64)
     out[np.asarray(keys, dtype=np.int64)] = counts

@@ -48,7 +48,7 @@ import pandas as pd
 from features.errors import DataError, format_value
 from features.exclusions import EXCLUSION_COLUMNS, ExclusionReport
 
-__all__ = ["EXCLUSION_COLUMNS", "ExclusionReport", "Panel", "usable_lagged_rows"]
+__all__ = ["EXCLUSION_COLUMNS", "ExclusionReport", "Panel", "run_lengths", "usable_lagged_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,14 +92,24 @@ def usable_lagged_rows(data: pd.DataFrame, keys: Sequence[str], time_col: str,
     # of the same block and it and its predecessor are complete.
     cont = np.zeros(n, dtype=bool)
     cont[1:] = same & (step == 1) & ok[1:] & ok[:-1]
-    # Run length of complete consecutive rows ending at each row: distance to the last start.
-    pos = np.arange(n)
-    start = np.maximum.accumulate(np.where(cont, 0, pos))
     usable = np.zeros(n, dtype=bool)
-    usable[order] = ok & (pos - start >= tau)
+    usable[order] = ok & (run_lengths(cont) >= tau)
     ids, uniques = pd.factorize(data[keys[0]].to_numpy(), sort=True, use_na_sentinel=True)
     counts = np.bincount(ids[ids >= 0], weights=usable[ids >= 0], minlength=len(uniques))
     return pd.Series(counts.astype(np.int64), index=pd.Index(uniques), name="_ok")
+
+
+def run_lengths(continues: np.ndarray) -> np.ndarray:
+    """Per row, how many rows before it its run covers (0 where a run starts).
+
+    ``continues[i]`` says whether row ``i`` continues the run of row ``i - 1``;
+    vectorized with a running maximum of the run starts.
+
+    >>> run_lengths(np.array([False, True, True, False, True])).tolist()
+    [0, 1, 2, 0, 1]
+    """
+    pos = np.arange(len(continues))
+    return pos - np.maximum.accumulate(np.where(continues, 0, pos))
 
 
 def _block_codes(data: pd.DataFrame, keys: Sequence[str], times: np.ndarray) -> np.ndarray:
