@@ -35,7 +35,8 @@ from causal.graph import summary_graph
 from causal.links import Links
 from features.errors import DataError, is_integer
 from features.lags import MISSING_FLAG, TigramiteInput, to_tigramite
-from features.panel import ExclusionReport, Panel, run_lengths
+from features.panel import ExclusionReport, Panel
+from features.samples import run_lengths
 from features.transforms import PREPS, prepare
 
 __all__ = ["METHODS", "PanelPCMCI", "complete_samples"]

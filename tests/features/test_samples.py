@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+import features.panel
+from features.samples import run_lengths, usable_lagged_rows
+
+
+@given(st.lists(st.booleans(), max_size=60))
+def test_run_lengths_matches_a_loop(flags):
+    continues = np.array(flags, dtype=bool)
+    expected, run = [], 0
+    for c in flags:
+        run = run + 1 if c else 0
+        expected.append(run)
+    assert run_lengths(continues).tolist() == expected
+
+
+def test_run_lengths_of_nothing_is_empty():
+    assert run_lengths(np.array([], dtype=bool)).tolist() == []
+
+
+def test_panel_reexports_the_sample_counter():
+    # features.panel keeps its public name; the implementation lives in features.samples
+    assert features.panel.usable_lagged_rows is usable_lagged_rows
