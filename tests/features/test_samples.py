@@ -12,8 +12,8 @@ from features.samples import run_lengths, usable_lagged_rows
 def test_run_lengths_matches_a_loop(flags):
     continues = np.array(flags, dtype=bool)
     expected, run = [], 0
-    for c in flags:
-        run = run + 1 if c else 0
+    for i, c in enumerate(flags):
+        run = run + 1 if c and i > 0 else 0  # the first row has nothing to continue
         expected.append(run)
     assert run_lengths(continues).tolist() == expected
 
