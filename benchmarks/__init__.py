@@ -3,7 +3,7 @@
 Run from the repository root:
 
 * ``python -m benchmarks.engine [--quick]`` - tigramite's multiple-dataset
-  ``ParCorr`` versus :class:`causal.engine.PooledParCorr` on the same data;
+  ``ParCorr`` versus :class:`causal.discovery.engine.PooledParCorr` on the same data;
 * ``python -m benchmarks.engine_profile`` - where the engine's time goes,
   against the one-pass limit;
 * ``python -m benchmarks.cli_scale`` - ``therapy-pcmci discover`` on a

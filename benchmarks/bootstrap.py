@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.common import RESULTS_DIR, best_time, machine_description, write_report
-from causal.bootstrap import ClusterBootstrap
+from causal import ClusterBootstrap
 from features.simulate import simulate_cohort
 
 __all__ = ["main", "time_bootstrap"]

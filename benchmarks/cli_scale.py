@@ -6,7 +6,7 @@
    child process (the ``therapy-pcmci`` next to this Python); report its wall
    time, CPU time and peak resident memory (``getrusage(RUSAGE_CHILDREN)``).
    Targets: < 60 s and < 4 GB on 2 cores.
-3. Profile the in-process equivalent, :func:`causal.pipeline.discover`, with
+3. Profile the in-process equivalent, :func:`causal.cli.pipeline.discover`, with
    cProfile and split its time into phases (reading the CSV, panel validation,
    detrending, tigramite input, moments, PCMCI, outputs, figures).
 
@@ -52,7 +52,7 @@ PHASES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("drop_short (usable lagged rows, x2)", (("features/panel.py", "drop_short"),)),
     ("detrend (features.transforms.prepare)", (("features/transforms.py", "prepare"),)),
     ("to_tigramite (grid arrays)", (("features/lags.py", "to_tigramite"),)),
-    ("complete-sample count (causal.discovery.complete_samples)",
+    ("complete-sample count (causal.discovery.estimator.complete_samples)",
      (("causal/discovery.py", "complete_samples"),)),
     ("tigramite DataFrame (TigramiteInput.dataframe)", (("features/lags.py", "dataframe"),)),
     ("moments build (LaggedMoments.from_dataframe)",
@@ -60,7 +60,7 @@ PHASES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("moments aggregate (LaggedMoments.aggregate)", (("causal/engine/stats.py", "aggregate"),)),
     ("PCMCI (tigramite's run_pcmci / run_pcmciplus + engine tests)",
      (("tigramite/pcmci.py", "run_pcmci"), ("tigramite/pcmci.py", "run_pcmciplus"))),
-    ("required links + links table (causal._convert)",
+    ("required links + links table (causal.discovery._tigramite)",
      (("causal/_convert.py", "reestimate_required"), ("causal/_convert.py", "links_table"))),
     ("summary graph", (("causal/graph.py", "summary_graph"),)),
     ("write links/graph/exclusions/report",
@@ -126,20 +126,20 @@ def phase_times(stats: pstats.Stats) -> dict[str, float]:
 
 
 def profile_discover(csv: Path, out: Path) -> tuple[float, dict[str, float], str]:
-    """Profile :func:`causal.pipeline.discover` in this process (imports done first)."""
+    """Profile :func:`causal.cli.pipeline.discover` in this process (imports done first)."""
     import io
 
     start = time.perf_counter()
     import tigramite.pcmci  # noqa: F401  (imported lazily by discover)
 
-    import causal.cli
-    import causal.pipeline
+    import causal.cli.app
+    import causal.cli.pipeline
 
     imports = time.perf_counter() - start
     prof = cProfile.Profile()
     start = time.perf_counter()
     prof.enable()
-    causal.pipeline.discover(csv, out)
+    causal.cli.pipeline.discover(csv, out)
     prof.disable()
     total = time.perf_counter() - start
     stream = io.StringIO()
@@ -187,8 +187,9 @@ def main(argv: Sequence[str] | None = None) -> str:
         if not args.no_profile:
             imports, phases, top = profile_discover(csv, Path(tmp) / "out-profile")
             total = phases.pop("total")
-            lines += ["", "## In-process causal.pipeline.discover, cProfile",
-                      f"imports (causal.cli, causal.pipeline, tigramite.pcmci): {imports:.2f} s "
+            lines += ["", "## In-process causal.cli.pipeline.discover, cProfile",
+                      f"imports (causal.cli.app, causal.cli.pipeline, tigramite.pcmci): "
+                      f"{imports:.2f} s "
                       "(not in the total below)",
                       f"discover total {total:.2f} s under cProfile:"]
             lines += [f"  {sec:7.3f} s  {sec / total:6.1%}  {label}" if not math.isnan(sec)

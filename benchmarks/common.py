@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.simulate import generic_scenario, simulate_cohort
+from features.scenarios import generic_scenario
+from features.simulate import simulate_cohort
 
 __all__ = [
     "RESULTS_DIR",

@@ -2,9 +2,9 @@
 
 For every case the same simulated cohort goes, in one process, through
 
-* the whole :class:`causal.discovery.PanelPCMCI` fit (validation, detrending,
+* the whole :class:`causal.discovery.estimator.PanelPCMCI` fit (validation, detrending,
   tigramite input, PCMCI or PCMCI+, links) with ``ci_test="parcorr"`` (the
-  engine, :class:`causal.engine.PooledParCorr`) and with
+  engine, :class:`causal.discovery.engine.PooledParCorr`) and with
   ``ci_test="parcorr-tigramite"`` (tigramite's ``ParCorr``, same df correction);
 * the PCMCI run alone: ``PCMCI(dataframe, test).run_pcmci(...)`` (or
   ``run_pcmciplus``) on the fit's tigramite input, with
@@ -60,8 +60,8 @@ from benchmarks.common import (
     record_calls,
     replay,
 )
-from causal.citests import make_ci_test
-from causal.discovery import PanelPCMCI
+from causal import PanelPCMCI
+from causal.discovery.citests import make_ci_test
 
 __all__ = ["FULL_CASES", "QUICK_CASES", "TABLE_COLUMNS", "Case", "main", "run_benchmark",
            "run_case"]

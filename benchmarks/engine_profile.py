@@ -2,7 +2,7 @@
 
 For one cohort (default 1000 x 13 x 5, tau_max 2, PCMCI) this measures
 
-* ``pcmci``: tigramite's ``run_pcmci`` with :class:`causal.engine.PooledParCorr`
+* ``pcmci``: tigramite's ``run_pcmci`` with :class:`causal.discovery.engine.PooledParCorr`
   (fresh test, so the moments are rebuilt), best of ``--repeats``;
 * ``build`` and ``aggregate``: :meth:`LaggedMoments.from_dataframe` and
   :meth:`LaggedMoments.aggregate` once - the single pass over the data;
@@ -46,9 +46,9 @@ from benchmarks.common import (
     replay,
     write_report,
 )
-from causal.citests import make_ci_test
-from causal.discovery import PanelPCMCI
-from causal.engine import (
+from causal import PanelPCMCI
+from causal.discovery.citests import make_ci_test
+from causal.discovery.engine import (
     LaggedMoments,
     PooledParCorr,
     analytic_pvalue,
@@ -60,7 +60,7 @@ __all__ = ["main", "profile_engine"]
 
 logger = logging.getLogger(__name__)
 
-_PACKAGES = (("causal/engine", "causal.engine"), ("tigramite", "tigramite"),
+_PACKAGES = (("causal/engine", "causal.discovery.engine"), ("tigramite", "tigramite"),
              ("numpy", "numpy (Python code)"), ("scipy", "scipy"),
              ("copy.py", "copy (deepcopy)"), ("~", "C builtins (numpy ufuncs, LAPACK, ...)"))
 

@@ -1,3 +1,133 @@
-"""Temporal causal discovery (PCMCI) on multi-patient therapy process data."""
+"""therapy-pcmci: temporal causal discovery (PCMCI) on multi-patient therapy process data.
 
-__all__: list[str] = []
+The public API, by pipeline stage::
+
+    from causal import PanelPCMCI, Links                   # discovery
+    from causal import summary_graph, leading_variables    # graph
+    from causal import load_hypotheses, evaluate           # hypotheses and verdicts
+    from causal import ClusterBootstrap, IndividualPCMCI   # resampling
+    from causal import power_curve, plot_graph             # planning, figures
+
+Names are loaded on first use (PEP 562), so ``import causal`` and the
+``therapy-pcmci`` command line start without importing pandas, tigramite,
+matplotlib or dask. Each name lives in exactly one stage subpackage
+(``docs/architecture.md``).
+
+Examples
+--------
+>>> import causal
+>>> causal.PanelPCMCI(tau_max=2).get_params()["tau_max"]
+2
+>>> sorted(set(causal.__all__) & {"PanelPCMCI", "evaluate", "ClusterBootstrap"})
+['ClusterBootstrap', 'PanelPCMCI', 'evaluate']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from causal.discovery import CI_TESTS, METHODS, Links, PanelPCMCI
+    from causal.effects import jackknife_effects, lagged_effects
+    from causal.graph import (
+        compare_graphs,
+        edge_table,
+        leading_variables,
+        precedes,
+        strengths,
+        summary_graph,
+        time_series_graph,
+        write_graphml,
+        write_json,
+    )
+    from causal.hypotheses import (
+        Hypothesis,
+        HypothesisError,
+        Verdict,
+        VerdictTable,
+        evaluate,
+        load_hypotheses,
+    )
+    from causal.plotting import (
+        plot_edge_frequency,
+        plot_forest,
+        plot_graph,
+        plot_patients,
+        plot_power_curve,
+    )
+    from causal.power import PowerResult, power_curve
+    from causal.resampling import (
+        BootstrapResult,
+        ClusterBootstrap,
+        IndividualPCMCI,
+        SubgroupResult,
+        find_subgroups,
+    )
+
+#: Public name -> the stage subpackage that defines it.
+_API: dict[str, str] = {
+    **dict.fromkeys(("CI_TESTS", "METHODS", "Links", "PanelPCMCI"), "causal.discovery"),
+    **dict.fromkeys(("jackknife_effects", "lagged_effects"), "causal.effects"),
+    **dict.fromkeys(("compare_graphs", "edge_table", "leading_variables", "precedes",
+                     "strengths", "summary_graph", "time_series_graph", "write_graphml",
+                     "write_json"), "causal.graph"),
+    **dict.fromkeys(("Hypothesis", "HypothesisError", "Verdict", "VerdictTable", "evaluate",
+                     "load_hypotheses"), "causal.hypotheses"),
+    **dict.fromkeys(("plot_edge_frequency", "plot_forest", "plot_graph", "plot_patients",
+                     "plot_power_curve"), "causal.plotting"),
+    **dict.fromkeys(("PowerResult", "power_curve"), "causal.power"),
+    **dict.fromkeys(("BootstrapResult", "ClusterBootstrap", "IndividualPCMCI",
+                     "SubgroupResult", "find_subgroups"), "causal.resampling"),
+}
+
+__all__ = [
+    "CI_TESTS",
+    "METHODS",
+    "BootstrapResult",
+    "ClusterBootstrap",
+    "Hypothesis",
+    "HypothesisError",
+    "IndividualPCMCI",
+    "Links",
+    "PanelPCMCI",
+    "PowerResult",
+    "SubgroupResult",
+    "Verdict",
+    "VerdictTable",
+    "compare_graphs",
+    "edge_table",
+    "evaluate",
+    "find_subgroups",
+    "jackknife_effects",
+    "lagged_effects",
+    "leading_variables",
+    "load_hypotheses",
+    "plot_edge_frequency",
+    "plot_forest",
+    "plot_graph",
+    "plot_patients",
+    "plot_power_curve",
+    "power_curve",
+    "precedes",
+    "strengths",
+    "summary_graph",
+    "time_series_graph",
+    "write_graphml",
+    "write_json",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its stage subpackage on first use (PEP 562 lazy API)."""
+    try:
+        module = _API[name]
+    except KeyError:
+        raise AttributeError(f"module 'causal' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

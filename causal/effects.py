@@ -88,7 +88,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LinearRegression
 
-from causal.links import Links
+from causal.discovery.links import Links
 from features.errors import DataError, is_integer
 from features.lags import lag_name, lag_table
 from features.panel import Panel
@@ -251,13 +251,13 @@ def lagged_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
     ----------
     data : Panel, pandas.DataFrame or fitted PanelPCMCI
         Raw scores (a validated panel or a long-format frame), transformed
-        here with ``prep``; or a fitted :class:`~causal.discovery.PanelPCMCI`,
+        here with ``prep``; or a fitted :class:`~causal.discovery.estimator.PanelPCMCI`,
         whose already prepared ``panel_`` is used as is (then ``prep`` and
         ``by`` must be left at None and ``tau_max`` defaults to the model's).
     links : None, Links, fitted PanelPCMCI, DataFrame or iterable of triples
         Which ``(source, target, lag)`` links to report: None gives every
         lagged link (autoregressive ones included) up to ``tau_max``; a
-        :class:`~causal.links.Links` result or fitted model gives its
+        :class:`~causal.discovery.links.Links` result or fitted model gives its
         significant lagged links; a frame needs ``source``, ``target``, ``lag``.
     tau_max : int, optional
         Largest lag of the VAR; default the model's (``links`` or ``data``),
@@ -371,7 +371,7 @@ def jackknife_effects(data: Panel | pd.DataFrame, links: Any = None, *,
         be used; pass the data the model was fitted on.
     links, tau_max, prep, scale, by, id_col, time_col, variables
         As in :func:`lagged_effects`. Passing a fitted
-        :class:`~causal.discovery.PanelPCMCI` as ``links`` reports its
+        :class:`~causal.discovery.estimator.PanelPCMCI` as ``links`` reports its
         discovered lagged links with its ``tau_max``, ``prep`` and ``prep_by``.
 
     Returns

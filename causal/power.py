@@ -4,7 +4,7 @@
 (2023) design - the ``"paper"`` scenario of :mod:`features.simulate`, with
 the tested edge (default ``fear_others -> depression``) set to ``effect`` and
 the other two paper effects unchanged - and analyses each with
-:class:`~causal.discovery.PanelPCMCI` under its own decision rule: the effect
+:class:`~causal.discovery.estimator.PanelPCMCI` under its own decision rule: the effect
 counts as detected when the link is **significant with the sign of**
 ``effect``. Power is the share of detecting cohorts, with a Wilson 95%
 interval, for each number of patients.
@@ -59,13 +59,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
-from causal.discovery import PanelPCMCI
-from causal.parallel import parallel_map
-from causal.plotting import plot_power_curve
+from causal.discovery.estimator import PanelPCMCI
+from causal.plotting.studies import plot_power_curve
+from causal.rates import summarize_rate
+from causal.resampling.parallel import parallel_map
 from features.errors import DataError, is_integer
-from features.simulate import Scenario, get_scenario, simulate_cohort
+from features.scenarios import Scenario, get_scenario
+from features.simulate import simulate_cohort
 
 __all__ = [
     "DEFAULT_EDGE",
@@ -303,10 +304,10 @@ def power_curve(effect: float, n_weeks: int, patients: Sequence[int], *, n_cohor
     random_state : int, numpy.random.Generator or None
         Seed (see the module docstring).
     n_jobs, scheduler, progress
-        Passed to :func:`causal.parallel.parallel_map`; results do not depend
+        Passed to :func:`causal.resampling.parallel.parallel_map`; results do not depend
         on them.
     **pcmci_params
-        Further :class:`~causal.discovery.PanelPCMCI` settings (default: its
+        Further :class:`~causal.discovery.estimator.PanelPCMCI` settings (default: its
         defaults, the pipeline's own decision rule).
 
     Returns
@@ -339,10 +340,10 @@ def power_curve(effect: float, n_weeks: int, patients: Sequence[int], *, n_cohor
     rows = []
     for j, p in enumerate(sizes):
         k = int(sum(hits[j * n_cohorts:(j + 1) * n_cohorts]))
-        ci = binomtest(k, n_cohorts).proportion_ci(method="wilson")
+        ci = summarize_rate(k, n_cohorts)
         rows.append({"effect": float(effect), "n_weeks": n_weeks, "n_patients": p, "k": k,
-                     "n_cohorts": n_cohorts, "power": k / n_cohorts, "ci_low": float(ci.low),
-                     "ci_high": float(ci.high), "alpha": alpha, "missing": missing,
+                     "n_cohorts": n_cohorts, "power": k / n_cohorts, "ci_low": ci.ci_low,
+                     "ci_high": ci.ci_high, "alpha": alpha, "missing": missing,
                      "source": edge[0], "target": edge[1]})
     result = PowerResult(effect=float(effect), n_weeks=n_weeks, alpha=alpha, edge=edge,
                          missing=missing, table=pd.DataFrame(rows, columns=list(POWER_COLUMNS)),

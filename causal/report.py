@@ -23,9 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from causal.graph_summary import leading_variables, strengths
-from causal.links import Links
-from causal.verdicts import VerdictTable
+from causal.discovery.links import Links
+from causal.graph.summary import leading_variables, strengths
+from causal.hypotheses.verdicts import VerdictTable
 from features.panel import Panel
 
 __all__ = ["markdown_table", "render_report", "write_report"]

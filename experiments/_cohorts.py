@@ -3,7 +3,7 @@
 * :func:`cohort_seeds` - independent child seeds from
   :class:`numpy.random.SeedSequence`, so a cohort's result depends only on the
   master seed and its index, never on ``--n-jobs`` or execution order;
-* :func:`map_cohorts` - parallel map in task order (:func:`causal.parallel.parallel_map`);
+* :func:`map_cohorts` - parallel map in task order (:func:`causal.resampling.parallel.parallel_map`);
 * :func:`true_values` - the simulated coefficient of each link of a result table.
 
 Examples
@@ -23,9 +23,9 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from causal.parallel import check_n_jobs, parallel_map
+from causal.resampling.parallel import check_n_jobs, parallel_map
 from features.errors import is_integer
-from features.simulate import Scenario
+from features.scenarios import Scenario
 
 __all__ = ["cohort_seeds", "map_cohorts", "true_values"]
 
@@ -72,7 +72,7 @@ def map_cohorts(func: Callable[[T], R], tasks: Iterable[T], n_jobs: int = 1, *,
                 scheduler: str | None = None, progress: bool | None = None) -> list[R]:
     """Apply ``func`` to every task, in parallel worker processes, keeping task order.
 
-    Delegates to :func:`causal.parallel.parallel_map`.
+    Delegates to :func:`causal.resampling.parallel.parallel_map`.
 
     Parameters
     ----------
@@ -115,7 +115,7 @@ def true_values(scenario: Scenario, links: pd.DataFrame) -> np.ndarray:
 
     Examples
     --------
-    >>> from features.simulate import get_scenario
+    >>> from features.scenarios import get_scenario
     >>> links = pd.DataFrame({"source": ["fear_others", "depression", "depression"],
     ...                       "target": ["depression", "self_compassion", "depression"],
     ...                       "lag": [1, 2, 1]})

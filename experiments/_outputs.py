@@ -2,8 +2,8 @@
 
 Re-exported by :mod:`experiments.common`, the harness every experiment imports:
 
-* :class:`Rate` and :func:`summarize_rate` - a proportion with its Wilson 95%
-  interval; :func:`rate_row` - the same as the columns of a summary-table row,
+* :func:`rate_row` - a proportion with its Wilson 95% interval
+  (:func:`causal.rates.summarize_rate`) - the same as the columns of a summary-table row,
   with the mean and SD of the estimates behind it;
 * :func:`write_outputs` / :func:`read_output` - CSV tables;
 * :func:`save_figure` - write a :class:`matplotlib.figure.Figure` to a file.
@@ -21,91 +21,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
-from features.errors import is_integer
+from causal.rates import summarize_rate
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
-    "Rate",
     "rate_row",
     "read_output",
     "save_figure",
-    "summarize_rate",
     "write_outputs",
 ]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Rate:
-    """A proportion ``k / n`` with a Wilson score interval.
-
-    Attributes
-    ----------
-    k, n : int
-        Events and trials.
-    rate : float
-        ``k / n``.
-    ci_low, ci_high : float
-        Wilson score interval (Wilson 1927) at level ``confidence``.
-    confidence : float
-        Level of the interval.
-    """
-
-    k: int
-    n: int
-    rate: float
-    ci_low: float
-    ci_high: float
-    confidence: float = 0.95
-
-    def as_dict(self) -> dict[str, float | int]:
-        """Return ``k, n, rate, ci_low, ci_high`` (for a results table row)."""
-        return {"k": self.k, "n": self.n, "rate": self.rate, "ci_low": self.ci_low,
-                "ci_high": self.ci_high}
-
-    def __str__(self) -> str:
-        return (f"{self.rate:.3f} ({self.k}/{self.n}), {100 * self.confidence:g}% CI "
-                f"[{self.ci_low:.3f}, {self.ci_high:.3f}]")
-
-
-def summarize_rate(k: int, n: int, confidence: float = 0.95) -> Rate:
-    """Return the rate ``k / n`` with its Wilson score interval.
-
-    Parameters
-    ----------
-    k : int
-        Number of events, ``0 <= k <= n``.
-    n : int
-        Number of trials, >= 1.
-    confidence : float
-        Interval level in (0, 1).
-
-    Returns
-    -------
-    Rate
-        Computed with :func:`scipy.stats.binomtest` ``.proportion_ci(method="wilson")``.
-    """
-    for what, value in (("k", k), ("n", n)):
-        if not is_integer(value):
-            raise ValueError(f"{what} must be an integer, got {value!r}")
-    if n < 1 or not 0 <= k <= n:
-        raise ValueError(f"need n >= 1 and 0 <= k <= n, got k={k}, n={n}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return Rate(k=int(k), n=int(n), rate=int(k) / int(n), ci_low=float(ci.low),
-                ci_high=float(ci.high), confidence=float(confidence))
 
 
 def rate_row(k: int, n: int, values: pd.Series | None = None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from causal.plotting import plot_graph
+from causal import plot_graph
 from experiments._realdata_frames import PERIODS
 from experiments.common import save_figure
 
@@ -23,7 +23,7 @@ def plot_realdata(result: RealDataResult, out: Path) -> list[Path]:
     """Draw every figure of a run into ``out`` and return the written paths.
 
     ``realdata_<analysis>.png``: the summary graph of each pooled fit
-    (:func:`causal.plotting.plot_graph`); ``realdata_bringmann_bootstrap.png``
+    (:func:`causal.plotting.graphs.plot_graph`); ``realdata_bringmann_bootstrap.png``
     and ``realdata_bringmann_individual.png``: the bootstrap frequencies and
     per-person shares of the Bringmann links, when the run computed them.
     """

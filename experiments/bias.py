@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from causal.discovery import PanelPCMCI
+from causal import PanelPCMCI
 from causal.effects import jackknife_effects
 from experiments.common import (
     ConfigError,
@@ -65,7 +65,8 @@ from experiments.common import (
     true_values,
 )
 from features.panel import Panel
-from features.simulate import SCENARIO_NAMES, Instrument, Scenario, get_scenario, simulate_cohort
+from features.scenarios import SCENARIO_NAMES, Instrument, Scenario, get_scenario
+from features.simulate import simulate_cohort
 from features.transforms import PREPS
 
 __all__ = [

@@ -8,7 +8,7 @@ weeks). Cohort ``i`` uses ``cohort_seeds(seed, n_cohorts)[i]``; every
 preprocessing choice analyses the same cohorts.
 
 Each cohort is fitted **once per preprocessing** (``prep`` in ``preps``) by
-:class:`~causal.discovery.PanelPCMCI` with its other defaults and no FDR
+:class:`~causal.discovery.estimator.PanelPCMCI` with its other defaults and no FDR
 correction. The decision at every ``alpha`` and FDR choice is then derived
 from that fit's MCI p-values, which is exact:
 
@@ -36,7 +36,7 @@ Outputs (``--out``, default ``results/calibration``): ``calibration.csv``
 cross-lagged test of every cohort and prep: estimate, raw and BH-adjusted
 p-value), ``calibration.png`` (per-edge rate against nominal alpha) and
 ``calibration_familywise.png``; both figures come from
-:func:`causal.plotting_studies.plot_rate_vs_alpha` and carry the identity line.
+:func:`causal.plotting.studies.plot_rate_vs_alpha` and carry the identity line.
 
 Run ``python -m experiments.calibration --n-jobs 2`` (full) or ``--quick``.
 """
@@ -55,8 +55,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control
 
-from causal.discovery import PanelPCMCI
-from causal.plotting_studies import plot_rate_vs_alpha
+from causal import PanelPCMCI
+from causal.plotting import plot_rate_vs_alpha
 from experiments.common import (
     ConfigError,
     RunContext,

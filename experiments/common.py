@@ -16,7 +16,7 @@ parallel map and output writing:
 * :func:`cohort_seeds` - independent child seeds from
   :class:`numpy.random.SeedSequence`, so a cohort's result depends only on the
   master seed and its index, never on ``--n-jobs`` or execution order;
-* :func:`map_cohorts` - parallel map in task order (:func:`causal.parallel.parallel_map`);
+* :func:`map_cohorts` - parallel map in task order (:func:`causal.resampling.parallel.parallel_map`);
   :func:`true_values` - the simulated coefficient of each link; all three from
   :mod:`experiments._cohorts`;
 * :func:`write_outputs` / :func:`read_output` (CSV tables),
@@ -53,15 +53,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
+from causal.rates import Rate, summarize_rate
 from experiments._cohorts import cohort_seeds, map_cohorts, true_values
 from experiments._outputs import (
-    Rate,
     rate_row,
     read_output,
     save_figure,
-    summarize_rate,
     write_outputs,
 )
+from features.errors import InputError
 
 __all__ = [
     "CONFIG_DIR",
@@ -96,7 +96,7 @@ CONFIG_DIR: Path = Path(__file__).resolve().parent / "configs"
 S = TypeVar("S")
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """An experiment config file or setting that cannot be used."""
 
 

@@ -5,7 +5,7 @@ three reported effects; ``null`` - no cross-lagged effect; ``reversed`` -
 each effect with cause and effect swapped) is analysed by each method of
 :data:`METHODS`:
 
-* ``default`` - :class:`~causal.discovery.PanelPCMCI` with the package
+* ``default`` - :class:`~causal.discovery.estimator.PanelPCMCI` with the package
   defaults (per-patient detrending, df-corrected pooled ParCorr, PCMCI);
 * ``raw`` - plain tigramite PCMCI with ParCorr on the raw pooled scores
   (``prep="none"``, no df correction). It runs on the package's pooled engine,
@@ -28,7 +28,7 @@ Wilson 95% intervals: ``tpr`` (a true edge is found with the correct sign),
 ``fpr`` (an absent edge is found, any sign), ``wrong_sign``, ``familywise``
 (a cohort has at least one false edge) and ``ordering`` (a cohort reproduces
 the ``melsom2023`` ordering: every claim of
-:func:`causal.hypotheses.load_hypotheses` that expects an effect is found with
+:func:`causal.hypotheses.spec.load_hypotheses` that expects an effect is found with
 its sign, and no claim of absence is found; in the ``null`` and ``reversed``
 scenarios this ordering is false, so its rate is an error rate), plus the mean
 run time per cohort.
@@ -55,8 +55,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from causal.discovery import PanelPCMCI
-from causal.hypotheses import load_hypotheses
+from causal import PanelPCMCI, load_hypotheses
 from experiments.common import (
     RunContext,
     check_int,
@@ -73,7 +72,8 @@ from experiments.common import (
 )
 from features.lags import lag_name, lag_table
 from features.panel import Panel
-from features.simulate import SCENARIO_NAMES, get_scenario, simulate_cohort
+from features.scenarios import SCENARIO_NAMES, get_scenario
+from features.simulate import simulate_cohort
 from features.transforms import prepare
 
 __all__ = [
@@ -276,7 +276,7 @@ def ordering_reproduced(edges: pd.DataFrame, preset: str = "melsom2023") -> bool
     edges : pandas.DataFrame
         Columns ``source``, ``target``, ``lag``, ``value``, ``significant``.
     preset : str
-        Name or path for :func:`causal.hypotheses.load_hypotheses`.
+        Name or path for :func:`causal.hypotheses.spec.load_hypotheses`.
 
     Examples
     --------

@@ -8,7 +8,7 @@ how much that matters for PCMCI on the Melsom et al. (2023) design.
 For each scenario of :mod:`features.simulate` (``null``: no cross-lagged
 effects; ``paper``: the three reported ones) it simulates ``n_cohorts``
 seeded cohorts and analyses every cohort with each *arm*
-(:data:`ARMS`): :class:`~causal.discovery.PanelPCMCI` with ``prep`` none,
+(:data:`ARMS`): :class:`~causal.discovery.estimator.PanelPCMCI` with ``prep`` none,
 center or detrend, and center / detrend without the degrees-of-freedom
 correction (``within_df=False``); every other setting is the default. All
 arms see the same cohorts (a paired comparison).
@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from causal.discovery import PanelPCMCI
+from causal import PanelPCMCI
 from experiments.common import (
     RunContext,
     check_int,
@@ -59,7 +59,8 @@ from experiments.common import (
     true_values,
 )
 from features.panel import Panel
-from features.simulate import SCENARIO_NAMES, get_scenario, simulate_cohort
+from features.scenarios import SCENARIO_NAMES, get_scenario
+from features.simulate import simulate_cohort
 
 __all__ = [
     "ARMS",

@@ -13,10 +13,10 @@ number of minutes (see ``docs/validation.md``).
   days after the treatment period): cheerful, worry, fearful, sad, relaxed
   and the pleasantness of the last event, analysed separately per period
   (``pre``: ``period`` 0, ``post``: ``period`` 1). Pooled
-  :class:`~causal.discovery.PanelPCMCI` with person-period mean centering
+  :class:`~causal.discovery.estimator.PanelPCMCI` with person-period mean centering
   (arm ``center``, the default; :data:`ARMS`), a cluster bootstrap over
-  persons (:class:`causal.bootstrap.ClusterBootstrap`), per-person
-  :class:`~causal.individual.IndividualPCMCI` where a person's series is
+  persons (:class:`causal.resampling.bootstrap.ClusterBootstrap`), per-person
+  :class:`~causal.resampling.individual.IndividualPCMCI` where a person's series is
   long enough, sensitivity arms (other preprocessing) and the two groups of
   ``informat04`` (the therapy indicator of the authors' script).
 * **Kossakowski 2017** (one person, 239 days): a few mood items before
@@ -48,10 +48,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from causal.bootstrap import ClusterBootstrap
-from causal.citests import within_df_loss
-from causal.discovery import PanelPCMCI
-from causal.individual import IndividualPCMCI
+from causal import ClusterBootstrap, IndividualPCMCI, PanelPCMCI
+from causal.discovery.citests import within_df_loss
 from experiments._realdata_figures import plot_realdata
 from experiments._realdata_frames import (
     BEEPS_PER_DAY,
@@ -71,7 +69,7 @@ from experiments.common import (
     write_outputs,
 )
 from features.errors import DataError
-from features.panel import ExclusionReport
+from features.exclusions import ExclusionReport
 
 __all__ = [
     "ARMS",

@@ -6,7 +6,7 @@ slopes, contemporaneous innovation correlation 0.3, realistic instruments)
 with each of its three cross-lagged edges set to ``±effect`` with the paper's
 sign: ``fear_others -> depression`` +, ``depression -> fear_others`` + and
 ``depression -> self_compassion`` -; the other three cross-lagged edges are
-absent. Every cohort is analysed by :class:`~causal.discovery.PanelPCMCI`
+absent. Every cohort is analysed by :class:`~causal.discovery.estimator.PanelPCMCI`
 with its defaults (detrend, ParCorr, ``tau_max=1``, ``pc_alpha=0.2``) at
 ``alpha``.
 
@@ -17,7 +17,7 @@ size, so effect sizes are compared on the same random draws (common random
 numbers) and a cell's cohorts do not depend on which other cells are run.
 
 Per cohort, the six cross-lagged edges are scored against the truth with
-:func:`causal.metrics.compare_graphs` (signed: a true edge counts as found only
+:func:`causal.graph.metrics.compare_graphs` (signed: a true edge counts as found only
 when significant with the correct sign; autoregressive edges are not scored):
 
 * **TPR** - true edges found / true edges (3 per cohort), pooled over the
@@ -30,7 +30,7 @@ when significant with the correct sign; autoregressive edges are not scored):
 * **ordering** - the share of cohorts that reproduce the full ``melsom2023``
   ordering: all three directional claims (``positive``/``negative``)
   *supported* and none of the three ``absent`` claims *contradicted*, under the
-  decision rule of :mod:`causal.hypotheses` (an absent claim may stay
+  decision rule of :mod:`causal.hypotheses.spec` (an absent claim may stay
   inconclusive).
 
 Outputs (``--out``, default ``results/recovery``): ``recovery.csv`` (one row
@@ -57,9 +57,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from causal.discovery import PanelPCMCI
-from causal.hypotheses import Hypothesis, evaluate, load_hypotheses
-from causal.metrics import compare_graphs
+from causal import Hypothesis, PanelPCMCI, compare_graphs, evaluate, load_hypotheses
 from experiments.common import (
     ConfigError,
     RunContext,
@@ -74,7 +72,8 @@ from experiments.common import (
     settings_from_mapping,
     summarize_rate,
 )
-from features.simulate import Scenario, get_scenario, simulate_cohort
+from features.scenarios import Scenario, get_scenario
+from features.simulate import simulate_cohort
 
 __all__ = [
     "COHORT_COLUMNS",

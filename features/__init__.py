@@ -1,3 +1,77 @@
-"""Long-format therapy panels: validation, within-person transforms and gap-aware lags."""
+"""Data in: long-format therapy and EMA panels, validated, within-person transformed, lagged.
 
-__all__: list[str] = []
+The public API::
+
+    from features import read_table, Panel, simulate_cohort, get_scenario, DataError
+
+Names are loaded on first use (PEP 562), so importing the package costs nothing
+until a name is used. ``features`` never imports ``causal``.
+
+Examples
+--------
+>>> import features
+>>> df = features.simulate_cohort("paper", n_patients=3, n_weeks=4, random_state=0)
+>>> features.Panel.from_frame(df).n_patients
+3
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from features.datasets import load_bringmann2013_tidy, load_kossakowski2017_tidy
+    from features.errors import DataError
+    from features.exclusions import ExclusionReport
+    from features.io import read_table
+    from features.lags import lag_table
+    from features.panel import Panel
+    from features.scenarios import Scenario, generic_scenario, get_scenario
+    from features.simulate import simulate_cohort, simulate_subgroups
+    from features.transforms import PREPS, prepare
+
+#: Public name -> the module that defines it.
+_API: dict[str, str] = {
+    **dict.fromkeys(("load_bringmann2013_tidy", "load_kossakowski2017_tidy"), "features.datasets"),
+    "DataError": "features.errors",
+    "ExclusionReport": "features.exclusions",
+    "read_table": "features.io",
+    "lag_table": "features.lags",
+    "Panel": "features.panel",
+    **dict.fromkeys(("Scenario", "generic_scenario", "get_scenario"), "features.scenarios"),
+    **dict.fromkeys(("simulate_cohort", "simulate_subgroups"), "features.simulate"),
+    **dict.fromkeys(("PREPS", "prepare"), "features.transforms"),
+}
+
+__all__ = [
+    "PREPS",
+    "DataError",
+    "ExclusionReport",
+    "Panel",
+    "Scenario",
+    "generic_scenario",
+    "get_scenario",
+    "lag_table",
+    "load_bringmann2013_tidy",
+    "load_kossakowski2017_tidy",
+    "prepare",
+    "read_table",
+    "simulate_cohort",
+    "simulate_subgroups",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use (PEP 562 lazy API)."""
+    try:
+        module = _API[name]
+    except KeyError:
+        raise AttributeError(f"module 'features' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -133,7 +133,7 @@ def load_bringmann2013_tidy() -> pd.DataFrame:
     Rows without a ``beep`` are excluded by :meth:`features.panel.Panel.from_frame`
     with the reason ``"missing time"`` (they are reported, not silently
     dropped), and unanswered beeps with ``"every variable missing"``. The
-    same arguments work for :class:`causal.individual.IndividualPCMCI`.
+    same arguments work for :class:`causal.resampling.individual.IndividualPCMCI`.
 
     Examples
     --------
@@ -190,7 +190,7 @@ def load_kossakowski2017_tidy() -> pd.DataFrame:
     -----
     As for :func:`load_bringmann2013_tidy`, keep lags within a day: time
     ``beepno`` and segments ``("day",)``. Single-person discovery is
-    :class:`causal.discovery.PanelPCMCI` on this one-patient panel; add
+    :class:`causal.discovery.estimator.PanelPCMCI` on this one-patient panel; add
     ``"phase"`` to the segments to keep lags within a study phase too.
 
     Examples

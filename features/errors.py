@@ -1,4 +1,9 @@
-"""Exceptions raised for bad input data, and how values are shown in their messages.
+"""The one error base class for bad input, and how values are shown in its messages.
+
+:class:`InputError` is raised for every bad input: data, parameters, hypothesis
+files, configurations. The command line turns it (and only it) into one
+``error:`` line and exit code 2; any other exception is an internal error.
+:class:`DataError` is the subclass for the data themselves.
 
 Every message names what is wrong and where: the file, column, row or patient,
 and the offending value, so that a clinical researcher can fix the data without
@@ -17,13 +22,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DataError", "format_value", "is_integer"]
+__all__ = ["DataError", "InputError", "format_value", "is_integer"]
 
 # Integral floats up to this size are shown without ".0"; beyond it, e.g. 1e+30.
 _PLAIN_INT_LIMIT = 1e15
 
 
-class DataError(ValueError):
+class InputError(ValueError):
+    """Bad input of any kind: data, a parameter, a file, an option or a configuration.
+
+    The base class of every error this package raises for its users' input. It
+    subclasses :class:`ValueError`, so ``except ValueError`` keeps working.
+
+    Examples
+    --------
+    >>> issubclass(DataError, InputError)
+    True
+    """
+
+
+class DataError(InputError):
     """Input data that cannot be used as given.
 
     Examples

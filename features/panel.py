@@ -46,10 +46,10 @@ import numpy as np
 import pandas as pd
 
 from features.errors import DataError, format_value
-from features.exclusions import EXCLUSION_COLUMNS, ExclusionReport
-from features.samples import run_lengths, usable_lagged_rows
+from features.exclusions import ExclusionReport
+from features.samples import usable_lagged_rows
 
-__all__ = ["EXCLUSION_COLUMNS", "ExclusionReport", "Panel", "run_lengths", "usable_lagged_rows"]
+__all__ = ["Panel"]
 
 logger = logging.getLogger(__name__)
 

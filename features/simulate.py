@@ -7,8 +7,7 @@ about 13 weekly reports of depression (PHQ-9, 0-27), self-compassion (item mean,
 lag-1 effects are the ``"paper"`` :class:`Scenario`: ``fear_others ->
 depression`` +0.12, ``depression -> fear_others`` +0.08, ``depression ->
 self_compassion`` -0.13 and no other cross-lagged effect.
-The scenarios and instruments are defined in :mod:`features.scenarios` and
-re-exported here.
+The scenarios and instruments are defined in :mod:`features.scenarios`.
 
 Model
 -----
@@ -67,22 +66,12 @@ import pandas as pd
 
 from features.scenarios import (
     SCENARIO_NAMES,
-    Instrument,
     Scenario,
     _check_int,
-    generic_scenario,
     get_scenario,
 )
 
-__all__ = [
-    "SCENARIO_NAMES",
-    "Instrument",
-    "Scenario",
-    "generic_scenario",
-    "get_scenario",
-    "simulate_cohort",
-    "simulate_subgroups",
-]
+__all__ = ["simulate_cohort", "simulate_subgroups"]
 
 logger = logging.getLogger(__name__)
 

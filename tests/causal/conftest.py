@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causal import plotting, plotting_studies
-from causal.links import Links
+from causal import Links
+from causal.plotting import graphs as plotting
+from causal.plotting import studies as plotting_studies
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

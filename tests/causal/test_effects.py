@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causal.discovery import PanelPCMCI
+from causal import PanelPCMCI
 from causal.effects import (
     EFFECT_COLUMNS,
     JACKKNIFE_COLUMNS,
@@ -15,7 +15,8 @@ from causal.effects import (
 from features.errors import DataError
 from features.lags import lag_table
 from features.panel import Panel
-from features.simulate import Instrument, Scenario, simulate_cohort
+from features.scenarios import Instrument, Scenario
+from features.simulate import simulate_cohort
 from features.transforms import prepare
 
 # A continuous VAR(1) without trends whose variables have very different

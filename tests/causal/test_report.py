@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causal.discovery import PanelPCMCI
-from causal.hypotheses import evaluate
+from causal import PanelPCMCI, evaluate
 from causal.report import markdown_table, render_report, write_report
 from features.simulate import simulate_cohort
 
@@ -160,7 +159,7 @@ def test_discovered_links_section_matches_the_links(report, model):
 
 
 def test_who_leads_section(report, model):
-    from causal.graph import leading_variables
+    from causal import leading_variables
 
     body = _section(report, "Who leads")
     table = _table(body)

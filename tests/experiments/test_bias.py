@@ -17,7 +17,8 @@ from experiments.bias import (
     run_bias,
 )
 from experiments.common import ConfigError, load_config, read_output
-from features.simulate import get_scenario, simulate_cohort
+from features.scenarios import get_scenario
+from features.simulate import simulate_cohort
 
 
 @pytest.fixture(scope="module")

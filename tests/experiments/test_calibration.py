@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causal.discovery import PanelPCMCI
+from causal import PanelPCMCI
 from experiments.calibration import (
     CALIBRATION_COLUMNS,
     COHORT_COLUMNS,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causal.discovery import PanelPCMCI
+from causal import PanelPCMCI
 from experiments.common import ConfigError, load_config, read_output
 from experiments.methods import (
     COHORT_COLUMNS,
@@ -21,7 +21,8 @@ from experiments.methods import (
     summarize_methods,
 )
 from features.panel import Panel
-from features.simulate import get_scenario, simulate_cohort
+from features.scenarios import get_scenario
+from features.simulate import simulate_cohort
 
 PAPER_EDGES = pd.DataFrame({
     "source": ["fear_others", "depression", "depression"],

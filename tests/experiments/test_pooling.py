@@ -19,7 +19,7 @@ from experiments.pooling import (
     run_pooling,
     summarize_pooling,
 )
-from features.simulate import get_scenario
+from features.scenarios import get_scenario
 
 CROSS = [("depression", "self_compassion"), ("depression", "fear_others"),
          ("self_compassion", "depression"), ("self_compassion", "fear_others"),

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causal.discovery import PanelPCMCI
+from causal import PanelPCMCI
 from experiments import _realdata_frames, realdata
 from experiments._realdata_frames import (
     BEEPS_PER_DAY,

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causal.discovery import PanelPCMCI
-from causal.hypotheses import evaluate
+from causal import PanelPCMCI, evaluate
 from experiments.common import ConfigError, load_config, read_output
 from experiments.recovery import (
     COHORT_COLUMNS,

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features.errors import DataError
-from features.panel import EXCLUSION_COLUMNS, ExclusionReport, Panel, usable_lagged_rows
+from features.exclusions import EXCLUSION_COLUMNS, ExclusionReport
+from features.panel import Panel
+from features.samples import usable_lagged_rows
 
 
 def _frame(**overrides) -> pd.DataFrame:

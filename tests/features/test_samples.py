@@ -4,8 +4,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-import features.panel
-from features.samples import run_lengths, usable_lagged_rows
+from features.samples import run_lengths
 
 
 @given(st.lists(st.booleans(), max_size=60))
@@ -20,8 +19,3 @@ def test_run_lengths_matches_a_loop(flags):
 
 def test_run_lengths_of_nothing_is_empty():
     assert run_lengths(np.array([], dtype=bool)).tolist() == []
-
-
-def test_panel_reexports_the_sample_counter():
-    # features.panel keeps its public name; the implementation lives in features.samples
-    assert features.panel.usable_lagged_rows is usable_lagged_rows

@@ -7,8 +7,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import features.scenarios as scenarios_module
-import features.simulate as simulate_module
 from features.scenarios import (
     SCENARIO_NAMES,
     Instrument,
@@ -23,20 +21,6 @@ PAPER_EFFECTS = {
     ("depression", "fear_others"): 0.08,
     ("depression", "self_compassion"): -0.13,
 }
-
-
-# --------------------------------------------------------------------------- module layout
-
-
-def test_simulate_reexports_every_scenario_name():
-    # `from features.simulate import X` keeps working for the names that moved here
-    assert set(scenarios_module.__all__) <= set(simulate_module.__all__)
-    for name in scenarios_module.__all__:
-        assert getattr(simulate_module, name) is getattr(scenarios_module, name)
-    for name in simulate_module.__all__:
-        assert hasattr(simulate_module, name)
-    assert Scenario.__module__ == "features.scenarios"
-    assert "simulate_cohort" not in scenarios_module.__all__
 
 
 # --------------------------------------------------------------------------- basics

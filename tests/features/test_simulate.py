@@ -7,14 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from features.simulate import (
-    Instrument,
-    Scenario,
-    generic_scenario,
-    get_scenario,
-    simulate_cohort,
-    simulate_subgroups,
-)
+from features.scenarios import Instrument, Scenario, generic_scenario, get_scenario
+from features.simulate import simulate_cohort, simulate_subgroups
 
 VARS = ("depression", "self_compassion", "fear_others")
 PAPER_EFFECTS = {

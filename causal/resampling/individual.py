@@ -1,0 +1,444 @@
+"""Per-patient causal graphs and their GIMME-style aggregation.
+
+A pooled :class:`~causal.discovery.estimator.PanelPCMCI` run answers "which lagged
+links hold on average within patients". :class:`IndividualPCMCI` asks the
+idiographic question instead: it runs discovery on **each patient's own
+series** and then counts, for every tested link, in how many patients it is
+significant. Following GIMME (Gates & Molenaar 2012, *NeuroImage* 63:310-319),
+a link significant in at least ``group_threshold`` (default 75%) of the
+patients is a **group** edge; one present in some patients only is an
+**individual** edge. Unlike GIMME, which adds group paths one at a time to
+every patient's model (structural equation modification indices), the
+aggregation here is a single pass over independent per-patient PCMCI graphs;
+with ``alpha = 0.05`` an absent link is still found in about 5% of patients.
+
+Per-patient discovery needs long series: see :func:`min_series_length`.
+Patients too short are excluded and reported; if none is long enough the fit
+refuses with a :class:`~features.errors.DataError`. A variable that is
+(nearly) constant within a patient, differing from its most common value at
+fewer than :data:`MIN_VARYING_POINTS` time points (e.g. "fearful" always
+rated 1), cannot carry that patient's dynamics and makes partial
+correlations degenerate: such patients are excluded and reported too, as are
+patients whose tests still turn out numerically degenerate.
+
+Examples
+--------
+>>> from features.scenarios import generic_scenario
+>>> from features.simulate import simulate_cohort
+>>> s = generic_scenario(2, 0).with_cross([("x1", "x2", 0.5)])
+>>> df = simulate_cohort(s, n_patients=6, n_weeks=80, random_state=3)
+>>> model = IndividualPCMCI(tau_max=1).fit(df, variables=["x1", "x2"])
+>>> row = model.summary_.set_index("edge").loc["x1(t-1) -> x2"]
+>>> row["class"], bool(row["share"] >= 0.75)
+('group', True)
+>>> model.group_graph_.has_edge("x1", "x2"), model.group_graph_.has_edge("x2", "x1")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from causal.discovery.citests import within_df_loss
+from causal.discovery.estimator import PanelPCMCI, complete_samples
+from causal.discovery.links import Links
+from causal.resampling.group import edge_label, group_graph, summarize_edges
+from causal.resampling.parallel import check_n_jobs, parallel_map
+from features.errors import DataError, is_integer
+from features.exclusions import ExclusionReport
+from features.lags import to_tigramite
+from features.panel import Panel
+
+__all__ = [
+    "MIN_VARYING_POINTS",
+    "IndividualPCMCI",
+    "min_series_length",
+]
+
+logger = logging.getLogger(__name__)
+
+#: A patient's variable must differ from its most common value at this many time points.
+MIN_VARYING_POINTS = 5
+
+_PCMCI_PARAMS = tuple(p for p in inspect.signature(PanelPCMCI).parameters
+                      if p not in ("tau_max", "alpha"))
+
+
+def min_series_length(tau_max: int, n_vars: int, *, prep: str = "detrend", min_df: int = 20,
+                      contemporaneous: bool = False) -> int:
+    """Time points one patient needs for per-patient PCMCI at ``tau_max``.
+
+    Parameters
+    ----------
+    tau_max : int
+        Largest lag.
+    n_vars : int
+        Number of variables.
+    prep : {"detrend", "center", "none"}
+        Within-person preprocessing (its degrees of freedom are subtracted).
+    min_df : int
+        Residual degrees of freedom required in the largest test.
+    contemporaneous : bool
+        PCMCI+ with lag-0 links (more candidate conditions).
+
+    Returns
+    -------
+    int
+        ``T_min = 2*tau_max + dim_max + loss + min_df`` for one uninterrupted,
+        fully observed series, where
+
+        * ``2*tau_max``: tigramite's cut-off; the first ``2*tau_max`` time
+          points only serve as lags, so every test uses the same samples;
+        * ``dim_max = 2*n_cand + 1``: the largest partial-correlation test of
+          PCMCI's MCI stage. Each variable has ``n_cand = n_vars*tau_max``
+          lagged candidate parents (plus ``n_vars - 1`` contemporaneous ones
+          with PCMCI+); the MCI test of ``X^i(t-tau) -> X^j(t)`` conditions on
+          the parents of ``X^j(t)`` other than ``X^i(t-tau)`` (up to
+          ``n_cand - 1``) and on those of ``X^i(t-tau)`` (up to ``n_cand``),
+          so it involves up to ``2 + 2*n_cand - 1`` variables. The t-test of a
+          partial correlation has ``n - dim`` degrees of freedom;
+        * ``loss``: the within-person transform's parameters (2 for
+          detrending, 1 for centering, see
+          :func:`causal.discovery.citests.within_df_loss`);
+        * ``min_df`` (default 20): with 20 residual df the two-sided 5%
+          critical partial correlation is 0.42 and its standard error about
+          ``1/sqrt(20) = 0.22``; with fewer, only implausibly large effects
+          could be detected and the PC stage's parent sets become unstable.
+
+        With gaps or segments (days) what counts is the number of test
+        samples: ``T_min - 2*tau_max`` complete samples after the cut-off of
+        every block (see :class:`IndividualPCMCI`).
+
+    Examples
+    --------
+    >>> min_series_length(1, 2), min_series_length(1, 5), min_series_length(2, 5)
+    (29, 35, 47)
+    """
+    for name, val, low in (("tau_max", tau_max, 1), ("n_vars", n_vars, 2), ("min_df", min_df, 1)):
+        if not is_integer(val) or val < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {val!r}")
+    n_cand = n_vars * tau_max + (n_vars - 1 if contemporaneous else 0)
+    dim_max = 2 * n_cand + 1
+    return int(2 * tau_max + dim_max + within_df_loss(prep, 1) + min_df)
+
+
+class IndividualPCMCI:
+    """Discovery on each patient separately, aggregated GIMME-style.
+
+    Parameters
+    ----------
+    tau_max : int, default 1
+        Largest lag.
+    alpha : float, default 0.05
+        Significance level of each patient's final tests.
+    group_threshold : float, default 0.75
+        Share of patients in which a link must be significant to be a group
+        edge (GIMME's 75%).
+    n_jobs : int or None, default 1
+        Patients run in parallel through :func:`causal.resampling.parallel.parallel_map`
+        (``-1``: all cores; ``None``: from a surrounding
+        ``joblib.parallel_config``). Results do not depend on ``n_jobs``.
+    min_df : int, default 20
+        Residual degrees of freedom required (see :func:`min_series_length`).
+    scheduler : str, optional
+        Address of a Dask scheduler to run the patients on.
+    progress : bool or None
+        Progress bar on standard error (None: only on a terminal).
+    **pcmci_params
+        Passed to every patient's :class:`~causal.discovery.estimator.PanelPCMCI`
+        (``method``, ``ci_test``, ``pc_alpha``, ``prep``, ``fdr``,
+        ``forbid``, ...). An integer ``random_state`` is turned into one seed
+        per patient, drawn in patient order.
+
+    Attributes
+    ----------
+    panel_ : Panel
+        The validated panel (before per-patient preprocessing).
+    patients_ : pandas.DataFrame
+        One row per analysed patient: ``n_samples`` (complete test samples),
+        ``n_significant`` (significant links) and ``seconds`` (run time).
+    patient_links_ : dict
+        Patient -> :class:`~causal.discovery.links.Links`.
+    links_ : pandas.DataFrame
+        Long table: ``patient``, ``source``, ``target``, ``lag``, ``value``
+        (the MCI partial correlation), ``p_value``, ``significant``,
+        ``ci_low``, ``ci_high``, one row per patient and tested link.
+    summary_ : pandas.DataFrame
+        One row per link: ``edge``, ``source``, ``target``, ``lag``,
+        ``autoregressive``, ``n_patients``, ``n_significant``, ``share``
+        (share of patients where it is significant) with a 95% Wilson
+        interval ``share_low``/``share_high``, ``share_positive``,
+        ``share_negative`` (significant with that sign), ``median_value``
+        (over all patients) and ``class`` (``"group"`` if share >=
+        ``group_threshold``, ``"individual"`` if > 0, else ``"absent"``).
+    group_graph_ : networkx.DiGraph
+        Variables as nodes, one edge per variable pair with a group link
+        (the link with the largest share if several lags qualify).
+    edge_matrix_ : pandas.DataFrame
+        Patients x links (columns named by :func:`edge_label`) of the raw MCI
+        partial correlations, significant or not: every tested link has a
+        value, so the matrix has no NaN (a NaN from the test would be set to
+        0.0 with a warning in the log). Raw values keep the effect sizes for
+        clustering (:func:`causal.resampling.subgroups.find_subgroups`);
+        ``presence_`` holds the significance decisions.
+    presence_ : pandas.DataFrame
+        Patients x links, True where the link is significant.
+    exclusions_ : ExclusionReport
+        Rows and patients set aside, including patients too short for
+        per-patient discovery.
+    """
+
+    def __init__(self, tau_max: int = 1, alpha: float = 0.05, group_threshold: float = 0.75,
+                 n_jobs: int | None = 1, *, min_df: int = 20, scheduler: str | None = None,
+                 progress: bool | None = None, **pcmci_params: Any) -> None:
+        self.tau_max = tau_max
+        self.alpha = alpha
+        self.group_threshold = group_threshold
+        self.n_jobs = n_jobs
+        self.min_df = min_df
+        self.scheduler = scheduler
+        self.progress = progress
+        self.pcmci_params = pcmci_params
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the constructor parameters."""
+        return {"tau_max": self.tau_max, "alpha": self.alpha,
+                "group_threshold": self.group_threshold, "n_jobs": self.n_jobs,
+                "min_df": self.min_df, "scheduler": self.scheduler, "progress": self.progress,
+                **self.pcmci_params}
+
+    def _validate_params(self) -> None:
+        unknown = sorted(set(self.pcmci_params) - set(_PCMCI_PARAMS))
+        if unknown:
+            raise ValueError(f"unknown PanelPCMCI parameter(s) {unknown}; "
+                             f"valid: {list(_PCMCI_PARAMS)}")
+        if not (isinstance(self.group_threshold, (int, float)) and 0 < self.group_threshold <= 1):
+            raise ValueError(f"group_threshold must be in (0, 1], got {self.group_threshold!r}")
+        check_n_jobs(self.n_jobs, allow_none=True)
+        params = {k: v for k, v in self.pcmci_params.items() if k != "random_state"}
+        PanelPCMCI(self.tau_max, alpha=self.alpha, **params)._validate_params()
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, data: Panel | pd.DataFrame, *, id_col: str = "patient", time_col: str = "week",
+            variables: Sequence[str] | None = None,
+            segments: Sequence[str] = ()) -> IndividualPCMCI:
+        """Run discovery on each patient and aggregate the graphs.
+
+        Parameters
+        ----------
+        data : Panel or pandas.DataFrame
+            A validated panel or a long-format frame (validated here).
+        id_col, time_col, variables, segments
+            As for :meth:`features.panel.Panel.from_frame`; each patient's
+            segments (e.g. days) are separate blocks that no lag crosses.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DataError
+            If no patient has a series long enough for per-patient discovery
+            (the message gives the needed and the available lengths).
+        """
+        self._validate_params()
+        tau = int(self.tau_max)
+        min_rows = int(self.pcmci_params.get("min_lagged_rows", 2))
+        if isinstance(data, Panel):
+            panel = data.drop_short(tau, min_rows)
+        else:
+            panel = Panel.from_frame(data, id_col=id_col, time_col=time_col, variables=variables,
+                                     segments=segments, tau_max=tau, min_lagged_rows=min_rows)
+        if len(panel.variables) < 2:
+            raise DataError(f"discovery needs at least 2 variables, got {list(panel.variables)}")
+        self.panel_ = panel
+        panel, samples = self._screen(panel)
+        seeds = self._seeds(len(samples))
+        params = {**self.pcmci_params, "alpha": self.alpha}
+        tasks = [(_alone(panel, p), tau, params, seed)
+                 for p, seed in zip(samples.index, seeds, strict=True)]
+        results = parallel_map(_fit_patient, tasks, n_jobs=self.n_jobs, scheduler=self.scheduler,
+                               progress=self.progress, desc="per-patient PCMCI")
+        self._collect(samples, results, panel.exclusions)
+        return self
+
+    # ------------------------------------------------------------- internals
+    def _needed(self, panel: Panel) -> tuple[int, int]:
+        prep = self.pcmci_params.get("prep", "detrend")
+        contemporaneous = (self.pcmci_params.get("method", "pcmci") == "pcmciplus"
+                           and self.pcmci_params.get("contemporaneous", True))
+        needed = min_series_length(int(self.tau_max), len(panel.variables), prep=prep,
+                                   min_df=self.min_df, contemporaneous=contemporaneous)
+        return needed, needed - 2 * int(self.tau_max)
+
+    def _screen(self, panel: Panel) -> tuple[Panel, pd.Series]:
+        """Exclude patients too short or with a (nearly) constant variable; return sample counts."""
+        tau = int(self.tau_max)
+        needed, needed_samples = self._needed(panel)
+        samples = _test_samples(panel, tau, self.pcmci_params.get("cut_off", "2xtau_max"))
+        required = pd.Series(needed_samples, index=samples.index)
+        prep = self.pcmci_params.get("prep", "detrend")
+        if self.pcmci_params.get("prep_by", "patient") == "segment":
+            blocks = panel.data.groupby(panel.block_cols, sort=False).size().reset_index()
+            n_blocks = blocks.groupby(panel.id_col).size().reindex(samples.index)
+            required += [within_df_loss(prep, int(n)) - within_df_loss(prep, 1) for n in n_blocks]
+        ok = samples >= required
+        if not ok.any():
+            complete = panel.data[list(panel.variables)].notna().all(axis=1)
+            points = complete.groupby(panel.data[panel.id_col].to_numpy()).sum()
+            raise DataError(
+                f"per-patient discovery at tau_max={tau} with {len(panel.variables)} variables "
+                f"needs at least {needed} time points per patient in one uninterrupted series, "
+                f"i.e. {needed_samples} usable samples (time points with every variable observed "
+                f"at lags 0..{tau}, after the first {2 * tau} time points of each block; see "
+                f"min_series_length), but the "
+                f"{len(samples)} patients have a median of {samples.median():g} and at most "
+                f"{int(samples.max())} usable samples (median {points.median():g}, max "
+                f"{int(points.max())} fully observed time points). Use a smaller tau_max or "
+                "fewer variables, or pool patients with causal.discovery.estimator.PanelPCMCI")
+        report = panel.exclusions
+        short = samples[~ok]
+        report = report.add(
+            "patient", f"fewer than {needed_samples} usable samples for per-patient discovery "
+            f"at tau_max={tau} (a series of {needed} time points)", short.index,
+            values=short.to_numpy())
+        samples = samples[ok]
+        data = panel.data[panel.data[panel.id_col].isin(samples.index)]
+        data = data[data[list(panel.variables)].notna().all(axis=1)]
+        varying = pd.DataFrame({v: data.groupby(panel.id_col)[v].agg(
+            lambda x: len(x) - int(x.value_counts().iloc[0])) for v in panel.variables})
+        flat = varying.reindex(samples.index, fill_value=0) < MIN_VARYING_POINTS
+        if flat.to_numpy().any():
+            bad = flat.any(axis=1)
+            report = report.add(
+                "patient", f"a variable differs from its most common value at fewer than "
+                f"{MIN_VARYING_POINTS} fully observed time points (nearly constant)",
+                flat.index[bad], column=None, values=flat[bad].idxmax(axis=1).to_numpy())
+            samples = samples[~bad]
+        if samples.empty:
+            raise DataError("every patient long enough for per-patient discovery has a variable "
+                            "that is (nearly) constant within the patient; drop it with variables=")
+        kept = panel.subset(samples.index)
+        return kept.with_data(kept.data, report), samples
+
+    def _seeds(self, n: int) -> list[int | None]:
+        seed = self.pcmci_params.get("random_state")
+        if seed is None:
+            return [None] * n
+        rng = np.random.default_rng(seed)
+        return [int(s) for s in rng.integers(0, 2**31 - 1, size=n)]
+
+    def _collect(self, samples: pd.Series, results: list[dict[str, Any]],
+                 report: ExclusionReport) -> None:
+        frames, patient_links, rows, failed = [], {}, [], {}
+        for patient, res in zip(samples.index, results, strict=True):
+            if "error" in res:
+                failed[patient] = res["error"]
+                continue
+            report = report.merge(res["exclusions"])
+            links: Links = res["links"]
+            patient_links[patient] = links
+            table = links.table[["source", "target", "lag", "value", "p_value", "significant",
+                                 "ci_low", "ci_high"]]
+            frames.append(table.assign(patient=patient))
+            rows.append({"patient": patient, "n_samples": res["n_samples"],
+                         "n_significant": int(table["significant"].sum()),
+                         "seconds": res["seconds"]})
+        if failed:
+            report = report.add("patient", "per-patient discovery failed", list(failed),
+                                values=list(failed.values()))
+        if not frames:
+            raise DataError(f"per-patient discovery failed for every patient: "
+                            f"{next(iter(failed.values()))}")
+        self.exclusions_ = report
+        self.patient_links_ = patient_links
+        self.patients_ = pd.DataFrame(rows).set_index("patient")
+        links = pd.concat(frames, ignore_index=True)
+        self.links_ = links[["patient", *links.columns.drop("patient")]]
+        keys = ["source", "target", "lag"]
+        value = self.links_.pivot(index="patient", columns=keys, values="value")  # noqa: PD010
+        sig = self.links_.pivot(index="patient", columns=keys,  # noqa: PD010
+                                values="significant")
+        order = pd.Index(list(patient_links), name="patient")
+        value, sig = value.reindex(order), sig.reindex(order).fillna(False).astype(bool)
+        if value.isna().to_numpy().any():
+            logger.warning("%d NaN link values set to 0.0", int(value.isna().to_numpy().sum()))
+            value = value.fillna(0.0)
+        labels = [edge_label(*c) for c in value.columns]
+        self.edge_matrix_ = pd.DataFrame(value.to_numpy(float), index=order, columns=labels)
+        self.presence_ = pd.DataFrame(sig.to_numpy(bool), index=order, columns=labels)
+        self.summary_ = summarize_edges(value.columns, self.edge_matrix_, self.presence_,
+                                        self.group_threshold)
+        self.group_graph_ = group_graph(self.summary_, self.panel_.variables,
+                                        tau_max=int(self.tau_max), alpha=float(self.alpha),
+                                        n_patients=len(order),
+                                        group_threshold=float(self.group_threshold))
+        logger.info("individual PCMCI: %d patients, %d group edges, median %.2f s per patient",
+                    len(order), int((self.summary_["class"] == "group").sum()),
+                    self.patients_["seconds"].median())
+
+    def __str__(self) -> str:
+        if not hasattr(self, "summary_"):
+            return f"IndividualPCMCI(tau_max={self.tau_max}, alpha={self.alpha}) (not fitted)"
+        s = self.summary_.sort_values("share", ascending=False, kind="stable")
+        lines = [f"IndividualPCMCI: {len(self.patients_)} patient(s) analysed, "
+                 f"{self.exclusions_.n_patients} excluded (tau_max={self.tau_max}, "
+                 f"alpha={self.alpha}); median {self.patients_['n_samples'].median():g} "
+                 "samples per patient"]
+        for cls, head, limit in (("group", f">= {self.group_threshold:.0%} of", None),
+                                 ("individual", "some", 10)):
+            rows = s[s["class"] == cls]
+            lines.append(f"  {cls} edges (significant in {head} patients):"
+                         + ("" if len(rows) else " (none)"))
+            lines += [f"    {r.edge}: {r.share:.0%} of patients (+{r.share_positive:.0%} / "
+                      f"-{r.share_negative:.0%}), median value {r.median_value:+.3f}"
+                      for r in rows.head(limit).itertuples(index=False)]
+            if limit and len(rows) > limit:
+                lines.append(f"    ... and {len(rows) - limit} more")
+        lines.append(f"  absent edges: {int((s['class'] == 'absent').sum())}")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- helpers
+def _test_samples(panel: Panel, tau: int, cut_off: str) -> pd.Series:
+    """Per patient: complete samples (all variables at lags 0..tau) after each block's cut-off."""
+    ti = to_tigramite(panel, pad=tau if cut_off == "tau_max" else 0)
+    counts = complete_samples(ti, tau)
+    per = pd.Series(counts, index=ti.blocks[panel.id_col].to_numpy()).groupby(level=0, sort=False)
+    return per.sum().reindex(panel.patients).rename("n_samples")
+
+
+def _alone(panel: Panel, patient: Any) -> Panel:
+    """One patient's panel with an empty exclusion report (the parent keeps the records)."""
+    sub = panel.subset([patient])
+    return sub.with_data(sub.data, ExclusionReport.empty())
+
+
+def _fit_patient(task: tuple[Panel, int, dict[str, Any], int | None]) -> dict:
+    """Fit one patient ``(panel, tau, params, seed)`` in a worker; data errors are returned."""
+    panel, tau, params, seed = task
+    start = time.perf_counter()
+    model = PanelPCMCI(tau, **{**params, "random_state": seed})
+    try:
+        with warnings.catch_warnings():
+            # Degenerate data (perfect or undefined correlations) must not give inf/NaN tests.
+            warnings.simplefilter("error", RuntimeWarning)
+            # One patient without segments is one dataset: intended here.
+            warnings.filterwarnings("ignore", message="In analysis mode 'multiple'. There is just",
+                                    category=UserWarning)
+            model.fit(panel)
+    except DataError as exc:
+        return {"error": str(exc)}
+    except RuntimeWarning as exc:
+        return {"error": f"numerically degenerate data ({exc})"}
+    return {"links": model.links_, "n_samples": model.n_samples_,
+            "exclusions": model.exclusions_, "seconds": time.perf_counter() - start}

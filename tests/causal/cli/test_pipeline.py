@@ -1,0 +1,329 @@
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from causal import HypothesisError, PanelPCMCI, load_hypotheses
+from causal.cli.pipeline import (
+    BOOTSTRAP_FILES,
+    INDIVIDUAL_FILES,
+    OUTPUT_FILES,
+    DiscoverResult,
+    IndividualResult,
+    discover,
+    individual,
+    rename_columns,
+)
+from causal.graph import read_graphml, read_json
+from causal.hypotheses import HYPOTHESIS_COLUMNS
+from features.errors import DataError
+from features.scenarios import generic_scenario
+from features.simulate import simulate_cohort, simulate_subgroups
+
+VARS = ("depression", "self_compassion", "fear_others")
+FIRST_HYPOTHESIS_COLUMNS = ["name", "cause", "effect", "lag", "expected", "verdict", "value",
+                            "p_value", "ci_low", "ci_high"]
+SHORT_PATIENT = 999
+
+
+def _cohort_with_exclusions() -> pd.DataFrame:
+    """40 simulated patients, one row with every variable missing, one too-short patient."""
+    df = simulate_cohort("paper", n_patients=40, n_weeks=13, random_state=3)
+    df.loc[17, list(VARS)] = np.nan  # patient 2, week 5: a row with nothing observed
+    short = pd.DataFrame({"patient": SHORT_PATIENT, "week": [1, 3, 5, 7],
+                          "depression": [10.0, 12, 11, 9], "self_compassion": [2.0, 2.2, 2.5, 2.1],
+                          "fear_others": [20.0, 25, 22, 21]})
+    return pd.concat([df, short], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return _cohort_with_exclusions()
+
+
+@pytest.fixture(scope="module")
+def run(data, tmp_path_factory) -> DiscoverResult:
+    out = tmp_path_factory.mktemp("discover") / "results"  # created by discover
+    return discover(data, out, hypotheses="melsom2023", random_state=0, command="pytest run")
+
+
+def test_returns_a_result_with_the_fitted_model(run):
+    assert isinstance(run, DiscoverResult)
+    assert isinstance(run.model, PanelPCMCI)
+    assert run.verdicts is not None and len(run.verdicts) == len(load_hypotheses("melsom2023"))
+    text = str(run)
+    assert "Links:" in text and "Hypothesis verdicts" in text and str(run.out_dir) in text
+
+
+def test_writes_every_output_file(run):
+    expected = [*OUTPUT_FILES, "graph.svg", "patients.png", "patients.svg"]
+    for name in expected:
+        path = run.out_dir / name
+        assert path.is_file(), name
+        assert path.stat().st_size > 0, name
+    assert {p.name for p in run.files} >= set(expected)
+    assert all(p.is_file() for p in run.files)
+    assert all(p.parent == run.out_dir for p in run.files)
+
+
+def test_links_csv_has_every_tested_link(run):
+    links = pd.read_csv(run.out_dir / "links.csv")
+    triples = set(zip(links["source"], links["target"], links["lag"], strict=True))
+    assert triples == set(itertools.product(VARS, VARS, [1]))
+    assert len(links) == len(VARS) ** 2
+    # non-significant links are written too (the cohort's null links are not all found)
+    assert (~links["significant"]).any() and links["significant"].any()
+    table = run.model.links_.table
+    pd.testing.assert_series_equal(links["p_value"], table["p_value"], check_exact=False)
+    assert links.columns.tolist() == table.columns.tolist()
+
+
+def test_graph_files_match_the_model(run):
+    out = run.out_dir
+    for graph in (read_json(out / "graph.json"), read_graphml(out / "graph.graphml")):
+        assert set(graph.nodes) == set(run.model.graph_.nodes)
+        assert set(graph.edges) == set(run.model.graph_.edges)
+
+
+def test_hypotheses_csv_columns_and_rows(run):
+    hyp = pd.read_csv(run.out_dir / "hypotheses.csv")
+    assert hyp.columns.tolist()[:len(FIRST_HYPOTHESIS_COLUMNS)] == FIRST_HYPOTHESIS_COLUMNS
+    assert hyp["name"].tolist() == [h.name for h in load_hypotheses("melsom2023")]
+    assert set(hyp["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    for row in hyp.itertuples():
+        link = run.model.links_.get(row.cause, row.effect, row.lag)
+        assert row.value == pytest.approx(link["value"])
+        assert row.p_value == pytest.approx(link["p_value"])
+
+
+def test_header_only_hypotheses_csv_without_hypotheses(data, tmp_path):
+    result = discover(data, tmp_path, random_state=0)
+    assert result.verdicts is None
+    hyp = pd.read_csv(tmp_path / "hypotheses.csv")
+    assert hyp.empty
+    assert hyp.columns.tolist() == list(HYPOTHESIS_COLUMNS)
+    assert "## Hypotheses" not in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_exclusions_csv_lists_rows_and_patients(run):
+    exc = pd.read_csv(run.out_dir / "exclusions.csv")
+    assert exc.columns.tolist() == ["level", "patient", "row", "column", "value", "reason"]
+    rows = exc[exc["level"] == "row"]
+    patients = exc[exc["level"] == "patient"]
+    assert rows["row"].tolist() == [17] and rows["patient"].tolist() == [2]
+    assert "every variable missing" in rows["reason"].iloc[0]
+    assert patients["patient"].tolist() == [SHORT_PATIENT]
+    assert "usable lagged rows" in patients["reason"].iloc[0]
+    assert SHORT_PATIENT not in set(run.model.panel_.patients)
+
+
+def test_exclusions_csv_is_header_only_when_nothing_is_excluded(tmp_path):
+    df = simulate_cohort("paper", n_patients=20, n_weeks=8, random_state=1)
+    discover(df, tmp_path, random_state=0)
+    exc = pd.read_csv(tmp_path / "exclusions.csv")
+    assert exc.empty and "reason" in exc.columns
+
+
+def test_rows_from_a_file_are_reported_by_line_number(data, tmp_path):
+    path = tmp_path / "cohort.csv"
+    data.to_csv(path, index=False)
+    discover(path, tmp_path / "out", random_state=0)
+    exc = pd.read_csv(tmp_path / "out" / "exclusions.csv")
+    line = int(exc.loc[exc["level"] == "row", "row"].iloc[0])
+    assert line == 17 + 2  # header is line 1, data row 0 is line 2
+    with path.open(encoding="utf-8") as fh:
+        text = fh.read().splitlines()[line - 1]
+    assert text.startswith("2,5,")  # patient 2, week 5
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert str(path) in report
+
+
+def test_report_records_source_and_command(run):
+    report = (run.out_dir / "report.md").read_text(encoding="utf-8")
+    assert "pytest run" in report and "DataFrame" in report
+    assert "![graph.png](graph.png)" in report and "![patients.png](patients.png)" in report
+
+
+def test_parameters_reach_the_model(data, tmp_path):
+    result = discover(data, tmp_path, tau_max=2, alpha=0.01, method="pcmciplus", fdr="fdr_bh",
+                      random_state=0)
+    m = result.model
+    assert (m.tau_max, m.alpha, m.method, m.fdr) == (2, 0.01, "pcmciplus", "fdr_bh")
+    links = pd.read_csv(tmp_path / "links.csv")
+    assert set(links["lag"]) == {0, 1, 2}
+
+
+def test_variables_restrict_the_analysis(data, tmp_path):
+    result = discover(data, tmp_path, variables=["depression", "fear_others"], random_state=0)
+    assert result.model.links_.variables == ("depression", "fear_others")
+    assert len(pd.read_csv(tmp_path / "links.csv")) == 4
+
+
+def test_sesoi_override_reaches_the_verdicts(data, tmp_path):
+    result = discover(data, tmp_path, hypotheses="melsom2023", sesoi=0.3, random_state=0)
+    hyp = pd.read_csv(tmp_path / "hypotheses.csv")
+    assert (hyp["sesoi"] == 0.3).all()
+    assert all(v.sesoi == 0.3 for v in result.verdicts)
+
+
+def test_hypotheses_about_unknown_variables_fail(data, tmp_path):
+    toml = tmp_path / "claims.toml"
+    toml.write_text('[[hypothesis]]\nname = "a"\ncause = "anxiety"\neffect = "depression"\n'
+                    'expected = "positive"\n', encoding="utf-8")
+    with pytest.raises(HypothesisError, match="anxiety"):
+        discover(data, tmp_path / "out", hypotheses=toml)
+
+
+# ------------------------------------------------------------------- rename
+def test_rename_columns_maps_old_to_new():
+    df = pd.DataFrame({"phq": [1], "fcs": [2], "other": [3]})
+    out = rename_columns(df, {"phq": "depression", "fcs": "fear_others"})
+    assert out.columns.tolist() == ["depression", "fear_others", "other"]
+    assert df.columns.tolist() == ["phq", "fcs", "other"]  # input untouched
+
+
+def test_rename_columns_allows_a_swap():
+    out = rename_columns(pd.DataFrame({"a": [1], "b": [2]}), {"a": "b", "b": "a"})
+    assert out.columns.tolist() == ["b", "a"] and out["b"].tolist() == [1]
+
+
+def test_rename_unknown_old_name_is_an_error():
+    with pytest.raises(DataError, match="phq9"):
+        rename_columns(pd.DataFrame({"phq": [1]}), {"phq9": "depression"})
+
+
+def test_rename_clash_is_an_error():
+    with pytest.raises(DataError, match="fear_others"):
+        rename_columns(pd.DataFrame({"fcs": [1], "fear_others": [2]}), {"fcs": "fear_others"})
+
+
+def _raw_names(df: pd.DataFrame) -> pd.DataFrame:
+    return df.rename(columns={"patient": "pid", "week": "session", "depression": "phq9",
+                              "self_compassion": "scs", "fear_others": "fcs_others"})
+
+
+RENAME = {"pid": "patient", "session": "week", "phq9": "depression", "scs": "self_compassion",
+          "fcs_others": "fear_others"}
+
+
+@pytest.mark.parametrize(("id_col", "time_col"), [("patient", "week"), ("pid", "session")])
+def test_discover_renames_id_time_and_variables(data, tmp_path, id_col, time_col):
+    # id/time may be given by their new (default) or old names
+    result = discover(_raw_names(data), tmp_path, id_col=id_col, time_col=time_col,
+                      rename=RENAME, hypotheses="melsom2023", random_state=0)
+    panel = result.model.panel_
+    assert (panel.id_col, panel.time_col) == ("patient", "week")
+    assert result.model.links_.variables == VARS
+    reference = discover(data, tmp_path / "ref", random_state=0)
+    pd.testing.assert_frame_equal(result.model.links_.table, reference.model.links_.table)
+
+
+def test_discover_rename_with_old_variable_names(data, tmp_path):
+    result = discover(_raw_names(data), tmp_path, variables=["phq9", "fcs_others"],
+                      rename=RENAME, random_state=0)
+    assert result.model.links_.variables == ("depression", "fear_others")
+
+
+def test_discover_rename_errors(data, tmp_path):
+    with pytest.raises(DataError, match="nosuch"):
+        discover(data, tmp_path, rename={"nosuch": "depression"})
+    with pytest.raises(DataError, match="fear_others"):
+        discover(data, tmp_path, rename={"depression": "fear_others"})
+
+
+# ------------------------------------------------------------------ bootstrap
+@pytest.fixture(scope="module")
+def boot_run(data, tmp_path_factory) -> DiscoverResult:
+    out = tmp_path_factory.mktemp("boot") / "results"
+    return discover(data, out, hypotheses="melsom2023", random_state=0, bootstrap=30,
+                    progress=False)
+
+
+def test_bootstrap_run_writes_the_extra_files(boot_run, run):
+    for name in [*OUTPUT_FILES, *BOOTSTRAP_FILES, "edge_frequency.svg", "forest.svg"]:
+        assert (boot_run.out_dir / name).is_file(), name
+    boot = pd.read_csv(boot_run.out_dir / "bootstrap.csv")
+    pd.testing.assert_frame_equal(boot, boot_run.bootstrap.edges_, check_dtype=False)
+    assert (boot["n_boot"] == 30).all()
+    # the same model as without bootstrap (one full-sample fit, then the replicates)
+    pd.testing.assert_frame_equal(boot_run.model.links_.table, run.model.links_.table)
+    assert "Cluster bootstrap: 30 of 30 replicates" in str(boot_run)
+    report = (boot_run.out_dir / "report.md").read_text(encoding="utf-8")
+    assert "## Cluster bootstrap" in report and "(hypothesis)" in report
+    assert "edge_frequency.png" in report and "forest.png" in report
+    # without --bootstrap none of them is written
+    assert not any((run.out_dir / name).exists() for name in BOOTSTRAP_FILES)
+
+
+def test_bootstrap_columns_in_hypotheses_csv(boot_run):
+    hyp = pd.read_csv(boot_run.out_dir / "hypotheses.csv")
+    assert hyp.columns.tolist() == [*HYPOTHESIS_COLUMNS, "edge_frequency", "boot_low",
+                                    "boot_high"]
+    assert hyp.columns.tolist()[:10] == FIRST_HYPOTHESIS_COLUMNS
+    edges = boot_run.bootstrap.edges_.set_index(["source", "target", "lag"])
+    for row in hyp.itertuples():
+        e = edges.loc[(row.cause, row.effect, row.lag)]
+        assert (row.edge_frequency, row.boot_low, row.boot_high) == pytest.approx(
+            (e["frequency"], e["boot_low"], e["boot_high"]))
+        if row.verdict == "supported" and row.expected != "absent":
+            assert row.edge_frequency >= 0.5
+
+
+def test_bad_bootstrap_count(data, tmp_path):
+    with pytest.raises(ValueError, match="bootstrap must be a number of replicates"):
+        discover(data, tmp_path, bootstrap=-1)
+
+
+# ------------------------------------------------------------------ individual
+@pytest.fixture(scope="module")
+def two_groups() -> pd.DataFrame:
+    base = generic_scenario(2, 0)
+    a = base.with_cross([("x1", "x2", 0.5)], name="A")
+    b = base.with_cross([("x2", "x1", 0.5)], name="B")
+    return simulate_subgroups([a, b], [8, 8], n_weeks=100, random_state=4)
+
+
+def test_individual_writes_every_file(two_groups, tmp_path):
+    result = individual(two_groups, tmp_path / "ind", variables=["x1", "x2"], subgroups=2,
+                        random_state=0, progress=False)
+    assert isinstance(result, IndividualResult)
+    for name in [*INDIVIDUAL_FILES, "subgroups.csv", "subgroup_edges.csv", "subgroup_0.png",
+                 "subgroup_1.png"]:
+        assert (result.out_dir / name).is_file(), name
+    shares = pd.read_csv(result.out_dir / "edge_shares.csv")
+    assert set(shares["class"]) <= {"group", "individual", "absent"}
+    assert shares["share"].between(0, 1).all() and len(shares) == 4
+    links = pd.read_csv(result.out_dir / "patient_links.csv")
+    assert links["patient"].nunique() == 16
+    groups = pd.read_csv(result.out_dir / "subgroups.csv")
+    truth = two_groups.groupby("patient")["subgroup"].first()
+    assert result.subgroups.adjusted_rand(truth) >= 0.8  # as in test_subgroups
+    assert groups.columns.tolist() == ["patient", "group"] and len(groups) == 16
+    assert "SubgroupResult" in (result.out_dir / "summary.txt").read_text(encoding="utf-8")
+
+
+def test_individual_known_groups(two_groups, tmp_path):
+    result = individual(two_groups, tmp_path, group_col="subgroup", progress=False)
+    # the group column is a grouping, never a variable
+    assert set(result.model.panel_.variables) == {"x1", "x2"}
+    diff = pd.read_csv(tmp_path / "subgroup_differences.csv")
+    crossed = diff.set_index("edge").loc[["x1(t-1) -> x2", "x2(t-1) -> x1"], "p_adjusted"]
+    assert (crossed < 0.05).all()
+
+
+def test_individual_bad_input(two_groups, tmp_path):
+    with pytest.raises(ValueError, match="either subgroups"):
+        individual(two_groups, tmp_path, subgroups=2, group_col="subgroup")
+    with pytest.raises(ValueError, match="subgroups must be"):
+        individual(two_groups, tmp_path, subgroups=1)
+    with pytest.raises(DataError, match="'arm' not in the data"):
+        individual(two_groups, tmp_path, group_col="arm")
+    varying = two_groups.assign(subgroup=two_groups["week"] % 2)
+    with pytest.raises(DataError, match="constant within each patient"):
+        individual(varying, tmp_path, group_col="subgroup")
+    short = simulate_cohort("paper", n_patients=10, n_weeks=13, random_state=1)
+    with pytest.raises(DataError, match=r"needs at least 31 time points"):
+        individual(short, tmp_path)
