@@ -29,7 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from features.panel import Panel
     from features.scenarios import Scenario, generic_scenario, get_scenario
     from features.simulate import simulate_cohort, simulate_subgroups
-    from features.transforms import PREPS, prepare
+    from features.choices import PREPS
+    from features.transforms import prepare
 
 #: Public name -> the module that defines it.
 _API: dict[str, str] = {
@@ -41,7 +42,8 @@ _API: dict[str, str] = {
     "Panel": "features.panel",
     **dict.fromkeys(("Scenario", "generic_scenario", "get_scenario"), "features.scenarios"),
     **dict.fromkeys(("simulate_cohort", "simulate_subgroups"), "features.simulate"),
-    **dict.fromkeys(("PREPS", "prepare"), "features.transforms"),
+    "PREPS": "features.choices",
+    "prepare": "features.transforms",
 }
 
 __all__ = [

@@ -36,17 +36,15 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import solve_discrete_lyapunov
 
+from features.choices import SCENARIO_NAMES
 from features.errors import is_integer
 
 __all__ = [
-    "SCENARIO_NAMES",
     "Instrument",
     "Scenario",
     "generic_scenario",
     "get_scenario",
 ]
-
-SCENARIO_NAMES: tuple[str, ...] = ("paper", "null", "reversed")
 
 Cross = tuple[tuple[str, str, float], ...]
 

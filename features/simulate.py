@@ -64,8 +64,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from features.choices import SCENARIO_NAMES
 from features.scenarios import (
-    SCENARIO_NAMES,
     Scenario,
     _check_int,
     get_scenario,

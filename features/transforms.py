@@ -39,15 +39,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from features.choices import PREPS
 from features.errors import DataError
 from features.panel import Panel
 
-__all__ = ["PREPS", "center", "detrend", "prepare", "standardize"]
+__all__ = ["center", "detrend", "prepare", "standardize"]
 
 logger = logging.getLogger(__name__)
 
-#: Valid values of ``prep``.
-PREPS = ("detrend", "center", "none")
 
 By = Literal["patient", "segment"]
 

@@ -3,12 +3,44 @@
 tigramite's own structures (dict inputs with a missing-value flag, string
 graphs, ``{j: {(i, -tau): '-?>'}}`` link assumptions) live only in the private
 adapter :mod:`causal.discovery._tigramite`; everything public is typed.
+
+Names are loaded on first use (PEP 562), so importing
+:mod:`causal.discovery.choices` (the command line's ``choices=``) does not
+import tigramite.
 """
 
 from __future__ import annotations
 
-from causal.discovery.citests import CI_TESTS, within_df_loss
-from causal.discovery.estimator import METHODS, PanelPCMCI
-from causal.discovery.links import LINK_COLUMNS, Links
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from causal.discovery.choices import CI_TESTS, METHODS
+    from causal.discovery.citests import within_df_loss
+    from causal.discovery.estimator import PanelPCMCI
+    from causal.discovery.links import LINK_COLUMNS, Links
+
+#: Public name -> the module that defines it.
+_API: dict[str, str] = {
+    **dict.fromkeys(("CI_TESTS", "METHODS"), "causal.discovery.choices"),
+    "within_df_loss": "causal.discovery.citests",
+    "PanelPCMCI": "causal.discovery.estimator",
+    **dict.fromkeys(("LINK_COLUMNS", "Links"), "causal.discovery.links"),
+}
 
 __all__ = ["CI_TESTS", "LINK_COLUMNS", "METHODS", "Links", "PanelPCMCI", "within_df_loss"]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use (PEP 562 lazy API)."""
+    try:
+        module = _API[name]
+    except KeyError:
+        raise AttributeError(f"module 'causal.discovery' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -20,12 +20,12 @@ from typing import Any
 from tigramite.independence_tests.parcorr import ParCorr
 from tigramite.independence_tests.robust_parcorr import RobustParCorr
 
-__all__ = ["CI_TESTS", "WITHIN_DF_TESTS", "make_ci_test", "within_df_loss"]
+from causal.discovery.choices import CI_TESTS
+
+__all__ = ["WITHIN_DF_TESTS", "make_ci_test", "within_df_loss"]
 
 logger = logging.getLogger(__name__)
 
-#: Names accepted by ``ci_test`` / ``--ci-test``.
-CI_TESTS = ("parcorr", "parcorr-tigramite", "robust_parcorr", "gpdc", "cmiknn")
 
 
 #: Tests whose analytic p-values and intervals take the within-transform df correction.

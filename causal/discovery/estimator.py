@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from causal.discovery._tigramite import links_table, reestimate_required
-from causal.discovery.citests import CI_TESTS, WITHIN_DF_TESTS, make_ci_test, within_df_loss
+from causal.discovery.choices import CI_TESTS, METHODS
+from causal.discovery.citests import WITHIN_DF_TESTS, make_ci_test, within_df_loss
 from causal.discovery.links import Links
 from causal.graph.build import summary_graph
 from features.errors import DataError, is_integer
@@ -38,14 +39,13 @@ from features.exclusions import ExclusionReport
 from features.lags import MISSING_FLAG, TigramiteInput, to_tigramite
 from features.panel import Panel
 from features.samples import run_lengths
-from features.transforms import PREPS, prepare
+from features.choices import PREPS
+from features.transforms import prepare
 
-__all__ = ["METHODS", "PanelPCMCI", "complete_samples"]
+__all__ = ["PanelPCMCI", "complete_samples"]
 
 logger = logging.getLogger(__name__)
 
-#: Discovery algorithms.
-METHODS = ("pcmci", "pcmciplus")
 _CUT_OFFS = ("2xtau_max", "tau_max")
 _PREP_BY = ("patient", "segment")
 LinkSpec = tuple[str, str, int]
