@@ -77,7 +77,7 @@ def _exclude_short(panel: Panel, groups: list[str], min_obs: int, what: str) -> 
     keep = ~panel.data[panel.id_col].isin(per_patient.index)
     if not keep.any():
         raise DataError(f"every patient has fewer than {min_obs} observed values of some variable; "
-                        f"{what} is impossible (try --prep none or fewer --vars)")
+                        f"{what} is impossible (try prep 'none' or fewer variables)")
     return panel.with_data(panel.data[keep], report)
 
 

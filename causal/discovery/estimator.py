@@ -34,12 +34,12 @@ from causal.discovery.choices import CI_TESTS, METHODS
 from causal.discovery.citests import WITHIN_DF_TESTS, make_ci_test, within_df_loss
 from causal.discovery.links import Links
 from causal.graph.build import summary_graph
+from features.choices import PREPS
 from features.errors import DataError, is_integer
 from features.exclusions import ExclusionReport
 from features.lags import MISSING_FLAG, TigramiteInput, to_tigramite
 from features.panel import Panel
 from features.samples import run_lengths
-from features.choices import PREPS
 from features.transforms import prepare
 
 __all__ = ["PanelPCMCI", "complete_samples"]

@@ -109,7 +109,7 @@ def dask_backend(scheduler: str, *, timeout: float | None = None) -> Iterator[An
         from distributed import Client
     except ImportError as exc:
         raise SchedulerError(
-            "--scheduler needs dask.distributed, which is not installed: "
+            "a Dask scheduler needs dask.distributed, which is not installed: "
             "pip install 'therapy-pcmci[dask]' (or: pip install 'dask[distributed]')") from exc
     try:
         client = Client(scheduler, timeout=f"{float(timeout):g}s", set_as_default=False)
