@@ -21,6 +21,7 @@ from causal.cli.options import (
     add_prep_option,
     add_test_options,
     count,
+    data_options,
     link,
     progress,
     rename_pairs,
@@ -93,9 +94,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``discover``: compute, then write every output file into ``--out``."""
     from causal.cli.pipeline import DiscoverOptions, compute_discover, write_discover
 
-    options = DiscoverOptions(id_col=args.id, time_col=args.time, variables=args.vars,
-                              segments=args.segment, rename=args.rename,
-                              time_step=args.time_step, hypotheses=args.hypotheses,
+    options = DiscoverOptions(data=data_options(args), rename=args.rename,
+                              hypotheses=args.hypotheses,
                               sesoi=args.sesoi, pcmci=pcmci_settings(args),
                               random_state=args.seed, bootstrap=args.bootstrap,
                               n_jobs=args.n_jobs, scheduler=args.scheduler,

@@ -17,6 +17,7 @@ from causal.cli.options import (
     add_parallel_options,
     add_prep_option,
     add_test_options,
+    data_options,
     n_groups,
     progress,
     share,
@@ -55,9 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
     pcmci = dict(tau_max=args.tau_max, alpha=args.alpha, pc_alpha=args.pc_alpha,
                  method=args.method, ci_test=args.ci_test, prep=args.prep)
-    options = IndividualOptions(id_col=args.id, time_col=args.time, variables=args.vars,
-                                segments=args.segment, time_step=args.time_step,
-                                group_threshold=args.group_threshold, subgroups=args.subgroups,
+    options = IndividualOptions(data=data_options(args), group_threshold=args.group_threshold,
+                                subgroups=args.subgroups,
                                 group_col=args.group_col, pcmci=pcmci, random_state=args.seed,
                                 n_jobs=args.n_jobs, scheduler=args.scheduler,
                                 progress=progress(args))

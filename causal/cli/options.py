@@ -5,8 +5,10 @@ tigramite, matplotlib nor dask, so ``--help`` and usage errors are fast.
 The ``choices=`` come from :mod:`causal.discovery.choices` and
 :mod:`features.choices`, the same tuples the library validates against.
 
-Data-reading options live in one function, :func:`add_data_options`, shared
-by ``discover`` and ``individual``; add new reading options there.
+Data-reading options are added by one function, :func:`add_data_options`,
+shared by ``discover`` and ``individual``, and read back by one,
+:func:`data_options` (a :class:`causal.cli.pipeline.DataOptions`); a new
+reading option goes in those two and in ``DataOptions``.
 
 Examples
 --------
@@ -19,9 +21,13 @@ Examples
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from causal.discovery.choices import CI_TESTS, METHODS
 from features.choices import PREPS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from causal.cli.pipeline import DataOptions
 
 __all__ = [
     "add_data_options",
@@ -31,6 +37,7 @@ __all__ = [
     "add_test_options",
     "count",
     "csv_list",
+    "data_options",
     "link",
     "n_groups",
     "probability",
@@ -126,6 +133,14 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vars", type=csv_list, help="variables to use (default: all numeric)")
     p.add_argument("--segment", action="append", default=[],
                    help="column whose change breaks the series (repeatable)")
+
+
+def data_options(args: argparse.Namespace) -> DataOptions:
+    """Return the :class:`~causal.cli.pipeline.DataOptions` given by :func:`add_data_options`."""
+    from causal.cli.pipeline import DataOptions
+
+    return DataOptions(id_col=args.id, time_col=args.time, variables=args.vars,
+                       segments=args.segment, time_step=args.time_step)
 
 
 def add_parallel_options(p: argparse.ArgumentParser) -> None:

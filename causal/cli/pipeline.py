@@ -34,6 +34,7 @@ that cannot be written.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -61,10 +62,10 @@ from features.exclusions import ExclusionReport
 from features.io import read_table
 from features.panel import Panel
 
-__all__ = ["BOOTSTRAP_FILES", "INDIVIDUAL_FILES", "OUTPUT_FILES", "DiscoverOptions",
-           "DiscoverResult", "IndividualOptions", "IndividualResult", "compute_discover",
-           "compute_individual", "discover", "individual", "read_data", "rename_columns",
-           "write_discover", "write_individual", "writing_to"]
+__all__ = ["BOOTSTRAP_FILES", "INDIVIDUAL_FILES", "OUTPUT_FILES", "DataOptions",
+           "DiscoverOptions", "DiscoverResult", "IndividualOptions", "IndividualResult",
+           "build_panel", "compute_discover", "compute_individual", "discover", "individual",
+           "read_data", "rename_columns", "write_discover", "write_individual", "writing_to"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +85,10 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def read_data(path: str | Path) -> pd.DataFrame:
+def read_data(path: str | Path, options: DataOptions | None = None) -> pd.DataFrame:
     """Read a long-format file; an unreadable file raises :class:`DataError` naming it.
+
+    ``options`` (:class:`DataOptions`) is where reading settings go.
 
     >>> read_data("/nonexistent/cohort.csv")
     Traceback (most recent call last):
@@ -144,6 +147,55 @@ def rename_columns(df: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame
     return df.rename(columns=dict(mapping))
 
 
+@dataclass(frozen=True)
+class DataOptions:
+    """How the long-format data are read and which columns play which role.
+
+    Shared by :class:`DiscoverOptions` and :class:`IndividualOptions` (the
+    command line's data options, :func:`causal.cli.options.add_data_options`);
+    :func:`read_data` and :func:`build_panel` are the only places that use them.
+
+    Parameters
+    ----------
+    id_col, time_col, variables, segments, time_step
+        See :meth:`features.panel.Panel.from_frame`.
+
+    Examples
+    --------
+    >>> DataOptions(variables=["phq9"]).renamed({"phq9": "depression"}).variables
+    ('depression',)
+    """
+
+    id_col: str = "patient"
+    time_col: str = "week"
+    variables: Sequence[str] | None = None
+    segments: Sequence[str] = ()
+    time_step: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "segments", tuple(self.segments))
+        if self.variables is not None:
+            object.__setattr__(self, "variables", tuple(self.variables))
+
+    def renamed(self, mapping: Mapping[str, str]) -> DataOptions:
+        """Return these options with column names mapped through ``mapping`` (old -> new)."""
+        return dataclasses.replace(
+            self, id_col=mapping.get(self.id_col, self.id_col),
+            time_col=mapping.get(self.time_col, self.time_col),
+            variables=None if self.variables is None else [mapping.get(v, v)
+                                                           for v in self.variables],
+            segments=[mapping.get(s, s) for s in self.segments])
+
+
+def build_panel(df: pd.DataFrame, options: DataOptions) -> Panel:
+    """Validate ``df`` into a :class:`~features.panel.Panel` as ``options`` say."""
+    return Panel.from_frame(df, id_col=options.id_col, time_col=options.time_col,
+                            variables=None if options.variables is None else list(
+                                options.variables),
+                            segments=list(options.segments), tau_max=None,
+                            time_step=options.time_step)
+
+
 def _check_pcmci(pcmci: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(pcmci, Mapping):
         raise InputError(f"pcmci must be a mapping of PanelPCMCI settings, got {pcmci!r}")
@@ -159,8 +211,8 @@ class DiscoverOptions:
 
     Parameters
     ----------
-    id_col, time_col, variables, segments, time_step
-        See :meth:`features.panel.Panel.from_frame`; names after ``rename``.
+    data : DataOptions
+        How the data are read; column names after ``rename``.
     rename : mapping, optional
         Column renames applied first (e.g. ``{"phq9": "depression"}``).
     hypotheses : str or path, optional
@@ -192,12 +244,8 @@ class DiscoverOptions:
     features.errors.InputError: bootstrap must be an integer >= 0, got -1
     """
 
-    id_col: str = "patient"
-    time_col: str = "week"
-    variables: Sequence[str] | None = None
-    segments: Sequence[str] = ()
+    data: DataOptions = field(default_factory=DataOptions)
     rename: Mapping[str, str] | None = None
-    time_step: str | None = None
     hypotheses: str | Path | None = None
     sesoi: float | None = None
     pcmci: Mapping[str, Any] = field(default_factory=dict)
@@ -216,9 +264,6 @@ class DiscoverOptions:
         check_real("ci_level", self.ci_level, low=0, high=1)
         check_int("n_plot_patients", self.n_plot_patients, minimum=1)
         object.__setattr__(self, "pcmci", _check_pcmci(self.pcmci))
-        object.__setattr__(self, "segments", tuple(self.segments))
-        if self.variables is not None:
-            object.__setattr__(self, "variables", tuple(self.variables))
 
 
 @dataclass(frozen=True)
@@ -285,21 +330,16 @@ def compute_discover(data: pd.DataFrame | str | Path,
     o = options if options is not None else DiscoverOptions()
     if isinstance(data, (str, Path)):
         source = o.source or str(data)
-        df = read_data(data)
+        df = read_data(data, o.data)
     else:
         source = o.source or "DataFrame"
         df = data
-    id_col, time_col, variables, segments = o.id_col, o.time_col, o.variables, o.segments
+    names = o.data
     if o.rename:
         df = rename_columns(df, o.rename)
-        if variables is not None:
-            variables = [o.rename.get(v, v) for v in variables]
-        id_col, time_col = o.rename.get(id_col, id_col), o.rename.get(time_col, time_col)
-        segments = [o.rename.get(s, s) for s in segments]
+        names = names.renamed(o.rename)
     claims = _read_hypotheses(o.hypotheses) if o.hypotheses is not None else None
-    panel = Panel.from_frame(df, id_col=id_col, time_col=time_col,
-                             variables=None if variables is None else list(variables),
-                             segments=list(segments), tau_max=None, time_step=o.time_step)
+    panel = build_panel(df, names)
     estimator = PanelPCMCI(random_state=o.random_state, **o.pcmci)
     boot = None
     if o.bootstrap:
@@ -390,8 +430,8 @@ class IndividualOptions:
 
     Parameters
     ----------
-    id_col, time_col, variables, segments, time_step
-        See :meth:`features.panel.Panel.from_frame`.
+    data : DataOptions
+        How the data are read.
     group_threshold : float
         Share of patients a group edge needs (GIMME: 0.75).
     subgroups : int or "auto", optional
@@ -418,11 +458,7 @@ class IndividualOptions:
     features.errors.InputError: subgroups must be an integer >= 2 or 'auto', got 1
     """
 
-    id_col: str = "patient"
-    time_col: str = "week"
-    variables: Sequence[str] | None = None
-    segments: Sequence[str] = ()
-    time_step: str | None = None
+    data: DataOptions = field(default_factory=DataOptions)
     group_threshold: float = 0.75
     subgroups: int | str | None = None
     group_col: str | None = None
@@ -441,9 +477,6 @@ class IndividualOptions:
             raise InputError(f"subgroups must be an integer >= 2 or 'auto', got "
                              f"{self.subgroups!r}")
         object.__setattr__(self, "pcmci", _check_pcmci(self.pcmci))
-        object.__setattr__(self, "segments", tuple(self.segments))
-        if self.variables is not None:
-            object.__setattr__(self, "variables", tuple(self.variables))
 
 
 @dataclass(frozen=True)
@@ -498,14 +531,12 @@ def compute_individual(data: pd.DataFrame | str | Path,
     IndividualResult
     """
     o = options if options is not None else IndividualOptions()
-    df = read_data(data) if isinstance(data, (str, Path)) else data
+    df = read_data(data, o.data) if isinstance(data, (str, Path)) else data
     groups = None
     if o.group_col is not None:
-        groups = _patient_groups(df, o.id_col, o.group_col)
+        groups = _patient_groups(df, o.data.id_col, o.group_col)
         df = df.drop(columns=[o.group_col])
-    panel = Panel.from_frame(df, id_col=o.id_col, time_col=o.time_col,
-                             variables=None if o.variables is None else list(o.variables),
-                             segments=list(o.segments), tau_max=None, time_step=o.time_step)
+    panel = build_panel(df, o.data)
     model = IndividualPCMCI(group_threshold=o.group_threshold, n_jobs=o.n_jobs,
                             scheduler=o.scheduler, progress=o.progress,
                             random_state=o.random_state, **o.pcmci).fit(panel)

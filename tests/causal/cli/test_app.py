@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -125,18 +125,35 @@ def test_keyboard_interrupt_is_one_line_and_exit_130(monkeypatch, capsys):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sigint_during_a_run_prints_interrupted_and_exits_130(tmp_path, good_csv):
-    proc = subprocess.Popen([sys.executable, "-m", "causal.cli", "discover", str(good_csv),
+    # -v logs "fitted pcmci ..." once the full-sample fit is done; the 3000 replicates
+    # then take far longer, so the signal arrives in the middle of the bootstrap
+    proc = subprocess.Popen([sys.executable, "-m", "causal.cli", "-v", "discover", str(good_csv),
                              "--bootstrap", "3000", "--out", str(tmp_path / "o")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # wait until the run has started (imports done: it logs nothing before the bootstrap,
-    # so give it a fixed head start; the bootstrap takes far longer than this)
-    time.sleep(6)
-    assert proc.poll() is None, proc.communicate()
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    lines: list[str] = []
+    fitted = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("fitted "):
+                fitted.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert fitted.wait(timeout=300), "".join(lines)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:  # pragma: no cover - only when the test fails
+            proc.kill()
+    reader.join(timeout=10)
+    err = "".join(lines)
     assert proc.returncode == 130, err
-    assert err.splitlines()[-1] == "interrupted"
+    assert lines[-1] == "interrupted\n"
     assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # interrupted before any output was written
 
 
 # ------------------------------------------------------------------ start-up

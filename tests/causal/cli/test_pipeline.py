@@ -13,6 +13,7 @@ from causal.cli.pipeline import (
     BOOTSTRAP_FILES,
     INDIVIDUAL_FILES,
     OUTPUT_FILES,
+    DataOptions,
     DiscoverOptions,
     DiscoverResult,
     IndividualOptions,
@@ -211,8 +212,8 @@ def test_parameters_reach_the_model(data, tmp_path):
 
 
 def test_variables_restrict_the_analysis(data, tmp_path):
-    result, _ = discover(data, tmp_path, DiscoverOptions(variables=["depression", "fear_others"],
-                                                         random_state=0))
+    result, _ = discover(data, tmp_path, DiscoverOptions(
+        data=DataOptions(variables=["depression", "fear_others"]), random_state=0))
     assert result.model.links_.variables == ("depression", "fear_others")
     assert len(pd.read_csv(tmp_path / "links.csv")) == 4
 
@@ -269,8 +270,9 @@ RENAME = {"pid": "patient", "session": "week", "phq9": "depression", "scs": "sel
 def test_discover_renames_id_time_and_variables(data, tmp_path, id_col, time_col):
     # id/time may be given by their new (default) or old names
     result, _ = discover(_raw_names(data), tmp_path,
-                         DiscoverOptions(id_col=id_col, time_col=time_col, rename=RENAME,
-                                         hypotheses="melsom2023", random_state=0))
+                         DiscoverOptions(data=DataOptions(id_col=id_col, time_col=time_col),
+                                         rename=RENAME, hypotheses="melsom2023",
+                                         random_state=0))
     panel = result.model.panel_
     assert (panel.id_col, panel.time_col) == ("patient", "week")
     assert result.model.links_.variables == VARS
@@ -280,8 +282,8 @@ def test_discover_renames_id_time_and_variables(data, tmp_path, id_col, time_col
 
 def test_discover_rename_with_old_variable_names(data, tmp_path):
     result, _ = discover(_raw_names(data), tmp_path,
-                         DiscoverOptions(variables=["phq9", "fcs_others"], rename=RENAME,
-                                         random_state=0))
+                         DiscoverOptions(data=DataOptions(variables=["phq9", "fcs_others"]),
+                                         rename=RENAME, random_state=0))
     assert result.model.links_.variables == ("depression", "fear_others")
 
 
@@ -348,8 +350,8 @@ def two_groups() -> pd.DataFrame:
 def test_individual_writes_every_file(two_groups, tmp_path):
     out = tmp_path / "ind"
     result, files = individual(two_groups, out,
-                               IndividualOptions(variables=["x1", "x2"], subgroups=2,
-                                                 random_state=0, progress=False))
+                               IndividualOptions(data=DataOptions(variables=["x1", "x2"]),
+                                                 subgroups=2, random_state=0, progress=False))
     assert isinstance(result, IndividualResult)
     for name in [*INDIVIDUAL_FILES, "subgroups.csv", "subgroup_edges.csv", "subgroup_0.png",
                  "subgroup_1.png"]:
