@@ -127,28 +127,29 @@ def test_keyboard_interrupt_is_one_line_and_exit_130(monkeypatch, capsys):
 def test_sigint_during_a_run_prints_interrupted_and_exits_130(tmp_path, good_csv):
     # -v logs "fitted pcmci ..." once the full-sample fit is done; the 3000 replicates
     # then take far longer, so the signal arrives in the middle of the bootstrap
-    proc = subprocess.Popen([sys.executable, "-m", "causal.cli", "-v", "discover", str(good_csv),
-                             "--bootstrap", "3000", "--out", str(tmp_path / "o")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    argv = [sys.executable, "-m", "causal.cli", "-v", "discover", str(good_csv), "--bootstrap",
+            "3000", "--out", str(tmp_path / "o")]
     lines: list[str] = []
     fitted = threading.Event()
+    with subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True) as proc:
 
-    def read() -> None:
-        for line in proc.stderr:
-            lines.append(line)
-            if line.startswith("fitted "):
-                fitted.set()
+        def read() -> None:
+            for line in proc.stderr:
+                lines.append(line)
+                if line.startswith("fitted "):
+                    fitted.set()
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        assert fitted.wait(timeout=300), "".join(lines)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=120)
-    finally:
-        if proc.poll() is None:  # pragma: no cover - only when the test fails
-            proc.kill()
-    reader.join(timeout=10)
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            assert fitted.wait(timeout=300), "".join(lines)
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:  # pragma: no cover - only when the test fails
+                proc.kill()
+        reader.join(timeout=10)
     err = "".join(lines)
     assert proc.returncode == 130, err
     assert lines[-1] == "interrupted\n"
