@@ -21,6 +21,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from features.choices import PREPS
     from features.datasets import load_bringmann2013_tidy, load_kossakowski2017_tidy
     from features.errors import DataError
     from features.exclusions import ExclusionReport
@@ -29,7 +30,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from features.panel import Panel
     from features.scenarios import Scenario, generic_scenario, get_scenario
     from features.simulate import simulate_cohort, simulate_subgroups
-    from features.choices import PREPS
     from features.transforms import prepare
 
 #: Public name -> the module that defines it.

@@ -95,10 +95,9 @@ def configure_logging(verbose: int, quiet: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 internal error, 2 bad input, 130).
 
-    Examples
-    --------
-    >>> main(["discover"])  # doctest: +SKIP
-    2
+    Every failure ends here and is reported on one line of standard error (see
+    the module docstring); nothing else in the package catches exceptions
+    wholesale.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
