@@ -273,6 +273,12 @@ def run(args: argparse.Namespace) -> int:
                              ignore_index=True)
             need.to_csv(out / "claims_required.csv", index=False)
             written += [out / "claims_power.csv", out / "claims_required.csv"]
+            if len(claims) > 1:  # one line per claim and run (weeks, truth)
+                labels = [f", {r.table['n_weeks'].iloc[0]} weeks"
+                          + (f", {r.scenario.name}" if effects is not None else "")
+                          for r in claims]
+                table = table.assign(claim=[f"{c}{labels[i]}" for i, r in enumerate(claims)
+                                            for c in r.table["claim"]])
             written += plot_power_curve(table, out / "claims_power", group="claim")
     for r in curves:
         logger.info("%s", r)
