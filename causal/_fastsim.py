@@ -66,7 +66,9 @@ from features.scenarios import Scenario
 __all__ = [
     "CohortStatistics",
     "Decisions",
+    "EffectDraws",
     "cohort_statistics",
+    "effect_draws",
     "pcmci_decisions",
     "simulate_ema",
     "simulate_values",
@@ -378,6 +380,166 @@ def cohort_statistics(values: np.ndarray, *, tau_max: int = 1, prep: str = "detr
         observed=obs_l.reshape(c, n_rows, -1), valid=valid.reshape(c, n_rows), n_vars=k,
         tau_max=tau, max_lag=big_l, df_loss=complete.sum(axis=1) * float(loss),
         n_patients=keep.sum(axis=1))
+
+
+# ------------------------------------------------------------------ effects
+@dataclass(frozen=True)
+class EffectDraws:
+    """Standardized within-person VAR(1) effects of cohorts and their bootstrap replicates.
+
+    Attributes
+    ----------
+    estimate : numpy.ndarray
+        ``(cohort, target, source)`` full-sample effects.
+    draws : numpy.ndarray
+        ``(cohort, replicate, target, source)``; NaN where a replicate could
+        not estimate a target's regression.
+    n_patients : numpy.ndarray
+        ``(cohort,)`` patients resampled (those the within transform keeps).
+    """
+
+    estimate: np.ndarray
+    draws: np.ndarray
+    n_patients: np.ndarray
+
+
+def _patient_moments(values: np.ndarray, observed: np.ndarray, prep: str
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Per patient: cross-products of ``[1, x(t-1), x(t)]`` and ``[n, sum, sum of squares]``.
+
+    ``observed`` says which steps belong to the (part of the) panel; the
+    within transform is fitted on them, rows need ``t`` and ``t - 1`` in it.
+    Returns ``(C, P, m, m)`` with ``m = 1 + 2k`` and ``(C, P, 3, k)``.
+    """
+    c, p, t, k = values.shape
+    x = _prepare(np.where(observed[..., None], values, 0.0), observed, prep)
+    rows = observed[:, :, 1:] & observed[:, :, :-1]
+    z = np.empty((c, p, t - 1, 1 + 2 * k))
+    z[..., 0] = 1.0
+    z[..., 1:1 + k] = x[:, :, :-1]
+    z[..., 1 + k:] = x[:, :, 1:]
+    z *= rows[..., None]
+    flat = z.reshape(c * p, t - 1, 1 + 2 * k)
+    cross = np.matmul(flat.transpose(0, 2, 1), flat).reshape(c, p, 1 + 2 * k, 1 + 2 * k)
+    w = observed[..., None]
+    sums = np.stack([w.sum(axis=2).repeat(k, axis=-1).astype(float),
+                     (x * w).sum(axis=2), (x * x * w).sum(axis=2)], axis=2)
+    return cross, sums
+
+
+def _standardized(cross: np.ndarray, sums: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Standardized VAR(1) effects ``(B, target, source)`` of one cohort under patient weights.
+
+    As ``causal.hypotheses.comparisons``: OLS of ``x_j(t)`` on ``[1, x(t-1)]`` pooled
+    over the weighted patients (NaN with fewer than ``k + 2`` rows), scaled by
+    ``sd(source) / sd(target)`` of the weighted prepared values.
+    """
+    p, m, _ = cross.shape
+    k = (m - 1) // 2
+    a = (weights @ cross.reshape(p, m * m)).reshape(-1, m, m)
+    coef = np.full((len(weights), k, k), np.nan)
+    lhs = a[:, :k + 1, :k + 1]
+    enough = a[:, 0, 0] >= k + 2
+    try:
+        sol = np.linalg.solve(lhs, a[:, :k + 1, 1 + k:])  # every target at once
+    except np.linalg.LinAlgError:
+        sol = np.full((len(weights), k + 1, k), np.nan)
+        for b in range(len(weights)):
+            try:
+                sol[b] = np.linalg.solve(lhs[b], a[b, :k + 1, 1 + k:])
+            except np.linalg.LinAlgError:
+                pass
+    coef[:] = np.where(enough[:, None, None], sol[:, 1:].transpose(0, 2, 1), np.nan)
+    stats = weights @ sums.reshape(p, 3 * k)
+    count, s1, s2 = stats[:, :k], stats[:, k:2 * k], stats[:, 2 * k:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = s1 / count
+        sd = np.sqrt(np.maximum(s2 / count - mean ** 2, 0.0))
+        scale = sd[:, None, :] / sd[:, :, None]
+    return np.where(sd[:, :, None] > 0, coef * scale, np.nan)
+
+
+def effect_draws(values: np.ndarray, *, seeds: Sequence[int], n_boot: int = 1000,
+                 prep: str = "detrend", jackknife: bool = True,
+                 stream: Sequence[int] = (9, 1)) -> EffectDraws:
+    """Pooled within-person VAR(1) effects with a patient cluster bootstrap, for every cohort.
+
+    The array version of the comparison stand-in effects of
+    ``causal.hypotheses.comparisons.effect_bootstrap`` (weekly designs,
+    ``tau_max=1``): standardized pooled within-person VAR coefficients,
+    corrected by the half-panel jackknife (each patient's observed range split
+    in two, both halves re-prepared; with an odd range in any patient, both
+    ways of splitting are averaged), and ``n_boot`` replicates drawing the
+    patients with replacement (multinomial counts from a generator seeded by
+    ``spawn_seeds(seed, 1, stream=stream)``).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        ``(cohort, patient, 1, step, variable)`` as from :func:`simulate_values`.
+    seeds : sequence of int
+        Seed of each cohort's bootstrap.
+    n_boot : int
+        Replicates.
+    prep : {"detrend", "center", "none"}
+        Within-person transform.
+    jackknife : bool
+        Apply the half-panel jackknife correction.
+    stream : sequence of int
+        Seed stream of the patient draws.
+
+    Returns
+    -------
+    EffectDraws
+    """
+    from features.checks import spawn_seeds
+
+    if values.ndim != 5 or values.shape[2] != 1:
+        raise InputError("effect_draws takes weekly cohorts (one block per patient)")
+    vals = values[:, :, 0]
+    c, _, t, k = vals.shape
+    observed = ~np.isnan(vals[..., 0])
+    usable = (observed[:, :, 1:] & observed[:, :, :-1]).sum(axis=2)
+    min_obs = {"detrend": 3, "center": 2, "none": 0}[prep]
+    keep = (usable >= 2) & (observed.sum(axis=2) >= min_obs)
+    observed &= keep[:, :, None]
+    parts = [(observed, 1.0)]
+    if jackknife:
+        steps = np.arange(t)
+        big = np.iinfo(np.int64).max
+        start = np.where(observed, steps, big).min(axis=2)
+        end = np.where(observed, steps, -1).max(axis=2)
+        length = end - start + 1
+        odd = bool(((length % 2 == 1) & keep).any())
+        variants = (False, True) if odd else (False,)
+        for ceil_first in variants:
+            cut = start + np.where(ceil_first, (length + 1) // 2, length // 2)
+            first = steps < cut[..., None]
+            for half in (observed & first, observed & ~first):
+                # the half panel's within transform excludes patients with too few steps
+                short = half.sum(axis=2) < min_obs
+                parts.append((half & ~short[..., None], -0.5 / len(variants)))
+    moments = [(_patient_moments(vals, obs, prep), w) for obs, w in parts]
+    estimate = np.full((c, k, k), np.nan)
+    draws = np.full((c, n_boot, k, k), np.nan)
+    with _single_threaded_blas():
+        for i in range(c):
+            kept = np.flatnonzero(keep[i])
+            n = kept.size
+            rng = np.random.default_rng(spawn_seeds(int(seeds[i]), 1, stream=stream)[0])
+            counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
+            weights = np.vstack([np.ones((1, n)), counts])
+            total = np.zeros((n_boot + 1, k, k))
+            halves = np.zeros((n_boot + 1, k, k))
+            for (cross, sums), w in moments:
+                eff = _standardized(cross[i, kept], sums[i, kept], weights)
+                if w == 1.0:
+                    total = eff
+                else:
+                    halves = halves + eff * (-w * 2)  # mean of first and of second halves
+            out = 2 * total - halves / 2 if jackknife else total
+            estimate[i], draws[i] = out[0], out[1:]
+    return EffectDraws(estimate=estimate, draws=draws, n_patients=keep.sum(axis=1))
 
 
 # ------------------------------------------------------------------ PCMCI
