@@ -180,14 +180,13 @@ def test_reestimate_required_runs_the_mci_test(gappy_test):
 
 # ------------------------------------------------------------------ input
 def _panel(segments: bool = False) -> Panel:
-    df = pd.DataFrame({
-        "patient": [1, 1, 1, 1, 1, 2, 2, 2, 2],
-        "phase": [0, 0, 0, 1, 1, 0, 0, 0, 0],
-        "week": [1, 2, 4, 5, 6, 3, 4, 5, 6],
-        "x": [1.0, 2, 4, 5, 6, 13, 14, np.nan, 16],
-        "y": [-1.0, -2, -4, -5, -6, -13, -14, -15, -16],
-    })
-    df.index = df.index + 2
+    """Two patients with gaps (patient 1 skips week 3, patient 2 misses x in week 5)."""
+    rows = [(1, 0, 1, 1.0), (1, 0, 2, 2.0), (1, 0, 4, 4.0), (1, 1, 5, 5.0), (1, 1, 6, 6.0),
+            (2, 0, 3, 13.0), (2, 0, 4, 14.0), (2, 0, 5, 15.0), (2, 0, 6, 16.0)]
+    df = pd.DataFrame(rows, columns=["patient", "phase", "week", "y"],
+                      index=range(2, 2 + len(rows)))
+    df["y"] = -df["y"]
+    df.insert(3, "x", df["y"].abs().mask(df["y"] == -15))
     return Panel.from_frame(df, segments=["phase"] if segments else [], variables=["x", "y"],
                             tau_max=None)
 
