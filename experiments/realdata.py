@@ -233,9 +233,10 @@ def _bootstrap(model: PanelPCMCI, data: pd.DataFrame, fit: dict[str, Any],
 def _individual(data: pd.DataFrame, fit: dict[str, Any], cfg: RealDataConfig, seed: int,
                 n_jobs: int) -> tuple[IndividualPCMCI | None, str]:
     prep, by = ARMS[cfg.prep]
-    model = IndividualPCMCI(cfg.tau_max, cfg.alpha, cfg.group_threshold, n_jobs,
-                            min_df=cfg.min_df, prep=prep, prep_by=by, cut_off=cfg.cut_off,
-                            random_state=seed)
+    model = IndividualPCMCI(PanelPCMCI(cfg.tau_max, alpha=cfg.alpha, prep=prep, prep_by=by,
+                                       cut_off=cfg.cut_off),
+                            group_threshold=cfg.group_threshold, n_jobs=n_jobs,
+                            min_df=cfg.min_df, random_state=seed)
     try:
         return model.fit(data, **fit), ""
     except DataError as exc:  # every person too short: reported, not hidden

@@ -288,8 +288,9 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
     n_jobs, scheduler, progress
         Where the patients run (see :func:`causal.resampling.parallel.parallel_map`).
     **params
-        Passed to :class:`~causal.resampling.individual.IndividualPCMCI` (``tau_max``,
-        ``alpha``, ``random_state``, PanelPCMCI settings).
+        Settings of the per-patient :class:`~causal.discovery.estimator.PanelPCMCI`
+        (``tau_max``, ``alpha``, ...); ``random_state`` seeds
+        :class:`~causal.resampling.individual.IndividualPCMCI`.
     """
     if subgroups is not None and group_col is not None:
         raise ValueError("give either subgroups (clustering) or group_col (a known grouping), "
@@ -305,17 +306,18 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
         df = df.drop(columns=[group_col])
     panel = Panel.from_frame(df, id_col=id_col, time_col=time_col, variables=variables,
                              segments=segments, tau_max=None, time_step=time_step)
-    model = IndividualPCMCI(group_threshold=group_threshold, n_jobs=n_jobs, scheduler=scheduler,
-                            progress=progress, **params).fit(panel)
+    seed = params.pop("random_state", None)
+    model = IndividualPCMCI(PanelPCMCI(**params), group_threshold=group_threshold, n_jobs=n_jobs,
+                            scheduler=scheduler, progress=progress, random_state=seed).fit(panel)
     found = None
     if groups is not None:
         found = compare_groups(model, groups)
     elif subgroups is not None:
         found = find_subgroups(model, None if subgroups == "auto" else int(subgroups),
-                               random_state=params.get("random_state"))
+                               random_state=seed)
 
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"edge_shares.csv": model.summary_, "patient_links.csv": model.links_,
+    tables = {"edge_shares.csv": model.summary_, "patient_links.csv": model.patient_links_,
               "patients.csv": model.patients_.reset_index()}
     if found is not None:
         tables["subgroups.csv"] = found.labels.rename_axis(panel.id_col).reset_index()
