@@ -89,10 +89,11 @@ import pandas as pd
 from sklearn.linear_model import LinearRegression
 
 from causal.discovery.links import Links
+from features.choices import PREPS
 from features.errors import DataError, is_integer
 from features.lags import lag_name, lag_table
 from features.panel import Panel
-from features.transforms import PREPS, prepare
+from features.transforms import prepare
 
 __all__ = [
     "EFFECT_COLUMNS",

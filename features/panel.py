@@ -427,5 +427,5 @@ def _check_variance(work: pd.DataFrame, id_col: str, variables: Sequence[str]) -
         if not (spread > 0).any():
             observed = work[v].dropna()
             detail = "never observed" if observed.empty else "constant within every patient"
-            raise DataError(f"column {v!r}: zero within-patient variance ({detail}); "
-                            "it cannot carry within-patient dynamics, drop it with --vars")
+            raise DataError(f"column {v!r}: zero within-patient variance ({detail}); it "
+                            "cannot carry within-patient dynamics; leave it out of the variables")

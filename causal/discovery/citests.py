@@ -9,7 +9,7 @@ Examples
 >>> make_ci_test("nope")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-ValueError: unknown ci_test 'nope'; choose one of parcorr, parcorr-tigramite, ..., cmiknn
+features.errors.InputError: unknown ci_test 'nope'; choose one of parcorr, ..., cmiknn
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from typing import Any
 from tigramite.independence_tests.parcorr import ParCorr
 from tigramite.independence_tests.robust_parcorr import RobustParCorr
 
-__all__ = ["CI_TESTS", "WITHIN_DF_TESTS", "make_ci_test", "within_df_loss"]
+from causal.discovery.choices import CI_TESTS
+from features.errors import InputError
+
+__all__ = ["WITHIN_DF_TESTS", "make_ci_test", "within_df_loss"]
 
 logger = logging.getLogger(__name__)
 
-#: Names accepted by ``ci_test`` / ``--ci-test``.
-CI_TESTS = ("parcorr", "parcorr-tigramite", "robust_parcorr", "gpdc", "cmiknn")
 
 
 #: Tests whose analytic p-values and intervals take the within-transform df correction.
@@ -51,7 +52,7 @@ def within_df_loss(prep: str, n_groups: int) -> int:
     (452, 0)
     """
     if prep not in _PARAMS_PER_GROUP:
-        raise ValueError(f"unknown prep {prep!r}")
+        raise InputError(f"unknown prep {prep!r}")
     return _PARAMS_PER_GROUP[prep] * int(n_groups)
 
 
@@ -111,7 +112,7 @@ def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None
         dataset (weighted by bootstrap weights); the others need a number.
     """
     if name not in CI_TESTS:
-        raise ValueError(f"unknown ci_test {name!r}; choose one of {', '.join(CI_TESTS)}")
+        raise InputError(f"unknown ci_test {name!r}; choose one of {', '.join(CI_TESTS)}")
     if name == "parcorr":
         from causal.discovery.engine import PooledParCorr
 
@@ -125,12 +126,12 @@ def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None
         try:
             from tigramite.independence_tests.gpdc import GPDC
         except ImportError as exc:
-            raise ValueError("ci_test 'gpdc' needs the dcor package: pip install dcor") from exc
+            raise InputError("ci_test 'gpdc' needs the dcor package: pip install dcor") from exc
         return GPDC(significance="analytic", seed=random_state)
     try:
         from tigramite.independence_tests.cmiknn import CMIknn
     except ImportError as exc:
-        raise ValueError("ci_test 'cmiknn' needs the numba package: pip install numba") from exc
+        raise InputError("ci_test 'cmiknn' needs the numba package: pip install numba") from exc
     # sig_blocklength=1: permute single samples. tigramite's automatic block
     # length calls np.corrcoef(..., ddof=0), which NumPy 2.4 removed; the
     # samples of a pooled panel are not one long series anyway.

@@ -44,21 +44,21 @@ from causal.discovery._tigramite import (
     run_pcmci,
     to_tigramite,
 )
-from causal.discovery.citests import CI_TESTS, WITHIN_DF_TESTS, make_ci_test, within_df_loss
+from causal.discovery.choices import CI_TESTS, METHODS
+from causal.discovery.citests import WITHIN_DF_TESTS, make_ci_test, within_df_loss
 from causal.discovery.links import Links
 from causal.graph.build import summary_graph
 from features.checks import check_bool, check_choice, check_int, check_probability, check_seed
+from features.choices import PREPS
 from features.errors import DataError, InputError, format_value
 from features.exclusions import ExclusionReport
 from features.panel import Panel
-from features.transforms import PREPS, prepare
+from features.transforms import prepare
 
-__all__ = ["METHODS", "PanelPCMCI", "block_samples"]
+__all__ = ["PanelPCMCI", "block_samples"]
 
 logger = logging.getLogger(__name__)
 
-#: Discovery algorithms.
-METHODS = ("pcmci", "pcmciplus")
 _CUT_OFFS = ("2xtau_max", "tau_max")
 _PREP_BY = ("patient", "segment")
 LinkSpec = tuple[str, str, int]

@@ -29,7 +29,7 @@ Examples
 >>> check_n_jobs(0)
 Traceback (most recent call last):
 ...
-ValueError: n_jobs must be a positive integer or -1, got 0
+features.errors.InputError: n_jobs must be a positive integer or -1, got 0
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class SchedulerError(InputError):
 
 
 def check_n_jobs(n_jobs: Any, *, allow_none: bool = False) -> int | None:
-    """Return ``n_jobs`` if it is a positive integer or -1, else raise ``ValueError``.
+    """Return ``n_jobs`` if it is a positive integer or -1, else raise ``InputError``.
 
     Parameters
     ----------
@@ -74,7 +74,7 @@ def check_n_jobs(n_jobs: Any, *, allow_none: bool = False) -> int | None:
         return None
     if not is_integer(n_jobs) or n_jobs == 0 \
             or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive integer or -1, got {n_jobs!r}")
+        raise InputError(f"n_jobs must be a positive integer or -1, got {n_jobs!r}")
     return int(n_jobs)
 
 
@@ -109,7 +109,7 @@ def dask_backend(scheduler: str, *, timeout: float | None = None) -> Iterator[An
         from distributed import Client
     except ImportError as exc:
         raise SchedulerError(
-            "--scheduler needs dask.distributed, which is not installed: "
+            "a Dask scheduler needs dask.distributed, which is not installed: "
             "pip install 'therapy-pcmci[dask]' (or: pip install 'dask[distributed]')") from exc
     try:
         client = Client(scheduler, timeout=f"{float(timeout):g}s", set_as_default=False)
