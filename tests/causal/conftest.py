@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.image import imread
 
 from causal import Links
 from causal.plotting import graphs as plotting
@@ -21,11 +22,23 @@ from causal.plotting import studies as plotting_studies
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def _png_pixels(path: Path) -> np.ndarray:
+    """The decoded RGB pixels of a PNG, floats in [0, 1], shape (height, width, 3)."""
+    assert path.read_bytes().startswith(PNG_MAGIC)
+    return imread(path)[..., :3]
+
+
+def _ink(pixels: np.ndarray) -> float:
+    """Share of pixels that are not the white background."""
+    return float(np.mean(np.any(pixels < 0.95, axis=-1)))
+
+
 def _check_files(paths: list[Path], stem: Path) -> str:
-    """Both files exist, are valid PNG / SVG; return the SVG text."""
+    """Both files exist, are valid PNG / SVG and the PNG is not blank; return the SVG text."""
     assert [p.name for p in paths] == [f"{stem.name}.png", f"{stem.name}.svg"]
     png, svg = paths
-    assert png.read_bytes().startswith(PNG_MAGIC)
+    pixels = _png_pixels(png)
+    assert pixels.std() > 0.01 and _ink(pixels) > 0.001, f"{png.name} is blank"
     assert svg.stat().st_size > 0
     root = ET.fromstring(svg.read_bytes())
     assert root.tag.endswith("svg")
@@ -36,6 +49,12 @@ def _check_files(paths: list[Path], stem: Path) -> str:
 def check_files() -> Callable[[list[Path], Path], str]:
     """``check_files(paths, stem)``: the PNG and SVG of ``stem`` are valid; returns the SVG."""
     return _check_files
+
+
+@pytest.fixture
+def png_pixels() -> Callable[[Path], np.ndarray]:
+    """``png_pixels(path)``: decoded RGB pixels of a PNG file, floats in [0, 1]."""
+    return _png_pixels
 
 
 @pytest.fixture
