@@ -39,7 +39,7 @@ Examples
 >>> check_n_jobs(0)
 Traceback (most recent call last):
 ...
-ValueError: n_jobs must be a positive integer or -1, got 0
+features.errors.InputError: n_jobs must be a positive integer or -1, got 0
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from typing import Any, TypeVar
 import joblib
 
 from causal.resampling.progress import progress_bar
-from features.errors import InputError, is_integer
+from features.errors import InputError, format_value, is_integer
 
 __all__ = ["CONNECT_TIMEOUT", "SchedulerError", "Terminated", "check_n_jobs", "dask_backend",
            "parallel_map", "shutdown_workers", "workers_stopped_on_exit"]
@@ -79,7 +79,7 @@ class SchedulerError(InputError):
 
 
 def check_n_jobs(n_jobs: Any, *, allow_none: bool = False) -> int | None:
-    """Return ``n_jobs`` if it is a positive integer or -1, else raise ``ValueError``.
+    """Return ``n_jobs`` if it is a positive integer or -1, else raise :class:`InputError`.
 
     Parameters
     ----------
@@ -91,9 +91,9 @@ def check_n_jobs(n_jobs: Any, *, allow_none: bool = False) -> int | None:
     """
     if n_jobs is None and allow_none:
         return None
-    if not is_integer(n_jobs) or n_jobs == 0 \
-            or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive integer or -1, got {n_jobs!r}")
+    if not is_integer(n_jobs) or n_jobs == 0 or n_jobs < -1:
+        raise InputError(f"n_jobs must be a positive integer or -1, "
+                         f"got {format_value(n_jobs)}")
     return int(n_jobs)
 
 

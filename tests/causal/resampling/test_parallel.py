@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import joblib
+import numpy as np
 import pytest
 from joblib._parallel_backends import ThreadingBackend
 
@@ -25,6 +26,7 @@ from causal.resampling.parallel import (
     parallel_map,
     shutdown_workers,
 )
+from features.errors import InputError
 
 TASKS = [-5, 3, -1, 8, -2, 0, 7]
 
@@ -80,9 +82,10 @@ def test_n_jobs_1_runs_here_whatever_the_config(recording_backend):
     assert {thread for _, thread in got} == {threading.main_thread().name}
 
 
-@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "2"])
-def test_bad_n_jobs(bad):
-    with pytest.raises(ValueError, match="n_jobs must be a positive integer or -1"):
+@pytest.mark.parametrize(("bad", "shown"), [(0, "0"), (-2, "-2"), (1.5, "1.5"), (True, "True"),
+                                            ("2", "'2'"), (np.int64(0), "0")])
+def test_bad_n_jobs(bad, shown):
+    with pytest.raises(InputError, match=f"n_jobs must be a positive integer or -1, got {shown}$"):
         parallel_map(abs, TASKS, n_jobs=bad)
     with pytest.raises(ValueError, match="n_jobs"):
         check_n_jobs(bad, allow_none=True)
