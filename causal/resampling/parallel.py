@@ -26,11 +26,11 @@ Stopping the workers. Local workers live in joblib's reusable loky executor,
 which outlives :func:`parallel_map` so the next call can reuse them. A process
 killed by SIGTERM runs no cleanup, and its loky workers and resource trackers
 would be orphaned. :func:`shutdown_workers` kills the loky workers and closes
-the Dask clients this module opened;
-:func:`workers_stopped_on_exit` wraps a whole command: SIGTERM inside it raises
-:class:`Terminated` (a :class:`SystemExit` with code 143, so ``finally`` blocks
-run), and every way out of it calls :func:`shutdown_workers`. No function here
-starts a Dask cluster, so no dashboard port is ever opened.
+the Dask clients this module opened. :func:`workers_stopped_on_exit` wraps a
+whole command: SIGTERM inside it raises :class:`Terminated` (a
+:class:`SystemExit` with code 143, so ``finally`` blocks run), and every way
+out of it calls :func:`shutdown_workers`. No function here starts a Dask
+cluster, so no dashboard port is ever opened.
 
 Examples
 --------
