@@ -43,10 +43,8 @@ Run ``python -m experiments.methods --n-jobs 1`` (full) or ``--quick``.
 from __future__ import annotations
 
 import logging
-import sys
 import time
 import warnings
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,20 +54,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from causal import PanelPCMCI, load_hypotheses
-from experiments.common import (
-    RunContext,
-    check_int,
-    check_names,
-    check_prob,
-    cohort_seeds,
-    map_cohorts,
-    run_experiment,
-    run_study,
-    save_figure,
-    settings_from_mapping,
-    summarize_rate,
-    true_values,
-)
+from causal.rates import summarize_rate
+from experiments.harness.cohorts import true_values
+from experiments.harness.config import Settings
+from experiments.harness.outputs import save_figure
+from experiments.harness.study import RunOptions, Study, StudyResult
+from features.checks import check_choices, check_int, check_probability, spawn_seeds
 from features.lags import lag_name, lag_table
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, get_scenario
@@ -82,15 +72,14 @@ __all__ = [
     "MEASURES",
     "METHODS",
     "METHODS_COLUMNS",
+    "STUDY",
     "CohortTask",
     "MethodsConfig",
-    "MethodsResult",
     "analyse_cohort",
     "main",
     "mixedlm_cross_lagged",
     "ordering_reproduced",
     "plot_methods",
-    "run",
     "run_methods",
     "summarize_methods",
 ]
@@ -111,9 +100,6 @@ METHODS: dict[str, dict[str, Any] | None] = {
 #: Measures of ``methods.csv``.
 MEASURES = ("tpr", "fpr", "wrong_sign", "familywise", "ordering")
 
-#: Keys of ``configs/methods.toml``.
-CONFIG_KEYS = ("seed", "n_cohorts", "n_patients", "n_weeks", "alpha", "scenarios", "methods")
-
 #: Columns of ``methods.csv``.
 METHODS_COLUMNS = ("scenario", "method", "measure", "k", "n", "rate", "ci_low", "ci_high",
                    "seconds_per_cohort", "failed_fits")
@@ -125,14 +111,8 @@ COHORT_COLUMNS = ("scenario", "cohort", "seed", "method", "source", "target", "l
 
 # ------------------------------------------------------------------- config
 @dataclass(frozen=True)
-class MethodsConfig:
-    """Settings of the method comparison: the keys of ``configs/methods.toml`` except ``seed``.
-
-    Raises
-    ------
-    ConfigError
-        Naming the setting and value that are wrong.
-    """
+class MethodsConfig(Settings):
+    """The keys of ``configs/methods.toml`` but ``seed``, with their full-run defaults."""
 
     n_cohorts: int = 200
     n_patients: int = 226
@@ -141,18 +121,17 @@ class MethodsConfig:
     scenarios: tuple[str, ...] = ("paper", "null", "reversed")
     methods: tuple[str, ...] = tuple(METHODS)
 
-    def __post_init__(self) -> None:
-        setter = object.__setattr__
+    def check(self) -> None:
+        """Validate every key (see the class docstring)."""
         for key, minimum in (("n_cohorts", 1), ("n_patients", 5), ("n_weeks", 5)):
-            check_int(key, getattr(self, key), minimum)
-        setter(self, "alpha", check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
-        setter(self, "scenarios", check_names("scenarios", self.scenarios, SCENARIO_NAMES))
-        setter(self, "methods", check_names("methods", self.methods, tuple(METHODS)))
+            check_int(key, getattr(self, key), minimum=minimum)
+        self._set("alpha", check_probability("alpha", self.alpha))
+        self._set("scenarios", check_choices("scenarios", self.scenarios, SCENARIO_NAMES))
+        self._set("methods", check_choices("methods", self.methods, tuple(METHODS)))
 
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> MethodsConfig:
-        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
+
+#: Keys of ``configs/methods.toml``.
+CONFIG_KEYS = MethodsConfig.keys()
 
 
 # ---------------------------------------------------------------- MixedLM
@@ -343,57 +322,31 @@ def summarize_methods(cohorts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(METHODS_COLUMNS))
 
 
-@dataclass(frozen=True)
-class MethodsResult:
-    """Per-cohort edges and their summary."""
-
-    config: MethodsConfig
-    seed: int
-    cohorts: pd.DataFrame
-    summary: pd.DataFrame
-
-    def __str__(self) -> str:
-        c = self.config
-        lines = [f"Method comparison: {c.n_cohorts} cohorts of {c.n_patients} x {c.n_weeks} per "
-                 f"scenario, alpha {c.alpha}, seed {self.seed}"]
-        for r in self.summary.itertuples(index=False):
-            lines.append(f"  {r.scenario:<9} {r.method:<10} {r.measure:<11} {r.rate:.3f} "
-                         f"[{r.ci_low:.3f}, {r.ci_high:.3f}]  {r.seconds_per_cohort:.3f} s/cohort")
-        return "\n".join(lines)
+def _describe(config: MethodsConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
+    lines = [f"Method comparison: {config.n_cohorts} cohorts of {config.n_patients} x "
+             f"{config.n_weeks} per scenario, alpha {config.alpha}, seed {seed}"]
+    for r in summary.itertuples(index=False):
+        lines.append(f"  {r.scenario:<9} {r.method:<10} {r.measure:<11} {r.rate:.3f} "
+                     f"[{r.ci_low:.3f}, {r.ci_high:.3f}]  {r.seconds_per_cohort:.3f} s/cohort")
+    return tuple(lines)
 
 
-def run_methods(config: MethodsConfig | Mapping[str, Any], seed: int, *,
-                n_jobs: int = 1,
-                scheduler: str | None = None, progress: bool | None = None) -> MethodsResult:
-    """Run the comparison: simulate, analyse every cohort with every method, summarize.
+def _compute(config: MethodsConfig, seed: int, options: RunOptions) -> StudyResult:
+    """Simulate, analyse every cohort with every method, summarize.
 
-    Parameters
-    ----------
-    config : MethodsConfig or mapping
-        Settings (a mapping is validated by :meth:`MethodsConfig.from_mapping`).
-    seed : int
-        Master seed; cohort ``i`` of scenario ``s`` uses
-        ``cohort_seeds(seed, n_cohorts, stream=SCENARIO_NAMES.index(s))[i]``.
-    n_jobs : int
-        Worker processes; results (except run times) do not depend on it.
-    scheduler : str, optional
-        Dask scheduler address to run the cohorts on (same results).
-    progress : bool or None
-        Progress bar on standard error (None: only on a terminal).
+    Cohort ``i`` of scenario ``s`` uses
+    ``spawn_seeds(seed, n_cohorts, stream=(SCENARIO_NAMES.index(s),))[i]``;
+    results (except run times) do not depend on the run options.
     """
-    if not isinstance(config, MethodsConfig):
-        config = MethodsConfig.from_mapping(config)
     tasks = [CohortTask(scenario, i, s, config.n_patients, config.n_weeks, config.alpha,
                         config.methods)
              for scenario in config.scenarios
-             for i, s in enumerate(cohort_seeds(seed, config.n_cohorts,
-                                                stream=SCENARIO_NAMES.index(scenario)))]
-    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
-                                    progress=progress), ignore_index=True)
-    result = MethodsResult(config=config, seed=seed, cohorts=cohorts,
-                           summary=summarize_methods(cohorts))
-    logger.info("%s", result)
-    return result
+             for i, s in enumerate(spawn_seeds(seed, config.n_cohorts,
+                                               stream=(SCENARIO_NAMES.index(scenario),)))]
+    cohorts = pd.concat(options.map(analyse_cohort, tasks), ignore_index=True)
+    summary = summarize_methods(cohorts)
+    return StudyResult(NAME, config, seed, {NAME: summary, f"{NAME}_cohorts": cohorts},
+                       lines=_describe(config, seed, summary))
 
 
 # ----------------------------------------------------------------- figure
@@ -436,17 +389,14 @@ def plot_methods(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
 
 
 # -------------------------------------------------------------------- main
-def run(context: RunContext) -> list[Path]:
-    """Run the comparison for :func:`experiments.common.run_experiment` and write the outputs."""
-    result, paths = run_study(context, run_methods)
-    return [*paths, plot_methods(result.summary, context.out_dir / "methods.png",
-                                 alpha=result.config.alpha)]
+def _figures(result: StudyResult, out: Path) -> list[Path]:
+    return [plot_methods(result.summary, out / "methods.png", alpha=result.config.alpha)]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m experiments.methods [--quick] [--n-jobs N] ...``."""
-    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS,
-                          required=CONFIG_KEYS)
+#: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
+STUDY = Study(NAME, __doc__, MethodsConfig, _compute, _figures, complete=True)
+run_methods = STUDY.run
+main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
@@ -454,4 +404,4 @@ if __name__ == "__main__":  # pragma: no cover
     # functions sent to worker processes are ``experiments.methods``.
     from experiments.methods import main as _main
 
-    sys.exit(_main())
+    raise SystemExit(_main())

@@ -16,7 +16,8 @@ from experiments.bias import (
     main,
     run_bias,
 )
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.config import ConfigError, load_config
+from experiments.harness.outputs import read_output
 from features.scenarios import get_scenario
 from features.simulate import simulate_cohort
 
@@ -74,7 +75,7 @@ def test_jackknife_reduces_the_autoregressive_bias_at_8_weeks(quick_run):
 
 
 def test_results_depend_only_on_the_seed():
-    # map_cohorts' independence of n_jobs is tested in test_common; here every
+    # map_cohorts' independence of n_jobs is tested in test_harness_cohorts; here every
     # draw must come from the cohort's seed (no shared or global state).
     cfg = {"n_cohorts": 2, "n_patients": 30, "weeks": [8], "instruments": ["latent"]}
     first = run_bias(cfg, seed=5)

@@ -18,7 +18,8 @@ from experiments.calibration import (
     run_calibration,
     summarize_calibration,
 )
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.config import ConfigError, load_config
+from experiments.harness.outputs import read_output
 from features.simulate import simulate_cohort
 
 

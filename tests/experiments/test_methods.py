@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from causal import PanelPCMCI
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.config import ConfigError, load_config
+from experiments.harness.outputs import read_output
 from experiments.methods import (
     COHORT_COLUMNS,
     METHODS,

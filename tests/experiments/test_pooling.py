@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.config import ConfigError, load_config
+from experiments.harness.outputs import read_output
 from experiments.pooling import (
     ARMS,
     COHORT_COLUMNS,

@@ -7,13 +7,14 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from experiments.common import ConfigError, load_config, read_output
+from experiments._realdata_frames import kossakowski_frame
+from experiments.harness.config import ConfigError, load_config
+from experiments.harness.outputs import read_output
 from experiments.realdata import (
     ARMS,
     RealDataConfig,
     compare_edges,
     expected_share,
-    kossakowski_frame,
     main,
 )
 from features.datasets import load_bringmann2013_tidy, load_kossakowski2017_tidy

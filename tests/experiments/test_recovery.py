@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from causal import PanelPCMCI, evaluate
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.config import ConfigError, load_config
+from experiments.harness.outputs import read_output
 from experiments.recovery import (
     COHORT_COLUMNS,
     RECOVERY_COLUMNS,

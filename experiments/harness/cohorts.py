@@ -1,16 +1,15 @@
-"""Seeds, parallel map and truth of simulated cohorts (re-exported by :mod:`experiments.common`).
+"""Parallel map and truth of simulated cohorts.
 
-* :func:`cohort_seeds` - independent child seeds from
-  :class:`numpy.random.SeedSequence`, so a cohort's result depends only on the
-  master seed and its index, never on ``--n-jobs`` or execution order;
-* :func:`map_cohorts` - parallel map in task order (:func:`causal.resampling.parallel.parallel_map`);
+Cohort seeds come from :func:`features.checks.spawn_seeds` (the one seeding
+scheme), so a cohort's result depends only on the master seed, its stream and
+its index, never on ``--n-jobs`` or execution order.
+
+* :func:`map_cohorts` - parallel map in task order
+  (:func:`causal.resampling.parallel.parallel_map`);
 * :func:`true_values` - the simulated coefficient of each link of a result table.
 
 Examples
 --------
->>> seeds = cohort_seeds(7, 3)
->>> seeds == cohort_seeds(7, 5)[:3], len(set(seeds))
-(True, 3)
 >>> map_cohorts(abs, [-2, 3, -1], n_jobs=1)
 [2, 3, 1]
 """
@@ -24,47 +23,12 @@ import numpy as np
 import pandas as pd
 
 from causal.resampling.parallel import check_n_jobs, parallel_map
-from features.errors import is_integer
 from features.scenarios import Scenario
 
-__all__ = ["cohort_seeds", "map_cohorts", "true_values"]
+__all__ = ["map_cohorts", "true_values"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-# ------------------------------------------------------------------- seeds
-def cohort_seeds(seed: int, n: int, *, stream: int = 0) -> list[int]:
-    """Return ``n`` independent 64-bit seeds derived from ``seed``.
-
-    The seeds come from :meth:`numpy.random.SeedSequence.spawn` of the
-    sequence ``SeedSequence(seed, spawn_key=(stream,))``, so
-
-    * seed ``i`` depends only on ``(seed, stream, i)``: a larger ``n`` extends
-      the list without changing its head, and results never depend on the
-      number of workers or the order tasks run in;
-    * different ``stream`` values (one per scenario, say) give independent
-      families of seeds.
-
-    Parameters
-    ----------
-    seed : int
-        Master seed (>= 0).
-    n : int
-        Number of seeds (>= 0).
-    stream : int
-        Index of an independent family of seeds (>= 0).
-
-    Returns
-    -------
-    list of int
-        Seeds for :func:`numpy.random.default_rng`.
-    """
-    for what, value in (("seed", seed), ("n", n), ("stream", stream)):
-        if not is_integer(value) or value < 0:
-            raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
-    parent = np.random.SeedSequence(int(seed), spawn_key=(int(stream),))
-    return [int(child.generate_state(1, dtype=np.uint64)[0]) for child in parent.spawn(int(n))]
 
 
 # --------------------------------------------------------------- parallel

@@ -1,6 +1,6 @@
 """Result tables and figures of the experiments: rates with Wilson intervals, CSV and PNG output.
 
-Re-exported by :mod:`experiments.common`, the harness every experiment imports:
+Used by every study of :mod:`experiments` through :class:`experiments.harness.study.Study`:
 
 * :func:`rate_row` - a proportion with its Wilson 95% interval
   (:func:`causal.rates.summarize_rate`) - the same as the columns of a summary-table row,
@@ -10,8 +10,6 @@ Re-exported by :mod:`experiments.common`, the harness every experiment imports:
 
 Examples
 --------
->>> print(summarize_rate(3, 60))
-0.050 (3/60), 95% CI [0.017, 0.137]
 >>> row = rate_row(1, 4, pd.Series([0.1, 0.3]))
 >>> row["k"], row["n"], row["rate"], round(row["mean_value"], 3)
 (1, 4, 0.25, 0.2)
@@ -28,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from causal.rates import summarize_rate
+from features.errors import InputError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -80,9 +79,9 @@ def write_outputs(out_dir: str | Path, tables: Mapping[str, pd.DataFrame]) -> li
     for name, table in tables.items():
         stem = str(name)
         if not stem or Path(stem).name != stem or stem in (".", ".."):
-            raise ValueError(f"table name must be a plain file name, got {name!r}")
+            raise InputError(f"table name must be a plain file name, got {name!r}")
         if not isinstance(table, pd.DataFrame):
-            raise ValueError(f"table {name!r} must be a pandas DataFrame, got "
+            raise InputError(f"table {name!r} must be a pandas DataFrame, got "
                              f"{type(table).__name__}")
         out.mkdir(parents=True, exist_ok=True)
         path = out / (stem if stem.endswith(".csv") else f"{stem}.csv")
