@@ -45,10 +45,10 @@ from matplotlib.figure import Figure
 
 from causal import PanelPCMCI
 from causal.effects import jackknife_effects
-from experiments.harness.cohorts import true_values
+from experiments.harness.cohorts import CohortTask, cohort_tasks, true_values
 from experiments.harness.config import Settings
 from experiments.harness.outputs import save_figure
-from experiments.harness.study import RunOptions, Study, StudyResult
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
 from features.checks import (
     check_choice,
     check_choices,
@@ -56,7 +56,6 @@ from features.checks import (
     check_ints,
     check_probability,
     check_real,
-    spawn_seeds,
 )
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, Instrument, Scenario, get_scenario
@@ -70,7 +69,6 @@ __all__ = [
     "INSTRUMENTS",
     "STUDY",
     "BiasConfig",
-    "CohortTask",
     "analyse_cohort",
     "latent_scenario",
     "main",
@@ -145,25 +143,13 @@ def latent_scenario(scenario: Scenario) -> Scenario:
 
 
 # ------------------------------------------------------------- one cohort
-@dataclass(frozen=True)
-class CohortTask:
-    """One seeded cohort, simulated at every number of weeks and instruments setting."""
-
-    cohort: int
-    seed: int
-    config: BiasConfig
-
-
 def analyse_cohort(task: CohortTask) -> pd.DataFrame:
     """Simulate one cohort per cell and return raw and jackknife estimates of every lag-1 link.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS`; one row per instruments x prep x
-        weeks x link (``k * k`` links for ``k`` variables).
+    One row per instruments x prep x weeks x link (``k * k`` links for ``k``
+    variables), with the columns :data:`COHORT_COLUMNS`.
     """
-    cfg = task.config
+    cfg: BiasConfig = task.config
     base = get_scenario(cfg.scenario, cfg.effect_scale)
     names = base.variables
     frames = []
@@ -191,15 +177,8 @@ def analyse_cohort(task: CohortTask) -> pd.DataFrame:
 def summarize_bias(cohorts: pd.DataFrame) -> pd.DataFrame:
     """Bias, Monte Carlo SE, SD and RMSE of the raw and jackknife estimates per cell and link.
 
-    Parameters
-    ----------
-    cohorts : pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS` (the output of :func:`analyse_cohort`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`BIAS_COLUMNS`.
+    ``cohorts`` is the cohort table (:data:`COHORT_COLUMNS`, the output of
+    :func:`analyse_cohort`); returns columns :data:`BIAS_COLUMNS`.
     """
     rows = []
     keys = ["instruments", "prep", "n_weeks", "source", "target", "lag"]
@@ -246,12 +225,9 @@ def _compute(config: BiasConfig, seed: int, options: RunOptions) -> StudyResult:
     Cohort ``i`` uses ``spawn_seeds(seed, n_cohorts, stream=(0,))[i]`` in
     every cell (the cells are paired).
     """
-    tasks = [CohortTask(i, s, config)
-             for i, s in enumerate(spawn_seeds(seed, config.n_cohorts, stream=(0,)))]
-    cohorts = pd.concat(options.map(analyse_cohort, tasks), ignore_index=True)
-    summary = summarize_bias(cohorts)
-    return StudyResult(NAME, config, seed, {NAME: summary, f"{NAME}_cohorts": cohorts},
-                       lines=_describe(config, seed, summary))
+    tables = options.map(analyse_cohort, cohort_tasks(config, seed))
+    return cohort_result(NAME, config, seed, pd.concat(tables, ignore_index=True),
+                         summarize_bias, _describe)
 
 
 # ----------------------------------------------------------------- figure
@@ -261,11 +237,7 @@ def plot_bias(summary: pd.DataFrame, path: str | Path) -> Path:
     Uses the first ``instruments`` and ``prep`` value in ``summary``. Panels
     form a grid: row = source (at t-1), column = target (at t), so the
     diagonal holds the autoregressive effects. The dashed line is the truth.
-
-    Returns
-    -------
-    Path
-        The written image (format from the suffix of ``path``).
+    Returns the written image (format from the suffix of ``path``).
     """
     instruments = summary["instruments"].iloc[0]
     prep = summary["prep"].iloc[0]
@@ -312,8 +284,6 @@ main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run the importable module (not __main__) so that logging names and the
-    # functions sent to worker processes are ``experiments.bias``.
-    from experiments.bias import main as _main
+    from experiments.bias import main as _main  # by its importable name: see Study.main
 
     raise SystemExit(_main())

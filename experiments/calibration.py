@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,11 @@ from scipy.stats import false_discovery_control
 
 from causal import PanelPCMCI
 from causal.plotting import plot_rate_vs_alpha
+from experiments.harness.cohorts import CohortTask, cohort_tasks
 from experiments.harness.config import ConfigError, Settings
-from experiments.harness.outputs import rate_row
-from experiments.harness.study import RunOptions, Study, StudyResult
-from features.checks import check_choice, check_choices, check_int, check_probability, spawn_seeds
+from experiments.harness.outputs import format_rows, rate_row
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
+from features.checks import check_choice, check_choices, check_int, check_probability
 from features.simulate import simulate_cohort
 from features.transforms import PREPS
 
@@ -68,7 +70,6 @@ __all__ = [
     "FDR_METHODS",
     "STUDY",
     "CalibrationConfig",
-    "CohortTask",
     "analyse_cohort",
     "decide",
     "main",
@@ -125,32 +126,17 @@ CONFIG_KEYS = CalibrationConfig.keys()
 
 
 # ------------------------------------------------------------- one cohort
-@dataclass(frozen=True)
-class CohortTask:
-    """One simulated null cohort, analysed with every preprocessing choice."""
-
-    cohort: int
-    seed: int
-    n_patients: int
-    n_weeks: int
-    missing: float
-    dropout: float
-    preps: tuple[str, ...]
-
-
 def analyse_cohort(task: CohortTask) -> pd.DataFrame:
     """Simulate one null cohort; return its cross-lagged tests under every prep.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS`; ``q_value`` is the Benjamini-Hochberg
-        adjusted p-value over all tested lagged links of that fit.
+    The columns are :data:`COHORT_COLUMNS`; ``q_value`` is the Benjamini-Hochberg
+    adjusted p-value over all tested lagged links of that fit.
     """
-    df = simulate_cohort("null", task.n_patients, task.n_weeks, missing=task.missing,
-                         dropout=task.dropout, random_state=task.seed)
+    cfg: CalibrationConfig = task.config
+    df = simulate_cohort("null", cfg.n_patients, cfg.n_weeks, missing=cfg.missing,
+                         dropout=cfg.dropout, random_state=task.seed)
     frames = []
-    for prep in task.preps:
+    for prep in cfg.preps:
         model = PanelPCMCI(prep=prep, random_state=task.seed).fit(df)
         table = model.links_.table
         lagged = table[table["lag"] > 0].copy()
@@ -235,24 +221,19 @@ def summarize_calibration(cohorts: pd.DataFrame, alphas: Sequence[float],
 
 def _describe(config: CalibrationConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
     s = summary[summary["edge"].isin(["all", "any"])]
-    lines = [f"Calibration under the null: {config.n_cohorts} cohorts of {config.n_patients} x "
-             f"{config.n_weeks}, seed {seed}"]
-    for r in s.itertuples(index=False):
-        flag = "  EXCEEDS alpha" if r.exceeds_alpha else ""
-        lines.append(f"  {r.prep:<8} {r.fdr:<7} alpha {r.alpha:<5g} {r.measure:<10} "
-                     f"{r.rate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]{flag}")
-    return tuple(lines)
+    s = s.assign(flag=np.where(s["exceeds_alpha"], "  EXCEEDS alpha", ""))
+    return (f"Calibration under the null: {config.n_cohorts} cohorts of {config.n_patients} x "
+            f"{config.n_weeks}, seed {seed}",
+            *format_rows(s, "  {prep:<8} {fdr:<7} alpha {alpha:<5g} {measure:<10} "
+                            "{rate:.3f} [{ci_low:.3f}, {ci_high:.3f}]{flag}"))
 
 
 def _compute(config: CalibrationConfig, seed: int, options: RunOptions) -> StudyResult:
     """Simulate and fit every null cohort once per prep, then summarize."""
-    tasks = [CohortTask(i, s, config.n_patients, config.n_weeks, config.missing,
-                        config.dropout, config.preps)
-             for i, s in enumerate(spawn_seeds(seed, config.n_cohorts, stream=(0,)))]
-    cohorts = pd.concat(options.map(analyse_cohort, tasks), ignore_index=True)
-    summary = summarize_calibration(cohorts, config.alphas, config.fdr)
-    return StudyResult(NAME, config, seed, {NAME: summary, f"{NAME}_cohorts": cohorts},
-                       lines=_describe(config, seed, summary))
+    tables = options.map(analyse_cohort, cohort_tasks(config, seed))
+    return cohort_result(NAME, config, seed, pd.concat(tables, ignore_index=True),
+                         partial(summarize_calibration, alphas=config.alphas, fdr=config.fdr),
+                         _describe)
 
 
 # -------------------------------------------------------------------- main
@@ -292,8 +273,6 @@ main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run the importable module (not __main__) so that logging names and the
-    # functions sent to worker processes are ``experiments.calibration``.
-    from experiments.calibration import main as _main
+    from experiments.calibration import main as _main  # by its importable name: see Study.main
 
     raise SystemExit(_main())

@@ -55,11 +55,11 @@ from matplotlib.figure import Figure
 
 from causal import PanelPCMCI, load_hypotheses
 from causal.rates import summarize_rate
-from experiments.harness.cohorts import true_values
+from experiments.harness.cohorts import CohortTask, cohort_table, cohort_tasks
 from experiments.harness.config import Settings
-from experiments.harness.outputs import save_figure
-from experiments.harness.study import RunOptions, Study, StudyResult
-from features.checks import check_choices, check_int, check_probability, spawn_seeds
+from experiments.harness.outputs import format_rows, rate_bars, save_figure
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
+from features.checks import check_choices, check_int, check_probability
 from features.lags import lag_name, lag_table
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, get_scenario
@@ -73,7 +73,6 @@ __all__ = [
     "METHODS",
     "METHODS_COLUMNS",
     "STUDY",
-    "CohortTask",
     "MethodsConfig",
     "analyse_cohort",
     "main",
@@ -196,19 +195,6 @@ def mixedlm_cross_lagged(panel: Panel, *, alpha: float = 0.05) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------- one cohort
-@dataclass(frozen=True)
-class CohortTask:
-    """One simulated cohort to analyse with every method."""
-
-    scenario: str
-    cohort: int
-    seed: int
-    n_patients: int
-    n_weeks: int
-    alpha: float
-    methods: tuple[str, ...]
-
-
 def _fit(method: str, panel: Panel, alpha: float) -> pd.DataFrame:
     """Lagged links of ``panel`` under ``method`` (columns of :func:`mixedlm_cross_lagged`)."""
     settings = METHODS[method]
@@ -220,26 +206,23 @@ def _fit(method: str, panel: Panel, alpha: float) -> pd.DataFrame:
 def analyse_cohort(task: CohortTask) -> pd.DataFrame:
     """Simulate one cohort and return its cross-lagged edges under every method.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS`, one row per method and cross-lagged link.
+    One row per method and cross-lagged link, with the columns
+    :data:`COHORT_COLUMNS` (``seconds``: the method's run time on this cohort).
     """
+    cfg: MethodsConfig = task.config
     scenario = get_scenario(task.scenario)
-    df = simulate_cohort(scenario, task.n_patients, task.n_weeks, random_state=task.seed)
+    df = simulate_cohort(scenario, cfg.n_patients, cfg.n_weeks, random_state=task.seed)
     panel = Panel.from_frame(df, variables=list(scenario.variables), tau_max=None)
     frames = []
-    for method in task.methods:
+    for method in cfg.methods:
         start = time.perf_counter()
-        table = _fit(method, panel, task.alpha)
+        table = _fit(method, panel, cfg.alpha)
         seconds = time.perf_counter() - start
         cross = table[(table["source"] != table["target"]) & (table["lag"] > 0)]
         frames.append(cross[["source", "target", "lag", "value", "p_value", "significant",
                              "failed"]].assign(method=method, seconds=seconds))
-    out = pd.concat(frames, ignore_index=True)
-    out = out.assign(scenario=task.scenario, cohort=task.cohort, seed=task.seed,
-                     true_value=true_values(scenario, out))
-    return out[list(COHORT_COLUMNS)].astype({"significant": bool, "failed": bool})
+    out = cohort_table(frames, task, scenario, COHORT_COLUMNS)
+    return out.astype({"significant": bool, "failed": bool})
 
 
 # ---------------------------------------------------------------- summary
@@ -284,16 +267,9 @@ def ordering_reproduced(edges: pd.DataFrame, preset: str = "melsom2023") -> bool
 def summarize_methods(cohorts: pd.DataFrame) -> pd.DataFrame:
     """Turn per-cohort edges into rates with Wilson intervals and mean run times.
 
-    Parameters
-    ----------
-    cohorts : pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS` (the output of :func:`analyse_cohort`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`METHODS_COLUMNS`; a measure without trials (``tpr`` in
-        the ``null`` scenario) is left out.
+    ``cohorts`` is the cohort table (:data:`COHORT_COLUMNS`); the result has the
+    columns :data:`METHODS_COLUMNS`, without a measure that has no trials (``tpr``
+    in the ``null`` scenario).
     """
     rows = []
     for (scenario, method), part in cohorts.groupby(["scenario", "method"], sort=False):
@@ -323,12 +299,11 @@ def summarize_methods(cohorts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _describe(config: MethodsConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
-    lines = [f"Method comparison: {config.n_cohorts} cohorts of {config.n_patients} x "
-             f"{config.n_weeks} per scenario, alpha {config.alpha}, seed {seed}"]
-    for r in summary.itertuples(index=False):
-        lines.append(f"  {r.scenario:<9} {r.method:<10} {r.measure:<11} {r.rate:.3f} "
-                     f"[{r.ci_low:.3f}, {r.ci_high:.3f}]  {r.seconds_per_cohort:.3f} s/cohort")
-    return tuple(lines)
+    return (f"Method comparison: {config.n_cohorts} cohorts of {config.n_patients} x "
+            f"{config.n_weeks} per scenario, alpha {config.alpha}, seed {seed}",
+            *format_rows(summary, "  {scenario:<9} {method:<10} {measure:<11} {rate:.3f} "
+                                  "[{ci_low:.3f}, {ci_high:.3f}]  "
+                                  "{seconds_per_cohort:.3f} s/cohort"))
 
 
 def _compute(config: MethodsConfig, seed: int, options: RunOptions) -> StudyResult:
@@ -338,15 +313,9 @@ def _compute(config: MethodsConfig, seed: int, options: RunOptions) -> StudyResu
     ``spawn_seeds(seed, n_cohorts, stream=(SCENARIO_NAMES.index(s),))[i]``;
     results (except run times) do not depend on the run options.
     """
-    tasks = [CohortTask(scenario, i, s, config.n_patients, config.n_weeks, config.alpha,
-                        config.methods)
-             for scenario in config.scenarios
-             for i, s in enumerate(spawn_seeds(seed, config.n_cohorts,
-                                               stream=(SCENARIO_NAMES.index(scenario),)))]
-    cohorts = pd.concat(options.map(analyse_cohort, tasks), ignore_index=True)
-    summary = summarize_methods(cohorts)
-    return StudyResult(NAME, config, seed, {NAME: summary, f"{NAME}_cohorts": cohorts},
-                       lines=_describe(config, seed, summary))
+    tables = options.map(analyse_cohort, cohort_tasks(config, seed, config.scenarios))
+    return cohort_result(NAME, config, seed, pd.concat(tables, ignore_index=True),
+                         summarize_methods, _describe)
 
 
 # ----------------------------------------------------------------- figure
@@ -354,11 +323,7 @@ def plot_methods(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
     """Draw TPR, FPR and ordering rate per method, one panel per scenario.
 
     Error bars are the Wilson 95% intervals; the dashed line is ``alpha``.
-
-    Returns
-    -------
-    Path
-        The written image (format from the suffix of ``path``).
+    Returns the written image (format from the suffix of ``path``).
     """
     scenarios = list(pd.unique(summary["scenario"]))
     methods = list(pd.unique(summary["method"]))
@@ -366,18 +331,13 @@ def plot_methods(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
                 "ordering": "melsom2023 ordering reproduced"}
     fig = Figure(figsize=(1.5 + 3.6 * len(scenarios), 4.6), layout="constrained")
     axes = fig.subplots(1, len(scenarios), squeeze=False, sharey=True)[0]
-    width = 0.8 / len(measures)
     x = np.arange(len(methods))
     for ax, scenario in zip(axes, scenarios, strict=True):
         s = summary[summary["scenario"] == scenario]
         for j, (measure, label) in enumerate(measures.items()):
-            part = s[s["measure"] == measure].set_index("method").reindex(methods)
-            rate = part["rate"].to_numpy(dtype=float)
-            err = np.vstack([rate - part["ci_low"].to_numpy(dtype=float),
-                             part["ci_high"].to_numpy(dtype=float) - rate])
-            ax.bar(x - 0.4 + width * (j + 0.5), rate, width, yerr=err, label=label,
-                   color=f"C{j}", error_kw={"capsize": 2, "elinewidth": 0.8})
-        ax.axhline(alpha, color="black", linestyle="--", linewidth=0.9, label=f"alpha = {alpha:g}")
+            rate_bars(ax, x, s[s["measure"] == measure].set_index("method").reindex(methods),
+                      slot=j, n_slots=len(measures), alpha=alpha, label=label, color=f"C{j}",
+                      error_kw={"capsize": 2, "elinewidth": 0.8})
         ax.set_xticks(x, methods, rotation=25)
         ax.set_ylim(0, 1.02)
         ax.set_title(f"scenario {scenario}")
@@ -400,8 +360,6 @@ main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run the importable module (not __main__) so that logging names and the
-    # functions sent to worker processes are ``experiments.methods``.
-    from experiments.methods import main as _main
+    from experiments.methods import main as _main  # by its importable name: see Study.main
 
     raise SystemExit(_main())

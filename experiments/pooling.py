@@ -41,11 +41,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from causal import PanelPCMCI
-from experiments.harness.cohorts import true_values
+from experiments.harness.cohorts import CohortTask, cohort_table, cohort_tasks
 from experiments.harness.config import Settings
-from experiments.harness.outputs import rate_row, save_figure
-from experiments.harness.study import RunOptions, Study, StudyResult
-from features.checks import check_choices, check_int, check_probability, spawn_seeds
+from experiments.harness.outputs import format_rows, rate_bars, rate_row, save_figure
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
+from features.checks import check_choices, check_int, check_probability
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, get_scenario
 from features.simulate import simulate_cohort
@@ -56,7 +56,6 @@ __all__ = [
     "CONFIG_KEYS",
     "POOLING_COLUMNS",
     "STUDY",
-    "CohortTask",
     "PoolingConfig",
     "analyse_cohort",
     "main",
@@ -116,41 +115,21 @@ CONFIG_KEYS = PoolingConfig.keys()
 
 
 # ------------------------------------------------------------- one cohort
-@dataclass(frozen=True)
-class CohortTask:
-    """One simulated cohort to analyse with every arm."""
-
-    scenario: str
-    cohort: int
-    seed: int
-    n_patients: int
-    n_weeks: int
-    missing: float
-    dropout: float
-    alpha: float
-    arms: tuple[str, ...]
-
-
 def analyse_cohort(task: CohortTask) -> pd.DataFrame:
-    """Simulate one cohort and return its cross-lagged tests under every arm.
+    """Simulate one cohort of ``task.scenario``; one row per arm and cross-lagged test.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS`, one row per arm and cross-lagged link.
+    The columns are :data:`COHORT_COLUMNS`; every arm analyses the same cohort.
     """
+    cfg: PoolingConfig = task.config
     scenario = get_scenario(task.scenario)
-    df = simulate_cohort(scenario, task.n_patients, task.n_weeks, missing=task.missing,
-                         dropout=task.dropout, random_state=task.seed)
+    df = simulate_cohort(scenario, cfg.n_patients, cfg.n_weeks, missing=cfg.missing,
+                         dropout=cfg.dropout, random_state=task.seed)
     panel = Panel.from_frame(df, variables=list(scenario.variables), tau_max=None)
     frames = []
-    for arm in task.arms:
-        model = PanelPCMCI(alpha=task.alpha, random_state=task.seed, **ARMS[arm]).fit(panel)
+    for arm in cfg.arms:
+        model = PanelPCMCI(alpha=cfg.alpha, random_state=task.seed, **ARMS[arm]).fit(panel)
         frames.append(model.links_.cross_lagged().assign(arm=arm, df_loss=int(model.df_loss_)))
-    out = pd.concat(frames, ignore_index=True)
-    out = out.assign(scenario=task.scenario, cohort=task.cohort, seed=task.seed,
-                     true_value=true_values(scenario, out))
-    return out[list(COHORT_COLUMNS)]
+    return cohort_table(frames, task, scenario, COHORT_COLUMNS)
 
 
 # ---------------------------------------------------------------- summary
@@ -166,15 +145,8 @@ def _row(scenario: str, arm: str, measure: str, edge: str, k: int, n: int,
 def summarize_pooling(cohorts: pd.DataFrame) -> pd.DataFrame:
     """Turn per-cohort tests into rates with Wilson intervals.
 
-    Parameters
-    ----------
-    cohorts : pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS` (the output of :func:`analyse_cohort`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`POOLING_COLUMNS` (see the module docstring).
+    ``cohorts`` holds the tests of :func:`analyse_cohort` (:data:`COHORT_COLUMNS`);
+    the rates come in the columns :data:`POOLING_COLUMNS` (see the module docstring).
     """
     rows: list[dict[str, Any]] = []
     for (scenario, arm), part in cohorts.groupby(["scenario", "arm"], sort=False):
@@ -205,12 +177,10 @@ def summarize_pooling(cohorts: pd.DataFrame) -> pd.DataFrame:
 
 def _describe(config: PoolingConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
     keep = summary[(summary["edge"].isin(["all", "any"])) | (summary["measure"] == "detected")]
-    lines = [f"Pooling study: {config.n_cohorts} cohorts of {config.n_patients} x "
-             f"{config.n_weeks} per scenario, alpha {config.alpha}, seed {seed}"]
-    for r in keep.itertuples(index=False):
-        lines.append(f"  {r.scenario:<8} {r.arm:<14} {r.measure:<15} {r.edge:<30} "
-                     f"{r.rate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]")
-    return tuple(lines)
+    return (f"Pooling study: {config.n_cohorts} cohorts of {config.n_patients} x "
+            f"{config.n_weeks} per scenario, alpha {config.alpha}, seed {seed}",
+            *format_rows(keep, "  {scenario:<8} {arm:<14} {measure:<15} {edge:<30} "
+                               "{rate:.3f} [{ci_low:.3f}, {ci_high:.3f}]"))
 
 
 def _compute(config: PoolingConfig, seed: int, options: RunOptions) -> StudyResult:
@@ -219,15 +189,9 @@ def _compute(config: PoolingConfig, seed: int, options: RunOptions) -> StudyResu
     Cohort ``i`` of scenario ``s`` uses
     ``spawn_seeds(seed, n_cohorts, stream=(SCENARIO_NAMES.index(s),))[i]``.
     """
-    tasks = [CohortTask(scenario, i, s, config.n_patients, config.n_weeks, config.missing,
-                        config.dropout, config.alpha, config.arms)
-             for scenario in config.scenarios
-             for i, s in enumerate(spawn_seeds(seed, config.n_cohorts,
-                                               stream=(SCENARIO_NAMES.index(scenario),)))]
-    cohorts = pd.concat(options.map(analyse_cohort, tasks), ignore_index=True)
-    summary = summarize_pooling(cohorts)
-    return StudyResult(NAME, config, seed, {NAME: summary, f"{NAME}_cohorts": cohorts},
-                       lines=_describe(config, seed, summary))
+    tables = options.map(analyse_cohort, cohort_tasks(config, seed, config.scenarios))
+    return cohort_result(NAME, config, seed, pd.concat(tables, ignore_index=True),
+                         summarize_pooling, _describe)
 
 
 # ----------------------------------------------------------------- figure
@@ -236,12 +200,8 @@ def plot_pooling(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
 
     Bars per arm: detection of each true edge (correct sign), the pooled
     false-positive rate of the absent edges and the family-wise rate; error
-    bars are the Wilson 95% intervals, the dashed line is ``alpha``.
-
-    Returns
-    -------
-    Path
-        The written image (format from the suffix of ``path``).
+    bars are the Wilson 95% intervals, the dashed line is ``alpha``. Returns
+    the written image (format from the suffix of ``path``).
     """
     scenarios = list(pd.unique(summary["scenario"]))
     arms = list(pd.unique(summary["arm"]))
@@ -257,16 +217,11 @@ def plot_pooling(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
             np.where(d["measure"] == "familywise", "family-wise false positive",
                      "false positive per absent edge")))
         series = list(pd.unique(s["series"]))
-        width = 0.8 / max(len(series), 1)
         x = np.arange(len(arms))
         for j, name in enumerate(series):
-            part = s[s["series"] == name].set_index("arm").reindex(arms)
-            rate = part["rate"].to_numpy(dtype=float)
-            err = np.vstack([rate - part["ci_low"].to_numpy(dtype=float),
-                             part["ci_high"].to_numpy(dtype=float) - rate])
-            ax.bar(x - 0.4 + width * (j + 0.5), rate, width, yerr=err, label=name,
-                   error_kw={"capsize": 2, "elinewidth": 0.8, "ecolor": "#404040"})
-        ax.axhline(alpha, color="black", linestyle="--", linewidth=0.9, label=f"alpha = {alpha:g}")
+            rate_bars(ax, x, s[s["series"] == name].set_index("arm").reindex(arms), slot=j,
+                      n_slots=len(series), alpha=alpha, label=name,
+                      error_kw={"capsize": 2, "elinewidth": 0.8, "ecolor": "#404040"})
         ax.set_xticks(x, arms, rotation=20)
         ax.set_ylim(0, 1)
         ax.set_title(f"scenario {scenario}")
@@ -290,8 +245,6 @@ main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run the importable module (not __main__) so that logging names and the
-    # functions sent to worker processes are ``experiments.pooling``.
-    from experiments.pooling import main as _main
+    from experiments.pooling import main as _main  # by its importable name: see Study.main
 
     raise SystemExit(_main())

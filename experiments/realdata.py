@@ -377,8 +377,6 @@ main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run the importable module (not __main__) so that logging names and the
-    # functions sent to worker processes are ``experiments.realdata``.
-    from experiments.realdata import main as _main
+    from experiments.realdata import main as _main  # by its importable name: see Study.main
 
     raise SystemExit(_main())

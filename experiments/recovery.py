@@ -56,8 +56,8 @@ from matplotlib.figure import Figure
 from causal import Hypothesis, PanelPCMCI, compare_graphs, evaluate, load_hypotheses
 from causal.rates import summarize_rate
 from experiments.harness.config import ConfigError, Settings
-from experiments.harness.outputs import save_figure
-from experiments.harness.study import RunOptions, Study, StudyResult
+from experiments.harness.outputs import format_rows, save_figure
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
 from features.checks import check_int, check_ints, check_probability, check_real, spawn_seeds
 from features.errors import InputError
 from features.scenarios import Scenario, get_scenario
@@ -251,13 +251,11 @@ def summarize_recovery(cohorts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _describe(config: RecoveryConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
-    lines = [f"Recovery study: {config.n_cohorts} cohorts per cell, {config.n_cells} cells, "
-             f"alpha {config.alpha}, seed {seed}",
-             "  patients weeks effect   TPR    FPR    F1    SHD  ordering"]
-    for r in summary.itertuples(index=False):
-        lines.append(f"  {r.n_patients:>8} {r.n_weeks:>5} {r.effect:>6.2f} {r.tpr:6.3f} "
-                     f"{r.fpr:6.3f} {r.f1:5.2f} {r.shd:5.2f} {r.ordering:6.3f}")
-    return tuple(lines)
+    return (f"Recovery study: {config.n_cohorts} cohorts per cell, {config.n_cells} cells, "
+            f"alpha {config.alpha}, seed {seed}",
+            "  patients weeks effect   TPR    FPR    F1    SHD  ordering",
+            *format_rows(summary, "  {n_patients:>8} {n_weeks:>5} {effect:>6.2f} {tpr:6.3f} "
+                                  "{fpr:6.3f} {f1:5.2f} {shd:5.2f} {ordering:6.3f}"))
 
 
 def _compute(config: RecoveryConfig, seed: int, options: RunOptions) -> StudyResult:
@@ -268,12 +266,9 @@ def _compute(config: RecoveryConfig, seed: int, options: RunOptions) -> StudyRes
              for p in config.patients for w in config.weeks
              for i, s in enumerate(spawn_seeds(seed, config.n_cohorts, stream=(1000 * p + w,)))
              for e in config.effects]
-    rows = options.map(analyse_cohort, tasks)
-    cohorts = pd.DataFrame(rows).sort_values(["n_patients", "n_weeks", "effect", "cohort"],
-                                             kind="stable", ignore_index=True)
-    summary = summarize_recovery(cohorts)
-    return StudyResult(NAME, config, seed, {NAME: summary, f"{NAME}_cohorts": cohorts},
-                       lines=_describe(config, seed, summary))
+    cohorts = pd.DataFrame(options.map(analyse_cohort, tasks)).sort_values(
+        ["n_patients", "n_weeks", "effect", "cohort"], kind="stable", ignore_index=True)
+    return cohort_result(NAME, config, seed, cohorts, summarize_recovery, _describe)
 
 
 # ----------------------------------------------------------------- figure
@@ -281,12 +276,8 @@ def plot_recovery(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.0
     """Draw TPR and FPR against patients, one line per effect, one panel per weeks.
 
     TPR is solid (with its Wilson 95% band), FPR dotted in the same colour; the
-    dashed line is ``alpha``. A second row shows the ordering-reproduction rate.
-
-    Returns
-    -------
-    Path
-        The written image (format from the suffix of ``path``).
+    dashed line is ``alpha``. A second row shows the ordering-reproduction
+    rate. Returns the written image (format from the suffix of ``path``).
     """
     weeks = sorted(summary["n_weeks"].unique())
     effects = sorted(summary["effect"].unique())
@@ -341,8 +332,6 @@ main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run the importable module (not __main__) so that logging names and the
-    # functions sent to worker processes are ``experiments.recovery``.
-    from experiments.recovery import main as _main
+    from experiments.recovery import main as _main  # by its importable name: see Study.main
 
     raise SystemExit(_main())

@@ -4,31 +4,101 @@ Cohort seeds come from :func:`features.checks.spawn_seeds` (the one seeding
 scheme), so a cohort's result depends only on the master seed, its stream and
 its index, never on ``--n-jobs`` or execution order.
 
+* :class:`CohortTask` / :func:`cohort_tasks` - the seeded cohorts of a
+  simulation study, one task each for a worker process;
+* :func:`cohort_table` - one cohort's tables, labelled and with the truth;
 * :func:`map_cohorts` - parallel map in task order
   (:func:`causal.resampling.parallel.parallel_map`);
 * :func:`true_values` - the simulated coefficient of each link of a result table.
 
 Examples
 --------
+>>> from types import SimpleNamespace
+>>> tasks = cohort_tasks(SimpleNamespace(n_cohorts=2), 7, scenarios=("null", "paper"))
+>>> [(t.scenario, t.cohort) for t in tasks]
+[('null', 0), ('null', 1), ('paper', 0), ('paper', 1)]
 >>> map_cohorts(abs, [-2, 3, -1], n_jobs=1)
 [2, 3, 1]
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from causal.resampling.parallel import check_n_jobs, parallel_map
-from features.scenarios import Scenario
+from features.checks import spawn_seeds
+from features.scenarios import SCENARIO_NAMES, Scenario
 
-__all__ = ["map_cohorts", "true_values"]
+__all__ = ["CohortTask", "cohort_table", "cohort_tasks", "map_cohorts", "true_values"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+# ------------------------------------------------------------------ tasks
+@dataclass(frozen=True)
+class CohortTask:
+    """One seeded cohort of a simulation study: what a worker process needs.
+
+    Attributes
+    ----------
+    config : Settings
+        The study's settings (sample sizes, arms...).
+    cohort : int
+        Index of the cohort (within its scenario).
+    seed : int
+        Its seed, from :func:`features.checks.spawn_seeds`.
+    scenario : str
+        Name of the simulated scenario ("" when the study fixes it).
+    """
+
+    config: Any
+    cohort: int
+    seed: int
+    scenario: str = ""
+
+
+def cohort_tasks(config: Any, seed: int,
+                 scenarios: Sequence[str] | None = None) -> list[CohortTask]:
+    """Return the tasks of ``config.n_cohorts`` seeded cohorts (per scenario).
+
+    Without ``scenarios``, cohort ``i`` uses
+    ``spawn_seeds(seed, n_cohorts, stream=(0,))[i]``; with them, cohort ``i``
+    of scenario ``s`` uses ``stream=(SCENARIO_NAMES.index(s),)``, so a
+    scenario's cohorts do not depend on which other scenarios run.
+    """
+    if scenarios is None:
+        return [CohortTask(config, i, s)
+                for i, s in enumerate(spawn_seeds(seed, config.n_cohorts, stream=(0,)))]
+    return [CohortTask(config, i, s, name) for name in scenarios
+            for i, s in enumerate(spawn_seeds(seed, config.n_cohorts,
+                                              stream=(SCENARIO_NAMES.index(name),)))]
+
+
+def cohort_table(frames: Iterable[pd.DataFrame], task: CohortTask, scenario: Scenario,
+                 columns: Sequence[str]) -> pd.DataFrame:
+    """Concatenate one cohort's link tables, label them with the task, add ``true_value``.
+
+    Parameters
+    ----------
+    frames : iterable of pandas.DataFrame
+        Link tables (``source``, ``target``, ``lag``...), one per arm or method.
+    task : CohortTask
+        Adds the columns ``scenario``, ``cohort`` and ``seed``.
+    scenario : Scenario
+        The simulated scenario (:func:`true_values`).
+    columns : sequence of str
+        Columns to return, in order.
+    """
+    out = pd.concat(frames, ignore_index=True)
+    out = out.assign(scenario=task.scenario, cohort=task.cohort, seed=task.seed,
+                     true_value=true_values(scenario, out))
+    return out[list(columns)]
 
 
 # --------------------------------------------------------------- parallel

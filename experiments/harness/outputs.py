@@ -6,6 +6,8 @@ Used by every study of :mod:`experiments` through :class:`experiments.harness.st
   (:func:`causal.rates.summarize_rate`) - the same as the columns of a summary-table row,
   with the mean and SD of the estimates behind it;
 * :func:`write_outputs` / :func:`read_output` - CSV tables;
+* :func:`format_rows` - the rows of a table as text lines (a result's ``str``);
+* :func:`rate_bars` - bars of rates with their Wilson intervals as error bars;
 * :func:`save_figure` - write a :class:`matplotlib.figure.Figure` to a file.
 
 Examples
@@ -29,9 +31,12 @@ from causal.rates import summarize_rate
 from features.errors import InputError
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = [
+    "format_rows",
+    "rate_bars",
     "rate_row",
     "read_output",
     "save_figure",
@@ -62,6 +67,18 @@ def rate_row(k: int, n: int, values: pd.Series | None = None) -> dict[str, Any]:
     return {**summarize_rate(int(k), int(n)).as_dict(),
             "mean_value": np.nan if values is None else float(values.mean()),
             "sd_value": np.nan if values is None or len(values) < 2 else float(values.std())}
+
+
+def format_rows(table: pd.DataFrame, template: str) -> tuple[str, ...]:
+    """Return one line per row of ``table``: ``template.format(**row)``.
+
+    Examples
+    --------
+    >>> format_rows(pd.DataFrame({"arm": ["none", "detrend"], "rate": [0.5, 0.04]}),
+    ...             "  {arm:<8} {rate:.3f}")
+    ('  none     0.500', '  detrend  0.040')
+    """
+    return tuple(template.format(**row) for row in table.to_dict("records"))
 
 
 def write_outputs(out_dir: str | Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
@@ -106,6 +123,34 @@ def read_output(path: str | Path) -> pd.DataFrame:
     {'scenario': ['null', 'paper'], 'rate': [0.05, nan]}
     """
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def rate_bars(ax: Axes, x: np.ndarray, rates: pd.DataFrame, *, slot: int, n_slots: int,
+              alpha: float, **bar: Any) -> None:
+    """Draw one series of rates as bars with Wilson error bars, and the dashed ``alpha`` line.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    x : numpy.ndarray
+        Group positions (one per row of ``rates``).
+    rates : pandas.DataFrame
+        Columns ``rate``, ``ci_low`` and ``ci_high`` (rows of a summary table).
+    slot, n_slots : int
+        This series' place among the ``n_slots`` bars of a group (width ``0.8 / n_slots``).
+    alpha : float
+        Nominal level, drawn as a dashed line (once per axes).
+    **bar
+        Passed to :meth:`matplotlib.axes.Axes.bar` (``label``, ``color``, ``error_kw``).
+    """
+    rate = rates["rate"].to_numpy(dtype=float)
+    err = np.vstack([rate - rates["ci_low"].to_numpy(dtype=float),
+                     rates["ci_high"].to_numpy(dtype=float) - rate])
+    width = 0.8 / max(n_slots, 1)
+    ax.bar(x - 0.4 + width * (slot + 0.5), rate, width, yerr=err, **bar)
+    if slot == n_slots - 1:
+        ax.axhline(alpha, color="black", linestyle="--", linewidth=0.9, label=f"alpha = {alpha:g}")
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:

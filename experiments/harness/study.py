@@ -51,7 +51,7 @@ from experiments.harness.outputs import write_outputs
 from features.checks import check_int
 from features.errors import InputError
 
-__all__ = ["RunOptions", "Study", "StudyResult", "study_parser"]
+__all__ = ["RunOptions", "Study", "StudyResult", "cohort_result", "study_parser"]
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +137,29 @@ class StudyResult:
         if self.paths:
             lines.append(f"  wrote {len(self.paths)} files to {self.paths[0].parent}")
         return "\n".join(lines)
+
+
+def cohort_result(name: str, config: Any, seed: int, cohorts: pd.DataFrame,
+                  summarize: Callable[[pd.DataFrame], pd.DataFrame],
+                  describe: Callable[[Any, int, pd.DataFrame], tuple[str, ...]]) -> StudyResult:
+    """Return the result of a simulation study from its cohort table.
+
+    Parameters
+    ----------
+    name : str
+        Study name: the tables are ``NAME`` (the summary) and ``NAME_cohorts``.
+    config, seed
+        The study's settings and master seed.
+    cohorts : pandas.DataFrame
+        One row per cohort test (or per cohort).
+    summarize : callable
+        ``summarize(cohorts) -> summary table``.
+    describe : callable
+        ``describe(config, seed, summary) -> lines`` (the result's ``str``).
+    """
+    summary = summarize(cohorts)
+    return StudyResult(name, config, seed, {name: summary, f"{name}_cohorts": cohorts},
+                       lines=describe(config, seed, summary))
 
 
 def study_parser(name: str, description: str | None = None) -> argparse.ArgumentParser:
@@ -243,7 +266,10 @@ class Study:
 
         Writes the tables, the figures and ``run.json`` (command, seed, config
         and package versions). Bad input prints one ``error:`` line on stderr
-        and returns 2.
+        and returns 2. A study's ``if __name__ == "__main__"`` block calls the
+        ``main`` of its importable module ``experiments.NAME`` (not of
+        ``__main__``), so that logger names and the functions sent to worker
+        processes are ``experiments.NAME``.
 
         Returns
         -------

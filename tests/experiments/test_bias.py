@@ -10,12 +10,12 @@ from experiments.bias import (
     BIAS_COLUMNS,
     COHORT_COLUMNS,
     BiasConfig,
-    CohortTask,
     analyse_cohort,
     latent_scenario,
     main,
     run_bias,
 )
+from experiments.harness.cohorts import CohortTask
 from experiments.harness.config import ConfigError, load_config
 from experiments.harness.outputs import read_output
 from features.scenarios import get_scenario
@@ -90,7 +90,7 @@ def test_results_depend_only_on_the_seed():
 
 def test_cells_share_the_latent_process():
     cfg = BiasConfig(n_cohorts=2, n_patients=25, weeks=(10,), instruments=("latent", "observed"))
-    rows = analyse_cohort(CohortTask(0, 99, cfg))
+    rows = analyse_cohort(CohortTask(cfg, 0, 99))
     assert len(rows) == 2 * 9
     lat = rows[rows["instruments"] == "latent"]["estimate"].to_numpy()
     obs = rows[rows["instruments"] == "observed"]["estimate"].to_numpy()

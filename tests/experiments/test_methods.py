@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 from causal import PanelPCMCI
+from experiments.harness.cohorts import CohortTask
 from experiments.harness.config import ConfigError, load_config
 from experiments.harness.outputs import read_output
 from experiments.methods import (
     COHORT_COLUMNS,
     METHODS,
     METHODS_COLUMNS,
-    CohortTask,
     MethodsConfig,
     analyse_cohort,
     main,
@@ -81,8 +81,9 @@ def test_raw_pooling_has_more_false_positives_than_detrending(quick_run):
 
 
 def test_analyse_cohort_methods_share_the_cohort():
-    task = CohortTask("paper", 0, 1234, n_patients=50, n_weeks=10, alpha=0.05,
-                      methods=("default", "mixedlm", "pcmciplus"))
+    cfg = MethodsConfig(n_patients=50, n_weeks=10, alpha=0.05,
+                        methods=("default", "mixedlm", "pcmciplus"))
+    task = CohortTask(cfg, 0, 1234, "paper")
     rows = analyse_cohort(task)
     assert len(rows) == 3 * 6
     assert (rows["lag"] == 1).all() and (rows["source"] != rows["target"]).all()

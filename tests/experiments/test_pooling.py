@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.harness.cohorts import CohortTask
 from experiments.harness.config import ConfigError, load_config
 from experiments.harness.outputs import read_output
 from experiments.pooling import (
@@ -13,7 +14,6 @@ from experiments.pooling import (
     COHORT_COLUMNS,
     CONFIG_KEYS,
     POOLING_COLUMNS,
-    CohortTask,
     PoolingConfig,
     analyse_cohort,
     main,
@@ -71,8 +71,9 @@ def test_results_do_not_depend_on_n_jobs():
 
 
 def test_analyse_cohort_arms_share_the_cohort():
-    task = CohortTask("paper", 0, 1234, n_patients=40, n_weeks=10, missing=0.0, dropout=0.0,
-                      alpha=0.05, arms=("detrend", "detrend_no_df", "none"))
+    cfg = PoolingConfig(n_patients=40, n_weeks=10, missing=0.0, dropout=0.0, alpha=0.05,
+                        arms=("detrend", "detrend_no_df", "none"))
+    task = CohortTask(cfg, 0, 1234, "paper")
     rows = analyse_cohort(task)
     assert len(rows) == 3 * 6
     assert set(zip(rows["source"], rows["target"], strict=True)) == set(CROSS)
