@@ -234,8 +234,11 @@ def test_experiment_on_a_local_dask_cluster_equals_a_local_run(tmp_path):
     from experiments import pooling
 
     assert pooling.main(["--quick", "--quiet", "--out", str(tmp_path / "local")]) == 0
+    # free ports only (see the dask_cluster fixture of tests/causal/conftest.py):
+    # dashboard_address=None still serves /health on 8787
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  scheduler_port=0, dashboard_address=":0",
+                                  worker_dashboard_address=None) as cluster:
         code = pooling.main(["--quick", "--quiet", "--scheduler", cluster.scheduler_address,
                              "--out", str(tmp_path / "dask")])
     assert code == 0
