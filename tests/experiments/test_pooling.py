@@ -8,7 +8,6 @@ import pytest
 
 from experiments.harness.cohorts import CohortTask
 from experiments.harness.config import ConfigError, load_config
-from experiments.harness.outputs import read_output
 from experiments.pooling import (
     ARMS,
     COHORT_COLUMNS,
@@ -27,14 +26,12 @@ CROSS = [("depression", "self_compassion"), ("depression", "fear_others"),
          ("fear_others", "depression"), ("fear_others", "self_compassion")]
 
 
-def test_quick_run_writes_table_and_figure(tmp_path):
-    out = tmp_path / "pooling"
-    assert main(["--quick", "--out", str(out)]) == 0
+def test_quick_run_writes_table_and_figure(quick):
+    out, cfg, tables = quick
     assert {p.name for p in out.iterdir()} == {"pooling.csv", "pooling_cohorts.csv",
                                                "pooling.png", "run.json"}
-    cfg = load_config("pooling", quick=True)
     n = cfg["n_cohorts"]
-    table = read_output(out / "pooling.csv")
+    table = tables["pooling"]
     assert tuple(table.columns) == POOLING_COLUMNS
     assert set(table["scenario"]) == set(cfg["scenarios"])
     assert set(table["arm"]) == set(cfg["arms"])
@@ -50,7 +47,7 @@ def test_quick_run_writes_table_and_figure(tmp_path):
         assert key["paper", arm, "false_positive", "all"] == 3 * n
         assert key["paper", arm, "detected", "all"] == 3 * n
         assert key["paper", arm, "detected", "fear_others -> depression"] == n
-    cohorts = read_output(out / "pooling_cohorts.csv")
+    cohorts = tables["pooling_cohorts"]
     assert tuple(cohorts.columns) == COHORT_COLUMNS
     assert len(cohorts) == len(cfg["scenarios"]) * n * len(cfg["arms"]) * 6
     meta = json.loads((out / "run.json").read_text())
