@@ -110,7 +110,7 @@ class BiasConfig(Settings):
     alpha: float = 0.05
 
     def check(self) -> None:
-        """Validate every key (see the class docstring)."""
+        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
         check_int("n_cohorts", self.n_cohorts, minimum=2)
         check_int("n_patients", self.n_patients, minimum=2)
         self._set("weeks", check_ints("weeks", self.weeks, minimum=4))

@@ -121,7 +121,7 @@ class MethodsConfig(Settings):
     methods: tuple[str, ...] = tuple(METHODS)
 
     def check(self) -> None:
-        """Validate every key (see the class docstring)."""
+        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
         for key, minimum in (("n_cohorts", 1), ("n_patients", 5), ("n_weeks", 5)):
             check_int(key, getattr(self, key), minimum=minimum)
         self._set("alpha", check_probability("alpha", self.alpha))

@@ -99,7 +99,7 @@ class PoolingConfig(Settings):
     arms: tuple[str, ...] = tuple(ARMS)
 
     def check(self) -> None:
-        """Validate every key (see the class docstring)."""
+        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
         for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 4)):
             check_int(key, getattr(self, key), minimum=minimum)
         for key, one_ok in (("missing", False), ("dropout", True)):

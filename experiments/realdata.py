@@ -115,7 +115,7 @@ class RealDataConfig(Settings):
     kossakowski_post: tuple[int, ...] = (4, 5)
 
     def check(self) -> None:
-        """Validate every key (see the class docstring)."""
+        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
         for key, low in (("tau_max", 1), ("n_boot", 0), ("max_persons", 0), ("min_df", 1)):
             check_int(key, getattr(self, key), minimum=low)
         if self.tau_max != 1:  # the design (about 5 answered beeps a day) and count_lag_pairs
