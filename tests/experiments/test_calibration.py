@@ -12,14 +12,15 @@ from experiments.calibration import (
     CALIBRATION_COLUMNS,
     COHORT_COLUMNS,
     CalibrationConfig,
-    CohortTask,
     analyse_cohort,
     decide,
     main,
     run_calibration,
     summarize_calibration,
 )
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.cohorts import CohortTask
+from experiments.harness.config import ConfigError, load_config
+from experiments.harness.outputs import read_output
 from features.simulate import simulate_cohort
 
 
@@ -93,8 +94,9 @@ def test_null_rates_detrend_calibrated_raw_scores_not(quick):
 @pytest.mark.parametrize("prep", ["none", "detrend"])
 def test_one_fit_gives_every_alpha_and_fdr_decision(prep):
     # The shortcut of the module docstring must equal fresh fits at each setting.
-    task = CohortTask(cohort=0, seed=2024, n_patients=60, n_weeks=10, missing=0.0,
-                      dropout=0.0, preps=(prep,))
+    cfg = CalibrationConfig(n_patients=60, n_weeks=10, missing=0.0, dropout=0.0,
+                            preps=(prep,))
+    task = CohortTask(cfg, cohort=0, seed=2024)
     tests = analyse_cohort(task).set_index(["source", "target"]).sort_index()
     df = simulate_cohort("null", 60, 10, random_state=2024)
     for alpha in (0.01, 0.1, 0.2):
