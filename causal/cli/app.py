@@ -108,7 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command_line = "therapy-pcmci " + " ".join(shlex.quote(a) for a in argv)
         configure_logging(args.verbose, args.quiet)
         func: Callable[[argparse.Namespace], int] = args.func
-        return func(args)
+        # SIGTERM raises SystemExit(143) inside the block, and no joblib/loky or Dask
+        # worker outlives the command, however it ends.
+        from causal.resampling.parallel import workers_stopped_on_exit
+
+        with workers_stopped_on_exit():
+            return func(args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
