@@ -64,7 +64,8 @@ class ExclusionReport:
             "column": [pd.NA if column is None else column] * n,
             "value": na if values is None else list(values), "reason": [reason] * n,
         })
-        logger.info("excluded %d %s(s): %s", n, level, reason)
+        logger.info("%s %d %s(s): %s", "flagged" if level == "warning" else "excluded", n, level,
+                    reason)
         frames = [f for f in (self.records, new) if not f.empty]
         return ExclusionReport(pd.concat(frames, ignore_index=True))
 

@@ -253,7 +253,7 @@ def _read_text(path: Path, sep: str | None, codes: Sequence[str], decimal: str,
 
 
 def _header_names(text: str, sep: str) -> list[str]:
-    """The names of the header (first non-blank record) as pandas reads them, duplicates kept."""
+    """Return the header names (first non-blank record) as pandas reads them, duplicates kept."""
     lines = io.StringIO(text, newline="").readlines()
     start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
     if start == len(lines):
