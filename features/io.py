@@ -198,6 +198,16 @@ def _as_labels(col: pd.Series) -> pd.Series:
 
 def _read_parquet(path: Path) -> pd.DataFrame:
     try:
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+    except ImportError:
+        names = []
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise DataError(f"{path}: not a readable Parquet file ({exc})") from exc
+    if dups := _duplicates([str(n).strip() for n in names]):
+        raise _duplicate_error(path, dups)
+    try:
         df = pd.read_parquet(path)
     except ImportError as exc:
         raise DataError(f"{path}: reading Parquet needs pyarrow "

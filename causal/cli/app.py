@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -128,6 +129,15 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vars", type=_csv_list, help="variables to use (default: all numeric)")
     p.add_argument("--segment", action="append", default=[],
                    help="column whose change breaks the series (repeatable)")
+    p.add_argument("--na-values", type=_csv_list, metavar="CODES",
+                   help="missing-value codes, e.g. -999,999,. (added to NA, empty, ...)")
+    p.add_argument("--decimal", choices=(".", ","), default=".", help="decimal mark (default .)")
+    p.add_argument("--dayfirst", action="store_true", default=None,
+                   help="dates are day/month/year (03/04/2024 = 3 April)")
+    p.add_argument("--drop-text-columns", action="store_true",
+                   help="leave out columns of numbers written with separators (1,234) "
+                        "instead of stopping with an error")
+    p._negative_number_matcher = re.compile(r"^-\d")  # --na-values -999,99 is a value
 
 
 def _add_parallel_options(p: argparse.ArgumentParser) -> None:
@@ -269,6 +279,8 @@ def _cmd_discover(args: argparse.Namespace) -> int:
                       variables=args.vars, segments=args.segment, rename=args.rename,
                       hypotheses=args.hypotheses, sesoi=args.sesoi, time_step=args.time_step,
                       command=args.command_line, bootstrap=args.bootstrap, n_jobs=args.n_jobs,
+                      na_values=args.na_values, decimal=args.decimal, dayfirst=args.dayfirst,
+                      drop_text_columns=args.drop_text_columns,
                       scheduler=args.scheduler, progress=_progress(args),
                       **_discovery_params(args))
     logger.info("%s", result)
@@ -291,7 +303,9 @@ def _cmd_individual(args: argparse.Namespace) -> int:
                         group_col=args.group_col, n_jobs=args.n_jobs, scheduler=args.scheduler,
                         progress=_progress(args), tau_max=args.tau_max, alpha=args.alpha,
                         pc_alpha=args.pc_alpha, method=args.method, ci_test=args.ci_test,
-                        prep=args.prep, random_state=args.seed)
+                        prep=args.prep, random_state=args.seed, na_values=args.na_values,
+                        decimal=args.decimal, dayfirst=args.dayfirst,
+                        drop_text_columns=args.drop_text_columns)
     logger.info("%s", result)
     return 0
 

@@ -93,6 +93,8 @@ def rename_columns(df: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame
     if missing:
         raise DataError(f"--rename: column(s) {missing} not in the data; columns are "
                         f"{list(df.columns)}")
+    if twice := sorted({n for n in mapping.values() if list(mapping.values()).count(n) > 1}):
+        raise DataError(f"--rename: several columns renamed to {twice}")
     clash = [new for old, new in mapping.items() if new in df.columns and new not in mapping]
     if clash:
         raise DataError(f"--rename: new name(s) {clash} already exist in the data")
@@ -106,7 +108,9 @@ def discover(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: st
              time_step: str | None = None, command: str | None = None,
              source: str | None = None, n_plot_patients: int = 4, bootstrap: int = 0,
              ci_level: float = 0.95, n_jobs: int = 1, scheduler: str | None = None,
-             progress: bool | None = None, **params: Any) -> DiscoverResult:
+             progress: bool | None = None, na_values: Sequence[str] | None = None,
+             decimal: str = ".", dayfirst: bool | None = None, drop_text_columns: bool = False,
+             **params: Any) -> DiscoverResult:
     """Run discovery on a long-format table and write every output file.
 
     Parameters
@@ -134,13 +138,16 @@ def discover(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: st
     n_jobs, scheduler, progress
         Where the bootstrap replicates run and whether a progress bar is shown
         (see :func:`causal.resampling.parallel.parallel_map`).
+    na_values, decimal, dayfirst, drop_text_columns
+        See :func:`features.io.read_table` and :meth:`features.panel.Panel.from_frame`.
     **params
         Passed to :class:`~causal.discovery.estimator.PanelPCMCI`.
     """
     out = Path(out_dir)
     if isinstance(data, (str, Path)):
         source = source or str(data)
-        df = read_table(data)
+        df = read_table(data, na_values=na_values, decimal=decimal,
+                        labels=[o for o, n in (rename or {}).items() if n == id_col] or [id_col])
     else:
         source = source or "DataFrame"
         df = data
@@ -154,7 +161,8 @@ def discover(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: st
         raise ValueError(f"bootstrap must be a number of replicates >= 0, got {bootstrap!r}")
     claims = load_hypotheses(hypotheses) if hypotheses is not None else None
     panel = Panel.from_frame(df, id_col=id_col, time_col=time_col, variables=variables,
-                             segments=segments, tau_max=None, time_step=time_step)
+                             segments=segments, tau_max=None, time_step=time_step,
+                             dayfirst=dayfirst, drop_text_columns=drop_text_columns)
     boot = None
     if bootstrap:
         boot = ClusterBootstrap(PanelPCMCI(**params), n_boot=bootstrap, ci_level=ci_level,
@@ -255,7 +263,9 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
                segments: Sequence[str] = (), time_step: str | None = None,
                group_threshold: float = 0.75, subgroups: int | str | None = None,
                group_col: str | None = None, n_jobs: int = 1, scheduler: str | None = None,
-               progress: bool | None = None, **params: Any) -> IndividualResult:
+               progress: bool | None = None, na_values: Sequence[str] | None = None,
+               decimal: str = ".", dayfirst: bool | None = None, drop_text_columns: bool = False,
+               **params: Any) -> IndividualResult:
     """Run per-patient discovery, aggregate it and write every output file.
 
     Files: ``edge_shares.csv`` (per link: share of patients with it, its
@@ -287,6 +297,8 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
         used as a variable.
     n_jobs, scheduler, progress
         Where the patients run (see :func:`causal.resampling.parallel.parallel_map`).
+    na_values, decimal, dayfirst, drop_text_columns
+        See :func:`features.io.read_table` and :meth:`features.panel.Panel.from_frame`.
     **params
         Passed to :class:`~causal.resampling.individual.IndividualPCMCI` (``tau_max``,
         ``alpha``, ``random_state``, PanelPCMCI settings).
@@ -298,13 +310,15 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
             not is_integer(subgroups) or subgroups < 2):
         raise ValueError(f"subgroups must be an integer >= 2 or 'auto', got {subgroups!r}")
     out = Path(out_dir)
-    df = read_table(data) if isinstance(data, (str, Path)) else data
+    df = (read_table(data, na_values=na_values, decimal=decimal, labels=[id_col])
+          if isinstance(data, (str, Path)) else data)
     groups = None
     if group_col is not None:
         groups = _patient_groups(df, id_col, group_col)
         df = df.drop(columns=[group_col])
     panel = Panel.from_frame(df, id_col=id_col, time_col=time_col, variables=variables,
-                             segments=segments, tau_max=None, time_step=time_step)
+                             segments=segments, tau_max=None, time_step=time_step,
+                             dayfirst=dayfirst, drop_text_columns=drop_text_columns)
     model = IndividualPCMCI(group_threshold=group_threshold, n_jobs=n_jobs, scheduler=scheduler,
                             progress=progress, **params).fit(panel)
     found = None
