@@ -58,7 +58,8 @@ def read_table(path: str | Path, *, sep: str | None = None,
         Missing-value codes in addition to :data:`NA_VALUES`, e.g.
         ``["-999", "999"]`` (``--na-values -999,999``). A code matches the
         text of a cell and, if it is a number, every cell of the same number
-        (``-999`` also matches ``-999.0``).
+        (``-999`` also matches ``-999.0``). Codes do not apply to ``labels``
+        (patient 999 stays patient 999).
     decimal : {".", ","}
         Decimal mark of text files; ``","`` reads ``3,5`` as 3.5 (it cannot
         be the delimiter too).
@@ -114,7 +115,7 @@ def read_table(path: str | Path, *, sep: str | None = None,
             raise DataError(f"{path}: the file has no data rows")
         df.index = pd.RangeIndex(2, len(df) + 2, name="row")
         df = _strip_names(df, path)
-        df = _replace_codes(df, codes)
+        df = _replace_codes(df, codes, labels)
     elif suffix in _TEXT_SUFFIXES:
         df = _strip_names(_read_text(path, sep, codes, decimal, labels), path)
     else:
@@ -161,12 +162,12 @@ def _strip_names(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     return df
 
 
-def _replace_codes(df: pd.DataFrame, codes: Sequence[str]) -> pd.DataFrame:
+def _replace_codes(df: pd.DataFrame, codes: Sequence[str], labels: set[str]) -> pd.DataFrame:
     """Set the cells equal to a missing-value code (as text or as a number) to missing."""
     if not codes:
         return df
     numbers_ = [float(c) for c in codes if _is_number(c)]
-    for name in df.columns:
+    for name in df.columns.difference(list(labels), sort=False):
         col = df[name]
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
             hit = col.isin(numbers_)
@@ -240,7 +241,8 @@ def _read_text(path: Path, sep: str | None, codes: Sequence[str], decimal: str,
         names = _header_names(text, sep)
         if dups := _duplicates([n.strip() for n in names]):
             raise _duplicate_error(path, dups)
-        df = pd.read_csv(io.StringIO(text), na_values=[*NA_VALUES, *codes], keep_default_na=True,
+        na = {n: [*NA_VALUES, *([] if n.strip() in labels else codes)] for n in names}
+        df = pd.read_csv(io.StringIO(text), na_values=na or list(NA_VALUES), keep_default_na=True,
                          decimal=decimal, dtype={n: str for n in names if n.strip() in labels},
                          **options)
     except pd.errors.EmptyDataError as exc:

@@ -494,3 +494,9 @@ def test_utf16_file_is_named(tmp_path):
     path = _write(tmp_path, "u16.csv", "patient,week\n1,1\n".encode("utf-16"))
     with pytest.raises(DataError, match="it looks UTF-16 encoded"):
         read_table(path)
+
+
+def test_na_values_do_not_apply_to_labels(tmp_path):
+    path = _write(tmp_path, "ids.csv", "patient,week,x\n999,1,999\n1,1,2\n")
+    df = read_table(path, na_values=["999"], labels=["patient"])
+    assert df["patient"].tolist() == [999, 1] and df["x"].isna().tolist() == [True, False]
