@@ -561,6 +561,7 @@ def _parse_dates(col: pd.Series, time_col: str, dayfirst: bool | None) -> pd.Ser
     text = col.astype("string").str.strip()
     number = pd.to_numeric(text, errors="coerce").notna().to_numpy()
     if number.any():
+        _refuse_non_dates(col.where(~number), ~number, time_col)
         (row, shown), (row2, shown2) = _first(number, col), _first(~number, col)
         raise DataError(f"column {time_col!r} mixes integer times and dates: row {row} has "
                         f"{shown}, row {row2} has {shown2}; use one kind throughout")
@@ -589,14 +590,23 @@ def _parse_dates(col: pd.Series, time_col: str, dayfirst: bool | None) -> pd.Ser
                                 "dates as YYYY-MM-DD")
         dayfirst = bool(day_first.any())
     options = {"dayfirst": bool(dayfirst)} if slashed.any() else {}
+    _refuse_non_dates(col, np.ones(len(col), bool), time_col, **options)
     try:
         return pd.to_datetime(col, errors="raise", format="mixed", **options)
-    except (ValueError, TypeError, OverflowError):
-        parsed = pd.to_datetime(col, errors="coerce", format="mixed", **options)
-        bad = parsed.isna().to_numpy() if parsed.isna().any() else np.ones(len(col), bool)
+    except (ValueError, TypeError, OverflowError):  # every value parses alone, not together
+        row, shown = _first(np.ones(len(col), bool), col)
+        raise DataError(f"column {time_col!r}: cannot read the dates as one column (row {row} "
+                        f"has {shown}); write them all as YYYY-MM-DD") from None
+
+
+def _refuse_non_dates(col: pd.Series, where: np.ndarray, time_col: str, **options: Any) -> None:
+    """Raise naming the first value at ``where`` that is neither an integer nor a date."""
+    parsed = pd.to_datetime(col, errors="coerce", format="mixed", **options)
+    bad = where & parsed.isna().to_numpy()
+    if bad.any():
         row, shown = _first(bad, col)
         raise DataError(f"column {time_col!r}: row {row} has time {shown}, which is neither "
-                        "an integer nor a date") from None
+                        "an integer nor a date")
 
 
 def _numeric_times(col: pd.Series) -> np.ndarray | None:

@@ -976,3 +976,10 @@ def test_numbers_with_separators_are_an_error_unless_dropped(values):
 def test_label_columns_are_still_ignored_without_opt_in():
     panel = _build(_frame(group=["CBT", "CBT", "CBT", "CBT", "TAU", "TAU", "TAU", "TAU"]))
     assert panel.exclusions.ignored_columns == ["group"]
+
+
+def test_integers_mixed_with_non_dates_name_the_non_date():
+    week = ["1", "2", "soon", "4"] * 2
+    with pytest.raises(DataError, match=re.escape("column 'week': row 2 has time 'soon', which "
+                                                  "is neither an integer nor a date")):
+        _build(_frame(week=week))
