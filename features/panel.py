@@ -476,7 +476,7 @@ def _refuse_number_text(col: pd.Series, name: str) -> None:
     """Raise if most values of a text column are numbers written with separators."""
     text = col.dropna().astype(str).str.strip()
     text = text[~text.str.lower().isin(_NA_STRINGS)]
-    like = text.str.match(_NUMBER_LIKE)
+    like = text.str.match(_NUMBER_LIKE) & ~text.str.match(_DMY)  # 15.01.2024 is a date
     if text.empty or like.sum() <= len(text) / 2:
         return
     unread = like & pd.to_numeric(text, errors="coerce").isna()

@@ -983,3 +983,9 @@ def test_integers_mixed_with_non_dates_name_the_non_date():
     with pytest.raises(DataError, match=re.escape("column 'week': row 2 has time 'soon', which "
                                                   "is neither an integer nor a date")):
         _build(_frame(week=week))
+
+
+def test_dotted_dates_are_not_numbers_with_separators():
+    dates = ["15.01.2024", "22.01.2024", "29.01.2024", "05.02.2024"] * 2
+    panel = _build(_frame(visit=dates))
+    assert panel.exclusions.ignored_columns == ["visit"]
