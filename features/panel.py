@@ -370,8 +370,8 @@ def _check_span(work: pd.DataFrame, id_col: str, time_col: str, times: pd.Series
     raise DataError(f"patient {format_value(patient)}: column {time_col!r} spans "
                     f"{int(span[pos])} time steps over {int(n[pos])} rows, more than "
                     f"{int(limit[pos])} ({rule}); row {work.index[pos]} has {time_col} "
-                    f"{format_value(times.iloc[pos])}: a typo? (pass max_span to allow "
-                    "longer spans)")
+                    f"{format_value(times.iloc[pos])}: a typo? (allow longer spans with "
+                    "max_span, --max-span)")
 
 
 def _flag_outliers(work: pd.DataFrame, id_col: str, variables: Sequence[str],

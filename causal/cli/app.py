@@ -137,6 +137,8 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drop-text-columns", action="store_true",
                    help="leave out columns of numbers written with separators (1,234) "
                         "instead of stopping with an error")
+    p.add_argument("--max-span", type=int, metavar="STEPS",
+                   help="largest time span of one patient (default max(1000, 50 x its rows))")
     p._negative_number_matcher = re.compile(r"^-\d")  # --na-values -999,99 is a value
 
 
@@ -280,7 +282,7 @@ def _cmd_discover(args: argparse.Namespace) -> int:
                       hypotheses=args.hypotheses, sesoi=args.sesoi, time_step=args.time_step,
                       command=args.command_line, bootstrap=args.bootstrap, n_jobs=args.n_jobs,
                       na_values=args.na_values, decimal=args.decimal, dayfirst=args.dayfirst,
-                      drop_text_columns=args.drop_text_columns,
+                      drop_text_columns=args.drop_text_columns, max_span=args.max_span,
                       scheduler=args.scheduler, progress=_progress(args),
                       **_discovery_params(args))
     logger.info("%s", result)
@@ -305,7 +307,7 @@ def _cmd_individual(args: argparse.Namespace) -> int:
                         pc_alpha=args.pc_alpha, method=args.method, ci_test=args.ci_test,
                         prep=args.prep, random_state=args.seed, na_values=args.na_values,
                         decimal=args.decimal, dayfirst=args.dayfirst,
-                        drop_text_columns=args.drop_text_columns)
+                        drop_text_columns=args.drop_text_columns, max_span=args.max_span)
     logger.info("%s", result)
     return 0
 

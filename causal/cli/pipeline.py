@@ -110,7 +110,7 @@ def discover(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: st
              ci_level: float = 0.95, n_jobs: int = 1, scheduler: str | None = None,
              progress: bool | None = None, na_values: Sequence[str] | None = None,
              decimal: str = ".", dayfirst: bool | None = None, drop_text_columns: bool = False,
-             **params: Any) -> DiscoverResult:
+             max_span: int | None = None, **params: Any) -> DiscoverResult:
     """Run discovery on a long-format table and write every output file.
 
     Parameters
@@ -138,7 +138,7 @@ def discover(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: st
     n_jobs, scheduler, progress
         Where the bootstrap replicates run and whether a progress bar is shown
         (see :func:`causal.resampling.parallel.parallel_map`).
-    na_values, decimal, dayfirst, drop_text_columns
+    na_values, decimal, dayfirst, drop_text_columns, max_span
         See :func:`features.io.read_table` and :meth:`features.panel.Panel.from_frame`.
     **params
         Passed to :class:`~causal.discovery.estimator.PanelPCMCI`.
@@ -162,7 +162,8 @@ def discover(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: st
     claims = load_hypotheses(hypotheses) if hypotheses is not None else None
     panel = Panel.from_frame(df, id_col=id_col, time_col=time_col, variables=variables,
                              segments=segments, tau_max=None, time_step=time_step,
-                             dayfirst=dayfirst, drop_text_columns=drop_text_columns)
+                             dayfirst=dayfirst, drop_text_columns=drop_text_columns,
+                             max_span=max_span)
     boot = None
     if bootstrap:
         boot = ClusterBootstrap(PanelPCMCI(**params), n_boot=bootstrap, ci_level=ci_level,
@@ -265,7 +266,7 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
                group_col: str | None = None, n_jobs: int = 1, scheduler: str | None = None,
                progress: bool | None = None, na_values: Sequence[str] | None = None,
                decimal: str = ".", dayfirst: bool | None = None, drop_text_columns: bool = False,
-               **params: Any) -> IndividualResult:
+               max_span: int | None = None, **params: Any) -> IndividualResult:
     """Run per-patient discovery, aggregate it and write every output file.
 
     Files: ``edge_shares.csv`` (per link: share of patients with it, its
@@ -297,7 +298,7 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
         used as a variable.
     n_jobs, scheduler, progress
         Where the patients run (see :func:`causal.resampling.parallel.parallel_map`).
-    na_values, decimal, dayfirst, drop_text_columns
+    na_values, decimal, dayfirst, drop_text_columns, max_span
         See :func:`features.io.read_table` and :meth:`features.panel.Panel.from_frame`.
     **params
         Passed to :class:`~causal.resampling.individual.IndividualPCMCI` (``tau_max``,
@@ -318,7 +319,8 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
         df = df.drop(columns=[group_col])
     panel = Panel.from_frame(df, id_col=id_col, time_col=time_col, variables=variables,
                              segments=segments, tau_max=None, time_step=time_step,
-                             dayfirst=dayfirst, drop_text_columns=drop_text_columns)
+                             dayfirst=dayfirst, drop_text_columns=drop_text_columns,
+                             max_span=max_span)
     model = IndividualPCMCI(group_threshold=group_threshold, n_jobs=n_jobs, scheduler=scheduler,
                             progress=progress, **params).fit(panel)
     found = None
