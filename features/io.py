@@ -253,6 +253,13 @@ def _read_text(path: Path, sep: str | None, codes: Sequence[str], decimal: str,
         raise DataError(f"{path}: the file has no data rows")
     # pandas uses a leading unnamed column as the index when the header is one short.
     df = df.reset_index(drop=True)
+    # a delimiter at the end of every line: a column without name or values holds nothing
+    blank = [c for c, n in zip(df.columns, _pad(names, df.shape[1]), strict=True)
+             if not n.strip() and df[c].isna().all()]
+    if blank:
+        logger.info("%s: %d column(s) without a name or any value dropped (a delimiter at the "
+                    "end of the lines?)", path, len(blank))
+        df = df.drop(columns=blank)
     lines = _record_lines(text, sep)
     if len(lines) == len(df):
         df.index = pd.Index(lines, dtype=np.int64, name="row")
@@ -262,6 +269,11 @@ def _read_text(path: Path, sep: str | None, codes: Sequence[str], decimal: str,
                        path, len(df), len(lines))
         df.index = pd.RangeIndex(2, len(df) + 2, name="row")
     return df
+
+
+def _pad(names: list[str], n: int) -> list[str]:
+    """Return the last ``n`` header names (a header one short names no row-label column)."""
+    return ([""] * n + names)[-n:] if n else []
 
 
 def _header_names(text: str, sep: str) -> list[str]:

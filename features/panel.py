@@ -490,8 +490,6 @@ def _refuse_number_text(col: pd.Series, name: str) -> None:
 
 def _column_kind(col: pd.Series) -> str:
     """Return ``"numeric"``, ``"mostly numeric"`` or why the column is not a variable."""
-    if col.isna().all():  # e.g. the empty column of a trailing delimiter
-        return "no values"
     if pd.api.types.is_bool_dtype(col):
         return "true/false values"
     if pd.api.types.is_numeric_dtype(col):

@@ -500,3 +500,10 @@ def test_na_values_do_not_apply_to_labels(tmp_path):
     path = _write(tmp_path, "ids.csv", "patient,week,x\n999,1,999\n1,1,2\n")
     df = read_table(path, na_values=["999"], labels=["patient"])
     assert df["patient"].tolist() == [999, 1] and df["x"].isna().tolist() == [True, False]
+
+
+def test_trailing_delimiter_column_is_dropped_but_named_empty_columns_are_kept(tmp_path):
+    path = _write(tmp_path, "trail.csv", "patient,week,x,\n1,1,2,\n1,2,3,\n")
+    assert read_table(path).columns.tolist() == ["patient", "week", "x"]
+    path = _write(tmp_path, "named.csv", "patient,week,x,y\n1,1,2,\n1,2,3,\n")
+    assert read_table(path).columns.tolist() == ["patient", "week", "x", "y"]

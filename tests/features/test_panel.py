@@ -989,9 +989,3 @@ def test_dotted_dates_are_not_numbers_with_separators():
     dates = ["15.01.2024", "22.01.2024", "29.01.2024", "05.02.2024"] * 2
     panel = _build(_frame(visit=dates))
     assert panel.exclusions.ignored_columns == ["visit"]
-
-
-def test_a_column_without_values_is_not_a_variable():
-    panel = _build(_frame(empty=[np.nan] * 8))
-    assert panel.variables == ("depression", "fear_others")
-    assert panel.exclusions.ignored_columns == ["empty"]
