@@ -6,6 +6,16 @@ points at a line the user can open in an editor. Blank lines are skipped but
 still counted, and a record whose quoted field spans several lines is labelled
 with the line it starts on.
 
+Nothing is misread silently (issue 12): text must be UTF-8 (a Latin-1 or
+UTF-16 file is refused, naming the file, the line and the likely encoding);
+a NUL byte is refused naming its line; two columns with one name (also
+``depression`` and ``depression ``, in text or Parquet) are refused, never
+renamed ``depression.1``; ``labels`` (patient ids) are read as text, so
+``007`` and ``7`` stay two patients; ``na_values`` declares missing-value
+codes such as ``-999``; ``decimal=","`` reads decimal commas. Values far
+outside their column (an undeclared code) are flagged later, by
+:class:`features.panel.Panel`.
+
 Examples
 --------
 >>> import tempfile, pathlib
