@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import re
 from typing import TYPE_CHECKING
 
 from causal.discovery.choices import CI_TESTS, METHODS
@@ -133,6 +134,18 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vars", type=csv_list, help="variables to use (default: all numeric)")
     p.add_argument("--segment", action="append", default=[],
                    help="column whose change breaks the series (repeatable)")
+    p.add_argument("--na-values", type=csv_list, metavar="CODES",
+                   help="missing-value codes, e.g. -999,999,. (added to NA, empty, ...)")
+    p.add_argument("--decimal", choices=(".", ","), default=".", help="decimal mark (default .)")
+    p.add_argument("--dayfirst", action="store_true", default=None,
+                   help="dates are day/month/year (03/04/2024 = 3 April)")
+    p.add_argument("--drop-text-columns", action="store_true",
+                   help="leave out columns of numbers written with separators (1,234) "
+                        "instead of stopping with an error")
+    p.add_argument("--max-span", type=int, metavar="STEPS",
+                   help="largest time span of one patient (default max(1000, 50 x its rows))")
+    # argparse would read "--na-values -999,99" as an unknown option "-999,99"
+    p._negative_number_matcher = re.compile(r"^-\d")
 
 
 def data_options(args: argparse.Namespace) -> DataOptions:
@@ -140,7 +153,9 @@ def data_options(args: argparse.Namespace) -> DataOptions:
     from causal.cli.pipeline import DataOptions
 
     return DataOptions(id_col=args.id, time_col=args.time, variables=args.vars,
-                       segments=args.segment, time_step=args.time_step)
+                       segments=args.segment, time_step=args.time_step,
+                       na_values=args.na_values, decimal=args.decimal, dayfirst=args.dayfirst,
+                       drop_text_columns=args.drop_text_columns, max_span=args.max_span)
 
 
 def add_parallel_options(p: argparse.ArgumentParser) -> None:

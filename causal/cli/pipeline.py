@@ -85,18 +85,23 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def read_data(path: str | Path, options: DataOptions | None = None) -> pd.DataFrame:
+def read_data(path: str | Path, options: DataOptions | None = None,
+              rename: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read a long-format file; an unreadable file raises :class:`DataError` naming it.
 
-    ``options`` (:class:`DataOptions`) is where reading settings go.
+    ``options`` (:class:`DataOptions`) holds the reading settings (missing-value
+    codes, decimal mark); the id column (and any column ``rename`` maps onto it)
+    is read as labels, never as numbers.
 
     >>> read_data("/nonexistent/cohort.csv")
     Traceback (most recent call last):
     ...
     features.errors.DataError: /nonexistent/cohort.csv: file not found
     """
+    o = options if options is not None else DataOptions()
+    labels = [o.id_col, *(old for old, new in (rename or {}).items() if new == o.id_col)]
     try:
-        return read_table(path)
+        return read_table(path, na_values=o.na_values, decimal=o.decimal, labels=labels)
     except OSError as exc:
         raise DataError(f"{path}: cannot read the file ({_reason(exc)})") from exc
 
@@ -141,6 +146,8 @@ def rename_columns(df: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame
     if missing:
         raise DataError(f"--rename: column(s) {missing} not in the data; columns are "
                         f"{list(df.columns)}")
+    if twice := sorted({n for n in mapping.values() if list(mapping.values()).count(n) > 1}):
+        raise DataError(f"--rename: several columns renamed to {twice}")
     clash = [new for old, new in mapping.items() if new in df.columns and new not in mapping]
     if clash:
         raise DataError(f"--rename: new name(s) {clash} already exist in the data")
@@ -159,6 +166,10 @@ class DataOptions:
     ----------
     id_col, time_col, variables, segments, time_step
         See :meth:`features.panel.Panel.from_frame`.
+    na_values, decimal
+        Missing-value codes and decimal mark (:func:`features.io.read_table`).
+    dayfirst, drop_text_columns, max_span
+        See :meth:`features.panel.Panel.from_frame`.
 
     Examples
     --------
@@ -171,9 +182,16 @@ class DataOptions:
     variables: Sequence[str] | None = None
     segments: Sequence[str] = ()
     time_step: str | None = None
+    na_values: Sequence[str] | None = None
+    decimal: str = "."
+    dayfirst: bool | None = None
+    drop_text_columns: bool = False
+    max_span: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "segments", tuple(self.segments))
+        if self.na_values is not None:
+            object.__setattr__(self, "na_values", tuple(self.na_values))
         if self.variables is not None:
             object.__setattr__(self, "variables", tuple(self.variables))
 
@@ -193,7 +211,9 @@ def build_panel(df: pd.DataFrame, options: DataOptions) -> Panel:
                             variables=None if options.variables is None else list(
                                 options.variables),
                             segments=list(options.segments), tau_max=None,
-                            time_step=options.time_step)
+                            time_step=options.time_step, dayfirst=options.dayfirst,
+                            drop_text_columns=options.drop_text_columns,
+                            max_span=options.max_span)
 
 
 def _check_pcmci(pcmci: Mapping[str, Any]) -> dict[str, Any]:
@@ -330,7 +350,7 @@ def compute_discover(data: pd.DataFrame | str | Path,
     o = options if options is not None else DiscoverOptions()
     if isinstance(data, (str, Path)):
         source = o.source or str(data)
-        df = read_data(data, o.data)
+        df = read_data(data, o.data, o.rename)
     else:
         source = o.source or "DataFrame"
         df = data
