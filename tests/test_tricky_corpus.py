@@ -40,7 +40,8 @@ def test_tricky_case(case, tmp_path, capsys):
     assert path.exists(), f"corpus file {path} missing"
     out = tmp_path / "out"
     command = case.get("command", "discover")
-    code = main([command, str(path), "--out", str(out), *case.get("args", [])])
+    args = [a.replace("{tricky}", str(TRICKY)) for a in case.get("args", [])]
+    code = main([command, str(path), "--out", str(out), *args])
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert code == case["exit"], err

@@ -103,6 +103,7 @@ __all__ = [
     "VERDICTS",
     "Verdict",
     "VerdictTable",
+    "check_hypotheses",
     "decide",
     "evaluate",
 ]
@@ -366,18 +367,37 @@ class VerdictTable:
 
 
 # ---------------------------------------------------------------- evaluate
+def check_hypotheses(hypotheses: Iterable[Hypothesis], variables: Iterable[str],
+                     tau_max: int) -> None:
+    """Raise :class:`HypothesisError` if a claim names a variable or lag the run will not have.
+
+    Called before any discovery work, so a mismatch is reported before a long
+    bootstrap rather than after it.
+
+    >>> h = Hypothesis("f2d", "fear", "depression", expected="positive")
+    >>> check_hypotheses([h], ["fear", "depression"], tau_max=1)
+    >>> check_hypotheses([h], ["fear", "mood"], tau_max=1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    causal.hypotheses.spec.HypothesisError: hypothesis 'f2d': effect variable 'depression' ...
+    """
+    names = list(variables)
+    for h in hypotheses:
+        for role in ("cause", "effect"):
+            var = getattr(h, role)
+            if var not in names:
+                raise HypothesisError(
+                    f"hypothesis {h.name!r}: {role} variable {var!r} is not among the discovery "
+                    f"variables {names}; rename the data column or the hypothesis "
+                    "so the names match")
+        if h.lag > tau_max:
+            raise HypothesisError(f"hypothesis {h.name!r}: lag={h.lag} exceeds the discovery "
+                                  f"tau_max={tau_max}; rerun with tau_max >= {h.lag}")
+
+
 def _check_against(h: Hypothesis, links: Links) -> None:
     """Raise if ``h`` names variables or a lag the discovery run does not have."""
-    for role in ("cause", "effect"):
-        var = getattr(h, role)
-        if var not in links.variables:
-            raise HypothesisError(
-                f"hypothesis {h.name!r}: {role} variable {var!r} is not among the discovery "
-                f"variables {list(links.variables)}; rename the data column or the hypothesis "
-                "so the names match")
-    if h.lag > links.tau_max:
-        raise HypothesisError(f"hypothesis {h.name!r}: lag={h.lag} exceeds the discovery "
-                              f"tau_max={links.tau_max}; rerun with tau_max >= {h.lag}")
+    check_hypotheses([h], links.variables, links.tau_max)
 
 
 def _bootstrap_lookup(bootstrap: pd.DataFrame) -> dict[tuple[str, str, int], tuple[float, ...]]:
