@@ -108,10 +108,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command_line = "therapy-pcmci " + " ".join(shlex.quote(a) for a in argv)
         configure_logging(args.verbose, args.quiet)
         func: Callable[[argparse.Namespace], int] = args.func
-        return func(args)
+        # SIGTERM raises SystemExit(143) inside the block, and no joblib/loky or Dask
+        # worker outlives the command, however it ends.
+        from causal.resampling.parallel import workers_stopped_on_exit
+
+        with workers_stopped_on_exit():
+            return func(args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
+    except MemoryError as exc:
+        what = f" ({exc})" if str(exc) else ""
+        return _fail(f"out of memory{what} while running {' '.join(argv[:1]) or 'the command'}: "
+                     "the data or the requested analysis (tau_max, variables, bootstrap "
+                     "replicates, patients' time spans) is too large for this machine")
     except Exception as exc:  # the one place that reports every failure
         from features.errors import InputError
 

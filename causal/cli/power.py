@@ -54,6 +54,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from causal.cli.options import check_seed_option, n_jobs, out_folder
+
 __all__ = ["CONFIG_KEYS", "add_parser", "configure_parser", "read_config", "run"]
 
 logger = logging.getLogger("therapy_pcmci")  # what the command reports to the user
@@ -122,11 +124,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                              "fast when the settings allow")
     parser.add_argument("--config", type=Path, default=None,
                         help="TOML grid (effect and weeks may be lists; see docs/usage.md)")
-    parser.add_argument("--out", type=Path, required=True,
+    parser.add_argument("--out", type=out_folder, required=True,
                         help="output folder (power.csv, power.png/.svg; with --hypotheses "
                              "claims_power.csv, claims_required.csv, claims_power.png/.svg)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default 1)")
-    parser.add_argument("--n-jobs", type=int, default=1,
+    parser.add_argument("--seed", type=check_seed_option, default=None,
+                        help="random seed (default 1)")
+    parser.add_argument("--n-jobs", type=n_jobs, default=1,
                         help="parallel workers (default 1; -1 = all cores)")
     parser.add_argument("--scheduler", default=None,
                         help="address of a Dask scheduler to run the cohorts on")
@@ -201,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
     """
     import pandas as pd
 
-    from causal.cli.pipeline import writing_to
+    from causal.cli.pipeline import published, writing_to
     from causal.plotting.studies import plot_power_curve
     from causal.power import (
         DEFAULT_EDGE,
@@ -249,37 +252,38 @@ def run(args: argparse.Namespace) -> int:
         edge = pick("edge")
         curves = [power_curve(e, w, edge=edge, **common)
                   for w in weeks for e in _as_list(f"{where}effect", effects)]
-    with writing_to(out):
+    with writing_to(out) as stage:
         if curves:
             table = pd.concat([r.table for r in curves], ignore_index=True)
-            table.to_csv(out / "power.csv", index=False)
-            written.append(out / "power.csv")
+            table.to_csv(stage / "power.csv", index=False)
+            written.append(stage / "power.csv")
             design = [f"{d:g} days x {b:g} beeps" if ema else f"{w} weeks"
                       for w, d, b in zip(table["n_weeks"], table["days"], table["beeps"],
                                          strict=True)]
             labelled = table.assign(curve=[f"effect {e:g}, {d}" for e, d in
                                            zip(table["effect"], design, strict=True)])
-            written += plot_power_curve(labelled, out / "power",
+            written += plot_power_curve(labelled, stage / "power",
                                         group="curve" if len(curves) > 1 else None)
             if len(set(table["effect"])) > 1:
                 small = pd.concat([smallest_effects(curves, t) for t in (0.8, 0.9)],
                                   ignore_index=True)
-                small.to_csv(out / "smallest_effect.csv", index=False)
-                written.append(out / "smallest_effect.csv")
+                small.to_csv(stage / "smallest_effect.csv", index=False)
+                written.append(stage / "smallest_effect.csv")
         if claims:
             table = pd.concat([r.table for r in claims], ignore_index=True)
-            table.to_csv(out / "claims_power.csv", index=False)
+            table.to_csv(stage / "claims_power.csv", index=False)
             need = pd.concat([r.required_patients(t) for r in claims for t in (0.8, 0.9)],
                              ignore_index=True)
-            need.to_csv(out / "claims_required.csv", index=False)
-            written += [out / "claims_power.csv", out / "claims_required.csv"]
+            need.to_csv(stage / "claims_required.csv", index=False)
+            written += [stage / "claims_power.csv", stage / "claims_required.csv"]
             if len(claims) > 1:  # one line per claim and run (weeks, truth)
                 labels = [f", {r.table['n_weeks'].iloc[0]} weeks"
                           + (f", {r.scenario.name}" if effects is not None else "")
                           for r in claims]
                 table = table.assign(claim=[f"{c}{labels[i]}" for i, r in enumerate(claims)
                                             for c in r.table["claim"]])
-            written += plot_power_curve(table, out / "claims_power", group="claim")
+            written += plot_power_curve(table, stage / "claims_power", group="claim")
+        written = list(published(written, stage, out))
     for r in curves:
         logger.info("%s", r)
     if len({r.effect for r in curves}) > 1:

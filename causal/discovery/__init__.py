@@ -11,8 +11,9 @@ import tigramite.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from features._lazy import lazy_api
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from causal.discovery.choices import CI_TESTS, METHODS
@@ -31,16 +32,4 @@ _API: dict[str, str] = {
 __all__ = ["CI_TESTS", "LINK_COLUMNS", "METHODS", "Links", "PanelPCMCI", "within_df_loss"]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from its module on first use (PEP 562 lazy API)."""
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module 'causal.discovery' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_api(__name__, _API, globals())
