@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="fast-engine repeats")
     parser.add_argument("--weeks", type=int, default=13)
     parser.add_argument("--effect", type=float, default=0.12)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="report path (default results/benchmarks/power[_quick].md)")
     args = parser.parse_args(argv)
     cohorts = 20 if args.quick else args.cohorts
     full_n = args.full_cohorts if args.full_cohorts is not None else (5 if args.quick
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Decisions identical on every compared cohort: {agree}.",
     ]
     name = "power_quick.md" if args.quick else "power.md"
-    _write("\n".join(lines), RESULTS_DIR / name)
+    _write("\n".join(lines), args.out if args.out is not None else RESULTS_DIR / name)
     return 0 if agree else 1
 
 
