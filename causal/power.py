@@ -70,7 +70,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causal._fastsim import cohort_statistics, pcmci_decisions, simulate_ema, simulate_values
+from causal._fastsim import (
+    cohort_statistics,
+    effect_draws,
+    pcmci_decisions,
+    simulate_ema,
+    simulate_values,
+)
 from causal.discovery.engine.kernels import _single_threaded_blas
 from causal.discovery.estimator import PanelPCMCI
 from causal.hypotheses.spec import Hypothesis, load_hypotheses
@@ -292,11 +298,14 @@ class _Links:
     ci_low: np.ndarray
     ci_high: np.ndarray
     significant: np.ndarray
+    #: ``(cohort, comparison)`` verdicts: 1 supported, -1 contradicted, 0 inconclusive.
+    compared: np.ndarray | None = None
 
     @classmethod
     def concat(cls, parts: Sequence[_Links]) -> _Links:
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                     ("value", "p_value", "ci_low", "ci_high", "significant")))
+        fields = ("value", "p_value", "ci_low", "ci_high", "significant", "compared")
+        return cls(*(None if getattr(parts[0], f) is None
+                     else np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
 
 @dataclass(frozen=True)
@@ -307,6 +316,8 @@ class _Task:
     alpha: float
     params: tuple[tuple[str, Any], ...]
     engine: str
+    comparisons: tuple[Any, ...] = ()
+    n_boot: int = 1000
 
 
 def _fast_values(task: _Task) -> np.ndarray:
@@ -325,13 +336,47 @@ def _run_fast(task: _Task) -> _Links:
 
 
 def _run_fast_inner(task: _Task, params: dict[str, Any]) -> _Links:
-    stats = cohort_statistics(_fast_values(task), tau_max=params.get("tau_max", 1),
+    values = _fast_values(task)
+    stats = cohort_statistics(values, tau_max=params.get("tau_max", 1),
                               prep=params.get("prep", "detrend"),
                               cut_off=params.get("cut_off", "2xtau_max"),
                               min_lagged_rows=params.get("min_lagged_rows", 2),
                               within_df=params.get("within_df", True))
     dec = pcmci_decisions(stats, alpha=task.alpha, pc_alpha=params.get("pc_alpha", 0.2))
-    return _Links(dec.value, dec.p_value, dec.ci_low, dec.ci_high, dec.significant)
+    compared = None
+    if task.comparisons:
+        draws = effect_draws(values, seeds=task.seeds, n_boot=task.n_boot,
+                             prep=params.get("prep", "detrend"))
+        names = list(task.scenario.variables)
+        compared = np.zeros((len(task.seeds), len(task.comparisons)), dtype=np.int8)
+        for m, comp in enumerate(task.comparisons):
+            (sc, se, _), (wc, we, _) = comp.stronger_link, comp.weaker_link
+            s_idx = (names.index(se), names.index(sc))  # (target, source)
+            w_idx = (names.index(we), names.index(wc))
+            for c in range(len(task.seeds)):
+                compared[c, m] = _compare_code(
+                    draws.estimate[c][s_idx], draws.estimate[c][w_idx],
+                    draws.draws[c][:, s_idx[0], s_idx[1]],
+                    draws.draws[c][:, w_idx[0], w_idx[1]], task.alpha)
+    return _Links(dec.value, dec.p_value, dec.ci_low, dec.ci_high, dec.significant, compared)
+
+
+def _compare_code(strong: float, weak: float, strong_draws: np.ndarray, weak_draws: np.ndarray,
+                  alpha: float) -> int:
+    """Return the verdict of ``causal.hypotheses.comparisons.compare`` as 1 / -1 / 0.
+
+    ``|strong| - |weak|`` with the percentile interval of the replicate
+    differences at level ``1 - 2 * alpha``: supported (1) above zero,
+    contradicted (-1) below zero, inconclusive (0) otherwise or when an
+    effect is not estimable.
+    """
+    diff = abs(strong) - abs(weak)
+    reps = np.abs(strong_draws) - np.abs(weak_draws)
+    reps = reps[~np.isnan(reps)]
+    if math.isnan(diff) or not len(reps):
+        return 0
+    lo, hi = np.quantile(reps, [alpha, 1 - alpha])
+    return 1 if lo > 0 else -1 if hi < 0 else 0
 
 
 def ema_frame(values: np.ndarray, variables: Sequence[str]) -> pd.DataFrame:
@@ -370,6 +415,8 @@ def _run_full(task: _Task) -> _Links:
     tau = int(params.get("tau_max", 1))
     out = [np.full((len(task.seeds), k, k, tau + 1), np.nan) for _ in range(4)]
     sig = np.zeros((len(task.seeds), k, k, tau + 1), dtype=bool)
+    compared = (np.zeros((len(task.seeds), len(task.comparisons)), dtype=np.int8)
+                if task.comparisons else None)
     d = task.design
     for c, seed in enumerate(task.seeds):
         fit_kw: dict[str, Any] = {}
@@ -390,7 +437,15 @@ def _run_full(task: _Task) -> _Links:
         for arr, col in zip(out, ("value", "p_value", "ci_low", "ci_high"), strict=True):
             arr[c, i, j, lag] = table[col].to_numpy(dtype=float)
         sig[c, i, j, lag] = table["significant"].to_numpy(dtype=bool)
-    return _Links(*out, sig)
+        if compared is not None:
+            from causal.hypotheses.comparisons import compare, effect_bootstrap
+
+            draws = effect_bootstrap(frame, tau_max=tau, prep=params.get("prep", "detrend"),
+                                     n_boot=task.n_boot, random_state=seed)
+            verdicts = compare(task.comparisons, draws, alpha=task.alpha)
+            code = {"supported": 1, "contradicted": -1, "inconclusive": 0}
+            compared[c] = [code[r.verdict] for r in verdicts]
+    return _Links(*out, sig, compared)
 
 
 def _run(task: _Task) -> _Links:
@@ -399,7 +454,8 @@ def _run(task: _Task) -> _Links:
 
 def _simulate(scenario: Scenario, designs: Sequence[Design], n_cohorts: int, alpha: float,
               params: dict[str, Any], entropy: int, engine: str, n_jobs: int,
-              scheduler: str | None, progress: bool | None, desc: str) -> list[_Links]:
+              scheduler: str | None, progress: bool | None, desc: str,
+              comparisons: tuple[Any, ...] = (), n_boot: int = 1000) -> list[_Links]:
     """Link statistics of ``n_cohorts`` cohorts per design (same seeds for every engine)."""
     items = tuple(sorted(params.items()))
     tasks, owner = [], []
@@ -408,7 +464,7 @@ def _simulate(scenario: Scenario, designs: Sequence[Design], n_cohorts: int, alp
         size = 1 if engine == "full" else max(1, _CHUNK_STEPS // (d.n_patients * d.n_weeks))
         for start in range(0, n_cohorts, size):
             tasks.append(_Task(scenario, d, tuple(seeds[start:start + size]), alpha, items,
-                               engine))
+                               engine, comparisons if not d.is_ema else (), n_boot))
             owner.append(g)
     parts = parallel_map(_run, tasks, n_jobs=n_jobs, scheduler=scheduler, progress=progress,
                          desc=desc)
@@ -676,7 +732,7 @@ def smallest_effects(results: Iterable[PowerResult], target: float = 0.8) -> pd.
 
 
 # ------------------------------------------------------------------- claims
-def claims_scenario(hypotheses: Sequence[Hypothesis], effect: float | None = None) -> Scenario:
+def claims_scenario(hypotheses: Sequence[Any], effect: float | None = None) -> Scenario:
     """Return a simulated truth in which the claims hold.
 
     With ``effect=None`` and claims on the paper's variables, the ``"paper"``
@@ -692,15 +748,15 @@ def claims_scenario(hypotheses: Sequence[Hypothesis], effect: float | None = Non
     >>> claims_scenario(claims).name, len(claims_scenario(claims, 0.1).true_edges())
     ('paper', 3)
     """
-    claims = tuple(hypotheses)
-    if not claims:
-        raise InputError("no hypotheses given")
-    for h in claims:
+    claims, comparisons = _split_claims(hypotheses)
+    for h in (*claims, *comparisons):
         if h.lag != 1:
             raise InputError(f"hypothesis {h.name!r} has lag {h.lag}: the simulated truths are "
                              "lag-1 VARs, so power is planned for lag-1 claims only")
     paper = get_scenario("paper")
     used = {v for h in claims for v in (h.cause, h.effect)}
+    used |= {v for c in comparisons for link in (c.stronger_link, c.weaker_link)
+             for v in link[:2]}
     on_paper = used <= set(paper.variables)
     if effect is None:
         if not on_paper:
@@ -713,8 +769,35 @@ def claims_scenario(hypotheses: Sequence[Hypothesis], effect: float | None = Non
              if sign[h.expected] != 0.0]
     if on_paper:
         return paper.with_cross(cross, name=f"claims_{effect:g}")
-    variables = tuple(dict.fromkeys(v for h in claims for v in (h.cause, h.effect)))
+    variables = tuple(dict.fromkeys([*(v for h in claims for v in (h.cause, h.effect)),
+                                     *sorted(used)]))
     return Scenario(f"claims_{effect:g}", variables, (0.3,) * len(variables), tuple(cross))
+
+
+def _split_claims(claims: Iterable[Any] | str | Path
+                  ) -> tuple[tuple[Hypothesis, ...], tuple[Any, ...]]:
+    """Hypotheses and comparisons of a preset / file or of a mixed iterable."""
+    if isinstance(claims, str | Path):
+        return load_hypotheses(claims), _load_comparisons(claims)
+    items = tuple(claims)
+    hyps = tuple(h for h in items if isinstance(h, Hypothesis))
+    comps = tuple(c for c in items if hasattr(c, "stronger_link"))
+    if len(hyps) + len(comps) != len(items):
+        bad = next(c for c in items if not isinstance(c, Hypothesis)
+                   and not hasattr(c, "stronger_link"))
+        raise InputError(f"claims must be Hypothesis or Comparison objects, got "
+                         f"{format_value(bad)}")
+    if not items:
+        raise InputError("no hypotheses given")
+    return hyps, comps
+
+
+def _load_comparisons(source: str | Path) -> tuple[Any, ...]:
+    try:
+        from causal.hypotheses.spec import load_comparisons
+    except ImportError:  # before comparative claims exist
+        return ()
+    return load_comparisons(source)
 
 
 @dataclass(frozen=True)
@@ -743,6 +826,7 @@ class ClaimsPowerResult:
     alpha: float
     table: pd.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
+    comparisons: tuple[Any, ...] = ()
 
     def required_patients(self, target: float = 0.8) -> pd.DataFrame:
         """Patients needed for ``target`` power, per claim and design (interpolated).
@@ -799,9 +883,10 @@ class ClaimsPowerResult:
         return "\n".join(lines)
 
 
-def claims_power(hypotheses: Iterable[Hypothesis] | str | Path, n_weeks: int | None,
+def claims_power(hypotheses: Iterable[Any] | str | Path, n_weeks: int | None,
                  patients: Sequence[int], *, effect: float | None = None,
-                 scenario: Scenario | None = None, n_cohorts: int = 200, alpha: float = 0.05,
+                 scenario: Scenario | None = None, n_cohorts: int = 200, n_boot: int = 1000,
+                 alpha: float = 0.05,
                  missing: float = 0.0, dropout: float = 0.0, days: int | None = None,
                  beeps: int | None = None, engine: str = "auto",
                  random_state: int | np.random.Generator | None = None, n_jobs: int = 1,
@@ -832,34 +917,41 @@ def claims_power(hypotheses: Iterable[Hypothesis] | str | Path, n_weeks: int | N
     -------
     ClaimsPowerResult
     """
-    if isinstance(hypotheses, str | Path):
-        hypotheses = load_hypotheses(hypotheses)
-    claims = tuple(hypotheses)
-    truth = claims_scenario(claims, effect) if scenario is None else scenario
+    claims, comparisons = _split_claims(hypotheses)
+    truth = claims_scenario((*claims, *comparisons), effect) if scenario is None else scenario
     if not isinstance(truth, Scenario):
         raise InputError(f"scenario must be a Scenario, got {format_value(truth)}")
     names = list(truth.variables)
-    for h in claims:
-        for v in (h.cause, h.effect):
+    links = [(h.name, h.cause, h.effect) for h in claims]
+    links += [(c.name, *c.stronger_link[:2]) for c in comparisons]
+    links += [(c.name, *c.weaker_link[:2]) for c in comparisons]
+    for name, cause, effect_var in links:
+        for v in (cause, effect_var):
             if v not in names:
-                raise InputError(f"hypothesis {h.name!r} names {v!r}, which is not a variable "
+                raise InputError(f"claim {name!r} names {v!r}, which is not a variable "
                                  f"of the scenario {names}")
     designs = _designs(n_weeks, patients, missing, dropout, days, beeps)
     n_cohorts = check_int("n_cohorts", n_cohorts, minimum=1)
+    n_boot = check_int("n_boot", n_boot, minimum=1)
     alpha = check_probability("alpha", alpha)
     engine = _settings(pcmci_params, engine)
     tau = int(pcmci_params.get("tau_max", 1))
-    for h in claims:
+    for h in (*claims, *comparisons):
         if h.lag > tau:
-            raise InputError(f"hypothesis {h.name!r} has lag {h.lag} > tau_max {tau}")
+            raise InputError(f"claim {h.name!r} has lag {h.lag} > tau_max {tau}")
+    if comparisons and (tau != 1 or any(d.is_ema for d in designs)):
+        logger.warning("comparison power needs weekly designs and tau_max 1; the comparisons "
+                       "%s are left out", [c.name for c in comparisons])
+        comparisons = ()
     entropy = _entropy(random_state)
-    logger.info("claims power: %d claims, truth %s; %d cohorts x %d designs (%s engine)",
-                len(claims), truth, n_cohorts, len(designs), engine)
-    links = _simulate(truth, designs, n_cohorts, alpha, pcmci_params, entropy, engine, n_jobs,
-                      scheduler, progress, "claims power")
+    logger.info("claims power: %d claims and %d comparisons, truth %s; %d cohorts x %d "
+                "designs (%s engine)", len(claims), len(comparisons), truth, n_cohorts,
+                len(designs), engine)
+    results = _simulate(truth, designs, n_cohorts, alpha, pcmci_params, entropy, engine,
+                        n_jobs, scheduler, progress, "claims power", comparisons, n_boot)
     a = truth.transition_matrix()
     rows = []
-    for d, lk in zip(designs, links, strict=True):
+    for d, lk in zip(designs, results, strict=True):
         every = np.ones(n_cohorts, dtype=bool)
         for h in claims:
             i, j = names.index(h.cause), names.index(h.effect)
@@ -872,11 +964,23 @@ def claims_power(hypotheses: Iterable[Hypothesis] | str | Path, n_weeks: int | N
             every &= ok
             rows.append(_claim_row(h.name, "hypothesis", h.expected, h.cause, h.effect, h.lag,
                                    float(a[j, i]), d, int(ok.sum()), bad, n_cohorts, alpha))
+        for m, comp in enumerate(comparisons):
+            (sc, se, _), (wc, we, _) = comp.stronger_link, comp.weaker_link
+            true_diff = (abs(a[names.index(se), names.index(sc)])
+                         - abs(a[names.index(we), names.index(wc)]))
+            codes = lk.compared[:, m]
+            every &= codes == 1
+            rows.append(_claim_row(comp.name, "comparison", "stronger", comp.stronger,
+                                   comp.weaker, comp.lag, float(true_diff), d,
+                                   int((codes == 1).sum()), int((codes == -1).sum()),
+                                   n_cohorts, alpha))
         rows.append(_claim_row("all", "all", "", "", "", 0, math.nan, d, int(every.sum()),
                                math.nan, n_cohorts, alpha))
     table = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
     result = ClaimsPowerResult(hypotheses=claims, scenario=truth, alpha=alpha, table=table,
-                               settings={**pcmci_params, "entropy": entropy, "engine": engine})
+                               settings={**pcmci_params, "entropy": entropy, "engine": engine,
+                                         "n_boot": n_boot},
+                               comparisons=tuple(comparisons))
     logger.info("%s", result)
     return result
 
