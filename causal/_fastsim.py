@@ -427,30 +427,28 @@ def _patient_moments(values: np.ndarray, observed: np.ndarray, prep: str
     return cross, sums
 
 
-def _standardized(cross: np.ndarray, sums: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Standardized VAR(1) effects ``(B, target, source)`` of one cohort under patient weights.
+def _standardized(a: np.ndarray, stats: np.ndarray) -> np.ndarray:
+    """Standardized VAR(1) effects ``(B, target, source)`` from weighted patient sums.
 
-    As ``causal.hypotheses.comparisons``: OLS of ``x_j(t)`` on ``[1, x(t-1)]`` pooled
-    over the weighted patients (NaN with fewer than ``k + 2`` rows), scaled by
-    ``sd(source) / sd(target)`` of the weighted prepared values.
+    ``a`` is ``(B, m, m)``: the weighted cross-products of ``[1, x(t-1), x(t)]``;
+    ``stats`` is ``(B, 3k)``: weighted counts, sums and sums of squares. As
+    ``causal.hypotheses.comparisons``: OLS of ``x_j(t)`` on ``[1, x(t-1)]``
+    (NaN with fewer than ``k + 2`` rows), scaled by ``sd(source) / sd(target)``.
     """
-    p, m, _ = cross.shape
+    m = a.shape[1]
     k = (m - 1) // 2
-    a = (weights @ cross.reshape(p, m * m)).reshape(-1, m, m)
-    coef = np.full((len(weights), k, k), np.nan)
     lhs = a[:, :k + 1, :k + 1]
-    enough = a[:, 0, 0] >= k + 2
     try:
         sol = np.linalg.solve(lhs, a[:, :k + 1, 1 + k:])  # every target at once
     except np.linalg.LinAlgError:
-        sol = np.full((len(weights), k + 1, k), np.nan)
-        for b in range(len(weights)):
+        sol = np.full((len(a), k + 1, k), np.nan)
+        for b in range(len(a)):
             try:
                 sol[b] = np.linalg.solve(lhs[b], a[b, :k + 1, 1 + k:])
             except np.linalg.LinAlgError:
                 pass
-    coef[:] = np.where(enough[:, None, None], sol[:, 1:].transpose(0, 2, 1), np.nan)
-    stats = weights @ sums.reshape(p, 3 * k)
+    enough = a[:, 0, 0] >= k + 2
+    coef = np.where(enough[:, None, None], sol[:, 1:].transpose(0, 2, 1), np.nan)
     count, s1, s2 = stats[:, :k], stats[:, k:2 * k], stats[:, 2 * k:]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s1 / count
@@ -519,7 +517,14 @@ def effect_draws(values: np.ndarray, *, seeds: Sequence[int], n_boot: int = 1000
                 # the half panel's within transform excludes patients with too few steps
                 short = half.sum(axis=2) < min_obs
                 parts.append((half & ~short[..., None], -0.5 / len(variants)))
-    moments = [(_patient_moments(vals, obs, prep), w) for obs, w in parts]
+    m = 1 + 2 * k
+    width = m * m + 3 * k
+    # every part's per-patient sums side by side: one product per cohort pools them all
+    stacked = np.empty((c, vals.shape[1], len(parts) * width))
+    for q, (obs, _) in enumerate(parts):
+        cross, sums = _patient_moments(vals, obs, prep)
+        stacked[:, :, q * width:q * width + m * m] = cross.reshape(c, -1, m * m)
+        stacked[:, :, q * width + m * m:(q + 1) * width] = sums.reshape(c, -1, 3 * k)
     estimate = np.full((c, k, k), np.nan)
     draws = np.full((c, n_boot, k, k), np.nan)
     with _single_threaded_blas():
@@ -529,15 +534,13 @@ def effect_draws(values: np.ndarray, *, seeds: Sequence[int], n_boot: int = 1000
             rng = np.random.default_rng(spawn_seeds(int(seeds[i]), 1, stream=stream)[0])
             counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
             weights = np.vstack([np.ones((1, n)), counts])
-            total = np.zeros((n_boot + 1, k, k))
-            halves = np.zeros((n_boot + 1, k, k))
-            for (cross, sums), w in moments:
-                eff = _standardized(cross[i, kept], sums[i, kept], weights)
-                if w == 1.0:
-                    total = eff
-                else:
-                    halves = halves + eff * (-w * 2)  # mean of first and of second halves
-            out = 2 * total - halves / 2 if jackknife else total
+            pooled = weights @ stacked[i, kept]
+            out = np.zeros((n_boot + 1, k, k))
+            for q, (_, w) in enumerate(parts):
+                block = pooled[:, q * width:(q + 1) * width]
+                eff = _standardized(block[:, :m * m].reshape(-1, m, m), block[:, m * m:])
+                # full panel: 2 x; each half panel: minus 1/2 of the mean over split variants
+                out += eff * (2.0 if w == 1.0 else w) if jackknife else eff
             estimate[i], draws[i] = out[0], out[1:]
     return EffectDraws(estimate=estimate, draws=draws, n_patients=keep.sum(axis=1))
 

@@ -129,10 +129,10 @@ CLAIM_COLUMNS = ("claim", "kind", "expected", "cause", "effect_var", "lag", "tru
 #: Engines of the simulations (see the module docstring).
 ENGINES = ("auto", "fast", "full")
 _PCMCI_PARAMS = tuple(p for p in inspect.signature(PanelPCMCI).parameters if p != "alpha")
-#: Arguments of :func:`power_curve` that are not PanelPCMCI settings.
+#: Arguments of :func:`power_curve` and :func:`claims_power` that are not PanelPCMCI settings.
 POWER_CURVE_ARGS = ("effect", "n_weeks", "patients", "n_cohorts", "alpha", "edge", "missing",
                     "dropout", "days", "beeps", "engine", "random_state", "n_jobs", "scheduler",
-                    "progress")
+                    "progress", "n_boot", "scenario", "hypotheses")
 #: Patient-steps simulated per task of the fast engine (bounds its memory to ~100 MB).
 _CHUNK_STEPS = 600_000
 
@@ -894,17 +894,26 @@ def claims_power(hypotheses: Iterable[Any] | str | Path, n_weeks: int | None,
                  **pcmci_params: Any) -> ClaimsPowerResult:
     """Estimate the power for every claim, and for all together, to be supported.
 
-    Each cohort is analysed by PanelPCMCI and judged by
+    Each cohort is analysed by PanelPCMCI and every hypothesis judged by
     :func:`causal.hypotheses.verdicts.decide` (the rule ``discover`` applies,
-    without bootstrap): a claim's power is the share of cohorts whose verdict
-    is ``supported``; the ``"all"`` row is the share in which every claim is.
+    without bootstrap). A ``[[comparison]]`` claim is judged by the rule of
+    ``causal.hypotheses.comparisons.compare`` on the stand-in effects
+    (pooled within-person VAR(1), half-panel jackknife, ``n_boot`` patient
+    cluster-bootstrap replicates; weekly designs and ``tau_max=1`` only, else
+    left out with a warning) - not on ``Links.effect``, which ``discover``
+    uses when its links carry it. A claim's power is the share of cohorts
+    whose verdict is ``supported``; the ``"all"`` row is the share in which
+    every claim is.
 
     Parameters
     ----------
-    hypotheses : iterable of Hypothesis, or str / Path
-        Claims, or a preset name (``"melsom2023"``) / TOML path.
+    hypotheses : iterable of Hypothesis / Comparison, or str / Path
+        Claims, or a preset name (``"melsom2023"``) / TOML path (its
+        hypotheses and comparisons).
     n_weeks, patients, n_cohorts, alpha, missing, dropout, days, beeps, engine
         As in :func:`power_curve`.
+    n_boot : int
+        Bootstrap replicates of the comparisons (default 1000, as ``discover``).
     effect : float, optional
         Effect size of every directional claim in the simulated truth (see
         :func:`claims_scenario`); default: the paper's own effects.

@@ -31,6 +31,7 @@ night). A TOML grid (``--config``) may set::
     seed = 1
     edge = ["fear_others", "depression"]
     hypotheses = "melsom2023"     # preset name or path
+    n_boot = 1000                 # bootstrap replicates of [[comparison]] claims
     engine = "auto"               # auto | fast | full
     [pcmci]                       # further PanelPCMCI settings, e.g. prep = "center"
 
@@ -62,7 +63,7 @@ logger = logging.getLogger("therapy_pcmci")  # what the command reports to the u
 
 #: Keys a ``--config`` TOML file may set.
 CONFIG_KEYS = ("effect", "weeks", "patients", "cohorts", "alpha", "missing", "dropout", "days",
-               "beeps", "seed", "edge", "hypotheses", "engine", "pcmci")
+               "beeps", "seed", "edge", "hypotheses", "n_boot", "engine", "pcmci")
 
 
 def _csv(kind: type, what: str):
@@ -118,6 +119,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="simulated cohorts per design (default 200)")
     parser.add_argument("--alpha", type=float, default=None,
                         help="PCMCI significance level (default 0.05)")
+    parser.add_argument("--n-boot", type=int, default=None,
+                        help="patient-bootstrap replicates of the effects for [[comparison]] "
+                             "claims (default 1000, as discover)")
     parser.add_argument("--engine", choices=("auto", "fast", "full"), default=None,
                         help="fast: vectorized simulation into PCMCI's statistics (same "
                              "decisions); full: PanelPCMCI on every cohort; auto (default): "
@@ -217,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
 
     defaults = {"weeks": 13, "patients": DEFAULT_PATIENTS, "cohorts": 200, "alpha": 0.05,
                 "missing": 0.0, "dropout": 0.0, "seed": 1, "edge": DEFAULT_EDGE,
-                "engine": "auto"}
+                "engine": "auto", "n_boot": 1000}
     config = read_config(args.config) if args.config is not None else {}
     where = f"{args.config}: " if args.config is not None else ""
 
@@ -243,10 +247,11 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     written: list[Path] = []
     curves, claims = [], []
+    n_boot = pick("n_boot")
     if hypotheses is not None and effects is None:
-        claims = [claims_power(str(hypotheses), w, **common) for w in weeks]
+        claims = [claims_power(str(hypotheses), w, n_boot=n_boot, **common) for w in weeks]
     elif hypotheses is not None:
-        claims = [claims_power(str(hypotheses), w, effect=e, **common)
+        claims = [claims_power(str(hypotheses), w, effect=e, n_boot=n_boot, **common)
                   for w in weeks for e in _as_list(f"{where}effect", effects)]
     else:
         edge = pick("edge")
