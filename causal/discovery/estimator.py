@@ -53,7 +53,7 @@ from features.choices import PREPS
 from features.errors import DataError, InputError, format_value
 from features.exclusions import ExclusionReport
 from features.panel import Panel
-from features.transforms import prepare
+from features.transforms import prepare, resolve_prep
 
 __all__ = ["PanelPCMCI", "block_samples"]
 
@@ -84,8 +84,10 @@ class PanelPCMCI(BaseEstimator):
         One of :data:`causal.discovery.citests.CI_TESTS`.
     fdr : {None, "fdr_bh"}
         Benjamini-Hochberg correction of the MCI p-values (tigramite's).
-    prep : {"detrend", "center", "none"}
+    prep : {"auto", "detrend", "diurnal", "center", "none"}
         Within-person preprocessing (see :mod:`features.transforms`).
+        ``"auto"`` (default): ``"diurnal"`` (time-of-day profile and trend
+        over study time, per patient) for day/beep designs, else ``"detrend"``.
     standardize : bool
         Also standardize within patient.
     prep_by : {"patient", "segment"}
@@ -109,7 +111,8 @@ class PanelPCMCI(BaseEstimator):
         Patients with fewer usable lagged rows are excluded and reported.
     within_df : bool, default True
         Subtract the degrees of freedom the within-person transform used
-        (1 per patient for centering, 2 for detrending) from the analytic
+        (1 per patient for centering, 2 for detrending, beeps per day + 1
+        for the diurnal model) from the analytic
         tests' degrees of freedom (see :func:`causal.discovery.citests.within_df_loss`).
     random_state : int, optional
         Seed for stochastic tests (CMIknn, GPDC).
@@ -117,7 +120,7 @@ class PanelPCMCI(BaseEstimator):
 
     def __init__(self, tau_max: int = 1, *, alpha: float = 0.05, pc_alpha: float | None = 0.2,
                  method: str = "pcmci", ci_test: str = "parcorr", fdr: str | None = None,
-                 prep: str = "detrend", standardize: bool = False, prep_by: str = "patient",
+                 prep: str = "auto", standardize: bool = False, prep_by: str = "patient",
                  forbid: Iterable[LinkSpec] = (), require: Iterable[LinkSpec] = (),
                  contemporaneous: bool = True, cut_off: str = "2xtau_max",
                  min_lagged_rows: int = 2, within_df: bool = True,
@@ -217,16 +220,19 @@ class PanelPCMCI(BaseEstimator):
             "smaller tau_max, add patients or weeks, or use prep='center' or within_df=False.")
 
     # ------------------------------------------------------------------- fit
-    def fit(self, data: Panel | pd.DataFrame, *, id_col: str = "patient", time_col: str = "week",
-            variables: Sequence[str] | None = None, segments: Sequence[str] = ()) -> PanelPCMCI:
+    def fit(self, data: Panel | pd.DataFrame, *, id_col: str = "patient",
+            time_col: str | None = None, variables: Sequence[str] | None = None,
+            segments: Sequence[str] = (), day_col: str | None = None,
+            beep_col: str | None = None, duplicates: str = "error") -> PanelPCMCI:
         """Validate and prepare the data, run discovery and store the results.
 
         Parameters
         ----------
         data : Panel or pandas.DataFrame
             A validated :class:`~features.panel.Panel`, or a long-format frame
-            (validated here with ``id_col``, ``time_col``, ``variables`` and
-            ``segments``).
+            (validated here with ``id_col``, ``time_col``, ``variables``,
+            ``segments``, ``day_col``, ``beep_col`` and ``duplicates``: see
+            :meth:`features.panel.Panel.from_frame`).
 
         Returns
         -------
@@ -238,7 +244,8 @@ class PanelPCMCI(BaseEstimator):
             ``blocks_`` (one row per block, the unit tigramite sees as one
             dataset, in dataset order: the block's id and segment values,
             ``start`` time, ``length`` of its time grid, ``n_samples``
-            complete test samples and ``df_loss``), ``n_samples_`` (samples in
+            complete test samples and ``df_loss``), ``prep_`` (the transform
+            ``prep`` stands for: ``"auto"`` resolved), ``n_samples_`` (samples in
             a test without missing values), ``df_loss_`` (degrees of freedom
             of the within transform) and ``parents_`` (``{target: [(source,
             lag), ...]}``: the lagged conditions of the final tests, see
@@ -270,10 +277,12 @@ class PanelPCMCI(BaseEstimator):
         else:
             panel = Panel.from_frame(data, id_col=id_col, time_col=time_col, variables=variables,
                                      segments=segments, tau_max=tau,
-                                     min_lagged_rows=self.min_lagged_rows)
+                                     min_lagged_rows=self.min_lagged_rows, day_col=day_col,
+                                     beep_col=beep_col, duplicates=duplicates)
         if len(panel.variables) < 2:
             raise DataError(f"discovery needs at least 2 variables, got {list(panel.variables)}")
-        panel = prepare(panel, self.prep, standardize_within=self.standardize, by=self.prep_by)
+        self.prep_ = resolve_prep(self.prep, panel)
+        panel = prepare(panel, self.prep_, standardize_within=self.standardize, by=self.prep_by)
         panel = panel.drop_short(tau, self.min_lagged_rows)
         self.panel_ = panel
         self.exclusions_: ExclusionReport = panel.exclusions
@@ -323,7 +332,7 @@ class PanelPCMCI(BaseEstimator):
 
     def _wrap(self, run: LinkRun) -> Links:
         names = list(self._algorithm.names)
-        settings = {"pc_alpha": self.pc_alpha, "fdr": self.fdr, "prep": self.prep,
+        settings = {"pc_alpha": self.pc_alpha, "fdr": self.fdr, "prep": self.prep_,
                     "standardize": self.standardize, "conf_level": 1 - 2 * self.alpha,
                     "cut_off": self.cut_off, "prep_by": self.prep_by, "df_loss": self.df_loss_}
         return Links(table=run.table, variables=tuple(names), tau_max=int(self.tau_max),
@@ -342,9 +351,16 @@ class PanelPCMCI(BaseEstimator):
         if not self.within_df:
             return loss
         panel = self.panel_
-        cols = panel.block_cols if self.prep_by == "segment" else [panel.id_col]
-        first = ti.blocks.loc[samples > 0, cols].drop_duplicates().index
-        loss[np.asarray(first, dtype=np.int64)] = within_df_loss(self.prep, 1)
+        cols = panel.segment_cols if self.prep_by == "segment" else [panel.id_col]
+        first = ti.blocks.loc[samples > 0, cols].drop_duplicates()
+        if self.prep_ == "diurnal":  # one mean per beep the group has, plus the slope
+            beeps = panel.data.groupby(cols, sort=False)[panel.time_col].nunique()
+            per = beeps.reindex(pd.MultiIndex.from_frame(first) if len(cols) > 1
+                                else pd.Index(first[cols[0]])).to_numpy()
+            loss[first.index.to_numpy(dtype=np.int64)] = [
+                within_df_loss("diurnal", 1, beeps_per_day=int(b)) for b in per]
+            return loss
+        loss[first.index.to_numpy(dtype=np.int64)] = within_df_loss(self.prep_, 1)
         return loss
 
 

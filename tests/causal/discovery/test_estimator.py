@@ -712,7 +712,7 @@ def test_default_engine_equals_tigramite_parcorr(method, tau_max, missing, cut_o
 def test_public_attributes_hold_no_tigramite_structures(fitted):
     public = {k for k in vars(fitted) if not k.startswith("_")}
     fitted_attrs = {"panel_", "exclusions_", "blocks_", "n_samples_", "df_loss_", "links_",
-                    "parents_", "graph_"}
+                    "parents_", "graph_", "prep_"}
     assert public == set(fitted.get_params()) | fitted_attrs
     blocks = fitted.blocks_
     assert blocks.columns.tolist() == ["patient", "start", "length", "n_samples", "df_loss"]
