@@ -37,6 +37,7 @@ from sklearn.base import BaseEstimator
 from causal.discovery._tigramite import (
     Algorithm,
     LinkRun,
+    NoSamplesError,
     Rerun,
     TigramiteInput,
     complete_samples,
@@ -189,17 +190,66 @@ class PanelPCMCI(BaseEstimator):
         what = (f"{2 + max_conds} variables (X, Y + {n_vars} x tau_max={tau} lagged{contemp} "
                 "conditions)")
         if loss:
-            what += f" and prep={self.prep!r} used {loss:g} degrees of freedom"
-        hints = ["use fewer variables or a smaller tau_max", "add patients or weeks"]
-        if loss and self.prep == "detrend":
-            hints.append("use prep='center' (1 instead of 2 degrees of freedom per patient)")
-        if loss:
-            hints.append("set within_df=False")
+            what += f" and prep={self.prep_!r} used {loss:g} degrees of freedom"
         raise DataError(
             f"too few samples for {self.method}: {self.n_samples_} complete samples (pooled "
             f"over {self.panel_.n_patients} patient(s)), but the largest test has {what}, so "
-            f"at least {needed} samples are needed for one residual degree of freedom. To fix: "
-            + "; ".join(hints) + ".")
+            f"at least {needed} samples are needed for one residual degree of freedom. "
+            + self._advice(n_vars, loss))
+
+    def _block_size(self) -> tuple[int, str, str]:
+        """Return the usual block length, its unit and the block's name, for advice."""
+        panel = self.panel_
+        if panel.day_col:
+            return int(panel.beeps_per_day or 0), "beeps a day", "person-day"
+        lengths = self.blocks_["length"].to_numpy() - self._input.pad
+        name = "block (patient x segment)" if panel.segments else "patient"
+        return (int(np.median(lengths)) if len(lengths) else 0,
+                "time points per " + name + " (median)", name)
+
+    def _advice(self, n_vars: int, loss: float) -> str:
+        """Return what fits this design: the samples a block can give, and what would help.
+
+        With short blocks (a few beeps a day) a lag costs samples in every
+        block, so "fewer variables" cannot help; it is only suggested when the
+        test with two variables would fit.
+        """
+        tau = int(self.tau_max)
+        size, unit, block = self._block_size()
+        cut = tau if self.cut_off == "tau_max" else 2 * tau
+        per_block, mci = max(size - cut, 0), max(size - 2 * tau, 0)
+        design = (f"At {size} {unit}, tau_max={tau} leaves at most {per_block} sample(s) per "
+                  f"{block}: no lag crosses a {'night' if self.panel_.day_col else 'block'}, "
+                  f"and the first {cut} time point(s) of each {block} only serve as lags")
+        if mci < per_block:
+            design += (f" ({mci} for tests whose conditions reach {2 * tau} steps back, as "
+                       "PCMCI's MCI tests can)")
+        hints = []
+        best = (size - 1) // 2  # the largest tau_max whose MCI tests keep a sample per block
+        cut_best = best if self.cut_off == "tau_max" else 2 * best
+        if tau > best or per_block == 0:
+            hints.append(f"use a smaller tau_max (tau_max={best} leaves {size - cut_best} per "
+                         f"{block})" if best >= 1
+                         else "use longer series: even tau_max=1 leaves no sample per " + block)
+            return (design + ". Fewer variables or more " +
+                    ("persons or days" if self.panel_.day_col else "patients") +
+                    " cannot help. To fix: " + "; ".join(hints) + ".")
+        plus = self.method == "pcmciplus" and bool(self.contemporaneous)
+        smallest = int(np.ceil(loss)) + 2 + 2 * tau + (1 if plus else 0) + 1
+        if n_vars > 2 and self.n_samples_ >= smallest:
+            hints.append("use fewer variables")
+        if tau > 1:
+            hints.append("use a smaller tau_max")
+        hints.append("add persons or days" if self.panel_.day_col else "add patients or weeks")
+        if self.cut_off != "tau_max":
+            hints.append(f"use cut_off='tau_max' ({tau} more sample(s) per {block})")
+        if loss and self.prep_ in ("detrend", "diurnal"):
+            fewer = "2" if self.prep_ == "detrend" else f"{size + 1}"
+            hints.append(f"use prep='center' (1 instead of {fewer} degrees of freedom per "
+                         "patient)")
+        if loss:
+            hints.append("set within_df=False")
+        return design + ". To fix: " + "; ".join(hints) + "."
 
     def _check_p_values(self, links: Links) -> None:
         """Raise DataError if any test gave an undefined (NaN) p-value.
@@ -216,8 +266,8 @@ class PanelPCMCI(BaseEstimator):
         raise DataError(
             f"{len(undefined)} of {len(links.table)} tests gave no p-value (NaN), e.g. {which}: "
             f"too few samples ({self.n_samples_} complete samples) for the conditions used, or "
-            "a variable that is an exact linear function of others. Use fewer variables or a "
-            "smaller tau_max, add patients or weeks, or use prep='center' or within_df=False.")
+            "a variable that is an exact linear function of others. "
+            + self._advice(len(links.variables), self.df_loss_))
 
     # ------------------------------------------------------------------- fit
     def fit(self, data: Panel | pd.DataFrame, *, id_col: str = "patient",
@@ -307,7 +357,11 @@ class PanelPCMCI(BaseEstimator):
             dataframe = self._input.dataframe()
         test = make_ci_test(self.ci_test, conf_level=1 - 2 * self.alpha,
                             random_state=self.random_state, df_loss=self.df_loss_)
-        run = run_pcmci(self._algorithm, dataframe, test, default_samples=self.n_samples_)
+        try:
+            run = run_pcmci(self._algorithm, dataframe, test, default_samples=self.n_samples_)
+        except NoSamplesError as exc:
+            raise DataError(f"{exc}. {self._advice(len(panel.variables), self.df_loss_)}"
+                            ) from exc
         self.links_ = self._wrap(run)
         self.parents_ = run.parents
         self._check_p_values(self.links_)
