@@ -98,7 +98,8 @@ class Panel:
                    beep_col: str | None = None, variables: Sequence[str] | None = None,
                    segments: Sequence[str] = (), tau_max: int | None = 1,
                    min_lagged_rows: int = 2, time_step: str | pd.Timedelta | None = None,
-                   duplicates: str = "error") -> Panel:
+                   duplicates: str = "error",
+                   max_gap: str | pd.Timedelta | None = None) -> Panel:
         """Validate a long-format DataFrame and build a panel.
 
         Parameters
@@ -135,6 +136,14 @@ class Panel:
         time_step : str or Timedelta, optional
             Step for date times (e.g. ``"7D"``); default: the most common
             difference between consecutive (sorted) dates within patients.
+        max_gap : str or Timedelta, optional
+            For irregular schedules (random beeps, a schedule that shifts, cancelled
+            beeps): ``time_col`` holds date-times and the panel becomes a day/beep
+            design with columns ``{time_col}_day`` (calendar day, counted from the
+            patient's first day) and ``{time_col}_beep`` (position in the day's
+            order). Consecutive observations of a day are one lag apart when at most
+            ``max_gap`` (e.g. ``"3h"``) apart; a longer gap breaks the series like a
+            missed beep, and no lag crosses a night. Not with ``day_col``/``beep_col``.
         duplicates : {"error", "keep-first"}
             Rows with the same patient, segments and time (day and beep):
             an error naming the rows, or keep the first (in input order) and
@@ -151,6 +160,11 @@ class Panel:
             raise DataError("the data have no rows")
         segments = tuple(segments)
         check_choice("duplicates", duplicates, DUPLICATES)
+        time_unit = None
+        if max_gap is not None:
+            df, day_col, beep_col, time_unit = _schedule(df, id_col, time_col, day_col,
+                                                         beep_col, segments, max_gap)
+            time_col = None
         time_col, day = _design(time_col, day_col, beep_col, segments)
         _check_columns(df, [id_col, *day, time_col, *segments, *(variables or [])])
         if variables is None:
@@ -177,7 +191,7 @@ class Panel:
                 work = work[~bad]
         if day:
             work[day[0]], _ = _to_steps(work, id_col, day[0], "1D")
-            work[time_col], time_unit = _to_steps(work, id_col, time_col, None)[0], None
+            work[time_col] = _to_steps(work, id_col, time_col, None)[0]
         else:
             work[time_col], time_unit = _to_steps(work, id_col, time_col, time_step)
         empty = work[list(variables)].isna().all(axis=1).to_numpy()
@@ -456,6 +470,62 @@ def _design(time_col: str | None, day_col: str | None, beep_col: str | None,
         raise InputError(f"column(s) {clash} are the day/beep columns; the day already breaks "
                          "the series, so leave them out of the segments")
     return beep_col, [day_col]
+
+
+def _schedule(df: pd.DataFrame, id_col: str, time_col: str | None, day_col: str | None,
+              beep_col: str | None, segments: tuple[str, ...], max_gap: Any
+              ) -> tuple[pd.DataFrame, str, str, str]:
+    """Turn date-times into a day/beep design: calendar day, and order within the day.
+
+    Returns the new frame, the day and beep column names and a description of
+    the rule. Within a (patient, segments, day), observations are numbered in
+    time order; a gap longer than ``max_gap`` skips a number (a missing beep),
+    and identical date-times share one (duplicates).
+    """
+    if day_col is not None or beep_col is not None:
+        raise InputError("max_gap orders date-times within the day; give it with time_col, "
+                         "not with day_col and beep_col")
+    time_col = "week" if time_col is None else time_col
+    try:
+        gap = pd.Timedelta(max_gap)
+    except (ValueError, TypeError):
+        raise InputError(f"max_gap must be a duration such as '3h' or '90min', got "
+                         f"{format_value(max_gap)}") from None
+    if pd.isna(gap) or gap <= pd.Timedelta(0):
+        raise InputError(f"max_gap must be a positive duration, got {format_value(max_gap)}")
+    _check_columns(df, [id_col, time_col, *segments])
+    day_col, beep_col = f"{time_col}_day", f"{time_col}_beep"
+    if clash := [c for c in (day_col, beep_col) if c in df.columns]:
+        raise InputError(f"max_gap makes the columns {day_col!r} and {beep_col!r}, but the data "
+                         f"already have {clash}; rename them")
+    col = df[time_col]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        raise DataError(f"column {time_col!r}: max_gap needs date-times, but the column holds "
+                        "numbers; give day_col and beep_col for numbered beeps")
+    dates = pd.to_datetime(col, errors="coerce", format="mixed")
+    bad = dates.isna().to_numpy() & col.notna().to_numpy()
+    if bad.any():
+        row, shown = _first(bad, col)
+        raise DataError(f"column {time_col!r}: row {row} has {shown}, which is not a date-time "
+                        "(max_gap orders date-times within the day)")
+    frame = pd.DataFrame({"id": df[id_col].to_numpy(), "t": dates.to_numpy()})
+    for i, seg in enumerate(segments):
+        frame[f"s{i}"] = df[seg].to_numpy()
+    origin = frame.groupby("id", sort=False, dropna=False)["t"].transform("min").dt.normalize()
+    frame["day"] = (frame["t"].dt.normalize() - origin).dt.days
+    keys = ["id", *[f"s{i}" for i in range(len(segments))], "day"]
+    ordered = frame[frame["t"].notna()].sort_values([*keys, "t"], kind="stable")
+    step = ordered.groupby(keys, sort=False, dropna=False)["t"].diff()
+    inc = np.where(step.isna(), 1, np.where(step <= pd.Timedelta(0), 0,
+                                            np.where(step > gap, 2, 1)))
+    beep = pd.Series(inc, index=ordered.index).groupby(
+        [ordered[k] for k in keys], sort=False, dropna=False).cumsum()
+    out = df.drop(columns=[time_col]).copy()
+    out[day_col] = frame["day"].set_axis(df.index)
+    out[beep_col] = beep.reindex(frame.index).set_axis(df.index)
+    rule = f"order within the day, max gap {gap}"
+    logger.info("%s: date-times as %s and %s (%s)", time_col, day_col, beep_col, rule)
+    return out, day_col, beep_col, rule
 
 
 def _keep_first(work: pd.DataFrame, keys: list[str],

@@ -135,6 +135,9 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
                    "no lag crosses a night")
     p.add_argument("--beep", metavar="COL", help="beep-of-day column (1, 2, ... within the "
                    "day; with --day): a missing beep is a gap")
+    p.add_argument("--max-gap", metavar="DURATION",
+                   help="irregular schedules: --time holds date-times; lag by order within the "
+                        "day, consecutive observations at most DURATION apart (e.g. 3h)")
     p.add_argument("--duplicates", choices=DUPLICATES, default="error",
                    help="rows with the same id and time (day and beep): error (default), or "
                         "keep-first (the others are listed in exclusions.csv)")
@@ -149,7 +152,8 @@ def data_options(args: argparse.Namespace) -> DataOptions:
 
     return DataOptions(id_col=args.id, time_col=args.time, variables=args.vars,
                        segments=args.segment, time_step=args.time_step, day_col=args.day,
-                       beep_col=args.beep, duplicates=args.duplicates)
+                       beep_col=args.beep, duplicates=args.duplicates,
+                       max_gap=args.max_gap)
 
 
 def add_parallel_options(p: argparse.ArgumentParser) -> None:

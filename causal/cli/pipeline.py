@@ -157,7 +157,7 @@ class DataOptions:
 
     Parameters
     ----------
-    id_col, time_col, variables, segments, time_step, day_col, beep_col, duplicates
+    id_col, time_col, variables, segments, time_step, day_col, beep_col, duplicates, max_gap
         See :meth:`features.panel.Panel.from_frame`; ``time_col`` None means
         ``"week"`` unless ``day_col`` and ``beep_col`` are given.
 
@@ -175,6 +175,7 @@ class DataOptions:
     day_col: str | None = None
     beep_col: str | None = None
     duplicates: str = "error"
+    max_gap: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "segments", tuple(self.segments))
@@ -200,7 +201,8 @@ def build_panel(df: pd.DataFrame, options: DataOptions) -> Panel:
                                 options.variables),
                             segments=list(options.segments), tau_max=None,
                             time_step=options.time_step, day_col=options.day_col,
-                            beep_col=options.beep_col, duplicates=options.duplicates)
+                            beep_col=options.beep_col, duplicates=options.duplicates,
+                            max_gap=options.max_gap)
 
 
 def _check_pcmci(pcmci: Mapping[str, Any]) -> dict[str, Any]:

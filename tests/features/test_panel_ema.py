@@ -214,3 +214,44 @@ def test_simulate_ema_rhythm_is_shared_and_scaled():
 def test_simulate_ema_checks(kw, match):
     with pytest.raises(InputError, match=match):
         simulate_ema("null", **kw)
+
+
+# ------------------------------------------------------ irregular schedules
+def _irregular():
+    t = pd.to_datetime(["2024-01-01 09:00", "2024-01-01 11:10", "2024-01-01 19:30",
+                        "2024-01-01 21:00", "2024-01-02 08:00", "2024-01-02 10:00",
+                        "2024-01-03 10:00"])
+    return pd.DataFrame({"patient": [1] * 7, "when": t.astype(str),
+                         "x": [1.0, 2, 3, 4, 5, 6, 7], "y": [2.0, 1, 3, 5, 4, 6, 8]})
+
+
+def test_max_gap_orders_date_times_within_the_day():
+    panel = Panel.from_frame(_irregular(), time_col="when", max_gap="3h", tau_max=None)
+    assert (panel.day_col, panel.beep_col) == ("when_day", "when_beep")
+    assert panel.data["when_day"].tolist() == [0, 0, 0, 0, 1, 1, 2]
+    # 11:10 -> 19:30 is more than 3 h: a skipped number, so no lag across it
+    assert panel.data["when_beep"].tolist() == [1, 2, 4, 5, 1, 2, 1]
+    lagged = lag_table(panel, 1)["x_lag1"]
+    assert lagged.isna().tolist() == [True, False, True, False, True, False, True]
+    assert "max gap" in panel.time_unit
+
+
+def test_max_gap_errors_name_the_parameter():
+    df = _irregular()
+    with pytest.raises(InputError, match="max_gap must be a duration"):
+        Panel.from_frame(df, time_col="when", max_gap="soon")
+    with pytest.raises(InputError, match="max_gap must be a positive duration"):
+        Panel.from_frame(df, time_col="when", max_gap="0h")
+    with pytest.raises(InputError, match="not with day_col and beep_col"):
+        Panel.from_frame(_ema(), id_col="person", day_col="day", beep_col="beep",
+                         max_gap="3h")
+    bad = df.assign(when=df["when"].where(df.index != 3, "later"))
+    with pytest.raises(DataError, match="column 'when': row 3 has 'later', which is not a "
+                                        "date-time"):
+        Panel.from_frame(bad, time_col="when", max_gap="3h")
+
+
+def test_max_gap_same_time_is_a_duplicate():
+    df = pd.concat([_irregular(), _irregular().iloc[[1]]], ignore_index=True)
+    with pytest.raises(DataError, match=r"duplicate rows for patient 1 .*rows \[1, 7\]"):
+        Panel.from_frame(df, time_col="when", max_gap="3h")

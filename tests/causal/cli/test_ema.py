@@ -84,3 +84,21 @@ def test_individual_takes_day_and_beep(cli, tmp_path, ema_csv):
                        "--vars", "depression,fear_others", "--out", out)
     assert code == 0, err
     assert (out / "edge_shares.csv").is_file()
+
+
+def test_irregular_date_times_with_max_gap(cli, tmp_path, ema_csv, one_error_line):
+    _, df = ema_csv
+    start = pd.Timestamp("2024-05-01 08:00")
+    when = (start + pd.to_timedelta(df["day"] - 1, unit="D")
+            + pd.to_timedelta((df["beep"] - 1) * 3, unit="h")
+            + pd.to_timedelta((df.index % 7) * 5, unit="min"))  # jittered schedule
+    data = tmp_path / "irregular.csv"
+    df.drop(columns=["day", "beep"]).assign(when=when.astype(str)).to_csv(data, index=False)
+    out = tmp_path / "o"
+    code, _, err = cli("discover", data, "--id", "person", "--time", "when", "--max-gap", "4h",
+                       "--out", out)
+    assert code == 0, err
+    assert "| prep | diurnal |" in (out / "report.md").read_text(encoding="utf-8")
+    code, _, err = cli("discover", data, "--id", "person", "--time", "when", "--max-gap",
+                       "soon", "--out", tmp_path / "o2")
+    one_error_line(code, err, "--max-gap must be a duration")
