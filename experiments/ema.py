@@ -193,8 +193,9 @@ def analyse_cohort(task: EmaTask) -> pd.DataFrame:
         cross["df_loss"] = int(model.df_loss_)
         frames.append(cross)
     out = pd.concat(frames, ignore_index=True)
+    # uint64 seeds (spawn_seeds) stay exact integers in the CSV (mixed with int64 they'd be floats)
     out = out.assign(amplitude=task.amplitude, truth=task.truth, cohort=task.cohort,
-                     seed=task.seed)
+                     seed=np.uint64(task.seed))
     return out[list(COHORT_COLUMNS)]
 
 
@@ -273,9 +274,16 @@ def _figures(result: StudyResult, out: Path) -> list[Path]:
         x = np.arange(len(amps), dtype=float)
         for slot, analysis in enumerate(c.analyses):
             rows = part[part["analysis"] == analysis].set_index("amplitude").reindex(amps)
-            rate_bars(ax, x, rows, slot=slot, n_slots=len(c.analyses),
-                      alpha=c.alpha if measure == "null_rate" else np.nan, label=analysis,
-                      color=colours.get(analysis), error_kw={"capsize": 3})
+            style = {"label": analysis, "color": colours.get(analysis), "error_kw": {"capsize": 3}}
+            if measure == "null_rate":  # with the dashed nominal-alpha line
+                rate_bars(ax, x, rows, slot=slot, n_slots=len(c.analyses), alpha=c.alpha,
+                          **style)
+                continue
+            rate = rows["rate"].to_numpy(dtype=float)
+            err = np.vstack([rate - rows["ci_low"].to_numpy(dtype=float),
+                             rows["ci_high"].to_numpy(dtype=float) - rate])
+            width = 0.8 / len(c.analyses)
+            ax.bar(x - 0.4 + width * (slot + 0.5), rate, width, yerr=err, **style)
         ax.set_xticks(x, [f"rhythm {a:g} SD" for a in amps])
         ax.set_ylim(0, 1.02)
         ax.set_ylabel("share significant (Wilson 95%)")

@@ -103,3 +103,9 @@ def test_summary_on_hand_made_tests():
 def test_bad_config_is_a_config_error(override, match):
     with pytest.raises(ConfigError, match=match):
         EmaConfig.from_mapping(override, "ema")
+
+
+def test_cohort_seeds_are_exact(quick):
+    out, _ = quick
+    cohorts = read_output(out / "ema_cohorts.csv")
+    assert cohorts["seed"].dtype.kind in "iu"  # never floats: a seed must reproduce its cohort
