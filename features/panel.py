@@ -216,6 +216,9 @@ class Panel:
                                                          beep_col, segments, max_gap)
             time_col = None
         time_col, day = _design(time_col, day_col, beep_col, segments)
+        if day and time_step is not None:
+            raise InputError("time_step is the step of date times in time_col; a day/beep "
+                             "design counts days and beeps, so leave time_step out")
         _check_roles(df, id_col, time_col, (*segments, *day))
         _check_columns(df, [id_col, *day, time_col, *segments, *(variables or [])])
         if variables is None:

@@ -63,6 +63,8 @@ def test_day_and_beep_must_come_together():
         Panel.from_frame(df, id_col="person", day_col="day")
     with pytest.raises(InputError, match="either time_col"):
         Panel.from_frame(df, id_col="person", time_col="day", day_col="day", beep_col="beep")
+    with pytest.raises(InputError, match="leave time_step out"):
+        Panel.from_frame(df, id_col="person", day_col="day", beep_col="beep", time_step="1h")
     with pytest.raises(InputError, match="leave them out of the segments"):
         Panel.from_frame(df, id_col="person", day_col="day", beep_col="beep", segments=["day"])
 
