@@ -211,6 +211,32 @@ def _extent(text: Text) -> np.ndarray:
     return np.array([bbox.width, bbox.height]) * 72 / fig.dpi
 
 
+def _fit_limits(pos: dict[Hashable, np.ndarray], r: float, spans: list, *, side: float
+                ) -> tuple[float, np.ndarray]:
+    """Half-width and centre of square limits holding every node circle and name.
+
+    A name of ``w`` points spans ``w * 2 L / side`` data units when the limits
+    are ``±L`` on an axes ``side`` points wide, so ``L`` is found by iteration
+    (a contraction while names take less than half the side; capped at 6).
+    """
+    points = np.array(list(pos.values())) if pos else np.zeros((1, 2))
+    lo, hi = points.min(axis=0) - r, points.max(axis=0) + r
+    limit, centre = 1.2, np.zeros(2)
+    for _ in range(60):
+        unit = 2 * limit / side
+        low, high = lo.copy(), hi.copy()
+        for anchor, size, fx, fy in spans:
+            for k, f in ((0, fx), (1, fy)):
+                low[k] = min(low[k], anchor[k] + f[0] * size[k] * unit)
+                high[k] = max(high[k], anchor[k] + f[1] * size[k] * unit)
+        new = min(float(np.max(high - low)) / 2 + 0.05, 6.0)
+        centre = (low + high) / 2
+        if abs(new - limit) < 1e-6:
+            break
+        limit = new
+    return limit, centre
+
+
 def draw_network(ax: Axes, graph: nx.DiGraph, *, nodes: Sequence[Hashable] | None = None,
                  edge_labels: bool | None = None,
                  edge_label: Callable[[dict[str, Any]], str] = default_edge_label
@@ -260,7 +286,7 @@ def draw_network(ax: Axes, graph: nx.DiGraph, *, nodes: Sequence[Hashable] | Non
             ar_text[u] = f"AR {ar_value[u]:+.2f} (lag {int(attrs['lag'])})"
 
     # nodes and names; names start at the circle's edge, pointing away from the centre
-    needs = [1.0 + r + 0.05]
+    spans = []  # per name: anchor, size in points, extent factors along x and y
     for node in order:
         p = pos[node]
         ring = ar_value.get(node) if not horizontal else None
@@ -279,25 +305,21 @@ def draw_network(ax: Axes, graph: nx.DiGraph, *, nodes: Sequence[Hashable] | Non
             text = str(node) + (f"\n{extra}" if extra else "")
             t = ax.text(*anchor, text, ha=ha, va=va, fontsize=fontsize, zorder=4,
                         multialignment="center", bbox=_BOX)
-            fx = 0.5 if ha == "center" else 1.0
-            fy = 0.5 if va == "center" else 1.0
+            fx = {"left": (0.0, 1.0), "right": (-1.0, 0.0)}.get(ha, (-0.5, 0.5))
+            fy = {"bottom": (0.0, 1.0), "top": (-1.0, 0.0)}.get(va, (-0.5, 0.5))
         else:
             deg = math.degrees(theta)
             rotation, ha = (deg, "left") if c >= -1e-9 else (deg + 180, "right")
             text = str(node)  # the autoregression is the node's ring (colour, width)
             t = ax.text(*anchor, text, ha=ha, va="center", rotation=rotation,
                         rotation_mode="anchor", fontsize=fontsize, zorder=4, bbox=_BOX)
-            fx = fy = 1.0
+            fx, fy = ((0.0, 1.0) if x > 0.05 else (-1.0, 0.0) if x < -0.05 else (-0.5, 0.5)
+                      for x in (c, s))
         out.names[node] = t
-        w, h = _extent(t)
-        side = _points_per_unit(ax, 1.0) * 2  # axes side in points
-        for coord, size, f in ((abs(anchor[0]), w, fx), (abs(anchor[1]), h, fy)):
-            # coord + f * size * (2 L / side) <= L - margin
-            denom = max(1.0 - 2.0 * f * size / side, 0.25)
-            needs.append((coord + 0.04) / denom)
-    limit = max(needs)
-    ax.set_xlim(-limit, limit)
-    ax.set_ylim(-limit, limit)
+        spans.append((anchor, _extent(t), fx, fy))
+    limit, centre = _fit_limits(pos, r, spans, side=2 * _points_per_unit(ax, 1.0))
+    ax.set_xlim(centre[0] - limit, centre[0] + limit)
+    ax.set_ylim(centre[1] - limit, centre[1] + limit)
     out.limit = limit
     if n == 0:
         return out
