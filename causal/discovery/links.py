@@ -83,7 +83,9 @@ class Links:
 
         - ``source``, ``target`` (str): variable names; the link is
           ``source(t - lag) -> target(t)``.
-        - ``lag`` (int, >= 0): 0 is a contemporaneous link (PCMCI+ only).
+        - ``lag`` (int, >= 0): 0 is a contemporaneous link (PCMCI+; for PCMCI
+          :func:`causal.discovery.networks.three_networks` adds the lag-0 rows
+          of the residual partial correlations).
         - ``value`` (float): the test statistic (partial correlation for
           ParCorr-type tests).
         - ``p_value`` (float): p-value of the final (MCI) test (FDR-adjusted
