@@ -473,5 +473,13 @@ def plot_networks(panels: Sequence[tuple[str, nx.DiGraph]], path_stem: str | Pat
         if not real:
             ax.text(0.5, 0.5, "no edges", transform=ax.transAxes, ha="center", va="center",
                     fontsize=12, color=_NEUTRAL)
+    # one frame for all panels, so every variable sits at the same place on the page
+    # (widening only shrinks names and labels relative to the data: no new overlaps)
+    lo = np.min([[ax.get_xlim()[0], ax.get_ylim()[0]] for ax in axes], axis=0)
+    hi = np.max([[ax.get_xlim()[1], ax.get_ylim()[1]] for ax in axes], axis=0)
+    half, mid = float(np.max(hi - lo)) / 2, (lo + hi) / 2
+    for ax in axes:
+        ax.set_xlim(mid[0] - half, mid[0] + half)
+        ax.set_ylim(mid[1] - half, mid[1] + half)
     network_legend(fig, kinds or {"lagged"}, ring=rings)
     return _save(fig, path_stem, formats)

@@ -128,6 +128,9 @@ def test_discover_pcmciplus(cli, tmp_path, good_csv):
     links = pd.read_csv(tmp_path / "links.csv")
     assert set(links["lag"]) == {0, 1}
     assert len(links[links["lag"] == 0]) == len(VARS) * (len(VARS) - 1)
+    # PCMCI+ rows have intervals (from the reported test), so absent claims can be judged
+    assert links[["ci_low", "ci_high"]].notna().all().all()
+    assert set(links["direction"]) <= {"->", "<-", "--"}
 
 
 def test_discover_fdr(cli, tmp_path, good_csv):

@@ -173,3 +173,15 @@ def test_plot_networks_bad_input(tmp_path):
     g.add_edge("a", "b", value=0.1, kind="sideways")
     with pytest.raises(ValueError, match=r"kind.*sideways"):
         plot_networks([("t", g)], tmp_path / "x")
+
+
+def test_panels_share_one_frame(tmp_path, figures):
+    """A long autoregression label in one panel does not shift the others."""
+    temporal = nx.DiGraph()
+    temporal.add_nodes_from(NAMES[:3])
+    temporal.add_edge("tired", "tired", lag=1, value=0.3, autoregressive=True)
+    plot_networks([("t", temporal), ("c", undirected(3))], tmp_path / "frame",
+                  formats=("png",))
+    axes = figures[-1].axes
+    assert axes[0].get_xlim() == axes[1].get_xlim()
+    assert axes[0].get_ylim() == axes[1].get_ylim()
