@@ -166,3 +166,27 @@ def test_networks_section_names_persons_and_the_caveat(cohort, model):
 def test_contemporaneous_needs_a_fitted_model():
     with pytest.raises(InputError, match="fitted PanelPCMCI"):
         contemporaneous_links(PanelPCMCI())
+
+
+def test_contemporaneous_null_rate_is_nominal():
+    """No lag-0 association (AR(1) series with person means and trends): rejections at 0.05.
+
+    12 cohorts x 28 pairs = 336 tests (pairs of one cohort are nearly independent under
+    the null); SE of the rate sqrt(0.05 * 0.95 / 336) = 0.012, so 3 SE = 0.036.
+    """
+    rejections = []
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        rows = []
+        for person in range(60):
+            x, e = np.zeros((30, 8)), rng.normal(size=(30, 8))
+            for t in range(30):
+                x[t] = 0.3 * (x[t - 1] if t else 0) + e[t]
+            x += rng.normal(size=8) + np.arange(30)[:, None] * rng.normal(size=8) * 0.05
+            rows += [[person, t, *x[t]] for t in range(30)]
+        df = pd.DataFrame(rows, columns=["id", "t", *[f"v{i}" for i in range(8)]])
+        model = PanelPCMCI(tau_max=1).fit(df, id_col="id", time_col="t")
+        pairs = contemporaneous_links(model).drop_duplicates("value")
+        rejections += list(pairs["p_value"] <= 0.05)
+    assert len(rejections) == 336
+    assert abs(np.mean(rejections) - 0.05) < 0.036
