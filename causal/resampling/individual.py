@@ -50,8 +50,8 @@ from sklearn.base import BaseEstimator, clone
 
 from causal.discovery.citests import within_df_loss
 from causal.discovery.estimator import PanelPCMCI, block_samples
-from causal.discovery.links import Links
-from causal.resampling.group import edge_label, group_graph, summarize_edges
+from causal.discovery.links import Links, format_link
+from causal.resampling.group import group_graph, summarize_edges
 from causal.resampling.parallel import check_n_jobs, parallel_map
 from features.checks import check_bool, check_int, check_real, check_seed
 from features.errors import DataError, InputError
@@ -187,7 +187,8 @@ class IndividualPCMCI(BaseEstimator):
         Variables as nodes, one edge per variable pair with a group link
         (the link with the largest share if several lags qualify).
     edge_matrix_ : pandas.DataFrame
-        Patients x links (columns named by :func:`edge_label`) of the raw MCI
+        Patients x links (columns named by :func:`~causal.discovery.links.format_link`) of
+        the raw MCI
         partial correlations, significant or not: every tested link has a
         value, so the matrix has no NaN (a NaN from the test would be set to
         0.0 with a warning in the log). Raw values keep the effect sizes for
@@ -376,7 +377,7 @@ class IndividualPCMCI(BaseEstimator):
         if value.isna().to_numpy().any():
             logger.warning("%d NaN link values set to 0.0", int(value.isna().to_numpy().sum()))
             value = value.fillna(0.0)
-        labels = [edge_label(*c) for c in value.columns]
+        labels = [format_link(s, t, k, directed=k > 0) for s, t, k in value.columns]
         self.edge_matrix_ = pd.DataFrame(value.to_numpy(float), index=order, columns=labels)
         self.presence_ = pd.DataFrame(sig.to_numpy(bool), index=order, columns=labels)
         self.summary_ = summarize_edges(value.columns, self.edge_matrix_, self.presence_,
