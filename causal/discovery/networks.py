@@ -120,7 +120,7 @@ def contemporaneous_links(model: PanelPCMCI) -> pd.DataFrame:
         warnings.filterwarnings("ignore", message="In analysis mode 'multiple'. There is just",
                                 category=UserWarning)
         dataframe = ti.dataframe()
-    test = make_ci_test("parcorr", conf_level=1 - 2 * alpha,
+    test = make_ci_test("parcorr", ci_level=1 - 2 * alpha,
                         df_loss=model.blocks_["df_loss"].to_numpy(float))
     test.set_dataframe(dataframe)
     lagged = [(k, -lag) for lag in range(1, tau + 1) for k in range(n_vars)]
@@ -150,7 +150,7 @@ def contemporaneous_links(model: PanelPCMCI) -> pd.DataFrame:
 
 # -------------------------------------------------------------------- between
 def between_network(data: pd.DataFrame, *, id_col: str, variables: list[str] | tuple[str, ...],
-                    alpha: float = 0.05, conf_level: float | None = None) -> pd.DataFrame:
+                    alpha: float = 0.05, ci_level: float | None = None) -> pd.DataFrame:
     """Partial correlations of person means, one row per pair of variables.
 
     Parameters
@@ -163,7 +163,7 @@ def between_network(data: pd.DataFrame, *, id_col: str, variables: list[str] | t
         Variables, in the order of the output pairs.
     alpha : float
         Level of ``significant`` (``p_value <= alpha``).
-    conf_level : float, optional
+    ci_level : float, optional
         Level of the interval; default ``1 - 2 * alpha`` (as discovery's).
 
     Returns
@@ -186,8 +186,8 @@ def between_network(data: pd.DataFrame, *, id_col: str, variables: list[str] | t
     ['a', 'b', True, 40]
     """
     check_probability("alpha", alpha)
-    level = 1 - 2 * alpha if conf_level is None else check_probability("conf_level",
-                                                                         conf_level)
+    level = 1 - 2 * alpha if ci_level is None else check_probability("ci_level",
+                                                                       ci_level)
     variables = list(variables)
     missing = [c for c in [id_col, *variables] if c not in data.columns]
     if missing:
@@ -320,7 +320,7 @@ def three_networks(model: PanelPCMCI, panel: Panel | None = None, *,
                      alpha=links.alpha, method=links.method, ci_test=links.ci_test,
                      settings={**links.settings, "contemporaneous": method})
     between = between_network(analysed, id_col=prepared.id_col, variables=links.variables,
-                              alpha=links.alpha, conf_level=links.settings.get("conf_level"))
+                              alpha=links.alpha, ci_level=links.settings.get("ci_level"))
     n_persons = int(between["n_persons"].iloc[0]) if len(between) else 0
     return Networks(links=combined, between=between, contemporaneous_method=method,
                     n_persons=n_persons)
@@ -344,7 +344,7 @@ def networks_section(networks: Networks, figure: str | None = "networks.png") ->
     from causal.report import markdown_table
 
     links = networks.links
-    level = links.settings.get("conf_level", 1 - 2 * links.alpha)
+    level = links.settings.get("ci_level", 1 - 2 * links.alpha)
     temporal = networks.temporal
     contemp = networks.contemporaneous
     sig_c = _pairs(contemp[contemp["significant"]])
