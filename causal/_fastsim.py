@@ -319,6 +319,26 @@ def _prepare(x: np.ndarray, observed: np.ndarray, prep: str) -> np.ndarray:
     return x
 
 
+def _diurnal(x: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Remove each patient's beep-of-day means and linear trend over study days.
+
+    As :func:`features.transforms.diurnal` (Frisch-Waugh-Lovell: ``x`` and
+    study time centred within (patient, beep of the day), then one slope per
+    patient); ``x`` is ``(cohort, patient, day, beep, variable)`` with 0 at
+    unobserved beeps, which stay 0.
+    """
+    _, _, d, b, _ = x.shape
+    w = observed[..., None]
+    count = np.maximum(observed.sum(axis=2), 1)[:, :, None, :, None]  # per (patient, beep)
+    t = (np.arange(d)[:, None] + np.arange(b)[None, :] / b)[None, None, :, :, None]
+    x_c = x - x.sum(axis=2, keepdims=True) / count
+    t_c = np.where(w, t - (t * w).sum(axis=2, keepdims=True) / count, 0.0)
+    sxx = (t_c * t_c).sum(axis=(2, 3), keepdims=True)
+    sxy = (t_c * x_c * w).sum(axis=(2, 3), keepdims=True)
+    slope = np.divide(sxy, sxx, out=np.zeros_like(sxy), where=sxx > 1e-12)
+    return (x_c - slope * t_c) * w
+
+
 def cohort_statistics(values: np.ndarray, *, tau_max: int = 1, prep: str = "detrend",
                       cut_off: str = "2xtau_max", min_lagged_rows: int = 2,
                       within_df: bool = True) -> CohortStatistics:
@@ -332,7 +352,9 @@ def cohort_statistics(values: np.ndarray, *, tau_max: int = 1, prep: str = "detr
         segments (e.g. days): lags never cross them. The within transform is
         fitted per patient over the running step index ``block * steps + step``.
     tau_max, prep, cut_off, min_lagged_rows, within_df
-        As in :class:`~causal.discovery.estimator.PanelPCMCI`.
+        As in :class:`~causal.discovery.estimator.PanelPCMCI`; ``prep`` is
+        resolved (``"detrend"``, ``"diurnal"`` for day/beep designs,
+        ``"center"`` or ``"none"``).
 
     Returns
     -------
@@ -349,12 +371,19 @@ def cohort_statistics(values: np.ndarray, *, tau_max: int = 1, prep: str = "detr
     usable = observed[..., tau:].copy()
     for lag in range(1, tau + 1):
         usable &= observed[..., tau - lag:b - lag]
-    min_obs = {"detrend": 3, "center": 2, "none": 0}[prep]
+    if prep == "diurnal" and d < 2:
+        raise InputError("prep 'diurnal' needs a day/beep design; use prep 'detrend' for "
+                         "weekly designs")
+    min_obs = {"detrend": 3, "center": 2, "none": 0, "diurnal": b + 2}[prep]
     keep = ((usable.sum(axis=(2, 3)) >= min_lagged_rows)
             & (observed.sum(axis=(2, 3)) >= min_obs))  # (c, p)
     observed &= keep[:, :, None, None]
-    x = np.where(observed[..., None], values, 0.0).reshape(c, p, d * b, k)
-    x = _prepare(x, observed.reshape(c, p, d * b), prep).reshape(c, p, d, b, k)
+    x = np.where(observed[..., None], values, 0.0)
+    if prep == "diurnal":
+        x = _diurnal(x, observed)
+    else:
+        x = _prepare(x.reshape(c, p, d * b, k), observed.reshape(c, p, d * b),
+                     prep).reshape(c, p, d, b, k)
     # tigramite's sample rows: per block (dataset), steps at least `cut` after the
     # block's first observed step; with cut_off="tau_max" the grid is padded by tau.
     big_l = 2 * tau
@@ -371,14 +400,20 @@ def cohort_statistics(values: np.ndarray, *, tau_max: int = 1, prep: str = "detr
         start = max(lag - lo, 0)  # rows whose lag-`lag` step exists in the block
         lagged[:, :, :, start:, lag * k:(lag + 1) * k] = x[:, :, :, lo + start - lag:b - lag]
         obs_l[:, :, :, start:, lag] = observed[:, :, :, lo + start - lag:b - lag]
-    # Degrees of freedom: one loss per kept patient with complete samples (lags 0..tau).
+    # Degrees of freedom: one loss per kept patient with complete samples (lags 0..tau);
+    # the diurnal model spends one mean per beep of the day the patient has, plus a slope.
     complete = (valid & obs_l[..., :tau + 1].all(axis=-1)).any(axis=(2, 3))
-    loss = within_df_loss(prep, 1) if within_df else 0
+    if not within_df:
+        per_patient = np.zeros((c, p))
+    elif prep == "diurnal":
+        per_patient = observed.any(axis=2).sum(axis=2) + 1.0
+    else:
+        per_patient = np.full((c, p), float(within_df_loss(prep, 1)))
     n_rows = p * d * rows
     return CohortStatistics(
         lagged=lagged.reshape(c, n_rows, (big_l + 1) * k + 1),
         observed=obs_l.reshape(c, n_rows, -1), valid=valid.reshape(c, n_rows), n_vars=k,
-        tau_max=tau, max_lag=big_l, df_loss=complete.sum(axis=1) * float(loss),
+        tau_max=tau, max_lag=big_l, df_loss=(complete * per_patient).sum(axis=1),
         n_patients=keep.sum(axis=1))
 
 

@@ -276,7 +276,7 @@ def fast_supported(params: dict[str, Any]) -> str | None:
         ("fdr", merged["fdr"] in (None, "none")),
         ("standardize", merged["standardize"] is False),
         ("prep_by", merged["prep_by"] == "patient"),
-        ("prep", merged["prep"] in ("detrend", "center", "none")),
+        ("prep", merged["prep"] in ("auto", "detrend", "diurnal", "center", "none")),
         ("forbid", not list(merged["forbid"])),
         ("require", not list(merged["require"])),
         ("pc_alpha", isinstance(merged["pc_alpha"], numbers.Real)
@@ -335,10 +335,18 @@ def _run_fast(task: _Task) -> _Links:
         return _run_fast_inner(task, params)
 
 
+def _prep(task: _Task, params: dict[str, Any]) -> str:
+    """Return the within transform PanelPCMCI applies (``"auto"``: diurnal for day/beep)."""
+    prep = params.get("prep", "auto")
+    if prep == "auto":
+        return "diurnal" if task.design.is_ema else "detrend"
+    return prep
+
+
 def _run_fast_inner(task: _Task, params: dict[str, Any]) -> _Links:
     values = _fast_values(task)
     stats = cohort_statistics(values, tau_max=params.get("tau_max", 1),
-                              prep=params.get("prep", "detrend"),
+                              prep=_prep(task, params),
                               cut_off=params.get("cut_off", "2xtau_max"),
                               min_lagged_rows=params.get("min_lagged_rows", 2),
                               within_df=params.get("within_df", True))
@@ -346,7 +354,7 @@ def _run_fast_inner(task: _Task, params: dict[str, Any]) -> _Links:
     compared = None
     if task.comparisons:
         draws = effect_draws(values, seeds=task.seeds, n_boot=task.n_boot,
-                             prep=params.get("prep", "detrend"))
+                             prep=_prep(task, params))
         names = list(task.scenario.variables)
         compared = np.zeros((len(task.seeds), len(task.comparisons)), dtype=np.int8)
         for m, comp in enumerate(task.comparisons):
@@ -423,8 +431,8 @@ def _run_full(task: _Task) -> _Links:
         if d.is_ema:
             frame = ema_frame(_fast_values(_Task(task.scenario, d, (seed,), task.alpha,
                                                  task.params, "fast"))[0], names)
-            fit_kw = {"time_col": "time", "segments": ["day"]}
-            frame = frame.drop(columns="beep")
+            fit_kw = {"day_col": "day", "beep_col": "beep"}
+            frame = frame.drop(columns="time")
         else:
             frame = simulate_cohort(task.scenario, d.n_patients, d.n_weeks, missing=d.missing,
                                     dropout=d.dropout, random_state=seed)
@@ -440,7 +448,7 @@ def _run_full(task: _Task) -> _Links:
         if compared is not None:
             from causal.hypotheses.comparisons import compare, effect_bootstrap
 
-            draws = effect_bootstrap(frame, tau_max=tau, prep=params.get("prep", "detrend"),
+            draws = effect_bootstrap(frame, tau_max=tau, prep=_prep(task, params),
                                      n_boot=task.n_boot, random_state=seed)
             verdicts = compare(task.comparisons, draws, alpha=task.alpha)
             code = {"supported": 1, "contradicted": -1, "inconclusive": 0}
