@@ -41,13 +41,14 @@ import pandas as pd
 
 from features.errors import DataError
 from features.panel import Panel
+from features.trends import TREND_MODELS, fit_trends, min_observations
 
 __all__ = ["PREPS", "center", "detrend", "prepare", "standardize"]
 
 logger = logging.getLogger(__name__)
 
-#: Valid values of ``prep``.
-PREPS = ("detrend", "center", "none")
+#: Valid values of ``prep``: the transforms here and the trend models of :mod:`features.trends`.
+PREPS = ("detrend", "center", "none", *TREND_MODELS)
 
 By = Literal["patient", "segment"]
 
@@ -189,9 +190,12 @@ def prepare(panel: Panel, prep: str = "detrend", *, standardize_within: bool = F
     ----------
     panel : Panel
         Validated panel.
-    prep : {"detrend", "center", "none"}
+    prep : {"detrend", "center", "none", "spline", "changepoint", "piecewise", "difference"}
         ``"none"`` pools raw scores (only for comparison: it confounds
-        between-patient differences and trends with within-patient dynamics).
+        between-patient differences and trends with within-patient dynamics);
+        the last four are the trend models of :mod:`features.trends`
+        (patients with too few observed values for the model are excluded
+        and reported).
     standardize_within : bool
         Also divide by each patient's within SD.
     by : {"patient", "segment"}
@@ -203,6 +207,10 @@ def prepare(panel: Panel, prep: str = "detrend", *, standardize_within: bool = F
         panel = detrend(panel, by=by)
     elif prep == "center":
         panel = center(panel, by=by)
+    elif prep in TREND_MODELS:
+        groups = _groups(panel, by)
+        panel = _exclude_short(panel, groups, min_observations(prep), f"the {prep} trend model")
+        panel = fit_trends(panel, prep, groups=groups).panel
     if standardize_within:
         panel = standardize(panel, by=by)
     logger.info("prepared panel with prep=%s, standardize=%s", prep, standardize_within)

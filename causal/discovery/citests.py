@@ -20,6 +20,8 @@ from typing import Any
 from tigramite.independence_tests.parcorr import ParCorr
 from tigramite.independence_tests.robust_parcorr import RobustParCorr
 
+from features.trends import TREND_PARAMS
+
 __all__ = ["CI_TESTS", "WITHIN_DF_TESTS", "make_ci_test", "within_df_loss"]
 
 logger = logging.getLogger(__name__)
@@ -31,8 +33,6 @@ CI_TESTS = ("parcorr", "parcorr-tigramite", "robust_parcorr", "gpdc", "cmiknn")
 #: Tests whose analytic p-values and intervals take the within-transform df correction.
 WITHIN_DF_TESTS = ("parcorr", "parcorr-tigramite", "robust_parcorr")
 
-#: Parameters each within-person transform estimates per patient (or segment).
-_PARAMS_PER_GROUP = {"none": 0, "center": 1, "detrend": 2}
 
 
 def within_df_loss(prep: str, n_groups: int) -> int:
@@ -46,13 +46,20 @@ def within_df_loss(prep: str, n_groups: int) -> int:
     sec. 10.5). Without it, short series give too small p-values: on
     226 x 13 null cohorts the spurious-edge rate is 0.082 at alpha 0.05
     (1,800 tests, SE 0.005) and 0.053 with it (``docs/method.md``).
+    The other trend models charge :data:`features.trends.TREND_PARAMS`: their
+    parameters, plus one for a searched change point (a data-dependent
+    choice; the charge is checked empirically in ``experiments/trajectories.py``).
+    First differences charge 1 (the mean difference); the differenced first
+    week is not a sample, so it costs nothing here.
 
     >>> within_df_loss("detrend", 226), within_df_loss("none", 226)
     (452, 0)
+    >>> within_df_loss("changepoint", 10)
+    40
     """
-    if prep not in _PARAMS_PER_GROUP:
+    if prep not in TREND_PARAMS:
         raise ValueError(f"unknown prep {prep!r}")
-    return _PARAMS_PER_GROUP[prep] * int(n_groups)
+    return TREND_PARAMS[prep] * int(n_groups)
 
 
 class _WithinDF:
