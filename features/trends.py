@@ -72,7 +72,8 @@ from features.checks import check_choice
 from features.errors import DataError
 from features.panel import Panel
 
-__all__ = ["TREND_MODELS", "TREND_PARAMS", "TrendFit", "fit_trends", "min_observations"]
+__all__ = ["TREND_MODELS", "TREND_PARAMS", "TrendFit", "fit_by_group", "fit_trends", "group_codes",
+           "min_observations"]
 
 logger = logging.getLogger(__name__)
 
@@ -119,17 +120,40 @@ class TrendFit:
     breaks: np.ndarray
 
 
-def _group_codes(panel: Panel, groups: list[str]) -> tuple[np.ndarray, int]:
+def group_codes(panel: Panel, groups: list[str]) -> tuple[np.ndarray, int]:
+    """Integer code per row of each group (in order of first appearance) and the group count."""
     codes = panel.data.groupby(groups, sort=False).ngroup().to_numpy()
     return codes, (int(codes.max()) + 1 if codes.size else 0)
 
 
-def _project(design: np.ndarray, x: np.ndarray, codes: np.ndarray, n_groups: int
-             ) -> tuple[np.ndarray, np.ndarray]:
+def fit_by_group(design: np.ndarray, x: np.ndarray, codes: np.ndarray, n_groups: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-group least squares of ``x`` on ``design`` (rows, p) over observed rows.
 
-    Returns the residuals (NaN where ``x`` is) and the residual sum of squares
-    per group. Rank-deficient groups use the pseudo-inverse (minimum-norm fit).
+    Parameters
+    ----------
+    design : numpy.ndarray
+        ``(rows, p)`` regressors.
+    x : numpy.ndarray
+        ``(rows,)`` response; NaN marks a missing value (not used in the fit).
+    codes : numpy.ndarray
+        ``(rows,)`` group code of each row, ``0..n_groups-1``.
+    n_groups : int
+        Number of groups.
+
+    Returns
+    -------
+    resid, rss : numpy.ndarray
+        The residuals (NaN where ``x`` is) and the residual sum of squares per
+        group. Rank-deficient groups use the pseudo-inverse (minimum-norm fit).
+
+    Examples
+    --------
+    >>> t = np.arange(4.0)
+    >>> resid, rss = fit_by_group(np.column_stack([np.ones(4), t]), 2 * t + 1,
+    ...                           np.array([0, 0, 1, 1]), 2)
+    >>> np.abs(resid).max() < 1e-12, rss.round(12).tolist()
+    (np.True_, [0.0, 0.0])
     """
     obs = ~np.isnan(x)
     xd = np.where(obs[:, None], design, 0.0)
@@ -170,7 +194,7 @@ def _search_break(panel: Panel, values: np.ndarray, t: np.ndarray, codes: np.nda
                   n_groups: int, kink: bool, min_side: int) -> np.ndarray:
     """Per group: the break week minimizing the summed relative RSS over measures (NaN: none)."""
     base = np.column_stack([np.ones_like(t), t])
-    line_rss = np.stack([_project(base, x, codes, n_groups)[1] for x in values])
+    line_rss = np.stack([fit_by_group(base, x, codes, n_groups)[1] for x in values])
     scale = np.where(line_rss > 0, line_rss, 1.0)
     obs_all = ~np.isnan(values)
     best = np.full(n_groups, np.inf)
@@ -185,7 +209,7 @@ def _search_break(panel: Panel, values: np.ndarray, t: np.ndarray, codes: np.nda
             n_after = np.bincount(codes, weights=obs_all[j] & (t >= w), minlength=n_groups)
             n_before = np.bincount(codes, weights=obs_all[j] & (t < w), minlength=n_groups)
             ok &= (n_after >= min_side) & (n_before >= min_side)
-            total += _project(design, x, codes, n_groups)[1] / scale[j]
+            total += fit_by_group(design, x, codes, n_groups)[1] / scale[j]
         better = ok & (total < best)
         best[better] = total[better]
         week[better] = w
@@ -220,7 +244,7 @@ def fit_trends(panel: Panel, model: str, *, groups: list[str] | None = None) -> 
     cols = list(panel.variables)
     if data.empty:
         raise DataError(f"no rows left to fit the {model!r} trend model")
-    codes, n_groups = _group_codes(panel, groups)
+    codes, n_groups = group_codes(panel, groups)
     t = data[panel.time_col].to_numpy(dtype=float)
     values = data[cols].to_numpy(dtype=float, na_value=np.nan).T.copy()
     breaks = np.full(n_groups, np.nan)
@@ -230,7 +254,7 @@ def fit_trends(panel: Panel, model: str, *, groups: list[str] | None = None) -> 
         ones = np.ones((len(t), 1))
         for j, x in enumerate(values):
             diff = np.where(same, x - np.r_[np.nan, x[:-1]], np.nan)
-            values[j] = _project(ones, diff, codes, n_groups)[0]
+            values[j] = fit_by_group(ones, diff, codes, n_groups)[0]
     else:
         if model == "spline":
             obs_t = np.where(np.isnan(values).all(axis=0), np.nan, t)
@@ -249,7 +273,7 @@ def fit_trends(panel: Panel, model: str, *, groups: list[str] | None = None) -> 
                                                    else [])
             designs = [np.column_stack(cols_)] * len(values)
         for j, x in enumerate(values):
-            values[j] = _project(designs[j], x, codes, n_groups)[0]
+            values[j] = fit_by_group(designs[j], x, codes, n_groups)[0]
     data[cols] = values.T
     logger.debug("fitted the %s trend model to %d groups", model, n_groups)
     return TrendFit(panel.with_data(data), model, breaks)
