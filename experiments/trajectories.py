@@ -24,7 +24,11 @@ Wilson 95% intervals:
   bias-corrected scale when the fit provides it, as ``mean_effect``);
 * ``ordering`` (``"paper"``) - cohorts whose ``melsom2023`` verdicts reproduce
   the full ordering (every directional claim supported, no absent claim
-  contradicted).
+  contradicted);
+* ``misfit_warning`` - for the first ``diagnostics`` null cohorts of each
+  cell and the first trend model in ``preps``: share of cohorts in which
+  :func:`features.diagnostics.diagnose_trends` warns that the trend model
+  misfits (``mean_value``: the mean share of flagged patients).
 
 Outputs (``--out``, default ``results/trajectories``): ``trajectories.csv``
 (:data:`SUMMARY_COLUMNS`) and ``trajectories_cohorts.csv`` (every cross-lagged
@@ -40,7 +44,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -67,6 +72,8 @@ from experiments.common import (
     true_values,
 )
 from experiments.recovery import ordering_reproduced
+from features.diagnostics import diagnose_trends
+from features.panel import Panel
 from features.scenarios import get_scenario
 from features.simulate import simulate_cohort
 from features.trajectories import TRAJECTORIES
@@ -92,12 +99,13 @@ NAME = "trajectories"
 
 #: Keys of ``configs/trajectories.toml``.
 CONFIG_KEYS = ("seed", "n_cohorts", "n_patients", "n_weeks", "missing", "dropout",
-               "trajectories", "ar_sds", "preps", "scenarios", "alpha", "hypotheses")
+               "trajectories", "ar_sds", "preps", "scenarios", "alpha", "hypotheses",
+               "diagnostics")
 
 #: Columns of ``trajectories_cohorts.csv`` (one row per cross-lagged test).
 COHORT_COLUMNS = ("scenario", "trajectory", "ar_sd", "prep", "cohort", "seed", "source",
                   "target", "truth", "value", "effect", "p_value", "significant", "ordering",
-                  "df_loss")
+                  "df_loss", "flagged_share", "misfit")
 
 #: Columns of ``trajectories.csv``.
 SUMMARY_COLUMNS = ("scenario", "trajectory", "ar_sd", "prep", "measure", "edge", "truth", "k",
@@ -127,10 +135,12 @@ class TrajectoriesConfig:
     scenarios: tuple[str, ...] = _SCENARIOS
     alpha: float = 0.05
     hypotheses: str = "melsom2023"
+    diagnostics: int = 0
 
     def __post_init__(self) -> None:
         setter = object.__setattr__
-        for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 8)):
+        for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 8),
+                             ("diagnostics", 0)):
             check_int(key, getattr(self, key), minimum)
         setter(self, "missing", check_prob("missing", self.missing, zero_ok=True, one_ok=False))
         setter(self, "dropout", check_prob("dropout", self.dropout, zero_ok=True, one_ok=True))
@@ -163,6 +173,18 @@ class CohortTask:
     config: TrajectoriesConfig
 
 
+@contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Silence one logger's warnings (the per-cohort misfit warnings are counted instead)."""
+    log = logging.getLogger(name)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
 @lru_cache(maxsize=4)
 def _hypotheses(name: str) -> tuple[Hypothesis, ...]:
     return load_hypotheses(name)
@@ -186,6 +208,11 @@ def analyse_cohort(task: CohortTask) -> pd.DataFrame:
     frames = []
     for prep in c.preps:
         model = PanelPCMCI(prep=prep, alpha=c.alpha, random_state=task.seed).fit(df)
+        flagged, misfit = np.nan, np.nan
+        if task.cohort < c.diagnostics and task.scenario == "null" and prep == c.preps[0]:
+            with _quiet("features.diagnostics"):
+                diag = diagnose_trends(Panel.from_frame(df, tau_max=1), prep)
+            flagged, misfit = diag.share_patients, float(diag.misfit)
         table = model.links_.table
         cross = table[(table["lag"] > 0) & (table["source"] != table["target"])].copy()
         cross["truth"] = true_values(scenario, cross)
@@ -195,7 +222,8 @@ def analyse_cohort(task: CohortTask) -> pd.DataFrame:
         if task.scenario == "paper":
             ordering = ordering_reproduced(evaluate(_hypotheses(c.hypotheses),
                                                     model.links_).to_frame())
-        cross = cross.assign(prep=prep, ordering=ordering, df_loss=float(model.df_loss_))
+        cross = cross.assign(prep=prep, ordering=ordering, df_loss=float(model.df_loss_),
+                             flagged_share=flagged, misfit=misfit)
         frames.append(cross)
     out = pd.concat(frames, ignore_index=True)
     out = out.assign(scenario=task.scenario, trajectory=task.trajectory, ar_sd=task.ar_sd,
@@ -231,6 +259,11 @@ def summarize_trajectories(cohorts: pd.DataFrame) -> pd.DataFrame:
             rows.append({**base, "measure": "power" if truth else "null_rate", "edge": edge,
                          "truth": truth, **rate_row(hit.sum(), len(e), e["value"]),
                          "mean_effect": float(e["effect"].mean())})
+        diag = part.groupby("cohort")["misfit"].first().dropna()
+        if len(diag):
+            shares = part.groupby("cohort")["flagged_share"].first().dropna()
+            rows.append({**base, "measure": "misfit_warning", "edge": "all", "truth": np.nan,
+                         **rate_row(int(diag.sum()), len(diag), shares), "mean_effect": np.nan})
         if scen == "paper":
             per_cohort = part.groupby("cohort")["ordering"].first().astype(bool)
             rows.append({**base, "measure": "ordering", "edge": "all", "truth": np.nan,
@@ -253,19 +286,22 @@ class TrajectoriesResult:
         lines = [f"Trajectory study: {c.n_cohorts} cohorts per cell of {c.n_patients} x "
                  f"{c.n_weeks}, {c.missing:.0%} missing, alpha {c.alpha:g}, seed {self.seed}",
                  f"  {'trajectory':<10} {'ar_sd':>5} {'prep':<12} {'null rate [95% CI]':<22} "
-                 f"{'min power':>9} {'+0.08':>6} {'ordering':>8}"]
+                 f"{'min power':>9} {'+0.08':>6} {'ordering':>8} {'warned':>6}"]
         for (traj, sd, prep), part in s.groupby(["trajectory", "ar_sd", "prep"], sort=False):
             null = part[(part["measure"] == "null_rate") & (part["edge"] == "all")]
             power = part[part["measure"] == "power"]
             weak = power[np.isclose(power["truth"], 0.08)]
             order = part[part["measure"] == "ordering"]
+            warned = s[(s["trajectory"] == traj) & (s["ar_sd"] == sd) & (s["prep"] == prep)
+                       & (s["measure"] == "misfit_warning")]
             nr = (f"{null['rate'].iloc[0]:.3f} [{null['ci_low'].iloc[0]:.3f}, "
                   f"{null['ci_high'].iloc[0]:.3f}]" if len(null) else "-")
             lines.append(
                 f"  {traj:<10} {sd:>5g} {prep:<12} {nr:<22} "
                 f"{power['rate'].min() if len(power) else np.nan:>9.2f} "
                 f"{weak['rate'].iloc[0] if len(weak) else np.nan:>6.2f} "
-                f"{order['rate'].iloc[0] if len(order) else np.nan:>8.2f}")
+                f"{order['rate'].iloc[0] if len(order) else np.nan:>8.2f} "
+                f"{warned['rate'].iloc[0] if len(warned) else np.nan:>6.2f}")
         return "\n".join(lines)
 
 

@@ -263,7 +263,7 @@ def _tests(resid: Panel) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _reference(panel: Panel, prep: str, level: float, max_autocorr: float,
-               n_copies: int = 4) -> tuple[int, int]:
+               n_copies: int = 2) -> tuple[int, int]:
     """Count flagged and total patients in copies of the design where the trend model fits.
 
     Each copy keeps the patients, weeks and missing values of ``panel`` and
