@@ -35,7 +35,11 @@ def test_quick_run_writes_outputs(quick):
     cells = len(cfg["scenarios"]) * len(cfg["trajectories"]) * len(cfg["ar_sds"])
     # 6 cross-lagged tests per cohort and trend model
     assert len(cohorts) == cells * cfg["n_cohorts"] * len(cfg["preps"]) * 6
-    assert set(summary["measure"]) == {"null_rate", "power", "ordering"}
+    assert set(summary["measure"]) == {"null_rate", "power", "ordering", "misfit_warning"}
+    # diagnostics ran on the first `diagnostics` null cohorts, default prep only
+    diagnosed = cohorts.dropna(subset=["misfit"])
+    assert set(diagnosed["prep"]) == {cfg["preps"][0]} and set(diagnosed["scenario"]) == {"null"}
+    assert diagnosed["cohort"].max() == cfg["diagnostics"] - 1
     # the df charged is the trend model's parameters per patient
     charge = cohorts.groupby("prep")["df_loss"].max().to_dict()
     assert charge["detrend"] == 2 * cfg["n_patients"]
@@ -50,13 +54,18 @@ def test_summary_counts():
                          "prep": "detrend", "cohort": cohort, "seed": cohort, "source": s,
                          "target": t, "truth": truth, "value": 0.05 if cohort else -0.05,
                          "effect": np.nan, "p_value": 0.01, "significant": cohort < 3,
-                         "ordering": cohort == 0, "df_loss": 4.0})
+                         "ordering": cohort == 0, "df_loss": 4.0,
+                         "flagged_share": 0.1 * cohort if cohort < 2 else np.nan,
+                         "misfit": float(cohort == 1) if cohort < 2 else np.nan})
     summary = summarize_trajectories(pd.DataFrame(rows))
     get = summary.set_index(["measure", "edge"])
     assert get.loc[("null_rate", "all"), "k"] == 3 and get.loc[("null_rate", "all"), "n"] == 4
     # power counts the right sign only: cohort 0 is significant but negative
     assert get.loc[("power", "b -> a"), "k"] == 2
     assert get.loc[("ordering", "all"), "k"] == 1 and get.loc[("ordering", "all"), "n"] == 4
+    assert get.loc[("misfit_warning", "all"), "k"] == 1
+    assert get.loc[("misfit_warning", "all"), "n"] == 2
+    assert get.loc[("misfit_warning", "all"), "mean_value"] == pytest.approx(0.05)
 
 
 def test_config_rejects_bad_settings():
