@@ -24,8 +24,9 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from features._lazy import lazy_api
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from causal.discovery import CI_TESTS, METHODS, Links, PanelPCMCI
@@ -118,16 +119,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from its stage subpackage on first use (PEP 562 lazy API)."""
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module 'causal' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_api(__name__, _API, globals())

@@ -17,8 +17,9 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from features._lazy import lazy_api
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from features.datasets import load_bringmann2013_tidy, load_kossakowski2017_tidy
@@ -62,16 +63,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from its module on first use (PEP 562 lazy API)."""
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module 'features' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_api(__name__, _API, globals())
