@@ -23,6 +23,7 @@ from features._lazy import lazy_api
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from features.datasets import load_bringmann2013_tidy, load_kossakowski2017_tidy
+    from features.diagnostics import TrendDiagnostics, diagnose_trends
     from features.errors import DataError
     from features.exclusions import ExclusionReport
     from features.io import read_table
@@ -30,11 +31,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from features.panel import Panel
     from features.scenarios import Scenario, generic_scenario, get_scenario
     from features.simulate import simulate_cohort, simulate_subgroups
+    from features.trajectories import TRAJECTORIES, Trajectory
     from features.transforms import PREPS, prepare
 
 #: Public name -> the module that defines it.
 _API: dict[str, str] = {
     **dict.fromkeys(("load_bringmann2013_tidy", "load_kossakowski2017_tidy"), "features.datasets"),
+    **dict.fromkeys(("TrendDiagnostics", "diagnose_trends"), "features.diagnostics"),
     "DataError": "features.errors",
     "ExclusionReport": "features.exclusions",
     "read_table": "features.io",
@@ -42,15 +45,20 @@ _API: dict[str, str] = {
     "Panel": "features.panel",
     **dict.fromkeys(("Scenario", "generic_scenario", "get_scenario"), "features.scenarios"),
     **dict.fromkeys(("simulate_cohort", "simulate_subgroups"), "features.simulate"),
+    **dict.fromkeys(("TRAJECTORIES", "Trajectory"), "features.trajectories"),
     **dict.fromkeys(("PREPS", "prepare"), "features.transforms"),
 }
 
 __all__ = [
     "PREPS",
+    "TRAJECTORIES",
     "DataError",
     "ExclusionReport",
     "Panel",
     "Scenario",
+    "Trajectory",
+    "TrendDiagnostics",
+    "diagnose_trends",
     "generic_scenario",
     "get_scenario",
     "lag_table",
