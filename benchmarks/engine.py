@@ -131,7 +131,7 @@ def _pcmci_runner(model: PanelPCMCI, ci_test: str,
     """A closure running tigramite's algorithm alone, as ``model`` ran it."""
     from tigramite.pcmci import PCMCI
 
-    ti = model.input_
+    ti = model._input
     dataframe = ti.dataframe()
     conf_level = 1 - 2 * model.alpha
 
@@ -230,7 +230,7 @@ def estimate_tigramite(model: PanelPCMCI, calls: list[Call], engine_pcmci_s: flo
     """
     test = make_ci_test("parcorr-tigramite", conf_level=1 - 2 * model.alpha,
                         df_loss=model.df_loss_)
-    test.set_dataframe(model.input_.dataframe())
+    test.set_dataframe(model._input.dataframe())
     estimate, n_probed = engine_pcmci_s, 0
     diffs: dict[str, Any] = {"max_dvalue": 0.0, "max_dp": 0.0, "max_dconf": 0.0}
     for name in sorted({c[0] for c in calls}):

@@ -72,12 +72,11 @@ from experiments.common import (
     true_values,
 )
 from experiments.recovery import ordering_reproduced
+from features.choices import PREPS, TRAJECTORIES
 from features.diagnostics import diagnose_trends
 from features.panel import Panel
 from features.scenarios import get_scenario
 from features.simulate import simulate_cohort
-from features.trajectories import TRAJECTORIES
-from features.transforms import PREPS
 
 __all__ = [
     "COHORT_COLUMNS",

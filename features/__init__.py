@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from features._lazy import lazy_api
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from features.choices import PREPS, TRAJECTORIES
     from features.datasets import load_bringmann2013_tidy, load_kossakowski2017_tidy
     from features.diagnostics import TrendDiagnostics, diagnose_trends
     from features.errors import DataError
@@ -31,8 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from features.panel import Panel
     from features.scenarios import Scenario, generic_scenario, get_scenario
     from features.simulate import simulate_cohort, simulate_subgroups
-    from features.trajectories import TRAJECTORIES, Trajectory
-    from features.transforms import PREPS, prepare
+    from features.trajectories import Trajectory
+    from features.transforms import prepare
 
 #: Public name -> the module that defines it.
 _API: dict[str, str] = {
@@ -45,8 +46,9 @@ _API: dict[str, str] = {
     "Panel": "features.panel",
     **dict.fromkeys(("Scenario", "generic_scenario", "get_scenario"), "features.scenarios"),
     **dict.fromkeys(("simulate_cohort", "simulate_subgroups"), "features.simulate"),
-    **dict.fromkeys(("TRAJECTORIES", "Trajectory"), "features.trajectories"),
-    **dict.fromkeys(("PREPS", "prepare"), "features.transforms"),
+    **dict.fromkeys(("PREPS", "TRAJECTORIES"), "features.choices"),
+    "Trajectory": "features.trajectories",
+    "prepare": "features.transforms",
 }
 
 __all__ = [

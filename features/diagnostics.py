@@ -61,9 +61,10 @@ import pandas as pd
 from scipy import stats
 
 from features.checks import check_choice, check_probability, check_real
+from features.choices import PREPS
 from features.errors import InputError
 from features.panel import Panel
-from features.transforms import PREPS, prepare
+from features.transforms import prepare
 from features.trends import fit_by_group, group_codes
 
 __all__ = ["DIAGNOSTIC_COLUMNS", "PATIENT_COLUMNS", "TrendDiagnostics", "diagnose_trends"]

@@ -38,7 +38,7 @@ resolution and clipped to its range (:class:`Instrument`).
   :func:`scipy.linalg.solve_discrete_lyapunov`) so that the stationary
   covariance :math:`\Gamma = A \Gamma A^\top + \Sigma_e` has unit diagonal.
   Hence the coefficients of :math:`A` are effects in within-person SD units.
-  A non-stationary :math:`A` (spectral radius >= 1) raises :class:`ValueError`.
+  A non-stationary :math:`A` (spectral radius >= 1) raises :class:`~features.errors.InputError`.
 - :math:`z_0 \sim N(0, \Gamma)`, so every week is a draw from the stationary
   distribution and no burn-in is needed.
 - Between-patient heterogeneity (``ar_sd``, ``cross_sd``): patient :math:`i`
@@ -92,9 +92,10 @@ import numpy as np
 import pandas as pd
 
 from features.checks import check_int, check_probability, check_real
+from features.choices import SCENARIO_NAMES, TRAJECTORIES
 from features.errors import InputError, format_value
-from features.scenarios import SCENARIO_NAMES, Scenario, get_scenario
-from features.trajectories import TRAJECTORIES, Trajectory, draw_trends, get_trajectory
+from features.scenarios import Scenario, get_scenario
+from features.trajectories import Trajectory, draw_trends, get_trajectory
 
 __all__ = ["simulate_cohort", "simulate_subgroups"]
 
@@ -279,7 +280,7 @@ def simulate_cohort(
         Seed; the same seed gives an identical frame.
     trajectory : str or Trajectory
         Shape of the patients' change: a name in
-        :data:`~features.trajectories.TRAJECTORIES` (``"linear"``, ``"early"``,
+        :data:`~features.choices.TRAJECTORIES` (``"linear"``, ``"early"``,
         ``"sudden"``, ``"relapse"``, ``"mixed"``) or a
         :class:`~features.trajectories.Trajectory` with its parameters.
     ar_sd, cross_sd : float

@@ -13,8 +13,8 @@ and measure :math:`k` is:
 ``"linear"``
     :math:`m = a + c\,u`: a straight line (the project's original simulator).
 ``"early"``
-    Early rapid response, an exponential approach to a plateau (Lutz et al.
-    2014; Stulz et al. 2007):
+    Early rapid response, an exponential approach to a plateau (Stulz et al.
+    2007 describe early-change shapes in routine psychotherapy):
     :math:`m = a + c\,(1 - e^{-r_i t}) / (1 - e^{-r_i (T-1)})`, with a
     patient-specific rate :math:`\log r_i \sim N(\log r, \sigma_r^2)`
     (``early_rate``, ``early_rate_sd``), shared by the patient's measures.
@@ -55,12 +55,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from features.checks import check_choice, check_probability, check_real
+from features.choices import TRAJECTORIES
 from features.errors import InputError, format_value
 
-__all__ = ["SHAPES", "TRAJECTORIES", "Trajectory", "TrendDraw", "draw_trends", "get_trajectory"]
-
-#: Names accepted by ``trajectory`` / ``--trajectory``.
-TRAJECTORIES: tuple[str, ...] = ("linear", "early", "sudden", "relapse", "mixed")
+__all__ = ["SHAPES", "Trajectory", "TrendDraw", "draw_trends", "get_trajectory"]
 
 #: The pure shapes a ``"mixed"`` cohort draws from, in the order of ``Trajectory.mix``.
 SHAPES: tuple[str, ...] = ("linear", "early", "sudden", "relapse")

@@ -3,10 +3,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from features.choices import TRAJECTORIES
 from features.errors import InputError
 from features.scenarios import get_scenario
 from features.simulate import _patient_transitions, simulate_cohort
-from features.trajectories import SHAPES, TRAJECTORIES, Trajectory, draw_trends, get_trajectory
+from features.trajectories import SHAPES, Trajectory, draw_trends, get_trajectory
 
 VARS = ["depression", "self_compassion", "fear_others"]
 N, T = 4000, 13

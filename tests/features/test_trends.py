@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 
 from causal.discovery.citests import within_df_loss
+from features.choices import PREPS
 from features.errors import InputError
 from features.panel import Panel
-from features.transforms import PREPS, prepare
+from features.transforms import prepare
 from features.trends import TREND_MODELS, TREND_PARAMS, fit_trends, min_observations
 
 WEEKS = np.arange(1, 14, dtype=float)
