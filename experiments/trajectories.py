@@ -6,17 +6,20 @@ weeks, 5% missing values by default) from two scenarios of
 (+0.12, +0.08, -0.13), for every trajectory shape of
 :mod:`features.trajectories` (``linear``, ``early``, ``sudden``, ``relapse``,
 ``mixed``) and every between-patient SD of the autoregression in ``ar_sds``.
-Cohort ``i`` uses ``cohort_seeds(seed, n_cohorts)[i]`` in every cell, so shapes,
-AR spreads, scenarios and trend models are compared on the same innovations
-(the trajectory draws come from a child generator of the same seed).
+Cohort ``i`` uses ``spawn_seeds(seed, n_cohorts, stream=(0,))[i]`` in every
+cell, so shapes, AR spreads, scenarios and trend models are compared on the
+same innovations (the trajectory draws come from a child generator of the
+same seed).
 
 Each cohort is fitted once per trend model (``prep`` in ``preps``) by
 :class:`~causal.PanelPCMCI` with its other defaults (pooled ParCorr, alpha
 ``alpha``). Measures, per ``scenario x trajectory x ar_sd x prep``, with
 Wilson 95% intervals:
 
-* ``null_rate`` (``"null"`` scenario) - significant cross-lagged edges / tested
-  cross-lagged edges (6 per cohort), pooled (``edge = "all"``) and per edge;
+* ``null_rate`` - significant absent cross-lagged edges / tested absent
+  cross-lagged edges, pooled (``edge = "all"``) and per edge: 6 per cohort in
+  the ``"null"`` scenario (the calibration target), 3 per cohort in
+  ``"paper"`` (false positives next to true effects);
 * ``power`` (``"paper"`` scenario) - share of cohorts finding each true edge
   significant with the right sign; ``mean_value`` is the mean partial
   correlation and ``truth`` the simulated coefficient (so ``mean_value -
@@ -35,16 +38,14 @@ Outputs (``--out``, default ``results/trajectories``): ``trajectories.csv``
 test: :data:`COHORT_COLUMNS`), ``trajectories.png`` (worst null rate per
 shape and trend model).
 
-Run ``python -m experiments.trajectories`` (full; minutes per trend model) or
+Run ``python -m experiments.trajectories`` (full: about 50 CPU-minutes) or
 ``--quick`` (CI, seconds).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -56,22 +57,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from causal import Hypothesis, PanelPCMCI, evaluate, load_hypotheses
-from experiments.common import (
-    ConfigError,
-    RunContext,
-    check_int,
-    check_names,
-    check_prob,
-    cohort_seeds,
-    map_cohorts,
-    rate_row,
-    run_experiment,
-    run_study,
-    save_figure,
-    settings_from_mapping,
-    true_values,
-)
+from experiments.harness.cohorts import true_values
+from experiments.harness.config import ConfigError, Settings
+from experiments.harness.outputs import rate_row, save_figure
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
 from experiments.recovery import ordering_reproduced
+from features.checks import check_choices, check_int, check_probability, spawn_seeds
 from features.choices import PREPS, TRAJECTORIES
 from features.diagnostics import diagnose_trends
 from features.panel import Panel
@@ -81,13 +72,12 @@ from features.simulate import simulate_cohort
 __all__ = [
     "COHORT_COLUMNS",
     "CONFIG_KEYS",
+    "STUDY",
     "SUMMARY_COLUMNS",
-    "CohortTask",
     "TrajectoriesConfig",
-    "TrajectoriesResult",
+    "TrajectoryTask",
     "analyse_cohort",
     "main",
-    "run",
     "run_trajectories",
     "summarize_trajectories",
 ]
@@ -95,11 +85,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 NAME = "trajectories"
-
-#: Keys of ``configs/trajectories.toml``.
-CONFIG_KEYS = ("seed", "n_cohorts", "n_patients", "n_weeks", "missing", "dropout",
-               "trajectories", "ar_sds", "preps", "scenarios", "alpha", "hypotheses",
-               "diagnostics")
 
 #: Columns of ``trajectories_cohorts.csv`` (one row per cross-lagged test).
 COHORT_COLUMNS = ("scenario", "trajectory", "ar_sd", "prep", "cohort", "seed", "source",
@@ -114,16 +99,10 @@ _SCENARIOS = ("null", "paper")
 
 
 @dataclass(frozen=True)
-class TrajectoriesConfig:
-    """Settings of the study: the keys of ``configs/trajectories.toml`` but ``seed``.
+class TrajectoriesConfig(Settings):
+    """The keys of ``configs/trajectories.toml`` but ``seed``, with their full-run defaults."""
 
-    Raises
-    ------
-    ConfigError
-        Naming the setting and value that are wrong.
-    """
-
-    n_cohorts: int = 200
+    n_cohorts: int = 100
     n_patients: int = 226
     n_weeks: int = 13
     missing: float = 0.05
@@ -136,40 +115,39 @@ class TrajectoriesConfig:
     hypotheses: str = "melsom2023"
     diagnostics: int = 0
 
-    def __post_init__(self) -> None:
-        setter = object.__setattr__
+    def check(self) -> None:
+        """Validate every key."""
         for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 8),
                              ("diagnostics", 0)):
-            check_int(key, getattr(self, key), minimum)
-        setter(self, "missing", check_prob("missing", self.missing, zero_ok=True, one_ok=False))
-        setter(self, "dropout", check_prob("dropout", self.dropout, zero_ok=True, one_ok=True))
-        setter(self, "alpha", check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
-        setter(self, "trajectories", check_names("trajectories", self.trajectories,
-                                                 TRAJECTORIES))
-        setter(self, "preps", check_names("preps", self.preps, PREPS))
-        setter(self, "scenarios", check_names("scenarios", self.scenarios, _SCENARIOS))
+            check_int(key, getattr(self, key), minimum=minimum)
+        self._set("missing", check_probability("missing", self.missing, zero_ok=True))
+        self._set("dropout", check_probability("dropout", self.dropout, zero_ok=True,
+                                               one_ok=True))
+        self._set("alpha", check_probability("alpha", self.alpha))
+        self._set("trajectories", check_choices("trajectories", self.trajectories,
+                                                TRAJECTORIES))
+        self._set("preps", check_choices("preps", self.preps, PREPS))
+        self._set("scenarios", check_choices("scenarios", self.scenarios, _SCENARIOS))
         sds = self.ar_sds
         if isinstance(sds, str) or not isinstance(sds, list | tuple) or not sds:
             raise ConfigError(f"ar_sds must be a non-empty list of numbers in [0, 1), got {sds!r}")
-        setter(self, "ar_sds", tuple(check_prob("ar_sds", s, zero_ok=True, one_ok=False)
-                                     for s in sds))
+        self._set("ar_sds", tuple(check_probability("ar_sds", v, zero_ok=True) for v in sds))
 
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> TrajectoriesConfig:
-        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
+
+#: Keys of ``configs/trajectories.toml``.
+CONFIG_KEYS = TrajectoriesConfig.keys()
 
 
 @dataclass(frozen=True)
-class CohortTask:
-    """One simulated cohort of one cell, analysed with every trend model."""
+class TrajectoryTask:
+    """One simulated cohort of one cell (scenario x trajectory x AR spread)."""
 
+    config: TrajectoriesConfig
+    cohort: int
+    seed: int
     scenario: str
     trajectory: str
     ar_sd: float
-    cohort: int
-    seed: int
-    config: TrajectoriesConfig
 
 
 @contextmanager
@@ -189,7 +167,7 @@ def _hypotheses(name: str) -> tuple[Hypothesis, ...]:
     return load_hypotheses(name)
 
 
-def analyse_cohort(task: CohortTask) -> pd.DataFrame:
+def analyse_cohort(task: TrajectoryTask) -> pd.DataFrame:
     """Simulate one cohort; return its cross-lagged tests under every trend model.
 
     Returns
@@ -270,76 +248,45 @@ def summarize_trajectories(cohorts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
 
-@dataclass(frozen=True)
-class TrajectoriesResult:
-    """Per-cohort tests and their summary."""
-
-    config: TrajectoriesConfig
-    seed: int
-    cohorts: pd.DataFrame
-    summary: pd.DataFrame
-
-    def __str__(self) -> str:
-        c = self.config
-        s = self.summary
-        lines = [f"Trajectory study: {c.n_cohorts} cohorts per cell of {c.n_patients} x "
-                 f"{c.n_weeks}, {c.missing:.0%} missing, alpha {c.alpha:g}, seed {self.seed}",
-                 f"  {'trajectory':<10} {'ar_sd':>5} {'prep':<12} {'null rate [95% CI]':<22} "
-                 f"{'min power':>9} {'+0.08':>6} {'ordering':>8} {'warned':>6}"]
-        for (traj, sd, prep), part in s.groupby(["trajectory", "ar_sd", "prep"], sort=False):
-            null = part[(part["measure"] == "null_rate") & (part["edge"] == "all")]
-            power = part[part["measure"] == "power"]
-            weak = power[np.isclose(power["truth"], 0.08)]
-            order = part[part["measure"] == "ordering"]
-            warned = s[(s["trajectory"] == traj) & (s["ar_sd"] == sd) & (s["prep"] == prep)
-                       & (s["measure"] == "misfit_warning")]
-            nr = (f"{null['rate'].iloc[0]:.3f} [{null['ci_low'].iloc[0]:.3f}, "
-                  f"{null['ci_high'].iloc[0]:.3f}]" if len(null) else "-")
-            lines.append(
-                f"  {traj:<10} {sd:>5g} {prep:<12} {nr:<22} "
-                f"{power['rate'].min() if len(power) else np.nan:>9.2f} "
-                f"{weak['rate'].iloc[0] if len(weak) else np.nan:>6.2f} "
-                f"{order['rate'].iloc[0] if len(order) else np.nan:>8.2f} "
-                f"{warned['rate'].iloc[0] if len(warned) else np.nan:>6.2f}")
-        return "\n".join(lines)
+def _describe(config: TrajectoriesConfig, seed: int, summary: pd.DataFrame
+              ) -> tuple[str, ...]:
+    c, s = config, summary
+    lines = [f"Trajectory study: {c.n_cohorts} cohorts per cell of {c.n_patients} x "
+             f"{c.n_weeks}, {c.missing:.0%} missing, alpha {c.alpha:g}, seed {seed}",
+             f"  {'trajectory':<10} {'ar_sd':>5} {'prep':<12} {'null rate [95% CI]':<22} "
+             f"{'min power':>9} {'+0.08':>6} {'ordering':>8} {'warned':>6}"]
+    for (traj, sd, prep), part in s.groupby(["trajectory", "ar_sd", "prep"], sort=False):
+        null = part[(part["measure"] == "null_rate") & (part["edge"] == "all")
+                    & (part["scenario"] == "null")]
+        power = part[part["measure"] == "power"]
+        weak = power[np.isclose(power["truth"], 0.08)]
+        order = part[part["measure"] == "ordering"]
+        warned = part[part["measure"] == "misfit_warning"]
+        nr = (f"{null['rate'].iloc[0]:.3f} [{null['ci_low'].iloc[0]:.3f}, "
+              f"{null['ci_high'].iloc[0]:.3f}]" if len(null) else "-")
+        lines.append(
+            f"  {traj:<10} {sd:>5g} {prep:<12} {nr:<22} "
+            f"{power['rate'].min() if len(power) else np.nan:>9.2f} "
+            f"{weak['rate'].iloc[0] if len(weak) else np.nan:>6.2f} "
+            f"{order['rate'].iloc[0] if len(order) else np.nan:>8.2f} "
+            f"{warned['rate'].iloc[0] if len(warned) else np.nan:>6.2f}")
+    return tuple(lines)
 
 
-def run_trajectories(config: TrajectoriesConfig | Mapping[str, Any], seed: int, *,
-                     n_jobs: int = 1, scheduler: str | None = None,
-                     progress: bool | None = None) -> TrajectoriesResult:
-    """Run the study: every scenario x trajectory x AR spread x cohort, every trend model.
-
-    Parameters
-    ----------
-    config : TrajectoriesConfig or mapping
-        Settings (a mapping is validated by :meth:`TrajectoriesConfig.from_mapping`).
-    seed : int
-        Master seed; cohort ``i`` of every cell uses ``cohort_seeds(seed, n_cohorts)[i]``.
-    n_jobs : int
-        Worker processes; results do not depend on it.
-    scheduler : str, optional
-        Dask scheduler address (same results).
-    progress : bool or None
-        Progress bar on standard error (None: only on a terminal).
-    """
-    if not isinstance(config, TrajectoriesConfig):
-        config = TrajectoriesConfig.from_mapping(config)
-    seeds = cohort_seeds(seed, config.n_cohorts)
-    tasks = [CohortTask(scen, traj, sd, i, s, config)
+def _compute(config: TrajectoriesConfig, seed: int, options: RunOptions) -> StudyResult:
+    """Simulate and fit every cohort of every cell once per trend model, then summarize."""
+    seeds = spawn_seeds(seed, config.n_cohorts, stream=(0,))
+    tasks = [TrajectoryTask(config, i, s, scen, traj, sd)
              for scen in config.scenarios for traj in config.trajectories
              for sd in config.ar_sds for i, s in enumerate(seeds)]
-    start = time.perf_counter()
-    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
-                                    progress=progress), ignore_index=True)
-    logger.info("fitted %d cohorts x %d trend models in %.1f s", len(tasks), len(config.preps),
-                time.perf_counter() - start)
-    result = TrajectoriesResult(config, seed, cohorts, summarize_trajectories(cohorts))
-    logger.info("%s", result)
-    return result
+    tables = options.map(analyse_cohort, tasks)
+    return cohort_result(NAME, config, seed, pd.concat(tables, ignore_index=True),
+                         summarize_trajectories, _describe)
 
 
 def _plot(summary: pd.DataFrame, path: Path, alpha: float) -> list[Path]:
-    part = summary[(summary["measure"] == "null_rate") & (summary["edge"] == "all")]
+    part = summary[(summary["measure"] == "null_rate") & (summary["edge"] == "all")
+                   & (summary["scenario"] == "null")]
     if part.empty:
         return []
     worst = part.pivot_table(index="trajectory", columns="prep", values="ci_high", aggfunc="max",
@@ -362,19 +309,17 @@ def _plot(summary: pd.DataFrame, path: Path, alpha: float) -> list[Path]:
     return [save_figure(fig, path.with_suffix(".png"))]
 
 
-def run(context: RunContext) -> list[Path]:
-    """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result, paths = run_study(context, run_trajectories)
-    return paths + _plot(result.summary, context.out_dir / NAME, result.config.alpha)
+def _figures(result: StudyResult, out: Path) -> list[Path]:
+    return _plot(result.summary, out / NAME, result.config.alpha)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m experiments.trajectories [--quick] [--n-jobs N] ...``."""
-    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS,
-                          required=("seed",))
+#: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
+STUDY = Study(NAME, __doc__, TrajectoriesConfig, _compute, _figures)
+run_trajectories = STUDY.run
+main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.trajectories import main as _main
+    from experiments.trajectories import main as _main  # by its importable name: see Study.main
 
-    sys.exit(_main())
+    raise SystemExit(_main())

@@ -4,12 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.config import ConfigError, load_config
+from experiments.harness.outputs import read_output
 from experiments.trajectories import (
     COHORT_COLUMNS,
     SUMMARY_COLUMNS,
-    CohortTask,
     TrajectoriesConfig,
+    TrajectoryTask,
     analyse_cohort,
     main,
     summarize_trajectories,
@@ -77,7 +78,7 @@ def test_config_rejects_bad_settings():
 
 def _null_rate(trajectory: str, n_cohorts: int, seed: int) -> tuple[int, int]:
     config = TrajectoriesConfig(n_cohorts=n_cohorts, preps=("detrend",), scenarios=("null",))
-    frames = [analyse_cohort(CohortTask("null", trajectory, 0.15, i, s, config))
+    frames = [analyse_cohort(TrajectoryTask(config, i, s, "null", trajectory, 0.15))
               for i, s in enumerate(spawn_seeds(seed, n_cohorts))]
     tests = pd.concat(frames)
     return int(tests["significant"].sum()), len(tests)
