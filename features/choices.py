@@ -13,12 +13,16 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["PREPS", "SCENARIO_NAMES", "TRAJECTORIES"]
+__all__ = ["DUPLICATES", "PREPS", "SCENARIO_NAMES", "TRAJECTORIES"]
 
-#: Valid values of ``prep`` (within-person preprocessing, :mod:`features.transforms`; the
-#: last four are the trend models of :mod:`features.trends`).
-PREPS: tuple[str, ...] = ("detrend", "center", "none", "spline", "changepoint", "piecewise",
-                          "difference")
+#: Valid values of ``prep`` (within-person preprocessing, :mod:`features.transforms`).
+#: ``"auto"`` is ``"diurnal"`` for day/beep designs, else ``"detrend"``; the last four are
+#: the trend models of :mod:`features.trends`.
+PREPS: tuple[str, ...] = ("detrend", "center", "none", "diurnal", "auto", "spline",
+                          "changepoint", "piecewise", "difference")
+#: Values of ``duplicates`` (:meth:`features.panel.Panel.from_frame`): rows sharing
+#: patient, segments and time raise an error, or the first is kept.
+DUPLICATES: tuple[str, ...] = ("error", "keep-first")
 #: Preset scenarios of :func:`features.scenarios.get_scenario`.
 SCENARIO_NAMES: tuple[str, ...] = ("paper", "null", "reversed")
 #: Trajectory shapes of :mod:`features.trajectories` (``simulate --trajectory``).

@@ -65,7 +65,7 @@ from features.checks import check_choice, check_probability, check_real
 from features.choices import PREPS
 from features.errors import InputError
 from features.panel import Panel
-from features.transforms import prepare
+from features.transforms import prepare, resolve_prep
 from features.trends import fit_by_group, group_codes
 
 __all__ = ["DIAGNOSTIC_COLUMNS", "PATIENT_COLUMNS", "TrendDiagnostics", "diagnose_trends"]
@@ -334,7 +334,8 @@ def diagnose_trends(panel: Panel, prep: str = "detrend", *, level: float = 0.05,
     panel : Panel
         Validated panel (before preprocessing).
     prep : str
-        Trend model to check (one of :data:`features.transforms.PREPS`; for
+        Trend model to check (one of :data:`features.choices.PREPS`; ``"auto"``
+        is resolved by :func:`features.transforms.resolve_prep`; for
         ``"none"`` the raw scores are checked).
     level : float
         Flag when a test's p-value is below ``level``.
@@ -349,7 +350,7 @@ def diagnose_trends(panel: Panel, prep: str = "detrend", *, level: float = 0.05,
     -------
     TrendDiagnostics
     """
-    prep = check_choice("prep", prep, PREPS)
+    prep = resolve_prep(check_choice("prep", prep, PREPS), panel)
     level = check_probability("level", level)
     max_autocorr = check_real("max_autocorr", max_autocorr, low=-1.0, high=1.0, high_ok=True)
     warn_level = check_probability("warn_level", warn_level, zero_ok=True, one_ok=True)

@@ -5,9 +5,12 @@ columns, fit :class:`~causal.discovery.estimator.PanelPCMCI`, judge the
 hypotheses) followed by :func:`write_discover`, which writes every output file
 into one folder:
 
-``links.csv``, ``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``),
-``patients.png`` (+ ``.svg``), ``hypotheses.csv``, ``exclusions.csv``,
-``report.md``.
+``links.csv`` (every tested lagged link and the lag-0 rows of the
+contemporaneous network), ``between.csv`` (the between-person network),
+``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``), ``networks.png``
+(+ ``.svg``: the temporal, contemporaneous and between-person networks side by
+side, :mod:`causal.discovery.networks`), ``patients.png`` (+ ``.svg``),
+``hypotheses.csv``, ``exclusions.csv``, ``report.md``.
 
 With ``DiscoverOptions(bootstrap=B)`` (``--bootstrap B``) a patient cluster
 bootstrap (:class:`~causal.resampling.bootstrap.ClusterBootstrap`) also writes
@@ -49,6 +52,7 @@ import pandas as pd
 
 from causal.discovery.estimator import PanelPCMCI
 from causal.discovery.links import Links
+from causal.discovery.networks import Networks, networks_section, three_networks
 from causal.graph.build import write_graphml, write_json
 from causal.hypotheses.spec import Hypothesis, HypothesisError, load_hypotheses
 from causal.hypotheses.verdicts import (
@@ -58,6 +62,7 @@ from causal.hypotheses.verdicts import (
     evaluate,
 )
 from causal.plotting.graphs import plot_edge_frequency, plot_forest, plot_graph, plot_patients
+from causal.plotting.networks import plot_networks
 from causal.report import markdown_table, write_report
 from causal.resampling.bootstrap import ClusterBootstrap, bootstrap_section
 from causal.resampling.group import group_graph
@@ -99,7 +104,7 @@ logger = logging.getLogger(__name__)
 
 #: Files every discover run writes.
 OUTPUT_FILES = ("links.csv", "graph.graphml", "graph.json", "graph.png", "hypotheses.csv",
-                "exclusions.csv", "report.md")
+                "exclusions.csv", "report.md", "between.csv", "networks.png")
 #: Files every individual run writes.
 INDIVIDUAL_FILES = ("edge_shares.csv", "patient_links.csv", "patients.csv", "exclusions.csv",
                     "group_graph.graphml", "group_graph.json", "group_graph.png",
@@ -248,8 +253,9 @@ class DataOptions:
 
     Parameters
     ----------
-    id_col, time_col, variables, segments, time_step
-        See :meth:`features.panel.Panel.from_frame`.
+    id_col, time_col, variables, segments, time_step, day_col, beep_col, duplicates, max_gap
+        See :meth:`features.panel.Panel.from_frame`; ``time_col`` None means
+        ``"week"`` unless ``day_col`` and ``beep_col`` are given.
     na_values, decimal
         Missing-value codes and decimal mark (:func:`features.io.read_table`).
     dayfirst, drop_text_columns, max_span
@@ -262,10 +268,14 @@ class DataOptions:
     """
 
     id_col: str = "patient"
-    time_col: str = "week"
+    time_col: str | None = None
     variables: Sequence[str] | None = None
     segments: Sequence[str] = ()
     time_step: str | None = None
+    day_col: str | None = None
+    beep_col: str | None = None
+    duplicates: str = "error"
+    max_gap: str | None = None
     na_values: Sequence[str] | None = None
     decimal: str = "."
     dayfirst: bool | None = None
@@ -284,6 +294,8 @@ class DataOptions:
         return dataclasses.replace(
             self, id_col=mapping.get(self.id_col, self.id_col),
             time_col=mapping.get(self.time_col, self.time_col),
+            day_col=mapping.get(self.day_col, self.day_col),
+            beep_col=mapping.get(self.beep_col, self.beep_col),
             variables=None if self.variables is None else [mapping.get(v, v)
                                                            for v in self.variables],
             segments=[mapping.get(s, s) for s in self.segments])
@@ -295,7 +307,9 @@ def build_panel(df: pd.DataFrame, options: DataOptions) -> Panel:
                             variables=None if options.variables is None else list(
                                 options.variables),
                             segments=list(options.segments), tau_max=None,
-                            time_step=options.time_step, dayfirst=options.dayfirst,
+                            time_step=options.time_step, day_col=options.day_col,
+                            beep_col=options.beep_col, duplicates=options.duplicates,
+                            max_gap=options.max_gap, dayfirst=options.dayfirst,
                             drop_text_columns=options.drop_text_columns,
                             max_span=options.max_span)
 
@@ -387,9 +401,14 @@ class DiscoverResult:
     hypotheses : tuple of Hypothesis, optional
     verdicts : VerdictTable, optional
     bootstrap : ClusterBootstrap, optional
+    networks : Networks, optional
+        The temporal, contemporaneous and between-person networks
+        (:func:`causal.discovery.networks.three_networks`); ``links.csv`` and
+        ``between.csv``.
     diagnostics : TrendDiagnostics, optional
         How well the trend model (``prep``) fits each patient
-        (:func:`features.diagnostics.diagnose_trends`; None for segmented data).
+        (:func:`features.diagnostics.diagnose_trends`; None for segmented data
+        and day/beep designs).
     """
 
     options: DiscoverOptions
@@ -399,6 +418,7 @@ class DiscoverResult:
     hypotheses: tuple[Hypothesis, ...] | None = None
     verdicts: VerdictTable | None = None
     bootstrap: ClusterBootstrap | None = None
+    networks: Networks | None = None
     diagnostics: TrendDiagnostics | None = None
 
     @property
@@ -461,10 +481,14 @@ def compute_discover(data: pd.DataFrame | str | Path,
         model = estimator.fit(panel)
     verdicts = (evaluate(claims, model.links_, sesoi=o.sesoi,
                          bootstrap=None if boot is None else boot.edges_) if claims else None)
-    # per patient only: with segments the same week can occur in several blocks of a patient
-    diagnostics = None if panel.segments else diagnose_trends(panel, model.prep)
+    # per patient over time only: with segments or a day/beep design the same time can
+    # occur in several blocks of a patient, and the diurnal model is not a trend in weeks
+    diagnostics = None
+    if not panel.segments and not panel.day_col:
+        diagnostics = diagnose_trends(panel, model.prep)
     return DiscoverResult(options=o, source=source, panel=panel, model=model, hypotheses=claims,
-                          verdicts=verdicts, bootstrap=boot, diagnostics=diagnostics)
+                          verdicts=verdicts, bootstrap=boot,
+                          networks=three_networks(model, panel), diagnostics=diagnostics)
 
 
 def diagnostics_section(diagnostics: TrendDiagnostics) -> tuple[str, str]:
@@ -511,7 +535,9 @@ def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, .
 def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
     """Write the files of :func:`write_discover` into the existing folder ``out``."""
     model, verdicts, boot, panel = result.model, result.verdicts, result.bootstrap, result.panel
-    files = [model.links_.to_csv(out / "links.csv"),
+    # links.csv: discovery's links plus the contemporaneous network's lag-0 rows
+    written = result.networks.links if result.networks is not None else model.links_
+    files = [written.to_csv(out / "links.csv"),
              write_graphml(model.graph_, out / "graph.graphml"),
              write_json(model.graph_, out / "graph.json"),
              model.exclusions_.to_csv(out / "exclusions.csv")]
@@ -529,8 +555,16 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
                            variables=list(panel.variables),
                            n_patients=min(result.options.n_plot_patients, panel.n_patients),
                            random_state=result.options.random_state,
-                           path_stem=out / "patients")
+                           segments=panel.block_cols[1:], path_stem=out / "patients")
     figures, sections = ["graph.png", "patients.png"], []
+    if result.networks is not None:
+        path = out / "between.csv"
+        result.networks.between.to_csv(path, index=False)
+        files.append(path)
+        files += plot_networks(result.networks.graphs(), out / "networks",
+                               title=f"the three networks ({model.method.upper()}, "
+                                     f"alpha={model.alpha})")
+        sections.append(("The three networks", networks_section(result.networks)))
     if boot is not None:
         path = out / "bootstrap.csv"
         boot.edges_.to_csv(path, index=False)
@@ -713,12 +747,14 @@ def write_individual(result: IndividualResult, out_dir: str | Path) -> tuple[Pat
     """
     out = Path(out_dir)
     with writing_to(out) as stage:
-        files = published(_write_individual(result, stage), stage, out)
+        files = published(_write_individual(result, stage, final=out), stage, out)
     logger.info("wrote %d files to %s", len(files), out)
     return files
 
 
-def _write_individual(result: IndividualResult, out: Path) -> tuple[Path, ...]:
+def _write_individual(result: IndividualResult, out: Path, *,
+                      final: Path | None = None) -> tuple[Path, ...]:
+    """Write the files of :func:`write_individual` into ``out`` (``final``: where they end up)."""
     model, found, panel = result.model, result.subgroups, result.panel
     tables = {"edge_shares.csv": model.summary_, "patient_links.csv": model.patient_links_,
               "patients.csv": model.patients_.reset_index()}
@@ -749,7 +785,7 @@ def _write_individual(result: IndividualResult, out: Path) -> tuple[Path, ...]:
                                        f"subgroup {g}: group edges "
                                        f"({int((found.labels == g).sum())} patients)")
     summary_path = out / "summary.txt"
-    summary_path.write_text(f"{result}\noutputs in {out}\n", encoding="utf-8")
+    summary_path.write_text(f"{result}\noutputs in {final or out}\n", encoding="utf-8")
     files.append(summary_path)
     return tuple(files)
 

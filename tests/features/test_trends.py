@@ -23,8 +23,8 @@ def _panel(curves: dict[str, np.ndarray], n_patients: int = 1) -> Panel:
 
 
 def test_every_trend_model_is_a_prep_with_a_df_charge():
-    assert set(TREND_MODELS) <= set(PREPS)
-    for prep in PREPS:
+    assert set(TREND_MODELS) <= set(PREPS) and set(TREND_PARAMS) <= set(PREPS)
+    for prep in TREND_PARAMS:
         assert within_df_loss(prep, 10) == 10 * TREND_PARAMS[prep]
     # parameters estimated per patient (+1 for a searched change point)
     assert [TREND_PARAMS[m] for m in ("none", "center", "detrend", "spline", "changepoint",
