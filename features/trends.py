@@ -191,8 +191,8 @@ def _spline_basis(t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones_like(u), u, d(0) - d(1)])
 
 
-def _search_break(panel: Panel, values: np.ndarray, t: np.ndarray, codes: np.ndarray,
-                  n_groups: int, kink: bool, min_side: int) -> np.ndarray:
+def _search_break(values: np.ndarray, t: np.ndarray, codes: np.ndarray, n_groups: int,
+                  kink: bool, min_side: int) -> np.ndarray:
     """Per group: the break week minimizing the summed relative RSS over measures (NaN: none)."""
     base = np.column_stack([np.ones_like(t), t])
     line_rss = np.stack([fit_by_group(base, x, codes, n_groups)[1] for x in values])
@@ -266,8 +266,7 @@ def fit_trends(panel: Panel, model: str, *, groups: list[str] | None = None) -> 
             designs = [design] * len(values)
         else:
             kink = model == "piecewise"
-            breaks = _search_break(panel, values, t, codes, n_groups, kink,
-                                   min_side=3 if kink else 2)
+            breaks = _search_break(values, t, codes, n_groups, kink, min_side=3 if kink else 2)
             w = breaks[codes]
             after = np.where(np.isnan(w), 0.0, (t >= w).astype(float))
             cols_ = [np.ones_like(t), t, after] + ([(t - np.nan_to_num(w)) * after] if kink
