@@ -62,6 +62,7 @@ from causal.discovery.engine.kernels import _single_threaded_blas
 from causal.discovery.engine.partial import partial_correlation
 from features.errors import DataError, InputError
 from features.scenarios import Scenario
+from features.trajectories import Trajectory, draw_trends, get_trajectory
 
 __all__ = [
     "CohortStatistics",
@@ -83,9 +84,11 @@ def _draws(n_patients: int, n_weeks: int, k: int, missing: float, dropout: float
     """One cohort's random draws, in the order :func:`features.simulate.simulate_cohort` makes them.
 
     Returns standard normals of intercepts ``(P, k)``, slopes ``(P, k)`` and
-    innovations ``(T, P, k)``, and the kept weeks ``(P, T)``.
+    innovations ``(T, P, k)``, the kept weeks ``(P, T)`` and the child generator
+    of the trajectory draws.
     """
     rng = np.random.default_rng(seed)
+    extra = rng.spawn(1)[0]  # trajectory draws: a child generator, as the simulator's
     intercept = rng.standard_normal((n_patients, k))
     slope = rng.standard_normal((n_patients, k))
     z = rng.standard_normal((n_weeks, n_patients, k))
@@ -97,17 +100,18 @@ def _draws(n_patients: int, n_weeks: int, k: int, missing: float, dropout: float
         stop = np.where(drops, rng.integers(4, n_weeks + 1, size=n_patients), n_weeks + 1)
         week = np.tile(np.arange(1, n_weeks + 1), n_patients)
         keep &= week < np.repeat(stop, n_weeks)
-    return intercept, slope, z, keep.reshape(n_patients, n_weeks)
+    return intercept, slope, z, keep.reshape(n_patients, n_weeks), extra
 
 
 def simulate_values(scenario: Scenario, n_patients: int, n_weeks: int, *,
-                    seeds: Sequence[int], missing: float = 0.0,
-                    dropout: float = 0.0) -> np.ndarray:
+                    seeds: Sequence[int], missing: float = 0.0, dropout: float = 0.0,
+                    trajectory: str | Trajectory = "linear") -> np.ndarray:
     """Simulate one weekly cohort per seed as an array.
 
     The random draws are made per cohort from its own seed, in the order of
-    :func:`features.simulate.simulate_cohort` (linear trends, one transition
-    matrix); the arithmetic then runs on all cohorts at once.
+    :func:`features.simulate.simulate_cohort` (one transition matrix for all
+    patients; trends from :func:`features.trajectories.draw_trends`); the VAR
+    recursion and the instruments then run on all cohorts at once.
 
     Parameters
     ----------
@@ -118,9 +122,12 @@ def simulate_values(scenario: Scenario, n_patients: int, n_weeks: int, *,
     seeds : sequence of int
         One seed per cohort; cohort ``i`` equals
         ``simulate_cohort(scenario, n_patients, n_weeks, missing=missing,
-        dropout=dropout, random_state=seeds[i])`` (a removed week is NaN here).
+        dropout=dropout, trajectory=trajectory, random_state=seeds[i])`` (a
+        removed week is NaN here).
     missing, dropout : float
         As in :func:`features.simulate.simulate_cohort`.
+    trajectory : str or Trajectory
+        Shape of the patients' change (:data:`features.choices.TRAJECTORIES`).
 
     Returns
     -------
@@ -130,28 +137,29 @@ def simulate_values(scenario: Scenario, n_patients: int, n_weeks: int, *,
     k = len(scenario.variables)
     n_c = len(seeds)
     inst = scenario.instruments
-    normals = np.empty((2, n_c, n_patients, k))
+    shape = get_trajectory(trajectory)
+    within = np.array([i.within_sd for i in inst])
+    direction = np.where(np.array([i.slope_mean for i in inst]) < 0, -1.0, 1.0)
+    chols = [np.linalg.cholesky(scenario._corr_matrix(corr))
+             for corr in (scenario.intercept_corr, scenario.slope_corr)]
+    moments = (([i.intercept_mean for i in inst], [i.intercept_sd for i in inst]),
+               ([i.slope_mean for i in inst], [i.slope_sd for i in inst]))
+    trend = np.empty((n_c, n_patients, n_weeks, k))
     z = np.empty((n_weeks, n_c, n_patients, k))
     keep = np.empty((n_c, n_patients, n_weeks), dtype=bool)
     for c, seed in enumerate(seeds):
-        normals[0, c], normals[1, c], z[:, c], keep[c] = _draws(
-            n_patients, n_weeks, k, missing, dropout, int(seed))
-    effects = []
-    for g, (means, sds, corr) in enumerate((
-        ([i.intercept_mean for i in inst], [i.intercept_sd for i in inst], scenario.intercept_corr),
-        ([i.slope_mean for i in inst], [i.slope_sd for i in inst], scenario.slope_corr),
-    )):
-        chol = np.linalg.cholesky(scenario._corr_matrix(corr))
-        effects.append(np.asarray(means) + normals[g] @ chol.T * sds)
-    intercept, slope = effects  # (C, P, k)
+        a, b, z[:, c], keep[c], extra = _draws(n_patients, n_weeks, k, missing, dropout,
+                                                int(seed))
+        intercept, slope = (np.asarray(means) + normals @ chol.T * sds for normals, chol,
+                            (means, sds) in zip((a, b), chols, moments, strict=True))
+        trend[c] = draw_trends(shape, intercept, slope, n_weeks, within, direction,
+                               extra).trend
     a_t = scenario.transition_matrix().T
     z[0] = z[0] @ np.linalg.cholesky(scenario.stationary_cov()).T
     z[1:] = z[1:] @ np.linalg.cholesky(scenario.innovation_cov()).T
     for t in range(1, n_weeks):
         z[t] += z[t - 1] @ a_t
-    t_index = np.arange(n_weeks, dtype=float)[:, None, None, None]
-    within = np.array([i.within_sd for i in inst])
-    y = (intercept[None] + slope[None] * t_index + within * z).transpose(1, 2, 0, 3)
+    y = trend + within * z.transpose(1, 2, 0, 3)
     values = np.empty((n_c, n_patients, 1, n_weeks, k))
     for j in range(k):
         values[:, :, 0, :, j] = inst[j].measure(y[..., j])

@@ -91,6 +91,7 @@ from features.checks import (
     check_real,
     spawn_seeds,
 )
+from features.choices import TRAJECTORIES
 from features.errors import InputError, format_value
 from features.scenarios import Scenario, get_scenario
 from features.simulate import simulate_cohort
@@ -121,18 +122,19 @@ DEFAULT_EDGE: tuple[str, str] = ("fear_others", "depression")
 DEFAULT_PATIENTS: tuple[int, ...] = (50, 100, 200, 400)
 #: Columns of :attr:`PowerResult.table` and ``power.csv``.
 POWER_COLUMNS = ("effect", "n_weeks", "n_patients", "k", "n_cohorts", "power", "ci_low",
-                 "ci_high", "alpha", "missing", "source", "target", "dropout", "days", "beeps")
+                 "ci_high", "alpha", "missing", "source", "target", "dropout", "days", "beeps",
+                 "trajectory")
 #: Columns of :attr:`ClaimsPowerResult.table` and ``claims_power.csv``.
 CLAIM_COLUMNS = ("claim", "kind", "expected", "cause", "effect_var", "lag", "truth", "n_weeks",
                  "n_patients", "k", "n_cohorts", "power", "ci_low", "ci_high", "contradicted",
-                 "alpha", "missing", "dropout", "days", "beeps")
+                 "alpha", "missing", "dropout", "days", "beeps", "trajectory")
 #: Engines of the simulations (see the module docstring).
 ENGINES = ("auto", "fast", "full")
 _PCMCI_PARAMS = tuple(p for p in inspect.signature(PanelPCMCI).parameters if p != "alpha")
 #: Arguments of :func:`power_curve` and :func:`claims_power` that are not PanelPCMCI settings.
 POWER_CURVE_ARGS = ("effect", "n_weeks", "patients", "n_cohorts", "alpha", "edge", "missing",
-                    "dropout", "days", "beeps", "engine", "random_state", "n_jobs", "scheduler",
-                    "progress", "n_boot", "scenario", "hypotheses")
+                    "dropout", "days", "beeps", "trajectory", "engine", "random_state", "n_jobs",
+                    "scheduler", "progress", "n_boot", "scenario", "hypotheses")
 #: Patient-steps simulated per task of the fast engine (bounds its memory to ~100 MB).
 _CHUNK_STEPS = 600_000
 
@@ -157,6 +159,9 @@ class Design:
     days, beeps : int or None
         An EMA design: ``days`` days of ``beeps`` beeps; lags never cross a
         night (each day is a segment). None for weekly designs.
+    trajectory : str
+        Shape of the patients' change (``features.choices.TRAJECTORIES``;
+        weekly designs; EMA designs use linear trends).
 
     Examples
     --------
@@ -172,9 +177,13 @@ class Design:
     dropout: float = 0.0
     days: int | None = None
     beeps: int | None = None
+    trajectory: str = "linear"
 
     def __post_init__(self) -> None:
         check_int("n_patients", self.n_patients, minimum=2)
+        check_choice("trajectory", self.trajectory, TRAJECTORIES)
+        if self.days is not None and self.trajectory != "linear":
+            raise InputError("EMA designs simulate linear trends; trajectory must be 'linear'")
         check_probability("missing", self.missing, zero_ok=True)
         check_probability("dropout", self.dropout, zero_ok=True, one_ok=True)
         if (self.days is None) != (self.beeps is None):
@@ -219,7 +228,7 @@ class Design:
         """Return the design's columns of the output tables."""
         return {"n_weeks": self.n_weeks, "n_patients": self.n_patients,
                 "missing": self.missing, "dropout": self.dropout,
-                "days": self.days, "beeps": self.beeps}
+                "days": self.days, "beeps": self.beeps, "trajectory": self.trajectory}
 
 
 def power_scenario(effect: float, edge: Sequence[str] = DEFAULT_EDGE) -> Scenario:
@@ -326,7 +335,7 @@ def _fast_values(task: _Task) -> np.ndarray:
         return simulate_ema(task.scenario, d.n_patients, int(d.days), int(d.beeps),
                             seeds=task.seeds, missing=d.missing, dropout=d.dropout)
     return simulate_values(task.scenario, d.n_patients, d.n_weeks, seeds=task.seeds,
-                           missing=d.missing, dropout=d.dropout)
+                           missing=d.missing, dropout=d.dropout, trajectory=d.trajectory)
 
 
 def _run_fast(task: _Task) -> _Links:
@@ -435,7 +444,8 @@ def _run_full(task: _Task) -> _Links:
             frame = frame.drop(columns="time")
         else:
             frame = simulate_cohort(task.scenario, d.n_patients, d.n_weeks, missing=d.missing,
-                                    dropout=d.dropout, random_state=seed)
+                                    dropout=d.dropout, trajectory=d.trajectory,
+                                    random_state=seed)
         model = PanelPCMCI(alpha=task.alpha, **{"random_state": seed % 2**32, **params})
         table = model.fit(frame, **fit_kw).links_.table
         table = table[table["lag"] > 0]
@@ -509,15 +519,18 @@ def _settings(pcmci_params: dict[str, Any], engine: str) -> str:
 
 
 def _designs(n_weeks: int | None, patients: Sequence[int], missing: float, dropout: float,
-             days: int | None, beeps: int | None) -> list[Design]:
+             days: int | None, beeps: int | None, trajectory: str = "linear") -> list[Design]:
     sizes = tuple(sorted(check_ints("patients", patients, minimum=2)))
     if days is not None or beeps is not None:
         if days is None or beeps is None:
             raise InputError("an EMA design needs both days and beeps")
+        if trajectory != "linear":
+            raise InputError(f"EMA designs simulate linear trends; trajectory must be 'linear', "
+                             f"got {format_value(trajectory)}")
         return [Design.ema(p, days=days, beeps=beeps, missing=missing, dropout=dropout)
                 for p in sizes]
     n_weeks = check_int("n_weeks", n_weeks, minimum=4)
-    return [Design(p, n_weeks, missing, dropout) for p in sizes]
+    return [Design(p, n_weeks, missing, dropout, trajectory=trajectory) for p in sizes]
 
 
 # ------------------------------------------------------------------- result
@@ -608,7 +621,7 @@ class PowerResult:
 def power_curve(effect: float, n_weeks: int | None, patients: Sequence[int], *,
                 n_cohorts: int = 200, alpha: float = 0.05, edge: Sequence[str] = DEFAULT_EDGE,
                 missing: float = 0.0, dropout: float = 0.0, days: int | None = None,
-                beeps: int | None = None, engine: str = "auto",
+                beeps: int | None = None, trajectory: str = "linear", engine: str = "auto",
                 random_state: int | np.random.Generator | None = None, n_jobs: int = 1,
                 scheduler: str | None = None, progress: bool | None = None,
                 **pcmci_params: Any) -> PowerResult:
@@ -637,6 +650,8 @@ def power_curve(effect: float, n_weeks: int | None, patients: Sequence[int], *,
     days, beeps : int, optional
         An EMA design of ``days`` days with ``beeps`` beeps a day; lags never
         cross a night.
+    trajectory : str
+        Shape of the patients' change over the weeks (see :class:`Design`).
     engine : {"auto", "fast", "full"}
         See the module docstring; the result does not depend on it.
     random_state : int, numpy.random.Generator or None
@@ -659,7 +674,7 @@ def power_curve(effect: float, n_weeks: int | None, patients: Sequence[int], *,
     """
     scenario = power_scenario(effect, edge)  # validates effect and edge
     edge = (str(edge[0]), str(edge[1]))
-    designs = _designs(n_weeks, patients, missing, dropout, days, beeps)
+    designs = _designs(n_weeks, patients, missing, dropout, days, beeps, trajectory)
     n_cohorts = check_int("n_cohorts", n_cohorts, minimum=1)
     alpha = check_probability("alpha", alpha)
     engine = _settings(pcmci_params, engine)
@@ -726,7 +741,8 @@ def smallest_effects(results: Iterable[PowerResult], target: float = 0.8) -> pd.
     if len(set(np.sign(table["effect"]).tolist())) > 1:
         raise InputError("smallest_effects needs effects of one sign, got "
                          f"{sorted(table['effect'].unique().tolist())}")
-    keys = ["n_weeks", "n_patients", "missing", "dropout", "days", "beeps"]
+    keys = [k for k in ("n_weeks", "n_patients", "missing", "dropout", "days", "beeps",
+                        "trajectory") if k in table.columns]
     rows = []
     for key, group in table.groupby(keys, dropna=False, sort=True):
         g = group.assign(size=group["effect"].abs()).sort_values("size")
@@ -846,7 +862,7 @@ class ClaimsPowerResult:
             patients`` (NaN: not reached in the grid), ``at_smallest_tried``.
         """
         target = check_probability("target", target)
-        keys = ["claim", "n_weeks", "days", "beeps", "missing", "dropout"]
+        keys = ["claim", "n_weeks", "days", "beeps", "missing", "dropout", "trajectory"]
         rows = []
         for key, g in self.table.groupby(keys, dropna=False, sort=False):
             g = g.sort_values("n_patients")
@@ -896,7 +912,7 @@ def claims_power(hypotheses: Iterable[Any] | str | Path, n_weeks: int | None,
                  scenario: Scenario | None = None, n_cohorts: int = 200, n_boot: int = 1000,
                  alpha: float = 0.05,
                  missing: float = 0.0, dropout: float = 0.0, days: int | None = None,
-                 beeps: int | None = None, engine: str = "auto",
+                 beeps: int | None = None, trajectory: str = "linear", engine: str = "auto",
                  random_state: int | np.random.Generator | None = None, n_jobs: int = 1,
                  scheduler: str | None = None, progress: bool | None = None,
                  **pcmci_params: Any) -> ClaimsPowerResult:
@@ -918,7 +934,7 @@ def claims_power(hypotheses: Iterable[Any] | str | Path, n_weeks: int | None,
     hypotheses : iterable of Hypothesis / Comparison, or str / Path
         Claims, or a preset name (``"melsom2023"``) / TOML path (its
         hypotheses and comparisons).
-    n_weeks, patients, n_cohorts, alpha, missing, dropout, days, beeps, engine
+    n_weeks, patients, n_cohorts, alpha, missing, dropout, days, beeps, trajectory, engine
         As in :func:`power_curve`.
     n_boot : int
         Bootstrap replicates of the comparisons (default 1000, as ``discover``).
@@ -947,7 +963,7 @@ def claims_power(hypotheses: Iterable[Any] | str | Path, n_weeks: int | None,
             if v not in names:
                 raise InputError(f"claim {name!r} names {v!r}, which is not a variable "
                                  f"of the scenario {names}")
-    designs = _designs(n_weeks, patients, missing, dropout, days, beeps)
+    designs = _designs(n_weeks, patients, missing, dropout, days, beeps, trajectory)
     n_cohorts = check_int("n_cohorts", n_cohorts, minimum=1)
     n_boot = check_int("n_boot", n_boot, minimum=1)
     alpha = check_probability("alpha", alpha)

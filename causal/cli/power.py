@@ -28,6 +28,7 @@ night). A TOML grid (``--config``) may set::
     dropout = 0.0
     days = 14                     # with beeps: an EMA design instead of weeks
     beeps = 5
+    trajectory = "linear"         # linear | early | sudden | relapse | mixed
     seed = 1
     edge = ["fear_others", "depression"]
     hypotheses = "melsom2023"     # preset name or path
@@ -56,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from causal.cli.options import check_seed_option, n_jobs, out_folder
+from features.choices import TRAJECTORIES
 
 __all__ = ["CONFIG_KEYS", "add_parser", "configure_parser", "read_config", "run"]
 
@@ -63,7 +65,7 @@ logger = logging.getLogger("therapy_pcmci")  # what the command reports to the u
 
 #: Keys a ``--config`` TOML file may set.
 CONFIG_KEYS = ("effect", "weeks", "patients", "cohorts", "alpha", "missing", "dropout", "days",
-               "beeps", "seed", "edge", "hypotheses", "n_boot", "engine", "pcmci")
+               "beeps", "trajectory", "seed", "edge", "hypotheses", "n_boot", "engine", "pcmci")
 
 
 def _csv(kind: type, what: str):
@@ -110,6 +112,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                              "night")
     parser.add_argument("--beeps", type=int, default=None,
                         help="EMA design: beeps a day (with --days)")
+    parser.add_argument("--trajectory", choices=TRAJECTORIES, default=None,
+                        help="shape of the patients' change over the weeks (default linear)")
     parser.add_argument("--missing", type=float, default=None,
                         help="share of missing patient-weeks (EMA: beeps) (default 0)")
     parser.add_argument("--dropout", type=float, default=None,
@@ -221,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
 
     defaults = {"weeks": 13, "patients": DEFAULT_PATIENTS, "cohorts": 200, "alpha": 0.05,
                 "missing": 0.0, "dropout": 0.0, "seed": 1, "edge": DEFAULT_EDGE,
-                "engine": "auto", "n_boot": 1000}
+                "engine": "auto", "n_boot": 1000, "trajectory": "linear"}
     config = read_config(args.config) if args.config is not None else {}
     where = f"{args.config}: " if args.config is not None else ""
 
@@ -240,7 +244,8 @@ def run(args: argparse.Namespace) -> int:
     weeks = [None] if ema else _as_list(f"{where}weeks", pick("weeks"))
     common = {"patients": pick("patients"), "n_cohorts": pick("cohorts"),
               "alpha": pick("alpha"), "missing": pick("missing"), "dropout": pick("dropout"),
-              "days": days, "beeps": beeps, "engine": pick("engine"), "n_jobs": args.n_jobs,
+              "days": days, "beeps": beeps, "trajectory": pick("trajectory"),
+              "engine": pick("engine"), "n_jobs": args.n_jobs,
               "scheduler": args.scheduler, "random_state": pick("seed"),
               "progress": False if getattr(args, "quiet", False) else None,
               **config.get("pcmci", {})}

@@ -230,3 +230,20 @@ def test_smallest_effect_detectable():
     assert 0.02 < table["smallest_effect"].iloc[0] <= 0.4
     with pytest.raises(InputError, match="one sign"):
         smallest_effects([*curves, power_curve(-0.2, 8, [120], n_cohorts=2, random_state=4)])
+
+
+@pytest.mark.parametrize("trajectory", ["sudden", "mixed"])
+def test_fast_engine_follows_trajectories(trajectory):
+    # The trajectory draws come from the simulator's child generator: same cohorts, same
+    # decisions as PanelPCMCI on simulate_cohort(..., trajectory=...).
+    from causal.power import Design
+
+    design = Design(40, 10, missing=0.1, trajectory=trajectory)
+    fast = _links("fast", design, range(70, 75))
+    full = _links("full", design, range(70, 75))
+    np.testing.assert_allclose(fast.value[..., 1:], full.value[..., 1:], rtol=0, atol=1e-10)
+    assert np.array_equal(fast.significant[..., 1:], full.significant[..., 1:])
+    curve = power_curve(0.2, 10, [40], trajectory=trajectory, n_cohorts=3, random_state=1)
+    assert (curve.table["trajectory"] == trajectory).all()
+    with pytest.raises(InputError, match="trajectory"):
+        power_curve(0.2, None, [40], days=5, beeps=4, trajectory=trajectory, n_cohorts=1)

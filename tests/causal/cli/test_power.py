@@ -123,3 +123,11 @@ def test_cli_ema_design(tmp_path):
     table = pd.read_csv(out / "power.csv")
     assert table["days"].tolist() == [7, 7] and table["beeps"].tolist() == [5, 5]
     assert table["n_weeks"].tolist() == [35, 35]
+
+
+def test_cli_trajectory(tmp_path):
+    out = tmp_path / "traj"
+    code = main(["--quiet", "power", "--trajectory", "relapse", "--weeks", "10", "--patients",
+                 "30", "--effect", "0.2", "--cohorts", "2", "--out", str(out)])
+    assert code == 0
+    assert pd.read_csv(out / "power.csv")["trajectory"].tolist() == ["relapse"]
