@@ -247,3 +247,65 @@ def test_fast_engine_follows_trajectories(trajectory):
     assert (curve.table["trajectory"] == trajectory).all()
     with pytest.raises(InputError, match="trajectory"):
         power_curve(0.2, None, [40], days=5, beeps=4, trajectory=trajectory, n_cohorts=1)
+
+
+# ------------------------------------------------------------------ comparisons
+# These run once causal.hypotheses.comparisons ([[comparison]] claims) is in the package.
+def _lead_truth(strong: float, weak: float):
+    # fear_others -> depression = strong, depression -> fear_others = weak (issue 9 targets)
+    return power_scenario(strong).with_cross([("fear_others", "depression", strong),
+                                              ("depression", "fear_others", weak),
+                                              ("depression", "self_compassion", -0.13)])
+
+
+def test_fast_effect_draws_reproduce_effect_bootstrap():
+    # The array version of the comparison stand-in: same estimates and replicates as
+    # causal.hypotheses.comparisons.effect_bootstrap on the same cohort and seed.
+    from causal._fastsim import effect_draws, simulate_values
+    effect_bootstrap = pytest.importorskip("causal.hypotheses.comparisons").effect_bootstrap
+    from features.simulate import simulate_cohort
+
+    truth = _lead_truth(0.2, 0.04)
+    seeds = [21, 22]
+    values = simulate_values(truth, 40, 11, seeds=seeds, missing=0.15, dropout=0.3)
+    fast = effect_draws(values, seeds=seeds, n_boot=50)
+    names = list(truth.variables)
+    for c, seed in enumerate(seeds):
+        frame = simulate_cohort(truth, 40, 11, missing=0.15, dropout=0.3, random_state=seed)
+        ref = effect_bootstrap(frame, n_boot=50, random_state=seed)
+        cols = [(names.index(t), names.index(s)) for s, t, _ in ref.keys.itertuples(index=False)]
+        est = np.array([fast.estimate[c][ij] for ij in cols])
+        reps = np.stack([fast.draws[c][:, i, j] for i, j in cols], axis=1)
+        np.testing.assert_allclose(est, ref.estimate, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(reps, ref.draws, rtol=0, atol=1e-10)
+
+
+def test_fast_comparison_verdicts_match_compare_cohort_by_cohort():
+    pytest.importorskip("causal.hypotheses.comparisons")
+    from causal.hypotheses.spec import load_comparisons
+    from causal.power import Design, _run, _Task
+
+    comparisons = load_comparisons("melsom2023")
+    design = Design(60, 13, missing=0.1, dropout=0.2)
+
+    def verdicts(engine):
+        task = _Task(_lead_truth(0.2, 0.04), design, tuple(range(300, 308)), 0.05, (),
+                     engine, comparisons, 100)
+        return _run(task).compared
+
+    fast, full = verdicts("fast"), verdicts("full")
+    assert np.array_equal(fast, full)
+    assert (fast == 1).any()  # +0.20 against +0.04 is supported in some of these cohorts
+
+
+def test_claims_power_includes_comparisons_in_all_claims():
+    pytest.importorskip("causal.hypotheses.comparisons")
+    from causal.power import claims_power
+
+    result = claims_power("melsom2023", 13, [100], n_cohorts=10, n_boot=100, random_state=5)
+    table = result.table
+    row = table[table["claim"] == "fear_leads_depression"].iloc[0]
+    assert row["kind"] == "comparison" and row["expected"] == "stronger"
+    assert row["truth"] == pytest.approx(0.04)  # |0.12| - |0.08|
+    every = table[table["claim"] == "all"]["power"].iloc[0]
+    assert every <= table[table["kind"] != "all"]["power"].min()
