@@ -48,6 +48,9 @@ LINK_COLUMNS: tuple[str, ...] = (
     "ci_high",
     "directed",
     "n_samples",
+    "effect",
+    "effect_low",
+    "effect_high",
 )
 
 _DEFAULTS: dict[str, Any] = {
@@ -55,6 +58,9 @@ _DEFAULTS: dict[str, Any] = {
     "ci_high": np.nan,
     "directed": True,
     "n_samples": -1,
+    "effect": np.nan,
+    "effect_low": np.nan,
+    "effect_high": np.nan,
 }
 
 
@@ -141,7 +147,8 @@ class Links:
                 table[col] = default
         table = table.astype({"source": str, "target": str, "lag": int, "value": float,
                               "p_value": float, "significant": bool, "ci_low": float,
-                              "ci_high": float, "directed": bool, "n_samples": int})
+                              "ci_high": float, "directed": bool, "n_samples": int,
+                              "effect": float, "effect_low": float, "effect_high": float})
         extra = [c for c in table.columns if c not in LINK_COLUMNS]
         table = table[list(LINK_COLUMNS) + extra]
         table = table.sort_values(["target", "source", "lag"], kind="stable")
