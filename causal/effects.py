@@ -496,37 +496,54 @@ def _grids(panel: Panel, by: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return z, obs, block, cluster
 
 
-def _annihilators(obs: np.ndarray, degree: int) -> np.ndarray:
-    """(G, k, L, L): the linear map from a group's raw series to its prepared residuals.
+def _trend_factors(obs: np.ndarray, degree: int) -> np.ndarray:
+    """(G, k, L, q): orthonormal factors ``U`` of each group's fitted-trend projection.
 
-    ``M = D - D B (B' D B)^+ B' D`` with ``D`` the observed-week indicator and
-    ``B`` the polynomial trend basis of the given degree in grid time: exactly
-    what :func:`features.transforms.center` / :func:`~features.transforms.detrend`
-    compute on the observed rows (unobserved rows and columns are zero).
+    The within transform maps a group's raw series ``y`` (on its time grid) to
+    ``M y`` with ``M = D - U U'``: ``D`` is the observed-week indicator and
+    ``U U' = D B (B' D B)^+ B' D`` projects on the polynomial trend basis ``B``
+    (degree 0: the mean, 1: a straight line) over the observed weeks. This is
+    exactly what :func:`features.transforms.center` and
+    :func:`~features.transforms.detrend` compute; unobserved weeks give zero
+    rows and columns.
     """
     length = obs.shape[1]
     t = np.arange(length, dtype=float)
     t = (t - t.mean()) / max(t.std(), 1.0)
     basis = np.stack([t ** d for d in range(degree + 1)], axis=1)  # (L, q)
-    d = obs.transpose(0, 2, 1).astype(float)  # (G, k, L)
-    bo = d[..., None] * basis  # (G, k, L, q)
+    bo = obs.transpose(0, 2, 1)[..., None] * basis  # (G, k, L, q)
     gram = np.einsum("gklq,gklr->gkqr", bo, bo)
-    inv = np.linalg.pinv(gram, hermitian=True)
-    proj = np.einsum("gklq,gkqr,gkmr->gklm", bo, inv, bo)
-    eye = d[..., None] * np.eye(length)
-    return eye - proj
+    w, v = np.linalg.eigh(gram)
+    keep = w > 1e-10 * np.maximum(w.max(axis=-1, keepdims=True), 1e-300)
+    inv_sqrt = np.where(keep, 1 / np.sqrt(np.where(keep, w, 1.0)), 0.0)
+    return bo @ (v * inv_sqrt[..., None, :]) @ v.transpose(0, 1, 3, 2)
+
+
+def _annihilators(obs: np.ndarray, degree: int) -> np.ndarray:
+    """(G, k, L, L): the dense ``M = D - U U'`` of :func:`_trend_factors` (for checks)."""
+    u = _trend_factors(obs, degree)
+    d = obs.transpose(0, 2, 1).astype(float)
+    return d[..., None] * np.eye(obs.shape[1]) - u @ u.transpose(0, 1, 3, 2)
 
 
 def _shift(x: np.ndarray, lag: int, axis: int) -> np.ndarray:
-    """Shift ``x`` forward by ``lag`` along ``axis`` (row t holds old row t - lag), zero-filled."""
+    """Shift ``x`` along ``axis`` so that entry t holds old entry t - lag (zero-filled).
+
+    A negative ``lag`` shifts the other way (entry t holds old entry t + |lag|).
+    """
     out = np.zeros_like(x)
-    if lag < x.shape[axis]:
+    n = x.shape[axis]
+    if abs(lag) < n:
         src = [slice(None)] * x.ndim
         dst = [slice(None)] * x.ndim
-        src[axis] = slice(0, x.shape[axis] - lag)
-        dst[axis] = slice(lag, None)
+        src[axis] = slice(0, n - lag) if lag >= 0 else slice(-lag, None)
+        dst[axis] = slice(lag, None) if lag >= 0 else slice(0, n + lag)
         out[tuple(dst)] = x[tuple(src)]
     return out
+
+
+#: Series longer than this use FFT cross-correlations in :class:`_DiagSums`.
+_FFT_LENGTH = 48
 
 
 def _diag_sums(w: np.ndarray) -> np.ndarray:
@@ -535,49 +552,117 @@ def _diag_sums(w: np.ndarray) -> np.ndarray:
     u, v = np.indices((length, length))
     onehot = np.zeros((length * length, 2 * length - 1))
     onehot[np.arange(length * length), (u - v).ravel() + length - 1] = 1.0
-    return (w.reshape(*w.shape[:-2], length * length) @ onehot)
+    return w.reshape(*w.shape[:-2], length * length) @ onehot
+
+
+def _xcorr_sum(f: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Sum over all but the first and last axes of the cross-correlation of ``f`` and ``g``.
+
+    ``f``, ``g`` have shape (P, ..., L); returns (P, 2L - 1) with index
+    ``h + L - 1`` holding ``sum_w f[w + h] g[w]``: directly for short series,
+    through the FFT for long ones.
+    """
+    n = f.shape[-1]
+    f = f.reshape(f.shape[0], -1, n)
+    g = g.reshape(g.shape[0], -1, n)
+    if n <= _FFT_LENGTH:
+        return _diag_sums(f.transpose(0, 2, 1) @ g)
+    nfft = int(2 ** np.ceil(np.log2(2 * n - 1)))
+    spec = np.einsum("pmf,pmf->pf", np.fft.rfft(f, n=nfft), np.fft.rfft(g, n=nfft).conj())
+    corr = np.fft.irfft(spec, n=nfft)
+    return np.concatenate([corr[:, nfft - (n - 1):], corr[:, :n]], axis=1)
+
+
+class _DiagSums:
+    """Sums over groups of the diagonal sums of ``W = sum_t r_t P_a[t]' P_b[t]``.
+
+    ``P_a`` has rows ``M_a[t - l]`` (the predictor ``a`` at lag ``l``, or the
+    target at lag 0) and ``c[h] = sum_{u - w = h} W[u, w]`` for
+    ``|h| < L``. With ``M = D - U U'`` the four terms of ``W`` are a shifted
+    diagonal and three low-rank products whose diagonal sums are
+    cross-correlations (:func:`_xcorr_sum`): O(G L^2) per pair, or
+    O(G L log L) for long series, instead of O(G L^3). Vectorized over pairs.
+    """
+
+    def __init__(self, obs: np.ndarray, u: np.ndarray, max_lag: int) -> None:
+        self.length = obs.shape[1]
+        self.max_lag = int(max_lag)
+        shifts = range(-self.max_lag, self.max_lag + 1)
+        self.d = obs.transpose(0, 2, 1).astype(float)  # (G, k, L)
+        u = u.transpose(0, 1, 3, 2)  # (G, k, q, L): time last
+        self.u = u
+        self.d_shift = np.stack([_shift(self.d, s, 2) for s in shifts])  # (2p + 1, G, k, L)
+        self.u_shift = np.stack([_shift(u, s, 3) for s in shifts])  # (2p + 1, G, k, q, L)
+
+    def __call__(self, r: np.ndarray, pairs: Sequence[tuple[int, int, int, int]]) -> np.ndarray:
+        """Diagonal sums (n_pairs, 2L - 1) for rows weighted by ``r`` (G, L).
+
+        Each pair is ``(a, lag_a, b, lag_b)``; index ``h + L - 1`` holds ``c[h]``.
+        """
+        n, p = self.length, self.max_lag
+        a, la, b, lb = (np.array(x, dtype=np.int64) for x in zip(*pairs, strict=True))
+        r_shift = np.stack([_shift(r, s, 1) for s in range(-p, p + 1)])  # (2p + 1, G, L)
+        g = np.arange(r.shape[0])[None, :]
+        ua = self.u[:, a].transpose(1, 0, 2, 3)  # (P, G, q, L)
+        ub = self.u[:, b].transpose(1, 0, 2, 3)
+        # Term 2: -D(X, U_b), X[u] = r_{u + la} d_a(u) U_b[u + la - lb].
+        xa = r_shift[-la + p] * self.d[:, a].transpose(1, 0, 2)  # (P, G, L)
+        x = xa[:, :, None] * self.u_shift[(lb - la + p)[:, None], g, b[:, None]]
+        # Term 3: -D(U_a, Y), Y[w] = r_{w + lb} d_b(w) U_a[w + lb - la].
+        yb = r_shift[-lb + p] * self.d[:, b].transpose(1, 0, 2)
+        y = yb[:, :, None] * self.u_shift[(la - lb + p)[:, None], g, a[:, None]]
+        # Term 4: D(U_a, C U_b) with C = sum_t r_t U_a[t - la] U_b[t - lb]'.
+        ua_l = self.u_shift[(la + p)[:, None], g, a[:, None]] * r[None, :, None, :]
+        c = ua_l @ self.u_shift[(lb + p)[:, None], g, b[:, None]].transpose(0, 1, 3, 2)
+        ubc = c @ ub  # (P, G, q, L)
+        out = _xcorr_sum(np.concatenate([-x, -ua, ua], axis=2),
+                         np.concatenate([ub, y, ubc], axis=2))
+        # Term 1: sum_t r_t d_a(t - la) d_b(t - lb), at h = lb - la.
+        t1 = (self.d_shift[(la + p)[:, None], g, a[:, None]]
+              * self.d_shift[(lb + p)[:, None], g, b[:, None]] * r).sum(axis=(1, 2))
+        h = lb - la
+        ok = np.abs(h) < n
+        out[np.flatnonzero(ok), h[ok] + n - 1] += t1[ok]
+        return out
 
 
 def _design(panel: Panel, prep: str, by: str, tau_max: int) -> _Design:
     z, obs, block, cluster = _grids(panel, by)
     n_groups, length, k = z.shape
     p = int(tau_max)
-    m = _annihilators(obs, TREND_DEGREE[prep])  # (G, k, L, L)
-    # Lagged predictors and their annihilator rows, lag-major (lag 1: all variables, ...).
-    pred_ok = np.ones((n_groups, length), dtype=bool)
-    preds, prows = [], []
+    # Rows with every predictor observed at lags 1..p within the same block.
+    pred_ok = block >= 0
+    preds = []
     for lag in range(1, p + 1):
         same = _shift(block, lag, 1) == block
         same[:, :lag] = False
-        pred_ok &= same & (block >= 0)
-        pred_ok &= _shift(obs, lag, 1).all(axis=2)
+        pred_ok &= same & _shift(obs, lag, 1).all(axis=2)
         preds.append(_shift(z, lag, 1))
-        prows.append(_shift(m, lag, 2))  # (G, k, L, L): row t is M[t - lag]
-    pred = np.concatenate(preds, axis=2)  # (G, L, k p)
-    prow = np.concatenate(prows, axis=1)  # (G, k p, L, L)
+    pred = np.concatenate(preds, axis=2)  # (G, L, k p), lag-major
     rows = np.stack([obs[:, :, j] & pred_ok for j in range(k)])  # (k, G, L)
-    # Weighted Gram matrices over the stacked (group, week) rows, one per target / pair.
-    kp = k * p
-    flat_p = prow.transpose(0, 2, 1, 3).reshape(n_groups * length, kp * length)
-    flat_m = m.transpose(0, 2, 1, 3).reshape(n_groups * length, k * length)
-    wxx = np.empty((k, kp, kp, length, length))
-    wxy = np.empty((k, kp, length, length))
+    sums = _DiagSums(obs, _trend_factors(obs, TREND_DEGREE[prep]), p)
+    columns = [(v, lag) for lag in range(1, p + 1) for v in range(k)]
+    kp, width = k * p, 2 * length - 1
+    upper = [(i1, i2) for i1 in range(kp) for i2 in range(i1, kp)]
+    wxx = np.empty((k, kp, kp, width))
+    wxy = np.empty((k, kp, width))
     for j in range(k):
-        weighted = flat_p * rows[j].reshape(-1, 1)
-        gram = weighted.T @ flat_p
-        wxx[j] = gram.reshape(kp, length, kp, length).transpose(0, 2, 1, 3)
-        cross = weighted.T @ flat_m[:, j * length:(j + 1) * length]
-        wxy[j] = cross.reshape(kp, length, length)
-    w0 = np.empty((k, k, length, length))
-    for a in range(k):
-        for b in range(a, k):
-            both = (obs[:, :, a] & obs[:, :, b]).reshape(-1, 1)
-            ma = flat_m[:, a * length:(a + 1) * length]
-            w0[a, b] = (ma * both).T @ flat_m[:, b * length:(b + 1) * length]
-            w0[b, a] = w0[a, b].T
-    return _Design(z=z, obs=obs, rows=rows, pred=pred, weights_xx=_diag_sums(wxx),
-                   weights_xy=_diag_sums(wxy), weights_0=_diag_sums(w0), cluster=cluster,
-                   tau_max=p)
+        pairs = [(*columns[i1], *columns[i2]) for i1, i2 in upper]
+        pairs += [(*col, j, 0) for col in columns]
+        out = sums(rows[j].astype(float), pairs)
+        for n_pair, (i1, i2) in enumerate(upper):
+            wxx[j, i1, i2] = out[n_pair]
+            wxx[j, i2, i1] = out[n_pair][::-1]
+        wxy[j] = out[len(upper):]
+    # Lag-0 moments: M rows are zero where a variable is unobserved, so every row counts.
+    same_time = [(a, 0, b, 0) for a in range(k) for b in range(a, k)]
+    out0 = sums(np.ones((n_groups, length)), same_time)
+    w0 = np.empty((k, k, width))
+    for n_pair, (a, _, b, _) in enumerate(same_time):
+        w0[a, b] = out0[n_pair]
+        w0[b, a] = out0[n_pair][::-1]
+    return _Design(z=z, obs=obs, rows=rows, pred=pred, weights_xx=wxx, weights_xy=wxy,
+                   weights_0=w0, cluster=cluster, tau_max=p)
 
 
 def _autocov(a: np.ndarray, sigma_basis: np.ndarray, length: int) -> np.ndarray | None:

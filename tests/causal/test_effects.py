@@ -12,7 +12,10 @@ from causal.effects import (
     WITHIN_COLUMNS,
     JackknifeEffects,
     _annihilators,
+    _DiagSums,
     _grids,
+    _shift,
+    _trend_factors,
     add_effects,
     jackknife_effects,
     lagged_effects,
@@ -201,6 +204,24 @@ def test_annihilators_reproduce_the_within_transform(prep, degree, by):
     assert (obs == obs_p).all()
     m = _annihilators(obs, degree)
     np.testing.assert_allclose(np.einsum("gkuw,gwk->guk", m, raw), prepared, atol=1e-10)
+
+
+@pytest.mark.parametrize("n_weeks", [13, 60])  # direct and FFT cross-correlations
+def test_design_weights_match_the_dense_computation(n_weeks):
+    df = simulate_cohort("paper", n_patients=12, n_weeks=n_weeks, missing=0.2, dropout=0.3,
+                         random_state=9)
+    _, obs, _, _ = _grids(Panel.from_frame(df, tau_max=None), "patient")
+    m = _annihilators(obs, 1)
+    rng = np.random.default_rng(0)
+    r = rng.random(obs.shape[:2])
+    pairs = [(0, 1, 2, 1), (1, 2, 0, 1), (2, 0, 2, 0), (1, 1, 1, 0)]
+    got = _DiagSums(obs, _trend_factors(obs, 1), 2)(r, pairs)
+    length = obs.shape[1]
+    for n_pair, (a, la, b, lb) in enumerate(pairs):
+        rows_a, rows_b = _shift(m[:, a], la, 1), _shift(m[:, b], lb, 1)
+        dense = np.einsum("gt,gtu,gtw->uw", r, rows_a, rows_b)
+        want = [np.trace(dense, offset=-h) for h in range(-(length - 1), length)]
+        np.testing.assert_allclose(got[n_pair], want, atol=1e-9)
 
 
 @pytest.fixture(scope="module")
