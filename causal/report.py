@@ -111,10 +111,13 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
     out += ["## Discovered links", "",
             f"{len(links.table)} links tested, {len(sig)} significant at alpha = {links.alpha}. "
             "`value` is the partial correlation of the final (MCI) test; the interval is the "
-            f"{s.get('conf_level', 1 - 2 * links.alpha):.0%} confidence interval. Every tested "
-            "link is in `links.csv`.", ""]
+            f"{s.get('conf_level', 1 - 2 * links.alpha):.0%} confidence interval. `effect` is "
+            "the standardized within-person change per week (target SDs per source SD, "
+            "corrected for short-panel bias) with its interval `effect_low`-`effect_high` at "
+            "the same level. Every tested link is in `links.csv`.", ""]
     if not sig.empty:
-        cols = ["source", "target", "lag", "value", "p_value", "ci_low", "ci_high"]
+        cols = ["source", "target", "lag", "value", "p_value", "ci_low", "ci_high", "effect",
+                "effect_low", "effect_high"]
         out += [markdown_table(sig[cols]), ""]
     st = strengths(links).reset_index()
     lead = leading_variables(links)
@@ -128,7 +131,9 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
                 "Reasons:", ""]
         out += [f"- **{v.hypothesis.name}** - {v.verdict}: {v.reason}" for v in verdicts] + [""]
         out += ["Decision rule: `docs/hypotheses.md`. An absent claim is supported only when "
-                "its interval lies inside the equivalence bounds (+-sesoi).", ""]
+                "its interval lies inside the equivalence bounds (+-sesoi), and contradicted "
+                "only when the link is significant and its whole interval lies beyond +-sesoi "
+                "(minimal-effect test: the effect is shown to be practically present).", ""]
     for title, body in extra_sections:
         out += [f"## {title}", "", body, ""]
     if figures:

@@ -207,3 +207,10 @@ def test_write_report_writes_the_rendered_text(tmp_path, model, verdicts):
     path = write_report(tmp_path / "report.md", **kwargs)
     assert path == tmp_path / "report.md"
     assert path.read_text(encoding="utf-8") == render_report(**kwargs)
+
+
+def test_report_shows_effects_and_the_absent_rule(report):
+    links_part = report.split("## Discovered links")[1].split("## Who leads")[0]
+    assert "| effect | effect_low | effect_high |" in links_part
+    assert "standardized within-person change per week" in links_part
+    assert "minimal-effect test" in report.split("## Hypotheses")[1]
