@@ -25,10 +25,11 @@ import pandas as pd
 
 from causal.discovery.links import Links
 from causal.graph.summary import leading_variables, strengths
+from causal.hypotheses.sensitivity import Sensitivity
 from causal.hypotheses.verdicts import VerdictTable
 from features.panel import Panel
 
-__all__ = ["markdown_table", "render_report", "write_report"]
+__all__ = ["markdown_table", "render_report", "sensitivity_section", "write_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,35 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
     if figures:
         out += ["## Figures", ""] + [f"![{f}]({f})" for f in figures] + [""]
     return "\n".join(out)
+
+
+def sensitivity_section(result: Sensitivity) -> str:
+    """Return the body of the report's "Sensitivity" section for ``result``.
+
+    One row per hypothesis: its default verdict, how many alternative
+    specifications agree, and the ones that do not.
+    """
+    specs = result.specifications
+    preps = sorted({s.prep for s in specs})
+    taus = sorted({s.tau_max for s in specs})
+    alphas = sorted({s.pc_alpha for s in specs if s.pc_alpha is not None})
+    lines = [f"Each hypothesis was re-judged under {len(specs)} alternative specifications "
+             f"(drawn from prep {', '.join(preps)}; tau_max "
+             f"{', '.join(map(str, taus))}"
+             + (f"; pc_alpha {', '.join(f'{a:g}' for a in alphas)}" if alphas else "")
+             + f"; the default excluded), by the analytic rule, in {result.seconds:.1f} s. "
+             "`agree` counts the specifications giving the default verdict; a verdict that "
+             "changes under reasonable alternatives hinges on an analytic choice and should "
+             "be reported with them. All runs are in `sensitivity.csv`.", ""]
+    table = result.table.assign(
+        agree=[f"{a}/{n}" for a, n in zip(result.table["n_agree"],
+                                          result.table["n_specifications"], strict=True)])
+    lines.append(markdown_table(table[["name", "expected", "verdict", "agree",
+                                       "disagreeing"]]))
+    if result.failures:
+        lines += ["", f"{len(result.failures)} specification(s) could not be run: "
+                  + "; ".join(f"{k} ({v.split(';')[0]})" for k, v in result.failures.items())]
+    return "\n".join(lines)
 
 
 def write_report(path: str | Path, **kwargs: Any) -> Path:

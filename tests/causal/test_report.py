@@ -214,3 +214,19 @@ def test_report_shows_effects_and_the_absent_rule(report):
     assert "| effect | effect_low | effect_high |" in links_part
     assert "standardized within-person change per week" in links_part
     assert "minimal-effect test" in report.split("## Hypotheses")[1]
+
+
+def test_sensitivity_section_lists_agreement(model, verdicts):
+    from causal.hypotheses.sensitivity import Specification, run_sensitivity
+    from causal.report import sensitivity_section
+
+    raw = simulate_cohort("paper", n_patients=40, n_weeks=10, missing=0.05, random_state=8)
+    result = run_sensitivity(raw, verdicts, model.get_params(),
+                             specs=[Specification("center", 1, 0.2),
+                                    Specification("detrend", 2, 0.1)])
+    text = sensitivity_section(result)
+    assert "2 alternative specifications" in text
+    assert "prep center, detrend; tau_max 1, 2; pc_alpha 0.1, 0.2" in text
+    assert "| name | expected | verdict | agree | disagreeing |" in text
+    n = result.table["n_specifications"].iloc[0]
+    assert f"| {result.table['n_agree'].iloc[0]}/{n} |" in text
