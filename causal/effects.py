@@ -437,11 +437,14 @@ LINK_EFFECT_COLUMNS = ("effect", "effect_low", "effect_high")
 WITHIN_COLUMNS = ("source", "target", "lag", "effect", "effect_low", "effect_high", "se", "raw",
                   "n_samples")
 
-#: Within transforms the exact correction knows: the degree of the per-group
-#: polynomial trend they remove (0 = person mean, 1 = linear trend).
+#: Within transforms with a closed-form map: the degree of the per-group polynomial
+#: trend they remove (0 = person mean, 1 = linear trend). Other linear trend models
+#: (:data:`features.transforms.PREPS`) have their map probed from the raw scores.
 TREND_DEGREE = {"center": 0, "detrend": 1}
 
 _MAX_NEWTON = 50
+#: Longest time grid for which the map of a trend model is probed (L prepare calls, O(G L^3)).
+_MAX_PROBE_LENGTH = 120
 _TOL = 1e-10
 
 
@@ -469,18 +472,24 @@ class _Design:
     tau_max: int
 
 
-def _grids(panel: Panel, by: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Lay the panel on per-group time grids: values, observed, block code, patient code."""
+def _positions(panel: Panel, by: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: its group code and its position on the group's time grid."""
     data = panel.data
     groups = [panel.id_col] if by == "patient" else panel.block_cols
     gcode = data.groupby(groups, sort=False).ngroup().to_numpy()
+    times = data[panel.time_col].to_numpy(dtype=np.int64)
+    start = np.full(int(gcode.max()) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(start, gcode, times)
+    return gcode, times - start[gcode]
+
+
+def _grids(panel: Panel, by: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lay the panel on per-group time grids: values, observed, block code, patient code."""
+    data = panel.data
+    gcode, pos = _positions(panel, by)
     bcode = data.groupby(panel.block_cols, sort=False).ngroup().to_numpy()
     pcode = data.groupby(panel.id_col, sort=False).ngroup().to_numpy()
-    times = data[panel.time_col].to_numpy(dtype=np.int64)
     n_groups = int(gcode.max()) + 1
-    start = np.full(n_groups, np.iinfo(np.int64).max)
-    np.minimum.at(start, gcode, times)
-    pos = times - start[gcode]
     length = int(pos.max()) + 1
     k = len(panel.variables)
     values = data[list(panel.variables)].to_numpy(dtype=float, na_value=np.nan)
@@ -626,7 +635,73 @@ class _DiagSums:
         return out
 
 
-def _design(panel: Panel, prep: str, by: str, tau_max: int) -> _Design:
+def _probed_maps(raw: Panel, prepared: Panel, prep: str, by: str) -> np.ndarray | None:
+    """(G, k, L, L): the within transform's linear map per group, by probing ``prepare``.
+
+    For trend models other than :data:`TREND_DEGREE` the map is read off
+    :func:`features.transforms.prepare` itself: column ``t`` of every group's
+    map is the change of the prepared scores when the raw score at grid
+    position ``t`` is nudged (all groups and measures at once; each is
+    transformed on its own). For least-squares trend models this is exact;
+    for models with a searched change point it is the map with the change
+    points found in the data held fixed (the search is not differentiable
+    and a small nudge does not move it). Returns None when the probed
+    transform does not reproduce ``prepared``.
+    """
+    raw = raw.subset(prepared.patients)
+    if raw.n_rows != prepared.n_rows:
+        return None
+    variables = list(prepared.variables)
+    z0, obs0, _, _ = _grids(prepared, by)
+    _, pos = _positions(raw, by)
+    values = raw.data[variables].to_numpy(dtype=float, na_value=np.nan)
+    scale = np.nanstd(values, axis=0)
+    eps = 1e-4 * np.where(scale > 0, scale, 1.0)
+    base_panel = prepare(raw, prep, by=by)
+    if base_panel.n_rows != prepared.n_rows:
+        return None
+    base, obs_base, _, _ = _grids(base_panel, by)
+    if obs_base.shape != obs0.shape or not np.allclose(base, z0, atol=1e-8 * scale.max()):
+        return None
+    n_groups, length, k = z0.shape
+    maps = np.zeros((n_groups, k, length, length))
+    for t in range(length):
+        data = raw.data.copy()
+        data[variables] = values + eps * (pos == t)[:, None]
+        bumped, _, _, _ = _grids(prepare(raw.with_data(data), prep, by=by), by)
+        maps[:, :, :, t] = ((bumped - base) / eps).transpose(0, 2, 1)
+    maps *= obs0.transpose(0, 2, 1)[..., None]  # rows of unobserved prepared scores are zero
+    return maps
+
+
+def _dense_weights(maps: np.ndarray, rows: np.ndarray, obs: np.ndarray,
+                   tau_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Design weights from dense per-group maps (G, k, L, L): O(G L^3), for short series."""
+    n_groups, k, length, _ = maps.shape
+    p = int(tau_max)
+    kp = k * p
+    prow = np.concatenate([_shift(maps, lag, 2) for lag in range(1, p + 1)], axis=1)
+    flat_p = prow.transpose(0, 2, 1, 3).reshape(n_groups * length, kp * length)
+    flat_m = maps.transpose(0, 2, 1, 3).reshape(n_groups * length, k * length)
+    wxx = np.empty((k, kp, kp, length, length))
+    wxy = np.empty((k, kp, length, length))
+    for j in range(k):
+        weighted = flat_p * rows[j].reshape(-1, 1)
+        wxx[j] = (weighted.T @ flat_p).reshape(kp, length, kp, length).transpose(0, 2, 1, 3)
+        wxy[j] = (weighted.T @ flat_m[:, j * length:(j + 1) * length]).reshape(
+            kp, length, length)
+    w0 = np.empty((k, k, length, length))
+    for a in range(k):
+        ma = flat_m[:, a * length:(a + 1) * length]
+        for b in range(a, k):
+            both = (obs[:, :, a] & obs[:, :, b]).reshape(-1, 1)
+            w0[a, b] = (ma * both).T @ flat_m[:, b * length:(b + 1) * length]
+            w0[b, a] = w0[a, b].T
+    return _diag_sums(wxx), _diag_sums(wxy), _diag_sums(w0)
+
+
+def _design(panel: Panel, prep: str, by: str, tau_max: int,
+            maps: np.ndarray | None = None) -> _Design:
     z, obs, block, cluster = _grids(panel, by)
     n_groups, length, k = z.shape
     p = int(tau_max)
@@ -640,6 +715,10 @@ def _design(panel: Panel, prep: str, by: str, tau_max: int) -> _Design:
         preds.append(_shift(z, lag, 1))
     pred = np.concatenate(preds, axis=2)  # (G, L, k p), lag-major
     rows = np.stack([obs[:, :, j] & pred_ok for j in range(k)])  # (k, G, L)
+    if maps is not None:
+        wxx, wxy, w0 = _dense_weights(maps, rows, obs, p)
+        return _Design(z=z, obs=obs, rows=rows, pred=pred, weights_xx=wxx, weights_xy=wxy,
+                       weights_0=w0, cluster=cluster, tau_max=p)
     sums = _DiagSums(obs, _trend_factors(obs, TREND_DEGREE[prep]), p)
     columns = [(v, lag) for lag in range(1, p + 1) for v in range(k)]
     kp, width = k * p, 2 * length - 1
@@ -844,18 +923,37 @@ def _nan_table(variables: Sequence[str], tau_max: int) -> pd.DataFrame:
 
 
 def _within(prepared: Panel, prep: str, by: str, tau_max: int, conf_level: float,
-            standardized: bool = False) -> tuple[pd.DataFrame, str | None]:
-    """Corrected effects of every lagged link of a prepared panel; (table, why NaN or None)."""
+            standardized: bool = False, raw: Panel | None = None,
+            probe: bool = False) -> tuple[pd.DataFrame, str | None]:
+    """Corrected effects of every lagged link of a prepared panel; (table, why NaN or None).
+
+    ``raw`` (the panel before the within transform) is needed for trend models
+    outside :data:`TREND_DEGREE`, whose linear map is probed
+    (:func:`_probed_maps`); ``probe=True`` probes those too (for checks).
+    """
     variables = list(prepared.variables)
     k, p = len(variables), int(tau_max)
     table = _nan_table(variables, p)
-    if prep not in TREND_DEGREE:
-        return table, (f"prep={prep!r} has no within-person trend model to correct for; "
-                       f"the correction knows {sorted(TREND_DEGREE)}")
+    if prep == "none":
+        return table, ("prep='none' removes no within-person mean or trend, so the scores "
+                       "are not within-person deviations; no effect is estimated")
     if standardized:
         return table, ("within-person standardization is not a linear transform; the "
                        "correction needs standardize=False")
-    d = _design(prepared, prep, by, p)
+    maps = None
+    if probe or prep not in TREND_DEGREE:
+        if raw is None:
+            return table, (f"the correction for prep={prep!r} reads the transform's linear "
+                           "map off the raw scores; pass the raw data")
+        length = int(_positions(prepared, by)[1].max()) + 1
+        if length > _MAX_PROBE_LENGTH:
+            return table, (f"the correction for prep={prep!r} is limited to series of at most "
+                           f"{_MAX_PROBE_LENGTH} time steps (here {length})")
+        maps = _probed_maps(raw, prepared, prep, by)
+        if maps is None:
+            return table, (f"prep={prep!r} applied to the raw scores did not reproduce the "
+                           "prepared panel, so its linear map is unknown")
+    d = _design(prepared, prep, by, p, maps)
     moments = _sample_moments(d)
     n_rows = d.rows.sum(axis=(1, 2))
     if (n_rows < k * p + 2).any():
@@ -939,14 +1037,14 @@ class WithinEffects:
 
 
 def _corrected(prepared: Panel, prep: str, by: str, tau_max: int, conf_level: float,
-               standardized: bool) -> tuple[pd.DataFrame, str | None]:
+               standardized: bool, raw: Panel | None = None) -> tuple[pd.DataFrame, str | None]:
     """:func:`_within`, with numerical failures turned into a NaN table and a note."""
     if prepared.n_patients < 2:
         return (_nan_table(prepared.variables, tau_max),
                 "the correction and its patient-cluster interval need at least 2 patients")
     try:
         with np.errstate(all="ignore"):
-            table, note = _within(prepared, prep, by, tau_max, conf_level, standardized)
+            table, note = _within(prepared, prep, by, tau_max, conf_level, standardized, raw)
     except np.linalg.LinAlgError as exc:
         table, note = _nan_table(prepared.variables, tau_max), f"singular moments ({exc})"
     bad = ~np.isfinite(table[["effect", "effect_low", "effect_high"]].to_numpy())
@@ -1020,10 +1118,12 @@ def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
         prepared = data.panel_
     else:
         tau, prep, by = _resolve(links, tau_max, prep, by)
-        prepared = prepare(_to_panel(data, tau, id_col, time_col, variables), prep, by=by)
+        raw = _to_panel(data, tau, id_col, time_col, variables)
+        prepared = prepare(raw, prep, by=by)
         standardized = False
     triples = _requested(links, prepared.variables, tau)
-    table, note = _corrected(prepared, prep, by, tau, conf_level, standardized)
+    table, note = _corrected(prepared, prep, by, tau, conf_level, standardized,
+                             raw if not _is_model(data) else None)
     keyed = table.set_index(["source", "target", "lag"])
     picked = keyed.loc[triples].reset_index() if triples else table.iloc[:0]
     result = WithinEffects(table=picked[list(WITHIN_COLUMNS)].reset_index(drop=True),
@@ -1034,7 +1134,7 @@ def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
 
 
 def add_effects(links: Links, prepared: Panel, *, prep: str, by: str = "patient",
-                standardized: bool = False) -> Links:
+                standardized: bool = False, raw: Panel | None = None) -> Links:
     """Return ``links`` with :data:`LINK_EFFECT_COLUMNS` filled for its lagged rows.
 
     The hook :meth:`causal.discovery.estimator.PanelPCMCI.fit` calls: effects
@@ -1042,9 +1142,11 @@ def add_effects(links: Links, prepared: Panel, *, prep: str, by: str = "patient"
     model's prepared panel, at the interval level of ``links``
     (``settings["conf_level"]``, else ``1 - 2 * alpha``). Lag-0 rows stay
     NaN. ``settings["effects"]`` records the method, or why effects are NaN.
+    ``raw``, the panel before the within transform, is needed for trend models
+    other than ``center`` and ``detrend`` (their linear map is probed).
     """
     conf_level = float(links.settings.get("conf_level", 1 - 2 * links.alpha))
-    table, note = _corrected(prepared, prep, by, links.tau_max, conf_level, standardized)
+    table, note = _corrected(prepared, prep, by, links.tau_max, conf_level, standardized, raw)
     keys = ["source", "target", "lag"]
     merged = links.table.drop(columns=list(LINK_EFFECT_COLUMNS)).merge(
         table[[*keys, *LINK_EFFECT_COLUMNS]], on=keys, how="left", validate="many_to_one")

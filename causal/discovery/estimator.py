@@ -267,6 +267,7 @@ class PanelPCMCI:
                                      min_lagged_rows=self.min_lagged_rows)
         if len(panel.variables) < 2:
             raise DataError(f"discovery needs at least 2 variables, got {list(panel.variables)}")
+        raw = panel
         panel = prepare(panel, self.prep, standardize_within=self.standardize, by=self.prep_by)
         panel = panel.drop_short(tau, self.min_lagged_rows)
         self.panel_ = panel
@@ -289,7 +290,7 @@ class PanelPCMCI:
         table, parents = self.run_on(dataframe, test, default_samples=self.n_samples_)
         self.links_, self.parents_ = self._wrap(table, parents)
         self._check_p_values(self.links_)
-        self.links_ = self._with_effects(self.links_)
+        self.links_ = self._with_effects(self.links_, raw)
         self.graph_: nx.DiGraph = summary_graph(self.links_)
         logger.info("fitted %s: %d significant of %d tested links", self.method,
                     int(self.links_.table["significant"].sum()), len(self.links_.table))
@@ -399,14 +400,14 @@ class PanelPCMCI:
                  for j in range(len(names))}
         return links, named
 
-    def _with_effects(self, links: Links) -> Links:
+    def _with_effects(self, links: Links, raw: Panel) -> Links:
         """Fill the ``effect`` columns of ``links`` (bias-corrected within-person effects)."""
         # Imported here: causal.effects imports causal.discovery (Links), so a module-level
         # import would be circular.
         from causal.effects import add_effects
 
         return add_effects(links, self.panel_, prep=self.prep, by=self.prep_by,
-                           standardized=bool(self.standardize))
+                           standardized=bool(self.standardize), raw=raw)
 
     def _dataset_df_loss(self, ti: TigramiteInput, samples: np.ndarray) -> np.ndarray:
         """Per dataset: degrees of freedom its within transform used.

@@ -16,6 +16,7 @@ from causal.effects import (
     _grids,
     _shift,
     _trend_factors,
+    _within,
     add_effects,
     jackknife_effects,
     lagged_effects,
@@ -224,6 +225,24 @@ def test_design_weights_match_the_dense_computation(n_weeks):
         np.testing.assert_allclose(got[n_pair], want, atol=1e-9)
 
 
+@pytest.mark.parametrize("prep,by", [("detrend", "patient"), ("center", "patient"),
+                                     ("detrend", "segment")])
+def test_probed_maps_reproduce_the_closed_form(prep, by):
+    # Trend models without a closed form have their linear map probed from prepare();
+    # for center / detrend both routes must give the same effects.
+    df = simulate_cohort("paper", n_patients=80, n_weeks=13, missing=0.1, random_state=12)
+    df["phase"] = np.where(df["week"] <= 7, "a", "b")
+    raw = Panel.from_frame(df, segments=["phase"], tau_max=1)
+    prepared = prepare(raw, prep, by=by)
+    closed, note = _within(prepared, prep, by, 1, 0.9)
+    probed, note_p = _within(prepared, prep, by, 1, 0.9, raw=raw, probe=True)
+    assert note is None and note_p is None
+    cols = ["effect", "effect_low", "effect_high", "raw", "se"]
+    np.testing.assert_allclose(probed[cols], closed[cols], atol=1e-7)
+    # without the raw panel the probe cannot run
+    assert "pass the raw data" in _within(prepared, prep, by, 1, 0.9, probe=True)[1]
+
+
 @pytest.fixture(scope="module")
 def paper_effects() -> list:
     """within_effects of 16 seeded paper-design cohorts (226 x 13, 5% missing)."""
@@ -327,7 +346,7 @@ def test_lag_zero_rows_have_no_effect():
 
 
 @pytest.mark.parametrize("kwargs,note", [
-    ({"prep": "none"}, "no within-person trend model"),
+    ({"prep": "none"}, "removes no within-person mean or trend"),
     ({"standardize": True}, "not a linear transform"),
 ])
 def test_effects_unavailable_are_nan_with_a_note(kwargs, note):
