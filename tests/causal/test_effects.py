@@ -370,3 +370,43 @@ def test_within_effects_bad_input():
     model = PanelPCMCI().fit(df)
     with pytest.raises(ValueError, match="already prepared"):
         within_effects(model, prep="center")
+
+
+def test_patients_whose_transform_is_not_linear_are_left_out(monkeypatch):
+    # A transform that is not linear in patient 1's scores (it adds 1000 x the scores'
+    # distance to the instrument grid): probing detects it, the patient is left out, and
+    # the effects equal the closed-form ones without that patient.
+    import causal.effects as eff
+
+    real = eff.prepare
+    variables = ["depression", "self_compassion", "fear_others"]
+
+    def odd(panel, prep="detrend", **kwargs):
+        out = real(panel, prep, **kwargs)
+        data = out.data.copy()
+        one = data["patient"] == 1
+        raw = panel.data.loc[one, variables]
+        data.loc[one, variables] += 1000 * (raw - raw.round(2)).to_numpy()
+        return out.with_data(data)
+
+    df = simulate_cohort("paper", n_patients=60, n_weeks=13, random_state=13)
+    raw = Panel.from_frame(df, tau_max=1)
+    monkeypatch.setattr(eff, "prepare", odd)
+    table, note = _within(odd(raw, "detrend"), "detrend", "patient", 1, 0.9, raw=raw,
+                          probe=True)
+    assert note is None
+    assert table.attrs["remark"].startswith("1 patient(s) left out")
+    assert "[1]" in table.attrs["remark"]
+    monkeypatch.setattr(eff, "prepare", real)
+    rest = raw.subset(range(2, 61))
+    expected, _ = _within(prepare(rest, "detrend"), "detrend", "patient", 1, 0.9)
+    cols = ["effect", "effect_low", "effect_high"]
+    np.testing.assert_allclose(table[cols], expected[cols], atol=1e-7)
+
+
+def test_searched_change_point_models_get_no_effect():
+    df = simulate_cohort("paper", n_patients=30, n_weeks=13, random_state=14)
+    raw = Panel.from_frame(df, tau_max=1)
+    table, note = _within(prepare(raw, "detrend"), "changepoint", "patient", 1, 0.9, raw=raw)
+    assert "searches each patient's change point" in note
+    assert table["effect"].isna().all()
