@@ -89,12 +89,13 @@ import pandas as pd
 from scipy.stats import norm
 from sklearn.linear_model import LinearRegression
 
-from causal.discovery.links import Links
+from causal.discovery.links import Links, format_link
 from features.checks import check_probability
+from features.choices import PREPS
 from features.errors import DataError, InputError, format_value, is_integer
 from features.lags import lag_name, lag_table
 from features.panel import Panel
-from features.transforms import PREPS, prepare
+from features.transforms import prepare
 
 __all__ = [
     "EFFECT_COLUMNS",
@@ -358,7 +359,7 @@ class JackknifeEffects:
             return head + "\n  (no links requested)"
         lines = [head]
         for r in self.table.itertuples(index=False):
-            lines.append(f"  {r.source}(t-{r.lag}) -> {r.target}(t): raw {r.estimate:+.3f}, "
+            lines.append(f"  {format_link(r.source, r.target, r.lag)}: raw {r.estimate:+.3f}, "
                          f"corrected {r.corrected:+.3f} (halves {r.first_half:+.3f}, "
                          f"{r.second_half:+.3f})")
         return "\n".join(lines)
@@ -955,7 +956,7 @@ def _nan_table(variables: Sequence[str], tau_max: int) -> pd.DataFrame:
     return out.astype({"lag": "int64", "n_samples": "int64"})
 
 
-def _within(prepared: Panel, prep: str, by: str, tau_max: int, conf_level: float,
+def _within(prepared: Panel, prep: str, by: str, tau_max: int, ci_level: float,
             standardized: bool = False, raw: Panel | None = None,
             probe: bool = False) -> tuple[pd.DataFrame, str | None]:
     """Corrected effects of every lagged link of a prepared panel; (table, why NaN or None).
@@ -1024,7 +1025,7 @@ def _within(prepared: Panel, prep: str, by: str, tau_max: int, conf_level: float
     jinv = np.linalg.inv(jac)
     se = np.sqrt(np.clip(np.diag(jinv @ cov_raw @ jinv.T), 0, None)).reshape(coef.shape)
     sd = np.sqrt(np.diag(gamma[d.z.shape[1] - 1]))
-    z = float(norm.ppf(0.5 + conf_level / 2))
+    z = float(norm.ppf(0.5 + ci_level / 2))
     src = np.arange(k * p) % k
     scale = sd[src][None, :] / sd[:, None]  # (k targets, kp)
     eff, s_eff, r_eff = coef * scale, se * scale, raw * scale
@@ -1052,7 +1053,7 @@ class WithinEffects:
     table : pandas.DataFrame
         Columns :data:`WITHIN_COLUMNS`, one row per requested link:
         ``effect`` (corrected, within-person SD units), ``effect_low`` /
-        ``effect_high`` (its ``conf_level`` interval), ``se`` (patient-cluster
+        ``effect_high`` (its ``ci_level`` interval), ``se`` (patient-cluster
         standard error), ``raw`` (the uncorrected within-person VAR coefficient
         on the same scale) and ``n_samples`` (rows of the target's regression).
         All NaN when the correction is not available (see ``note``).
@@ -1060,7 +1061,7 @@ class WithinEffects:
         Lags of the VAR.
     prep, by : str
         The within transform and its grouping.
-    conf_level : float
+    ci_level : float
         Level of the interval.
     n_patients : int
         Patients (clusters) in the panel.
@@ -1072,14 +1073,14 @@ class WithinEffects:
     tau_max: int
     prep: str
     by: str
-    conf_level: float
+    ci_level: float
     n_patients: int
     note: str | None = None
 
     def __str__(self) -> str:
         head = (f"Within-person effects, corrected for short-panel bias (exact large-N binding "
                 f"function, VAR({self.tau_max}), prep={self.prep}, {self.n_patients} patients, "
-                f"{100 * self.conf_level:g}% patient-cluster intervals)")
+                f"{100 * self.ci_level:g}% patient-cluster intervals)")
         if self.note:
             return f"{head}\n  not available: {self.note}"
         lines = [head]
@@ -1090,7 +1091,7 @@ class WithinEffects:
         return "\n".join(lines)
 
 
-def _corrected(prepared: Panel, prep: str, by: str, tau_max: int, conf_level: float,
+def _corrected(prepared: Panel, prep: str, by: str, tau_max: int, ci_level: float,
                standardized: bool, raw: Panel | None = None) -> tuple[pd.DataFrame, str | None]:
     """:func:`_within`, with numerical failures turned into a NaN table and a note."""
     if prepared.n_patients < 2:
@@ -1098,7 +1099,7 @@ def _corrected(prepared: Panel, prep: str, by: str, tau_max: int, conf_level: fl
                 "the correction and its patient-cluster interval need at least 2 patients")
     try:
         with np.errstate(all="ignore"):
-            table, note = _within(prepared, prep, by, tau_max, conf_level, standardized, raw)
+            table, note = _within(prepared, prep, by, tau_max, ci_level, standardized, raw)
     except np.linalg.LinAlgError as exc:
         table, note = _nan_table(prepared.variables, tau_max), f"singular moments ({exc})"
     bad = ~np.isfinite(table[["effect", "effect_low", "effect_high"]].to_numpy())
@@ -1110,7 +1111,7 @@ def _corrected(prepared: Panel, prep: str, by: str, tau_max: int, conf_level: fl
 
 
 def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
-                   prep: str | None = None, by: str | None = None, conf_level: float = 0.90,
+                   prep: str | None = None, by: str | None = None, ci_level: float = 0.90,
                    id_col: str = "patient", time_col: str = "week",
                    variables: Sequence[str] | None = None) -> WithinEffects:
     r"""Estimate standardized within-person lagged effects without short-panel bias.
@@ -1142,7 +1143,7 @@ def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
     tau_max, prep, by, id_col, time_col, variables
         As in :func:`lagged_effects`. The correction knows the trend models
         in :data:`TREND_DEGREE`; other preps give NaN effects and a ``note``.
-    conf_level : float
+    ci_level : float
         Level of ``effect_low`` / ``effect_high`` (default 0.90, the level of
         ``ci_low`` / ``ci_high`` at ``alpha = 0.05``).
 
@@ -1161,7 +1162,7 @@ def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
     >>> bool(r.effect_low < r.effect < r.effect_high)
     True
     """
-    conf_level = check_probability("conf_level", conf_level)
+    ci_level = check_probability("ci_level", ci_level)
     if _is_model(data):
         if prep is not None or by is not None:
             raise InputError("data is a fitted PanelPCMCI whose panel_ is already prepared; "
@@ -1176,12 +1177,12 @@ def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
         prepared = prepare(raw, prep, by=by)
         standardized = False
     triples = _requested(links, prepared.variables, tau)
-    table, note = _corrected(prepared, prep, by, tau, conf_level, standardized,
+    table, note = _corrected(prepared, prep, by, tau, ci_level, standardized,
                              raw if not _is_model(data) else None)
     keyed = table.set_index(["source", "target", "lag"])
     picked = keyed.loc[triples].reset_index() if triples else table.iloc[:0]
     result = WithinEffects(table=picked[list(WITHIN_COLUMNS)].reset_index(drop=True),
-                           tau_max=tau, prep=prep, by=by, conf_level=conf_level,
+                           tau_max=tau, prep=prep, by=by, ci_level=ci_level,
                            n_patients=prepared.n_patients, note=note)
     logger.info("%s", result)
     return result
@@ -1194,13 +1195,13 @@ def add_effects(links: Links, prepared: Panel, *, prep: str, by: str = "patient"
     The hook :meth:`causal.discovery.estimator.PanelPCMCI.fit` calls: effects
     of every lagged row (significant or not) from :func:`within_effects` on the
     model's prepared panel, at the interval level of ``links``
-    (``settings["conf_level"]``, else ``1 - 2 * alpha``). Lag-0 rows stay
+    (``settings["ci_level"]``, else ``1 - 2 * alpha``). Lag-0 rows stay
     NaN. ``settings["effects"]`` records the method, or why effects are NaN.
     ``raw``, the panel before the within transform, is needed for trend models
     other than ``center`` and ``detrend`` (their linear map is probed).
     """
-    conf_level = float(links.settings.get("conf_level", 1 - 2 * links.alpha))
-    table, note = _corrected(prepared, prep, by, links.tau_max, conf_level, standardized, raw)
+    ci_level = float(links.settings.get("ci_level", 1 - 2 * links.alpha))
+    table, note = _corrected(prepared, prep, by, links.tau_max, ci_level, standardized, raw)
     keys = ["source", "target", "lag"]
     merged = links.table.drop(columns=list(LINK_EFFECT_COLUMNS)).merge(
         table[[*keys, *LINK_EFFECT_COLUMNS]], on=keys, how="left", validate="many_to_one")

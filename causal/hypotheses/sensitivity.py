@@ -51,7 +51,7 @@ from causal.hypotheses.spec import HypothesisError
 from causal.hypotheses.verdicts import VERDICTS, VerdictTable, evaluate
 from features.errors import InputError
 from features.panel import Panel
-from features.transforms import PREPS
+from features.choices import PREPS
 
 __all__ = [
     "PC_ALPHAS",

@@ -276,7 +276,7 @@ def test_corrected_intervals_cover_at_about_their_level(paper_effects):
     truth = _truth(_paper())
     covered = total = 0
     for res in paper_effects:
-        assert res.conf_level == 0.9
+        assert res.ci_level == 0.9
         for r in res.table.itertuples():
             if r.source != r.target:
                 covered += r.effect_low <= truth[(r.source, r.target)] <= r.effect_high
@@ -365,8 +365,8 @@ def test_one_patient_has_no_effects():
 
 def test_within_effects_bad_input():
     df = simulate_cohort("paper", n_patients=20, n_weeks=13, random_state=7)
-    with pytest.raises(ValueError, match="conf_level"):
-        within_effects(df, conf_level=1.5)
+    with pytest.raises(ValueError, match="ci_level"):
+        within_effects(df, ci_level=1.5)
     model = PanelPCMCI().fit(df)
     with pytest.raises(ValueError, match="already prepared"):
         within_effects(model, prep="center")
