@@ -156,7 +156,7 @@ def sensitivity_section(result: Sensitivity) -> str:
              f"(drawn from prep {', '.join(preps)}; tau_max "
              f"{', '.join(map(str, taus))}"
              + (f"; pc_alpha {', '.join(f'{a:g}' for a in alphas)}" if alphas else "")
-             + f"; the default excluded), by the analytic rule, in {result.seconds:.1f} s. "
+             + "; the default excluded), by the analytic rule. "
              "`agree` counts the specifications giving the default verdict; a verdict that "
              "changes under reasonable alternatives hinges on an analytic choice and should "
              "be reported with them. All runs are in `sensitivity.csv`.", ""]

@@ -6,8 +6,13 @@ hypotheses) followed by :func:`write_discover`, which writes every output file
 into one folder:
 
 ``links.csv``, ``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``),
-``patients.png`` (+ ``.svg``), ``hypotheses.csv``, ``exclusions.csv``,
-``report.md``.
+``patients.png`` (+ ``.svg``), ``hypotheses.csv``, ``sensitivity.csv``,
+``exclusions.csv``, ``report.md``. With hypotheses, ``sensitivity.csv`` and a
+report section say how many alternative specifications (trend models,
+``tau_max`` 1 and 2, ``pc_alpha`` 0.1 and 0.2; :mod:`causal.hypotheses.sensitivity`)
+agree with each default verdict (``DiscoverOptions(sensitivity=False)``,
+``--no-sensitivity``: off; the file then has its header only, as
+``hypotheses.csv`` without hypotheses).
 
 With ``DiscoverOptions(bootstrap=B)`` (``--bootstrap B``) a patient cluster
 bootstrap (:class:`~causal.resampling.bootstrap.ClusterBootstrap`) also writes
@@ -50,6 +55,7 @@ import pandas as pd
 from causal.discovery.estimator import PanelPCMCI
 from causal.discovery.links import Links
 from causal.graph.build import write_graphml, write_json
+from causal.hypotheses.sensitivity import SENSITIVITY_COLUMNS, Sensitivity, run_sensitivity
 from causal.hypotheses.spec import Hypothesis, HypothesisError, load_hypotheses
 from causal.hypotheses.verdicts import (
     HYPOTHESIS_COLUMNS,
@@ -58,12 +64,12 @@ from causal.hypotheses.verdicts import (
     evaluate,
 )
 from causal.plotting.graphs import plot_edge_frequency, plot_forest, plot_graph, plot_patients
-from causal.report import write_report
+from causal.report import sensitivity_section, write_report
 from causal.resampling.bootstrap import ClusterBootstrap, bootstrap_section
 from causal.resampling.group import group_graph
 from causal.resampling.individual import IndividualPCMCI
 from causal.resampling.subgroups import SubgroupResult, compare_groups, find_subgroups
-from features.checks import check_int, check_real
+from features.checks import check_bool, check_int, check_real
 from features.errors import DataError, InputError, is_integer
 from features.exclusions import ExclusionReport
 from features.io import read_table
@@ -97,7 +103,7 @@ logger = logging.getLogger(__name__)
 
 #: Files every discover run writes.
 OUTPUT_FILES = ("links.csv", "graph.graphml", "graph.json", "graph.png", "hypotheses.csv",
-                "exclusions.csv", "report.md")
+                "sensitivity.csv", "exclusions.csv", "report.md")
 #: Files every individual run writes.
 INDIVIDUAL_FILES = ("edge_shares.csv", "patient_links.csv", "patients.csv", "exclusions.csv",
                     "group_graph.graphml", "group_graph.json", "group_graph.png",
@@ -337,6 +343,10 @@ class DiscoverOptions:
         Patients drawn in ``patients.png``.
     source, command : str, optional
         Recorded in the report (``source`` defaults to the file name).
+    sensitivity : bool
+        With hypotheses: re-judge them under the alternative specifications of
+        :func:`causal.hypotheses.sensitivity.specifications` (``sensitivity.csv``
+        and a report section). Default True.
 
     Examples
     --------
@@ -360,9 +370,11 @@ class DiscoverOptions:
     n_plot_patients: int = 4
     source: str | None = None
     command: str | None = None
+    sensitivity: bool = True
 
     def __post_init__(self) -> None:
         check_int("bootstrap", self.bootstrap, minimum=0)
+        check_bool("sensitivity", self.sensitivity)
         check_real("ci_level", self.ci_level, low=0, high=1)
         check_int("n_plot_patients", self.n_plot_patients, minimum=1)
         object.__setattr__(self, "pcmci", _check_pcmci(self.pcmci))
@@ -385,6 +397,9 @@ class DiscoverResult:
     hypotheses : tuple of Hypothesis, optional
     verdicts : VerdictTable, optional
     bootstrap : ClusterBootstrap, optional
+    sensitivity : Sensitivity, optional
+        The verdicts under alternative specifications (with hypotheses and
+        ``options.sensitivity``).
     """
 
     options: DiscoverOptions
@@ -394,6 +409,7 @@ class DiscoverResult:
     hypotheses: tuple[Hypothesis, ...] | None = None
     verdicts: VerdictTable | None = None
     bootstrap: ClusterBootstrap | None = None
+    sensitivity: Sensitivity | None = None
 
     @property
     def links(self) -> Links:
@@ -411,6 +427,8 @@ class DiscoverResult:
             lines.append(str(self.bootstrap.result_))
         if self.verdicts is not None:
             lines.append(str(self.verdicts))
+        if self.sensitivity is not None:
+            lines.append(str(self.sensitivity))
         return "\n".join(lines)
 
 
@@ -455,8 +473,10 @@ def compute_discover(data: pd.DataFrame | str | Path,
         model = estimator.fit(panel)
     verdicts = (evaluate(claims, model.links_, sesoi=o.sesoi,
                          bootstrap=None if boot is None else boot.edges_) if claims else None)
+    sensitivity = (run_sensitivity(panel, verdicts, model.get_params())
+                   if verdicts is not None and o.sensitivity else None)
     return DiscoverResult(options=o, source=source, panel=panel, model=model, hypotheses=claims,
-                          verdicts=verdicts, bootstrap=boot)
+                          verdicts=verdicts, bootstrap=boot, sensitivity=sensitivity)
 
 
 def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, ...]:
@@ -513,6 +533,13 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
             figures.append("forest.png")
         marked = [(h.cause, h.effect, h.lag) for h in result.hypotheses or ()]
         sections.append(bootstrap_section(boot.result_, marked))
+    if result.sensitivity is not None:
+        files.append(result.sensitivity.to_csv(out / "sensitivity.csv"))
+        sections.append(("Sensitivity", sensitivity_section(result.sensitivity)))
+    else:
+        path = out / "sensitivity.csv"
+        pd.DataFrame(columns=list(SENSITIVITY_COLUMNS)).to_csv(path, index=False)
+        files.append(path)
     files.append(write_report(out / "report.md", links=model.links_, panel=model.panel_,
                               n_samples=model.n_samples_, source=result.source,
                               verdicts=verdicts, figures=figures,

@@ -49,9 +49,9 @@ import pandas as pd
 from causal.discovery.estimator import PanelPCMCI
 from causal.hypotheses.spec import HypothesisError
 from causal.hypotheses.verdicts import VERDICTS, VerdictTable, evaluate
+from features.choices import PREPS
 from features.errors import InputError
 from features.panel import Panel
-from features.choices import PREPS
 
 __all__ = [
     "PC_ALPHAS",

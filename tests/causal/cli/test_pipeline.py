@@ -439,3 +439,33 @@ def test_writing_to_refuses_an_existing_file(tmp_path):
     path.write_text("x")
     with pytest.raises(InputError, match="existing file"), writing_to(path):
         pass
+
+
+def test_sensitivity_csv_and_report_section(run):
+    sens = pd.read_csv(run.out_dir / "sensitivity.csv", keep_default_na=False,
+                       na_values=[""])
+    from causal.hypotheses.sensitivity import SENSITIVITY_COLUMNS
+
+    assert sens.columns.tolist() == list(SENSITIVITY_COLUMNS)
+    assert sens["name"].tolist() == [h.name for h in load_hypotheses("melsom2023")]
+    hyp = pd.read_csv(run.out_dir / "hypotheses.csv")
+    assert sens["verdict"].tolist() == hyp["verdict"].tolist()
+    n_specs = len(run.result.sensitivity.specifications)
+    assert (sens["n_specifications"] + sens["n_failed"] == n_specs).all()
+    report = (run.out_dir / "report.md").read_text(encoding="utf-8")
+    assert "## Sensitivity" in report and f"{n_specs} alternative specifications" in report
+    assert "Sensitivity:" in str(run.result)
+
+
+def test_sensitivity_can_be_switched_off_and_needs_hypotheses(data, tmp_path):
+    for options in (DiscoverOptions(random_state=0),
+                    DiscoverOptions(hypotheses="melsom2023", random_state=0,
+                                    sensitivity=False)):
+        out = tmp_path / str(options.sensitivity) / str(options.hypotheses)
+        result, _ = discover(data, out, options)
+        assert result.sensitivity is None
+        sens = pd.read_csv(out / "sensitivity.csv")
+        assert sens.empty and "n_agree" in sens.columns
+        assert "## Sensitivity" not in (out / "report.md").read_text(encoding="utf-8")
+    with pytest.raises(InputError, match="sensitivity"):
+        DiscoverOptions(sensitivity="yes")
