@@ -31,7 +31,7 @@ from features._lazy import lazy_api
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from causal.discovery import CI_TESTS, METHODS, Links, PanelPCMCI
     from causal.discovery.links import format_link
-    from causal.effects import jackknife_effects, lagged_effects
+    from causal.effects import jackknife_effects, lagged_effects, within_effects
     from causal.graph import (
         compare_graphs,
         edge_table,
@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         evaluate,
         load_hypotheses,
     )
+    from causal.hypotheses.sensitivity import run_sensitivity
     from causal.plotting import (
         plot_edge_frequency,
         plot_forest,
@@ -75,7 +76,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 #: Public name -> the stage subpackage that defines it.
 _API: dict[str, str] = {
     **dict.fromkeys(("CI_TESTS", "METHODS", "Links", "PanelPCMCI"), "causal.discovery"),
-    **dict.fromkeys(("jackknife_effects", "lagged_effects"), "causal.effects"),
+    **dict.fromkeys(("jackknife_effects", "lagged_effects", "within_effects"), "causal.effects"),
+    "run_sensitivity": "causal.hypotheses.sensitivity",
     **dict.fromkeys(("compare_graphs", "edge_table", "leading_variables", "precedes",
                      "read_graphml", "read_json", "strengths", "summary_graph",
                      "time_series_graph", "write_graphml", "write_json"), "causal.graph"),
@@ -126,10 +128,12 @@ __all__ = [
     "precedes",
     "read_graphml",
     "read_json",
+    "run_sensitivity",
     "strengths",
     "summarize_rate",
     "summary_graph",
     "time_series_graph",
+    "within_effects",
     "write_graphml",
     "write_json",
 ]
