@@ -709,12 +709,14 @@ def write_individual(result: IndividualResult, out_dir: str | Path) -> tuple[Pat
     """
     out = Path(out_dir)
     with writing_to(out) as stage:
-        files = published(_write_individual(result, stage), stage, out)
+        files = published(_write_individual(result, stage, final=out), stage, out)
     logger.info("wrote %d files to %s", len(files), out)
     return files
 
 
-def _write_individual(result: IndividualResult, out: Path) -> tuple[Path, ...]:
+def _write_individual(result: IndividualResult, out: Path, *,
+                      final: Path | None = None) -> tuple[Path, ...]:
+    """Write the files of :func:`write_individual` into ``out`` (``final``: where they end up)."""
     model, found, panel = result.model, result.subgroups, result.panel
     tables = {"edge_shares.csv": model.summary_, "patient_links.csv": model.patient_links_,
               "patients.csv": model.patients_.reset_index()}
@@ -745,7 +747,7 @@ def _write_individual(result: IndividualResult, out: Path) -> tuple[Path, ...]:
                                        f"subgroup {g}: group edges "
                                        f"({int((found.labels == g).sum())} patients)")
     summary_path = out / "summary.txt"
-    summary_path.write_text(f"{result}\noutputs in {out}\n", encoding="utf-8")
+    summary_path.write_text(f"{result}\noutputs in {final or out}\n", encoding="utf-8")
     files.append(summary_path)
     return tuple(files)
 

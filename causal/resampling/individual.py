@@ -29,7 +29,7 @@ Examples
 >>> df = simulate_cohort(s, n_patients=6, n_weeks=80, random_state=3)
 >>> from causal.discovery.estimator import PanelPCMCI
 >>> model = IndividualPCMCI(PanelPCMCI(tau_max=1)).fit(df, variables=["x1", "x2"])
->>> row = model.summary_.set_index("edge").loc["x1(t-1) -> x2"]
+>>> row = model.summary_.set_index("edge").loc["x1(t-1) -> x2(t)"]
 >>> row["class"], bool(row["share"] >= 0.75)
 ('group', True)
 >>> model.group_graph_.has_edge("x1", "x2"), model.group_graph_.has_edge("x2", "x1")

@@ -105,8 +105,10 @@ def test_options_are_checked_before_any_work():
 def test_unwritable_output_folder_is_an_input_error(run, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
-    with pytest.raises(InputError, match="cannot write the output folder"):
+    with pytest.raises(InputError, match="is an existing file"):
         write_discover(run.result, blocker)
+    with pytest.raises(InputError, match="cannot write the output folder"):
+        write_discover(run.result, blocker / "inside")
 
 
 def test_unreadable_data_is_a_data_error_naming_the_file(tmp_path):
@@ -377,7 +379,7 @@ def test_individual_known_groups(two_groups, tmp_path):
     # the group column is a grouping, never a variable
     assert set(result.model.panel_.variables) == {"x1", "x2"}
     diff = pd.read_csv(tmp_path / "subgroup_differences.csv")
-    crossed = diff.set_index("edge").loc[["x1(t-1) -> x2", "x2(t-1) -> x1"], "p_adjusted"]
+    crossed = diff.set_index("edge").loc[["x1(t-1) -> x2(t)", "x2(t-1) -> x1(t)"], "p_adjusted"]
     assert (crossed < 0.05).all()
 
 
