@@ -6,6 +6,15 @@ generate the data. This module estimates those coefficients for the links of a
 discovery result (or any requested links), and corrects them for the small-T
 (Nickell-type) bias of within-person estimators.
 
+* :func:`within_effects` - the package's ``effect`` (``effect_low``,
+  ``effect_high``) of :class:`~causal.discovery.links.Links`: the raw VAR
+  below, corrected by inverting its exact large-N limit for the panel's design
+  (an analytic binding function; see the function and ``docs/method.md``
+  section 5), with patient-cluster intervals. :func:`add_effects` is the hook
+  :meth:`~causal.discovery.estimator.PanelPCMCI.fit` calls.
+* :func:`lagged_effects` - the uncorrected within-person VAR.
+* :func:`jackknife_effects` - the half-panel jackknife, kept for comparison.
+
 Estimator
 ---------
 For every target variable ``k`` the prepared (within-person centered or
