@@ -22,6 +22,7 @@ Examples
 --------
 >>> from features.simulate import simulate_cohort
 >>> from causal.discovery.estimator import PanelPCMCI
+from causal.discovery.links import Links
 >>> from causal.hypotheses.verdicts import evaluate
 >>> df = simulate_cohort("paper", n_patients=80, n_weeks=13, random_state=1)
 >>> model = PanelPCMCI().fit(df)
@@ -47,6 +48,7 @@ from typing import Any
 import pandas as pd
 
 from causal.discovery.estimator import PanelPCMCI
+from causal.discovery.links import Links
 from causal.hypotheses.spec import HypothesisError
 from causal.hypotheses.verdicts import VERDICTS, VerdictTable, evaluate
 from features.choices import PREPS
@@ -80,6 +82,13 @@ SENSITIVITY_COLUMNS = ("name", "cause", "effect", "lag", "expected", "verdict",
 #: Columns of :attr:`Sensitivity.runs` (one row per hypothesis and specification).
 SPEC_COLUMNS = ("name", "specification", "prep", "tau_max", "pc_alpha", "verdict", "value",
                 "p_value", "significant", "agrees")
+
+
+class _VerdictsOnly(PanelPCMCI):
+    """PanelPCMCI without the ``effect`` columns: the verdicts need only the tests."""
+
+    def _with_effects(self, links: Links, raw: Panel) -> Links:
+        return links
 
 
 @dataclass(frozen=True)
@@ -224,7 +233,7 @@ def run_sensitivity(data: Panel | pd.DataFrame, default: VerdictTable,
     failures: dict[str, str] = {}
     for spec in specs:
         try:
-            links = PanelPCMCI(**spec.params(params)).fit(panel).links_
+            links = _VerdictsOnly(**spec.params(params)).fit(panel).links_
         except (InputError, ValueError) as exc:  # DataError is an InputError
             failures[spec.label] = str(exc)
             logger.info("sensitivity: %s failed: %s", spec.label, exc)
