@@ -22,7 +22,6 @@ Examples
 --------
 >>> from features.simulate import simulate_cohort
 >>> from causal.discovery.estimator import PanelPCMCI
-from causal.discovery.links import Links
 >>> from causal.hypotheses.verdicts import evaluate
 >>> df = simulate_cohort("paper", n_patients=80, n_weeks=13, random_state=1)
 >>> model = PanelPCMCI().fit(df)
