@@ -213,6 +213,7 @@ def _resolve(links: Any, tau_max: int | None, prep: str | None,
     if _is_model(links):
         params = links.get_params()
         model_tau, model_prep, model_by = params["tau_max"], params["prep"], params["prep_by"]
+        model_prep = getattr(links, "prep_", model_prep)  # fitted: "auto" resolved
     elif isinstance(links, Links):
         model_tau = links.tau_max
         model_prep = links.settings.get("prep")
@@ -984,6 +985,12 @@ def _within(prepared: Panel, prep: str, by: str, tau_max: int, ci_level: float,
     if standardized:
         return table, ("within-person standardization is not a linear transform; the "
                        "correction needs standardize=False")
+    gcode, pos = _positions(prepared, by)
+    if pd.Series(gcode * (int(pos.max()) + 1) + pos).duplicated().any():
+        return table, ("the time steps restart within a transform group (a day/beep design "
+                       "whose days share beep numbers, or segments with overlapping times); "
+                       "the correction needs one time line per group (use prep_by='segment' "
+                       "for per-segment trends)")
     if prep in _SEARCHED_PREPS:
         return table, (f"prep={prep!r} searches each patient's change point in the data; "
                        "holding the searched week fixed under-corrects the short-panel bias "

@@ -53,6 +53,7 @@ from causal.hypotheses.verdicts import VERDICTS, VerdictTable, evaluate
 from features.choices import PREPS
 from features.errors import InputError
 from features.panel import Panel
+from features.transforms import resolve_prep
 
 __all__ = [
     "PC_ALPHAS",
@@ -71,8 +72,11 @@ logger = logging.getLogger(__name__)
 TAU_MAXES = (1, 2)
 #: ``pc_alpha`` values tried (PCMCI only; PCMCI+ uses ``alpha`` for every test).
 PC_ALPHAS = (0.1, 0.2)
-#: Trend models never tried: ``none`` pools raw scores and confounds trends.
-_EXCLUDED_PREPS = ("none",)
+#: Trend models never tried: ``none`` pools raw scores and confounds trends; ``auto`` is
+#: an alias (:func:`features.transforms.resolve_prep`).
+_EXCLUDED_PREPS = ("none", "auto")
+#: Trend models that need a day/beep design (tried only for such panels).
+_DAY_BEEP_PREPS = ("diurnal",)
 
 #: Columns of ``sensitivity.csv``.
 SENSITIVITY_COLUMNS = ("name", "cause", "effect", "lag", "expected", "verdict",
@@ -121,8 +125,8 @@ def specifications(params: Mapping[str, Any], *, preps: Sequence[str] | None = N
         (``get_params()``); its ``prep``, ``tau_max`` and ``pc_alpha`` are added
         to the grid, so the default is always one of its points (and left out).
     preps : sequence of str, optional
-        Trend models; default every one in :data:`features.transforms.PREPS`
-        except ``"none"``.
+        Trend models; default every one in :data:`features.choices.PREPS`
+        except ``"none"``, ``"auto"`` and the day/beep models (``"diurnal"``).
     tau_maxes, pc_alphas : sequence
         Values tried (``pc_alpha`` only for ``method="pcmci"``).
 
@@ -133,7 +137,9 @@ def specifications(params: Mapping[str, Any], *, preps: Sequence[str] | None = N
     ['prep=detrend, tau_max=1, pc_alpha=0.1', 'prep=detrend, tau_max=2, pc_alpha=0.1', \
 'prep=detrend, tau_max=2, pc_alpha=0.2']
     """
-    preps = [p for p in PREPS if p not in _EXCLUDED_PREPS] if preps is None else list(preps)
+    if preps is None:
+        preps = [p for p in PREPS if p not in (*_EXCLUDED_PREPS, *_DAY_BEEP_PREPS)]
+    preps = list(preps)
     for p in preps:
         if p not in PREPS:
             raise InputError(f"sensitivity prep {p!r} is not one of {list(PREPS)}")
@@ -214,17 +220,24 @@ def run_sensitivity(data: Panel | pd.DataFrame, default: VerdictTable,
     default : VerdictTable
         The default verdicts (their hypotheses and SESOIs are re-used).
     params : mapping
-        The default :class:`~causal.discovery.estimator.PanelPCMCI` parameters.
+        The default :class:`~causal.discovery.estimator.PanelPCMCI` parameters
+        (``prep="auto"`` is resolved for ``data``).
     specs : sequence of Specification, optional
-        Alternatives; default :func:`specifications` of ``params``.
+        Alternatives; default :func:`specifications` of ``params`` over every
+        trend model except ``none`` (and the day/beep ``diurnal`` model unless
+        ``data`` has a day/beep design).
 
     Returns
     -------
     Sensitivity
     """
     panel = _to_panel(data)
-    params = dict(params)
-    specs = tuple(specifications(params) if specs is None else specs)
+    params = {**params, "prep": resolve_prep(str(params["prep"]), panel)}
+    if specs is None:
+        preps = [p for p in PREPS if p not in _EXCLUDED_PREPS
+                 and (p not in _DAY_BEEP_PREPS or panel.day_col)]
+        specs = specifications(params, preps=preps)
+    specs = tuple(specs)
     claims = [v.hypothesis for v in default]
     sesoi = {v.hypothesis.name: v.sesoi for v in default}
     start = time.perf_counter()

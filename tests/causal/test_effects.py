@@ -410,3 +410,12 @@ def test_searched_change_point_models_get_no_effect():
     table, note = _within(prepare(raw, "detrend"), "changepoint", "patient", 1, 0.9, raw=raw)
     assert "searches each patient's change point" in note
     assert table["effect"].isna().all()
+
+
+def test_day_beep_designs_get_no_effect_with_a_reason():
+    from features.simulate import simulate_ema
+
+    df = simulate_ema("paper", n_persons=30, n_days=5, n_beeps=5, random_state=0)
+    links = PanelPCMCI().fit(df, id_col="person", day_col="day", beep_col="beep").links_
+    assert links.table["effect"].isna().all()
+    assert "time steps restart within a transform group" in links.settings["effects"]
