@@ -104,7 +104,7 @@ from features.choices import PREPS
 from features.errors import DataError, InputError, format_value, is_integer
 from features.lags import lag_name, lag_table
 from features.panel import Panel
-from features.transforms import prepare
+from features.transforms import prepare, resolve_prep
 
 __all__ = [
     "EFFECT_COLUMNS",
@@ -1185,11 +1185,13 @@ def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
                              "leave prep and by unset, or pass the raw data instead")
         params = data.get_params()
         tau = _check_tau(tau_max if tau_max is not None else params["tau_max"])
-        prep, by, standardized = params["prep"], params["prep_by"], bool(params["standardize"])
+        prep = getattr(data, "prep_", params["prep"])  # "auto" resolved by the fit
+        by, standardized = params["prep_by"], bool(params["standardize"])
         prepared = data.panel_
     else:
         tau, prep, by = _resolve(links, tau_max, prep, by)
         raw = _to_panel(data, tau, id_col, time_col, variables)
+        prep = resolve_prep(prep, raw)
         prepared = prepare(raw, prep, by=by)
         standardized = False
     triples = _requested(links, prepared.variables, tau)
