@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from features._lazy import lazy_api
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from causal.discovery import CI_TESTS, METHODS, Links, PanelPCMCI
+    from causal.discovery import CI_TESTS, METHODS, Links, Networks, PanelPCMCI, three_networks
     from causal.discovery.links import format_link
     from causal.effects import jackknife_effects, lagged_effects, within_effects
     from causal.graph import (
@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         plot_edge_frequency,
         plot_forest,
         plot_graph,
+        plot_networks,
         plot_patients,
         plot_power_curve,
     )
@@ -75,7 +76,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 
 #: Public name -> the stage subpackage that defines it.
 _API: dict[str, str] = {
-    **dict.fromkeys(("CI_TESTS", "METHODS", "Links", "PanelPCMCI"), "causal.discovery"),
+    **dict.fromkeys(("CI_TESTS", "METHODS", "Links", "Networks", "PanelPCMCI",
+                     "three_networks"), "causal.discovery"),
     **dict.fromkeys(("jackknife_effects", "lagged_effects", "within_effects"), "causal.effects"),
     "run_sensitivity": "causal.hypotheses.sensitivity",
     **dict.fromkeys(("compare_graphs", "edge_table", "leading_variables", "precedes",
@@ -83,8 +85,8 @@ _API: dict[str, str] = {
                      "time_series_graph", "write_graphml", "write_json"), "causal.graph"),
     **dict.fromkeys(("Hypothesis", "HypothesisError", "Verdict", "VerdictTable", "evaluate",
                      "load_hypotheses"), "causal.hypotheses"),
-    **dict.fromkeys(("plot_edge_frequency", "plot_forest", "plot_graph", "plot_patients",
-                     "plot_power_curve"), "causal.plotting"),
+    **dict.fromkeys(("plot_edge_frequency", "plot_forest", "plot_graph", "plot_networks",
+                     "plot_patients", "plot_power_curve"), "causal.plotting"),
     **dict.fromkeys(("PowerResult", "power_curve"), "causal.power"),
     **dict.fromkeys(("BootstrapResult", "ClusterBootstrap", "IndividualPCMCI",
                      "SubgroupResult", "compare_groups", "find_subgroups"), "causal.resampling"),
@@ -102,6 +104,7 @@ __all__ = [
     "HypothesisError",
     "IndividualPCMCI",
     "Links",
+    "Networks",
     "PanelPCMCI",
     "PowerResult",
     "Rate",
@@ -122,6 +125,7 @@ __all__ = [
     "plot_edge_frequency",
     "plot_forest",
     "plot_graph",
+    "plot_networks",
     "plot_patients",
     "plot_power_curve",
     "power_curve",
@@ -132,6 +136,7 @@ __all__ = [
     "strengths",
     "summarize_rate",
     "summary_graph",
+    "three_networks",
     "time_series_graph",
     "within_effects",
     "write_graphml",

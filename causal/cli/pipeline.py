@@ -5,14 +5,17 @@ columns, fit :class:`~causal.discovery.estimator.PanelPCMCI`, judge the
 hypotheses) followed by :func:`write_discover`, which writes every output file
 into one folder:
 
-``links.csv``, ``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``),
-``patients.png`` (+ ``.svg``), ``hypotheses.csv``, ``sensitivity.csv``,
-``exclusions.csv``, ``report.md``. With hypotheses, ``sensitivity.csv`` and a
-report section say how many alternative specifications (trend models,
-``tau_max`` 1 and 2, ``pc_alpha`` 0.1 and 0.2; :mod:`causal.hypotheses.sensitivity`)
-agree with each default verdict (``DiscoverOptions(sensitivity=False)``,
-``--no-sensitivity``: off; the file then has its header only, as
-``hypotheses.csv`` without hypotheses).
+``links.csv`` (every tested lagged link and the lag-0 rows of the
+contemporaneous network), ``between.csv`` (the between-person network),
+``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``), ``networks.png``
+(+ ``.svg``: the temporal, contemporaneous and between-person networks side by
+side, :mod:`causal.discovery.networks`), ``patients.png`` (+ ``.svg``),
+``hypotheses.csv``, ``sensitivity.csv``, ``exclusions.csv``, ``report.md``.
+With hypotheses, ``sensitivity.csv`` and a report section say how many
+alternative specifications (trend models, ``tau_max`` 1 and 2, ``pc_alpha`` 0.1
+and 0.2; :mod:`causal.hypotheses.sensitivity`) agree with each default verdict
+(``DiscoverOptions(sensitivity=False)``, ``--no-sensitivity``: off; the file then
+has its header only, as ``hypotheses.csv`` without hypotheses).
 
 With ``DiscoverOptions(bootstrap=B)`` (``--bootstrap B``) a patient cluster
 bootstrap (:class:`~causal.resampling.bootstrap.ClusterBootstrap`) also writes
@@ -54,6 +57,7 @@ import pandas as pd
 
 from causal.discovery.estimator import PanelPCMCI
 from causal.discovery.links import Links
+from causal.discovery.networks import Networks, networks_section, three_networks
 from causal.graph.build import write_graphml, write_json
 from causal.hypotheses.sensitivity import SENSITIVITY_COLUMNS, Sensitivity, run_sensitivity
 from causal.hypotheses.spec import Hypothesis, HypothesisError, load_hypotheses
@@ -64,6 +68,7 @@ from causal.hypotheses.verdicts import (
     evaluate,
 )
 from causal.plotting.graphs import plot_edge_frequency, plot_forest, plot_graph, plot_patients
+from causal.plotting.networks import plot_networks
 from causal.report import sensitivity_section, write_report
 from causal.resampling.bootstrap import ClusterBootstrap, bootstrap_section
 from causal.resampling.group import group_graph
@@ -103,7 +108,8 @@ logger = logging.getLogger(__name__)
 
 #: Files every discover run writes.
 OUTPUT_FILES = ("links.csv", "graph.graphml", "graph.json", "graph.png", "hypotheses.csv",
-                "sensitivity.csv", "exclusions.csv", "report.md")
+                "sensitivity.csv", "exclusions.csv", "report.md", "between.csv",
+                "networks.png")
 #: Files every individual run writes.
 INDIVIDUAL_FILES = ("edge_shares.csv", "patient_links.csv", "patients.csv", "exclusions.csv",
                     "group_graph.graphml", "group_graph.json", "group_graph.png",
@@ -409,6 +415,10 @@ class DiscoverResult:
     sensitivity : Sensitivity, optional
         The verdicts under alternative specifications (with hypotheses and
         ``options.sensitivity``).
+    networks : Networks, optional
+        The temporal, contemporaneous and between-person networks
+        (:func:`causal.discovery.networks.three_networks`); ``links.csv`` and
+        ``between.csv``.
     """
 
     options: DiscoverOptions
@@ -419,6 +429,7 @@ class DiscoverResult:
     verdicts: VerdictTable | None = None
     bootstrap: ClusterBootstrap | None = None
     sensitivity: Sensitivity | None = None
+    networks: Networks | None = None
 
     @property
     def links(self) -> Links:
@@ -485,7 +496,8 @@ def compute_discover(data: pd.DataFrame | str | Path,
     sensitivity = (run_sensitivity(panel, verdicts, model.get_params())
                    if verdicts is not None and o.sensitivity else None)
     return DiscoverResult(options=o, source=source, panel=panel, model=model, hypotheses=claims,
-                          verdicts=verdicts, bootstrap=boot, sensitivity=sensitivity)
+                          verdicts=verdicts, bootstrap=boot, sensitivity=sensitivity,
+                          networks=three_networks(model, panel))
 
 
 def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, ...]:
@@ -511,7 +523,9 @@ def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, .
 def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
     """Write the files of :func:`write_discover` into the existing folder ``out``."""
     model, verdicts, boot, panel = result.model, result.verdicts, result.bootstrap, result.panel
-    files = [model.links_.to_csv(out / "links.csv"),
+    # links.csv: discovery's links plus the contemporaneous network's lag-0 rows
+    written = result.networks.links if result.networks is not None else model.links_
+    files = [written.to_csv(out / "links.csv"),
              write_graphml(model.graph_, out / "graph.graphml"),
              write_json(model.graph_, out / "graph.json"),
              model.exclusions_.to_csv(out / "exclusions.csv")]
@@ -531,6 +545,14 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
                            random_state=result.options.random_state,
                            segments=panel.block_cols[1:], path_stem=out / "patients")
     figures, sections = ["graph.png", "patients.png"], []
+    if result.networks is not None:
+        path = out / "between.csv"
+        result.networks.between.to_csv(path, index=False)
+        files.append(path)
+        files += plot_networks(result.networks.graphs(), out / "networks",
+                               title=f"the three networks ({model.method.upper()}, "
+                                     f"alpha={model.alpha})")
+        sections.append(("The three networks", networks_section(result.networks)))
     if boot is not None:
         path = out / "bootstrap.csv"
         boot.edges_.to_csv(path, index=False)
