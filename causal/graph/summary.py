@@ -243,6 +243,8 @@ class LeadingOrder:
                 parts.append(f" ~ {r.behind} (not distinguishable: {share}, needs "
                              f"{r.threshold:.1%})")
         text = head + "".join(parts) + "."
+        top = self.table.sort_values("p_first", ascending=False, kind="stable").iloc[0]
+        text += f" Most often first: {top.variable} ({top.p_first:.1%} of replicates)."
         if not self.distinguishable:
             text += " The data cannot tell who leads: no step of the order is distinguishable."
         return text
@@ -295,8 +297,9 @@ def leading_order(estimate: pd.DataFrame, replicates: pd.DataFrame,
     >>> lead = leading_order(est, reps)
     >>> lead.order, lead.distinguishable
     (['a', 'b'], True)
-    >>> print(lead)
+    >>> print(lead)  # doctest: +NORMALIZE_WHITESPACE
     Order of leading (400 bootstrap replicates): a > b (a ahead in 100.0% of replicates).
+    Most often first: a (100.0% of replicates).
     """
     alpha = check_probability("alpha", alpha)
     ci_level = check_probability("ci_level", ci_level)

@@ -7,34 +7,46 @@ cause, the scale the paper reports). :func:`compare` judges it from
 :class:`EffectDraws`, the point estimates and patient cluster-bootstrap
 replicates of every lagged effect made by :func:`effect_bootstrap`.
 
-Effect estimator (stand-in for ``Links.effect``)
-------------------------------------------------
-Until the discovery result carries its own ``effect`` column, the effects are
-:data:`EFFECT_LABEL`: the coefficients of the pooled within-person VAR(``tau_max``)
-of :func:`causal.effects.jackknife_effects`, scaled by ``sd(cause) /
+Effects: ``Links.effect``, or a labelled stand-in
+-------------------------------------------------
+The comparison is on the scale of the discovery result's ``effect`` column
+(bias-corrected standardized within-person effects with intervals,
+:func:`causal.effects.within_effects`). :func:`use_effects` is **the one
+switch point**: given that column it centres the draws on ``effect``; without
+it (a result from before ``effect`` existed, or a table without the column)
+the comparison runs on the stand-in, :data:`EFFECT_LABEL`: the coefficients
+of the pooled within-person VAR(``tau_max``) of
+:func:`causal.effects.jackknife_effects`, scaled by ``sd(cause) /
 sd(effect)`` and corrected for short-panel bias by the half-panel jackknife.
 At unit weights :func:`effect_bootstrap` reproduces
-``jackknife_effects(...).table["corrected"]`` (to ~1e-12; tested).
-:func:`_effect_estimator` is the one place that chooses the estimator.
+``jackknife_effects(...).table["corrected"]`` (to ~1e-12; tested). The
+jackknife leaves a bias when effects differ much (+0.04 on a true difference
+of 0.16 at 13 weeks, ``docs/hypotheses.md``), so ``effect`` is preferred.
 
 The interval of a difference
 ----------------------------
 The two links of a comparison are estimated from the same patients (in a
 VAR(1) on three variables they even share the regressors), so their
 estimates are correlated and the variance of the difference is not the sum
-of the variances. The interval therefore comes from the **patient cluster
-bootstrap** (Field & Welsh 2007; Cameron, Gelbach & Miller 2008): each of
-``n_boot`` replicates draws ``n`` patients with replacement (multinomial
-counts from one seeded :class:`numpy.random.Generator`), re-estimates **both**
-effects on that replicate, and takes their difference, so the covariance of
-the two estimates, the uncertainty of the standardizing SDs and of the
-jackknife correction all enter. A replicate costs a few small linear solves:
-every patient's cross-products (and those of its re-prepared half panels)
-are computed once and re-weighted with the patient's count, which is exactly
-the analysis of the data set with each patient duplicated that many times.
-The delta method with a clustered sandwich covariance would be as cheap but
-would ignore the SDs and the jackknife and needs the derivative of
-``|a| - |b|``, which does not exist at zero.
+of the variances. The dependence comes from the **patient cluster
+bootstrap** (Field & Welsh 2007; Cameron, Gelbach & Miller 2008) of
+:func:`effect_bootstrap`: each of ``n_boot`` replicates draws ``n`` patients
+with replacement (multinomial counts from one seeded
+:class:`numpy.random.Generator`) and re-estimates **every** effect on that
+replicate. A replicate costs a few small linear solves: every patient's
+cross-products (and those of its re-prepared half panels) are computed once
+and re-weighted with the patient's count, which is exactly the analysis of
+the data set with each patient duplicated that many times (tested).
+
+* Stand-in: the replicates are used as they are (the covariance of the two
+  estimates, the uncertainty of the standardizing SDs and of the jackknife
+  all enter).
+* ``effect`` (:func:`use_effects`): re-running the bias correction on every
+  replicate would take minutes, so the draws are normal around ``effect``
+  with each link's standard error from its own interval and the
+  correlations of the bootstrap replicates: the delta method with the
+  covariance of the two estimates, evaluated by simulation because
+  ``|a| - |b|`` has no derivative at zero.
 
 The interval is the percentile interval of the replicate differences at level
 ``1 - 2 * alpha`` (90% for ``alpha = 0.05``), so that each of the one-sided
@@ -62,7 +74,7 @@ Examples
 >>> from causal.hypotheses.spec import load_comparisons
 >>> df = simulate_cohort("paper", n_patients=120, n_weeks=13, random_state=3)
 >>> draws = effect_bootstrap(df, n_boot=200, random_state=1)
->>> table = compare(load_comparisons("melsom2023"), draws)
+>>> table = compare(load_comparisons("melsom2023"), draws)  # stand-in effects
 >>> table.to_frame().columns.tolist()
 ['name', 'stronger', 'weaker', 'lag', 'difference', 'ci_low', 'ci_high', 'verdict', 'reason']
 >>> table.results[0].verdict in ("supported", "inconclusive", "contradicted")
@@ -82,6 +94,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from causal.discovery.links import Links
 from causal.hypotheses.spec import Comparison, HypothesisError, load_comparisons
 from features.checks import (
     check_bool,
@@ -91,7 +104,7 @@ from features.checks import (
     check_seed,
     spawn_seeds,
 )
-from features.errors import DataError
+from features.errors import DataError, InputError
 from features.lags import lag_name, lag_table
 from features.panel import Panel
 from features.transforms import PREPS, prepare
@@ -99,6 +112,7 @@ from features.transforms import PREPS, prepare
 __all__ = [
     "COMPARISON_COLUMNS",
     "EFFECT_LABEL",
+    "LINKS_EFFECT_LABEL",
     "SEED_STREAM",
     "ComparisonResult",
     "ComparisonTable",
@@ -106,6 +120,7 @@ __all__ = [
     "compare",
     "comparison_section",
     "effect_bootstrap",
+    "use_effects",
 ]
 
 logger = logging.getLogger(__name__)
@@ -215,11 +230,10 @@ def _halves(panel: Panel, ceil_first: bool) -> tuple[Panel, Panel]:
 
 def _effect_estimator(panel: Panel, tau_max: int, prep: str, by: str,
                       jackknife: bool) -> tuple[list[Any], Any]:
-    """Return ``(patients, estimate)``: THE switch point of the effect scale.
+    """Return ``(patients, estimate)`` of the stand-in effect estimator.
 
     ``estimate`` maps patient weights (B, patients) to effects (B, targets,
-    predictors). Today: the stand-in of the module docstring. When
-    ``Links.effect`` lands, this is the one function to point at its estimator.
+    predictors); see the module docstring.
     """
     full = prepare(panel, prep, by=by)
     patients = list(pd.unique(full.data[full.id_col]))
@@ -404,6 +418,88 @@ def effect_bootstrap(data: Panel | pd.DataFrame, *, tau_max: int = 1, prep: str 
                         jackknife=jackknife)
     logger.info("%s", draws)
     return draws
+
+
+#: What the effects are when they come from ``Links.effect`` (:func:`use_effects`).
+LINKS_EFFECT_LABEL = ("standardized within-person change per week (Links.effect: bias-corrected "
+                      "within-person effect with its intervals; correlations between links "
+                      "from the patient cluster bootstrap)")
+
+
+def use_effects(draws: EffectDraws, effects: Links | pd.DataFrame, *,
+                conf_level: float | None = None,
+                random_state: int | None = None) -> EffectDraws:
+    """Put the discovery result's own ``effect`` column behind the draws.
+
+    The switch from the stand-in to ``Links.effect``: the point estimates
+    become ``effect`` and the replicates become draws from a normal
+    distribution centred on them, each link with the standard error implied
+    by its ``[effect_low, effect_high]`` interval, the links correlated as
+    their stand-in estimates are across the patient cluster-bootstrap
+    replicates of ``draws`` (the dependence that comes from sharing patients).
+    :func:`compare` and :func:`causal.graph.summary.leading_order` then work
+    on ``effect`` unchanged; ``|a| - |b|`` needs no derivative because it is
+    evaluated on every draw.
+
+    Parameters
+    ----------
+    draws : EffectDraws
+        From :func:`effect_bootstrap` on the same data.
+    effects : Links or pandas.DataFrame
+        ``source, target, lag, effect, effect_low, effect_high`` (e.g.
+        ``Links.table``). Links without an effect keep NaN.
+    conf_level : float, optional
+        Level of ``effect_low``/``effect_high``; default the Links'
+        ``settings["conf_level"]`` (else ``1 - 2 * alpha``); required for a frame.
+    random_state : int or None
+        Seed of the normal draws (stream :data:`SEED_STREAM` + ``(1,)``).
+
+    Returns
+    -------
+    EffectDraws
+        Same keys, patients and number of replicates, label
+        :data:`LINKS_EFFECT_LABEL`.
+    """
+    from scipy.stats import norm
+
+    if isinstance(effects, Links):
+        level = effects.settings.get("conf_level", 1 - 2 * effects.alpha)
+        conf_level = level if conf_level is None else conf_level
+        effects = effects.table
+    if not isinstance(effects, pd.DataFrame):
+        raise InputError(f"effects must be a Links result or a DataFrame, got "
+                         f"{type(effects).__name__}")
+    if conf_level is None:
+        raise InputError("conf_level is required when effects is a DataFrame")
+    conf_level = check_probability("conf_level", conf_level)
+    seed = check_seed("random_state", random_state)
+    need = ["source", "target", "lag", "effect", "effect_low", "effect_high"]
+    missing = [c for c in need if c not in effects.columns]
+    if missing:
+        raise InputError(f"effects lack column(s) {missing}; need {need}")
+    merged = draws.keys.merge(effects[need].astype({"lag": "int64"}),
+                              on=["source", "target", "lag"], how="left", validate="one_to_one")
+    point = merged["effect"].to_numpy(float)
+    se = ((merged["effect_high"] - merged["effect_low"]).to_numpy(float)
+          / (2 * norm.ppf(0.5 + conf_level / 2)))
+    ok = np.isfinite(point) & np.isfinite(se) & (se > 0)
+    ok &= ~np.isnan(draws.draws).all(axis=0)
+    out = np.full(draws.draws.shape, np.nan)
+    if ok.any():
+        reps = draws.draws[:, ok]
+        reps = reps[~np.isnan(reps).any(axis=1)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.atleast_2d(np.corrcoef(reps, rowvar=False))
+        corr = np.where(np.isfinite(corr), corr, 0.0)
+        np.fill_diagonal(corr, 1.0)
+        cov = corr * np.outer(se[ok], se[ok])
+        vals, vecs = np.linalg.eigh(cov)
+        root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+        rng = np.random.default_rng(spawn_seeds(seed, 1, stream=(*SEED_STREAM, 1))[0])
+        out[:, ok] = point[ok] + rng.standard_normal((draws.n_boot, int(ok.sum()))) @ root.T
+    return EffectDraws(keys=draws.keys, estimate=point, draws=out, weights=draws.weights,
+                       patients=draws.patients, tau_max=draws.tau_max, prep=draws.prep,
+                       by=draws.by, jackknife=False, label=LINKS_EFFECT_LABEL)
 
 
 # ---------------------------------------------------------------- verdicts

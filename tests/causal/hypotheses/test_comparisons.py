@@ -16,6 +16,7 @@ from causal.hypotheses.comparisons import (
     compare,
     comparison_section,
     effect_bootstrap,
+    use_effects,
 )
 from causal.hypotheses.spec import (
     Comparison,
@@ -277,6 +278,69 @@ def test_compare_checks_variables_lag_and_alpha():
         compare([Comparison("c", F2D, D2F)], fake, alpha=0.6)
     with pytest.raises(TypeError, match="Comparison"):
         compare(["c"], fake)
+
+
+# ------------------------------------------------------------ use_effects
+def _effects_frame(level_z: float = 1.6448536269514722) -> pd.DataFrame:
+    """Effects with 90% intervals: se 0.03 and 0.02 for the first two links; the third NaN."""
+    return pd.DataFrame({"source": ["fear_others", "depression", "self_compassion"],
+                         "target": ["depression", "fear_others", "depression"], "lag": [1, 1, 1],
+                         "effect": [0.15, -0.05, np.nan],
+                         "effect_low": [0.15 - level_z * 0.03, -0.05 - level_z * 0.02, np.nan],
+                         "effect_high": [0.15 + level_z * 0.03, -0.05 + level_z * 0.02,
+                                         np.nan]})
+
+
+def test_use_effects_centres_on_effect_with_its_se_and_the_bootstrap_correlation():
+    rng = np.random.default_rng(5)
+    n = 4000
+    base = rng.multivariate_normal([0.1, 0.1], [[1, -0.5], [-0.5, 1]], size=n) * 0.04
+    stand_in = _fake(base[:, 0], base[:, 1])
+    got = use_effects(stand_in, _effects_frame(), conf_level=0.9, random_state=1)
+    np.testing.assert_allclose(got.estimate[:2], [0.15, -0.05])
+    assert np.isnan(got.estimate[2]) and np.isnan(got.draws[:, 2]).all()
+    # SD of an SD estimate from n normal draws is sd / sqrt(2 n) (1.1% here): 5% tolerance
+    np.testing.assert_allclose(got.draws[:, :2].std(axis=0), [0.03, 0.02], rtol=0.05)
+    np.testing.assert_allclose(got.draws[:, :2].mean(axis=0), [0.15, -0.05], atol=0.002)
+    rho_in = np.corrcoef(base.T)[0, 1]
+    rho_out = np.corrcoef(got.draws[:, :2].T)[0, 1]
+    assert rho_out == pytest.approx(rho_in, abs=0.05)  # SE of a correlation ~ (1-r^2)/sqrt(n)
+    assert got.label.startswith("standardized within-person change per week (Links.effect")
+    again = use_effects(stand_in, _effects_frame(), conf_level=0.9, random_state=1)
+    np.testing.assert_array_equal(again.draws, got.draws)
+
+
+def test_use_effects_interval_of_a_difference_matches_the_delta_method():
+    rng = np.random.default_rng(6)
+    base = rng.multivariate_normal([0, 0], [[1, 0.4], [0.4, 1]], size=6000) * 0.05
+    got = use_effects(_fake(base[:, 0], base[:, 1]), _effects_frame(), conf_level=0.9,
+                      random_state=2)
+    r = compare([Comparison("c", F2D, D2F)], got).results[0]
+    # |0.15| - |-0.05|: the signs differ, so the correlation enters with a plus sign.
+    rho = np.corrcoef(base.T)[0, 1]
+    sd = np.sqrt(0.03 ** 2 + 0.02 ** 2 + 2 * rho * 0.03 * 0.02)
+    assert r.difference == pytest.approx(0.10)
+    assert r.ci_low == pytest.approx(0.10 - 1.645 * sd, abs=0.004)  # quantile MC error ~0.001
+    assert r.ci_high == pytest.approx(0.10 + 1.645 * sd, abs=0.004)
+
+
+def test_use_effects_reads_links_and_checks_input(make_links):
+    stand_in = _fake(np.linspace(0, 1, 50), np.linspace(1, 0, 50) ** 2)
+    links = make_links({("fear_others", "depression", 1): 0.1,
+                        ("depression", "fear_others", 1): 0.05}, tau_max=1)
+    table = links.table.drop(columns=[c for c in ("effect", "effect_low", "effect_high")
+                                      if c in links.table.columns])
+    frame = _effects_frame()
+    links = type(links)(table=table.merge(frame, on=["source", "target", "lag"], how="left"),
+                        variables=links.variables, tau_max=1, alpha=0.05)
+    got = use_effects(stand_in, links, random_state=0)  # level 1 - 2 * alpha = 0.9
+    np.testing.assert_allclose(got.estimate[:2], [0.15, -0.05])
+    with pytest.raises(ValueError, match=r"effects lack column\(s\) \['effect_high'\]"):
+        use_effects(stand_in, frame.drop(columns="effect_high"), conf_level=0.9)
+    with pytest.raises(ValueError, match="conf_level is required"):
+        use_effects(stand_in, frame)
+    with pytest.raises(ValueError, match="effects must be a Links result"):
+        use_effects(stand_in, [1, 2], conf_level=0.9)
 
 
 # ------------------------------------------------------------ statistics
