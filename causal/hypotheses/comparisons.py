@@ -117,6 +117,7 @@ __all__ = [
     "ComparisonResult",
     "ComparisonTable",
     "EffectDraws",
+    "check_comparisons",
     "compare",
     "comparison_section",
     "effect_bootstrap",
@@ -622,6 +623,39 @@ class ComparisonTable:
         return "\n".join([head, *(f"  {r}" for r in self.results)])
 
 
+def check_comparisons(comparisons: Iterable[Comparison], variables: Sequence[str],
+                      tau_max: int) -> None:
+    """Raise :class:`HypothesisError` if a comparison does not fit the data.
+
+    A link variable that is not among ``variables``, or a lag above
+    ``tau_max``, is an error naming the comparison (run it before any heavy
+    work).
+
+    Examples
+    --------
+    >>> check_comparisons(load_comparisons("melsom2023"), ["depression", "mood"], 1)
+    Traceback (most recent call last):
+    ...
+    causal.hypotheses.spec.HypothesisError: comparison 'fear_leads_depression': stronger link \
+variable 'fear_others' is not among the discovery variables ['depression', 'mood']; rename the \
+data column or the comparison so the names match
+    """
+    for c in comparisons:
+        if not isinstance(c, Comparison):
+            raise TypeError(f"expected Comparison objects, got {type(c).__name__}: {c!r}")
+        for role, (cause, effect, lag) in (("stronger", c.stronger_link),
+                                           ("weaker", c.weaker_link)):
+            for var in (cause, effect):
+                if var not in variables:
+                    raise HypothesisError(
+                        f"comparison {c.name!r}: {role} link variable {var!r} is not among the "
+                        f"discovery variables {list(variables)}; rename the data column or the "
+                        "comparison so the names match")
+            if lag > tau_max:
+                raise HypothesisError(f"comparison {c.name!r}: lag={lag} exceeds the discovery "
+                                      f"tau_max={tau_max}; rerun with tau_max >= {lag}")
+
+
 def compare(comparisons: Iterable[Comparison] | str | Path, draws: EffectDraws, *,
             alpha: float = 0.05) -> ComparisonTable:
     """Judge each comparison from the effect bootstrap.
@@ -654,21 +688,8 @@ def compare(comparisons: Iterable[Comparison] | str | Path, draws: EffectDraws, 
     level = 1 - 2 * alpha
     results = []
     for c in comparisons:
-        if not isinstance(c, Comparison):
-            raise TypeError(f"expected Comparison objects, got {type(c).__name__}: {c!r}")
-        cols = []
-        for role, (cause, effect, lag) in (("stronger", c.stronger_link),
-                                           ("weaker", c.weaker_link)):
-            for var in (cause, effect):
-                if var not in draws.variables:
-                    raise HypothesisError(
-                        f"comparison {c.name!r}: {role} link variable {var!r} is not among the "
-                        f"discovery variables {list(draws.variables)}; rename the data column or "
-                        "the comparison so the names match")
-            if lag > draws.tau_max:
-                raise HypothesisError(f"comparison {c.name!r}: lag={lag} exceeds the discovery "
-                                      f"tau_max={draws.tau_max}; rerun with tau_max >= {lag}")
-            cols.append(draws.column(cause, effect, lag))
+        check_comparisons([c], draws.variables, draws.tau_max)
+        cols = [draws.column(*c.stronger_link), draws.column(*c.weaker_link)]
         strong, weak = (float(draws.estimate[j]) for j in cols)
         diff = abs(strong) - abs(weak)
         reps = np.abs(draws.draws[:, cols[0]]) - np.abs(draws.draws[:, cols[1]])
