@@ -44,6 +44,7 @@ True
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from collections.abc import Sequence
@@ -58,6 +59,8 @@ from features.errors import InputError
 
 __all__ = ["LEAD_COLUMNS", "LeadingOrder", "leading_order", "leading_variables", "precedes",
            "strengths"]
+
+logger = logging.getLogger(__name__)
 
 #: Columns of :attr:`LeadingOrder.table`.
 LEAD_COLUMNS = ("variable", "net", "net_low", "net_high", "p_positive", "p_first")
@@ -278,6 +281,7 @@ def leading_order(estimate: pd.DataFrame, replicates: pd.DataFrame,
         Variables to order (default: every source or target in ``estimate``).
     column : str
         The link strength (``"effect"``, or ``"value"`` for partial correlations).
+        Links whose estimate is NaN (e.g. not tested) are left out, with a log note.
     alpha : float
         Family-wise error rate of the stated order (module docstring).
     ci_level : float
@@ -325,11 +329,17 @@ def leading_order(estimate: pd.DataFrame, replicates: pd.DataFrame,
     if len(absent):
         raise InputError(f"replicates lack link(s) of the estimate: "
                          f"{keys.iloc[absent].to_dict('records')}")
+    point_values = lagged[column].to_numpy(float)
+    usable = ~np.isnan(point_values) & ~np.isnan(draws).all(axis=0)
+    if not usable.all():
+        logger.info("who leads: %d link(s) without an estimate are left out: %s",
+                    int((~usable).sum()), keys[~usable].to_dict("records"))
+    keys, draws, point_values = keys[usable], draws[:, usable], point_values[usable]
     draws = draws[~np.isnan(draws).any(axis=1)]
     if not len(draws):
         raise InputError("no bootstrap replicate estimates every lagged link")
     src, dst = keys["source"].to_numpy(), keys["target"].to_numpy()
-    point = _net(lagged[column].to_numpy(float), src, dst, variables)
+    point = _net(point_values, src, dst, variables)
     nets = _net(draws, src, dst, variables)
     tail = (1 - ci_level) / 2
     with warnings.catch_warnings():

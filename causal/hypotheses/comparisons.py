@@ -593,8 +593,27 @@ class ComparisonTable:
     def __iter__(self) -> Iterator[ComparisonResult]:
         return iter(self.results)
 
+    @classmethod
+    def not_estimable(cls, comparisons: Iterable[Comparison], why: str, *,
+                      alpha: float = 0.05) -> ComparisonTable:
+        """Every comparison inconclusive because the effects could not be estimated.
+
+        Examples
+        --------
+        >>> t = ComparisonTable.not_estimable(load_comparisons("melsom2023"), "too few weeks")
+        >>> t.to_frame()[["verdict", "reason"]].values.tolist()
+        [['inconclusive', 'the effects could not be estimated: too few weeks.']]
+        """
+        nan = math.nan
+        results = tuple(ComparisonResult(
+            comparison=c, verdict="inconclusive", difference=nan, ci_low=nan, ci_high=nan,
+            stronger_effect=nan, weaker_effect=nan, ci_level=1 - 2 * alpha,
+            reason=f"the effects could not be estimated: {why.rstrip('.')}.")
+            for c in comparisons)
+        return cls(results=results, alpha=alpha, n_boot=0)
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per comparison, columns :data:`COMPARISON_COLUMNS`."""
+        """Return one row per comparison, columns :data:`COMPARISON_COLUMNS`."""
         rows = [{"name": r.comparison.name, "stronger": r.comparison.stronger,
                  "weaker": r.comparison.weaker, "lag": r.comparison.lag,
                  "difference": r.difference, "ci_low": r.ci_low, "ci_high": r.ci_high,
@@ -618,8 +637,8 @@ class ComparisonTable:
 
     def __str__(self) -> str:
         counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
-        head = (f"Comparison verdicts ({100 * (1 - 2 * self.alpha):g}% patient-bootstrap "
-                f"intervals, {self.n_boot} replicates): {counts}")
+        head = (f"Comparison verdicts ({100 * (1 - 2 * self.alpha):g}% intervals from "
+                f"{self.n_boot} patient-bootstrap draws): {counts}")
         return "\n".join([head, *(f"  {r}" for r in self.results)])
 
 
@@ -719,12 +738,16 @@ def comparison_section(table: ComparisonTable) -> tuple[str, str]:
         "ci_low": frame["ci_low"].round(3), "ci_high": frame["ci_high"].round(3),
         "verdict": frame["verdict"]})
     level = f"{100 * (1 - 2 * table.alpha):g}%"
+    how = ("normal draws around each `effect` with its own standard error and the correlations "
+           "the two links have across patient cluster-bootstrap replicates (their shared data)"
+           if table.label == LINKS_EFFECT_LABEL else
+           "patient cluster-bootstrap replicates (both effects re-estimated on each, so their "
+           "shared data enter)")
     body = (f"Each comparison claims one lagged link is stronger than another. `difference` is "
             f"|effect of the stronger| - |effect of the weaker| on the effect scale: "
             f"{table.label}. Its interval is the {level} percentile interval over "
-            f"{table.n_boot} patient cluster-bootstrap replicates (both effects re-estimated on "
-            "each, so their shared data enter). Supported when the interval lies above zero, "
-            "contradicted below, otherwise inconclusive (`docs/hypotheses.md`). All in "
+            f"{table.n_boot} {how}. Supported when the interval lies above zero, contradicted "
+            "below, otherwise inconclusive (`docs/hypotheses.md`). All in "
             "`comparisons.csv`.\n\n" + markdown_table(shown) + "\n\nReasons:\n\n"
             + "\n".join(f"- **{r.comparison.name}** - {r.verdict}: {r.reason}" for r in table))
     return "Comparisons", body

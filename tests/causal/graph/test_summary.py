@@ -146,6 +146,17 @@ def test_leading_order_null_rate_is_at_most_alpha():
     assert stated <= 7
 
 
+def test_leading_order_leaves_out_links_without_an_estimate():
+    est, reps = _draws({("fear_others", "depression"): 0.3}, sd=0.01)
+    gone = (est["source"] == "fear_others") & (est["target"] == "depression")
+    est.loc[gone, "effect"] = np.nan
+    rep_gone = (reps["source"] == "fear_others") & (reps["target"] == "depression")
+    reps.loc[rep_gone, "effect"] = np.nan
+    lead = leading_order(est, reps)
+    assert lead.n_boot == 500
+    assert lead.table["net"].abs().max() == pytest.approx(0.0)
+
+
 def test_leading_order_rejects_bad_input():
     est, reps = _draws({}, sd=0.05, n_boot=5)
     with pytest.raises(ValueError, match=r"replicates lacks column\(s\) \['effect'\]"):
