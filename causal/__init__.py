@@ -24,11 +24,13 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from features._lazy import lazy_api
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from causal.discovery import CI_TESTS, METHODS, Links, PanelPCMCI
+    from causal.discovery.links import format_link
     from causal.effects import jackknife_effects, lagged_effects
     from causal.graph import (
         compare_graphs,
@@ -36,6 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         leading_order,
         leading_variables,
         precedes,
+        read_graphml,
+        read_json,
         strengths,
         summary_graph,
         time_series_graph,
@@ -62,22 +66,24 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         plot_power_curve,
     )
     from causal.power import PowerResult, power_curve
+    from causal.rates import Rate, summarize_rate
     from causal.resampling import (
         BootstrapResult,
         ClusterBootstrap,
         IndividualPCMCI,
         SubgroupResult,
+        compare_groups,
         find_subgroups,
     )
+    from causal.resampling.parallel import parallel_map
 
 #: Public name -> the stage subpackage that defines it.
 _API: dict[str, str] = {
     **dict.fromkeys(("CI_TESTS", "METHODS", "Links", "PanelPCMCI"), "causal.discovery"),
     **dict.fromkeys(("jackknife_effects", "lagged_effects"), "causal.effects"),
     **dict.fromkeys(("compare_graphs", "edge_table", "leading_order", "leading_variables",
-                     "precedes",
-                     "strengths", "summary_graph", "time_series_graph", "write_graphml",
-                     "write_json"), "causal.graph"),
+                     "precedes", "read_graphml", "read_json", "strengths", "summary_graph",
+                     "time_series_graph", "write_graphml", "write_json"), "causal.graph"),
     **dict.fromkeys(("Comparison", "Hypothesis", "HypothesisError", "Verdict", "VerdictTable",
                      "compare", "effect_bootstrap", "evaluate", "load_comparisons",
                      "load_hypotheses"), "causal.hypotheses"),
@@ -85,7 +91,10 @@ _API: dict[str, str] = {
                      "plot_power_curve"), "causal.plotting"),
     **dict.fromkeys(("PowerResult", "power_curve"), "causal.power"),
     **dict.fromkeys(("BootstrapResult", "ClusterBootstrap", "IndividualPCMCI",
-                     "SubgroupResult", "find_subgroups"), "causal.resampling"),
+                     "SubgroupResult", "compare_groups", "find_subgroups"), "causal.resampling"),
+    "parallel_map": "causal.resampling.parallel",
+    **dict.fromkeys(("Rate", "summarize_rate"), "causal.rates"),
+    "format_link": "causal.discovery.links",
 }
 
 __all__ = [
@@ -100,21 +109,25 @@ __all__ = [
     "Links",
     "PanelPCMCI",
     "PowerResult",
+    "Rate",
     "SubgroupResult",
     "Verdict",
     "VerdictTable",
     "compare",
     "compare_graphs",
+    "compare_groups",
     "edge_table",
     "effect_bootstrap",
     "evaluate",
     "find_subgroups",
+    "format_link",
     "jackknife_effects",
     "lagged_effects",
     "leading_order",
     "leading_variables",
     "load_comparisons",
     "load_hypotheses",
+    "parallel_map",
     "plot_edge_frequency",
     "plot_forest",
     "plot_graph",
@@ -122,7 +135,10 @@ __all__ = [
     "plot_power_curve",
     "power_curve",
     "precedes",
+    "read_graphml",
+    "read_json",
     "strengths",
+    "summarize_rate",
     "summary_graph",
     "time_series_graph",
     "write_graphml",
@@ -130,16 +146,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from its stage subpackage on first use (PEP 562 lazy API)."""
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module 'causal' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_api(__name__, _API, globals())

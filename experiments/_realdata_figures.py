@@ -1,9 +1,8 @@
-"""Figures of the real-data study (part of :mod:`experiments.realdata`)."""
+"""Figures of the real-data study :mod:`experiments.realdata` (its ``Study.figures``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,15 +10,13 @@ from matplotlib.figure import Figure
 
 from causal import plot_graph
 from experiments._realdata_frames import PERIODS
-from experiments.common import save_figure
-
-if TYPE_CHECKING:
-    from experiments.realdata import RealDataResult
+from experiments.harness.outputs import save_figure
+from experiments.harness.study import StudyResult
 
 __all__ = ["plot_realdata", "plot_share_heatmaps"]
 
 
-def plot_realdata(result: RealDataResult, out: Path) -> list[Path]:
+def plot_realdata(result: StudyResult, out: Path) -> list[Path]:
     """Draw every figure of a run into ``out`` and return the written paths.
 
     ``realdata_<analysis>.png``: the summary graph of each pooled fit

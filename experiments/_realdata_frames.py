@@ -1,6 +1,6 @@
 """Data of the real-data study: the two ESM frames and an independent count of lag-1 samples.
 
-Part of :mod:`experiments.realdata` (which re-exports the public names). Time
+Part of :mod:`experiments.realdata`. Time
 is the study beep ``t = BEEPS_PER_DAY * (day - 1) + beep``; lags never cross
 a night or a study period because each day is its own segment.
 
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.common import ConfigError
+from experiments.harness.config import ConfigError
 from features.datasets import (
     load_bringmann2013,
     load_bringmann2013_tidy,

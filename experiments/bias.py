@@ -36,12 +36,8 @@ Run ``python -m experiments.bias --n-jobs 2`` (full) or ``--quick``.
 from __future__ import annotations
 
 import dataclasses
-import logging
-import sys
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,20 +45,17 @@ from matplotlib.figure import Figure
 
 from causal import PanelPCMCI
 from causal.effects import jackknife_effects
-from experiments.common import (
-    ConfigError,
-    RunContext,
+from experiments.harness.cohorts import CohortTask, cohort_tasks, true_values
+from experiments.harness.config import Settings
+from experiments.harness.outputs import save_figure
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
+from features.checks import (
+    check_choice,
+    check_choices,
     check_int,
     check_ints,
-    check_names,
-    check_prob,
-    cohort_seeds,
-    map_cohorts,
-    run_experiment,
-    run_study,
-    save_figure,
-    settings_from_mapping,
-    true_values,
+    check_probability,
+    check_real,
 )
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, Instrument, Scenario, get_scenario
@@ -74,28 +67,20 @@ __all__ = [
     "COHORT_COLUMNS",
     "CONFIG_KEYS",
     "INSTRUMENTS",
+    "STUDY",
     "BiasConfig",
-    "BiasResult",
-    "CohortTask",
     "analyse_cohort",
     "latent_scenario",
     "main",
     "plot_bias",
-    "run",
     "run_bias",
     "summarize_bias",
 ]
-
-logger = logging.getLogger(__name__)
 
 NAME = "bias"
 
 #: Measurement settings: ``latent`` (continuous instruments) or ``observed`` (the preset's).
 INSTRUMENTS = ("latent", "observed")
-
-#: Keys of ``configs/bias.toml``.
-CONFIG_KEYS = ("seed", "n_cohorts", "n_patients", "weeks", "scenario", "effect_scale",
-               "instruments", "preps", "alpha")
 
 #: Columns of ``bias.csv``.
 BIAS_COLUMNS = ("instruments", "prep", "n_weeks", "source", "target", "lag", "kind",
@@ -112,14 +97,8 @@ _ESTIMATORS = {"raw": "estimate", "jackknife": "corrected"}
 
 # ------------------------------------------------------------------- config
 @dataclass(frozen=True)
-class BiasConfig:
-    """Settings of the bias study: the keys of ``configs/bias.toml`` except ``seed``.
-
-    Raises
-    ------
-    ConfigError
-        Naming the setting and value that are wrong.
-    """
+class BiasConfig(Settings):
+    """The keys of ``configs/bias.toml`` but ``seed``, with their full-run defaults."""
 
     n_cohorts: int = 200
     n_patients: int = 226
@@ -130,27 +109,20 @@ class BiasConfig:
     preps: tuple[str, ...] = ("detrend",)
     alpha: float = 0.05
 
-    def __post_init__(self) -> None:
-        setter = object.__setattr__
-        check_int("n_cohorts", self.n_cohorts, 2)
-        check_int("n_patients", self.n_patients, 2)
-        setter(self, "weeks", check_ints("weeks", self.weeks, 4))
-        if self.scenario not in SCENARIO_NAMES:
-            raise ConfigError(f"scenario must be one of {list(SCENARIO_NAMES)}, got "
-                              f"{self.scenario!r}")
-        scale = self.effect_scale
-        if isinstance(scale, bool) or not isinstance(scale, int | float) or \
-                not np.isfinite(scale):
-            raise ConfigError(f"effect_scale must be a finite number, got {scale!r}")
-        setter(self, "effect_scale", float(scale))
-        setter(self, "instruments", check_names("instruments", self.instruments, INSTRUMENTS))
-        setter(self, "preps", check_names("preps", self.preps, PREPS))
-        setter(self, "alpha", check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
+    def check(self) -> None:
+        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
+        check_int("n_cohorts", self.n_cohorts, minimum=2)
+        check_int("n_patients", self.n_patients, minimum=2)
+        self._set("weeks", check_ints("weeks", self.weeks, minimum=4))
+        check_choice("scenario", self.scenario, SCENARIO_NAMES)
+        self._set("effect_scale", check_real("effect_scale", self.effect_scale))
+        self._set("instruments", check_choices("instruments", self.instruments, INSTRUMENTS))
+        self._set("preps", check_choices("preps", self.preps, PREPS))
+        self._set("alpha", check_probability("alpha", self.alpha))
 
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> BiasConfig:
-        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
+
+#: Keys of ``configs/bias.toml``.
+CONFIG_KEYS = BiasConfig.keys()
 
 
 def latent_scenario(scenario: Scenario) -> Scenario:
@@ -171,25 +143,13 @@ def latent_scenario(scenario: Scenario) -> Scenario:
 
 
 # ------------------------------------------------------------- one cohort
-@dataclass(frozen=True)
-class CohortTask:
-    """One seeded cohort, simulated at every number of weeks and instruments setting."""
-
-    cohort: int
-    seed: int
-    config: BiasConfig
-
-
 def analyse_cohort(task: CohortTask) -> pd.DataFrame:
     """Simulate one cohort per cell and return raw and jackknife estimates of every lag-1 link.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS`; one row per instruments x prep x
-        weeks x link (``k * k`` links for ``k`` variables).
+    One row per instruments x prep x weeks x link (``k * k`` links for ``k``
+    variables), with the columns :data:`COHORT_COLUMNS`.
     """
-    cfg = task.config
+    cfg: BiasConfig = task.config
     base = get_scenario(cfg.scenario, cfg.effect_scale)
     names = base.variables
     frames = []
@@ -217,15 +177,8 @@ def analyse_cohort(task: CohortTask) -> pd.DataFrame:
 def summarize_bias(cohorts: pd.DataFrame) -> pd.DataFrame:
     """Bias, Monte Carlo SE, SD and RMSE of the raw and jackknife estimates per cell and link.
 
-    Parameters
-    ----------
-    cohorts : pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS` (the output of :func:`analyse_cohort`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`BIAS_COLUMNS`.
+    ``cohorts`` is the cohort table (:data:`COHORT_COLUMNS`, the output of
+    :func:`analyse_cohort`); returns columns :data:`BIAS_COLUMNS`.
     """
     rows = []
     keys = ["instruments", "prep", "n_weeks", "source", "target", "lag"]
@@ -249,61 +202,32 @@ def summarize_bias(cohorts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(BIAS_COLUMNS))
 
 
-@dataclass(frozen=True)
-class BiasResult:
-    """Per-cohort estimates and their summary."""
-
-    config: BiasConfig
-    seed: int
-    cohorts: pd.DataFrame
-    summary: pd.DataFrame
-
-    def __str__(self) -> str:
-        c = self.config
-        lines = [f"Bias study: {c.n_cohorts} cohorts of {c.n_patients} patients, scenario "
-                 f"{c.scenario}, weeks {list(c.weeks)}, seed {self.seed} "
-                 "(bias +- Monte Carlo SE; RMSE)"]
-        wide = self.summary.pivot_table(
-            index=["instruments", "prep", "n_weeks", "source", "target", "true_value"],
-            columns="estimator", values=["bias", "bias_mcse", "rmse"], sort=False)
-        for idx, r in wide.iterrows():
-            instruments, prep, weeks, source, target, truth = idx
-            lines.append(
-                f"  {instruments:<8} {prep:<7} T={weeks:<3} {source}->{target} ({truth:+.2f}): "
-                f"raw {r['bias', 'raw']:+.3f} +- {r['bias_mcse', 'raw']:.3f} "
-                f"(RMSE {r['rmse', 'raw']:.3f}), jackknife {r['bias', 'jackknife']:+.3f} +- "
-                f"{r['bias_mcse', 'jackknife']:.3f} (RMSE {r['rmse', 'jackknife']:.3f})")
-        return "\n".join(lines)
+def _describe(config: BiasConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
+    lines = [f"Bias study: {config.n_cohorts} cohorts of {config.n_patients} patients, "
+             f"scenario {config.scenario}, weeks {list(config.weeks)}, seed {seed} "
+             "(bias +- Monte Carlo SE; RMSE)"]
+    wide = summary.pivot_table(
+        index=["instruments", "prep", "n_weeks", "source", "target", "true_value"],
+        columns="estimator", values=["bias", "bias_mcse", "rmse"], sort=False)
+    for idx, r in wide.iterrows():
+        instruments, prep, weeks, source, target, truth = idx
+        lines.append(
+            f"  {instruments:<8} {prep:<7} T={weeks:<3} {source}->{target} ({truth:+.2f}): "
+            f"raw {r['bias', 'raw']:+.3f} +- {r['bias_mcse', 'raw']:.3f} "
+            f"(RMSE {r['rmse', 'raw']:.3f}), jackknife {r['bias', 'jackknife']:+.3f} +- "
+            f"{r['bias_mcse', 'jackknife']:.3f} (RMSE {r['rmse', 'jackknife']:.3f})")
+    return tuple(lines)
 
 
-def run_bias(config: BiasConfig | Mapping[str, Any], seed: int, *,
-             n_jobs: int = 1,
-             scheduler: str | None = None, progress: bool | None = None) -> BiasResult:
-    """Run the study: simulate, estimate every link raw and jackknifed, summarize.
+def _compute(config: BiasConfig, seed: int, options: RunOptions) -> StudyResult:
+    """Simulate, estimate every link raw and jackknifed, summarize.
 
-    Parameters
-    ----------
-    config : BiasConfig or mapping
-        Settings (a mapping is validated by :meth:`BiasConfig.from_mapping`).
-    seed : int
-        Master seed; cohort ``i`` uses ``cohort_seeds(seed, n_cohorts)[i]`` in
-        every cell (the cells are paired).
-    n_jobs : int
-        Worker processes; results do not depend on it.
-    scheduler : str, optional
-        Dask scheduler address to run the cohorts on (same results).
-    progress : bool or None
-        Progress bar on standard error (None: only on a terminal).
+    Cohort ``i`` uses ``spawn_seeds(seed, n_cohorts, stream=(0,))[i]`` in
+    every cell (the cells are paired).
     """
-    if not isinstance(config, BiasConfig):
-        config = BiasConfig.from_mapping(config)
-    tasks = [CohortTask(i, s, config) for i, s in enumerate(cohort_seeds(seed, config.n_cohorts))]
-    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
-                                    progress=progress), ignore_index=True)
-    result = BiasResult(config=config, seed=seed, cohorts=cohorts,
-                        summary=summarize_bias(cohorts))
-    logger.info("%s", result)
-    return result
+    tables = options.map(analyse_cohort, cohort_tasks(config, seed))
+    return cohort_result(NAME, config, seed, pd.concat(tables, ignore_index=True),
+                         summarize_bias, _describe)
 
 
 # ----------------------------------------------------------------- figure
@@ -313,11 +237,7 @@ def plot_bias(summary: pd.DataFrame, path: str | Path) -> Path:
     Uses the first ``instruments`` and ``prep`` value in ``summary``. Panels
     form a grid: row = source (at t-1), column = target (at t), so the
     diagonal holds the autoregressive effects. The dashed line is the truth.
-
-    Returns
-    -------
-    Path
-        The written image (format from the suffix of ``path``).
+    Returns the written image (format from the suffix of ``path``).
     """
     instruments = summary["instruments"].iloc[0]
     prep = summary["prep"].iloc[0]
@@ -353,21 +273,17 @@ def plot_bias(summary: pd.DataFrame, path: str | Path) -> Path:
 
 
 # -------------------------------------------------------------------- main
-def run(context: RunContext) -> list[Path]:
-    """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result, paths = run_study(context, run_bias)
-    return [*paths, plot_bias(result.summary, context.out_dir / "bias.png")]
+def _figures(result: StudyResult, out: Path) -> list[Path]:
+    return [plot_bias(result.summary, out / "bias.png")]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m experiments.bias [--quick] [--n-jobs N] ...``."""
-    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS,
-                          required=CONFIG_KEYS)
+#: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
+STUDY = Study(NAME, __doc__, BiasConfig, _compute, _figures, complete=True)
+run_bias = STUDY.run
+main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run the importable module (not __main__) so that logging names and the
-    # functions sent to worker processes are ``experiments.bias``.
-    from experiments.bias import main as _main
+    from experiments.bias import main as _main  # by its importable name: see Study.main
 
-    sys.exit(_main())
+    raise SystemExit(_main())

@@ -4,7 +4,7 @@ Every cohort is simulated from the ``"null"`` scenario of
 :mod:`features.simulate` (no cross-lagged effect; AR 0.3, correlated individual
 intercepts and slopes, contemporaneous innovation correlation 0.3, realistic
 instruments) on the Melsom et al. (2023) design by default (226 patients x 13
-weeks). Cohort ``i`` uses ``cohort_seeds(seed, n_cohorts)[i]``; every
+weeks). Cohort ``i`` uses ``spawn_seeds(seed, n_cohorts, stream=(0,))[i]``; every
 preprocessing choice analyses the same cohorts.
 
 Each cohort is fitted **once per preprocessing** (``prep`` in ``preps``) by
@@ -43,11 +43,9 @@ Run ``python -m experiments.calibration --n-jobs 2`` (full) or ``--quick``.
 
 from __future__ import annotations
 
-import logging
-import sys
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -57,19 +55,11 @@ from scipy.stats import false_discovery_control
 
 from causal import PanelPCMCI
 from causal.plotting import plot_rate_vs_alpha
-from experiments.common import (
-    ConfigError,
-    RunContext,
-    check_int,
-    check_names,
-    check_prob,
-    cohort_seeds,
-    map_cohorts,
-    rate_row,
-    run_experiment,
-    run_study,
-    settings_from_mapping,
-)
+from experiments.harness.cohorts import CohortTask, cohort_tasks
+from experiments.harness.config import ConfigError, Settings
+from experiments.harness.outputs import format_rows, rate_row
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
+from features.checks import check_choice, check_choices, check_int, check_probability
 from features.simulate import simulate_cohort
 from features.transforms import PREPS
 
@@ -78,27 +68,19 @@ __all__ = [
     "COHORT_COLUMNS",
     "CONFIG_KEYS",
     "FDR_METHODS",
+    "STUDY",
     "CalibrationConfig",
-    "CalibrationResult",
-    "CohortTask",
     "analyse_cohort",
     "decide",
     "main",
-    "run",
     "run_calibration",
     "summarize_calibration",
 ]
-
-logger = logging.getLogger(__name__)
 
 NAME = "calibration"
 
 #: FDR choices: no correction, or Benjamini-Hochberg over the tested lagged links.
 FDR_METHODS = ("none", "fdr_bh")
-
-#: Keys of ``configs/calibration.toml``.
-CONFIG_KEYS = ("seed", "n_cohorts", "n_patients", "n_weeks", "missing", "dropout", "preps",
-               "fdr", "alphas")
 
 #: Columns of ``calibration.csv``.
 CALIBRATION_COLUMNS = ("prep", "fdr", "alpha", "measure", "edge", "k", "n", "rate", "ci_low",
@@ -111,14 +93,8 @@ COHORT_COLUMNS = ("cohort", "seed", "prep", "source", "target", "lag", "value", 
 
 # ------------------------------------------------------------------- config
 @dataclass(frozen=True)
-class CalibrationConfig:
-    """Settings of the calibration study: the keys of ``configs/calibration.toml`` but ``seed``.
-
-    Raises
-    ------
-    ConfigError
-        Naming the setting and value that are wrong.
-    """
+class CalibrationConfig(Settings):
+    """The keys of ``configs/calibration.toml`` but ``seed``, with their full-run defaults."""
 
     n_cohorts: int = 500
     n_patients: int = 226
@@ -129,55 +105,38 @@ class CalibrationConfig:
     fdr: tuple[str, ...] = FDR_METHODS
     alphas: tuple[float, ...] = (0.01, 0.05, 0.1)
 
-    def __post_init__(self) -> None:
-        setter = object.__setattr__
+    def check(self) -> None:
+        """Validate every key; ``alphas`` is sorted and deduplicated."""
         for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 4)):
-            check_int(key, getattr(self, key), minimum)
-        setter(self, "missing", check_prob("missing", self.missing, zero_ok=True, one_ok=False))
-        setter(self, "dropout", check_prob("dropout", self.dropout, zero_ok=True, one_ok=True))
-        setter(self, "preps", check_names("preps", self.preps, PREPS))
-        setter(self, "fdr", check_names("fdr", self.fdr, FDR_METHODS))
+            check_int(key, getattr(self, key), minimum=minimum)
+        self._set("missing", check_probability("missing", self.missing, zero_ok=True))
+        self._set("dropout", check_probability("dropout", self.dropout, zero_ok=True,
+                                               one_ok=True))
+        self._set("preps", check_choices("preps", self.preps, PREPS))
+        self._set("fdr", check_choices("fdr", self.fdr, FDR_METHODS))
         alphas = self.alphas
         if isinstance(alphas, str) or not isinstance(alphas, list | tuple) or not alphas:
             raise ConfigError(f"alphas must be a non-empty list of numbers in (0, 1), got "
                               f"{alphas!r}")
-        alphas = tuple(sorted({check_prob("alphas", a, zero_ok=False, one_ok=False)
-                               for a in alphas}))
-        setter(self, "alphas", alphas)
+        self._set("alphas", tuple(sorted({check_probability("alphas", a) for a in alphas})))
 
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> CalibrationConfig:
-        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
+
+#: Keys of ``configs/calibration.toml``.
+CONFIG_KEYS = CalibrationConfig.keys()
 
 
 # ------------------------------------------------------------- one cohort
-@dataclass(frozen=True)
-class CohortTask:
-    """One simulated null cohort, analysed with every preprocessing choice."""
-
-    cohort: int
-    seed: int
-    n_patients: int
-    n_weeks: int
-    missing: float
-    dropout: float
-    preps: tuple[str, ...]
-
-
 def analyse_cohort(task: CohortTask) -> pd.DataFrame:
     """Simulate one null cohort; return its cross-lagged tests under every prep.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS`; ``q_value`` is the Benjamini-Hochberg
-        adjusted p-value over all tested lagged links of that fit.
+    The columns are :data:`COHORT_COLUMNS`; ``q_value`` is the Benjamini-Hochberg
+    adjusted p-value over all tested lagged links of that fit.
     """
-    df = simulate_cohort("null", task.n_patients, task.n_weeks, missing=task.missing,
-                         dropout=task.dropout, random_state=task.seed)
+    cfg: CalibrationConfig = task.config
+    df = simulate_cohort("null", cfg.n_patients, cfg.n_weeks, missing=cfg.missing,
+                         dropout=cfg.dropout, random_state=task.seed)
     frames = []
-    for prep in task.preps:
+    for prep in cfg.preps:
         model = PanelPCMCI(prep=prep, random_state=task.seed).fit(df)
         table = model.links_.table
         lagged = table[table["lag"] > 0].copy()
@@ -211,8 +170,7 @@ def decide(tests: pd.DataFrame, alpha: float, fdr: str) -> pd.Series:
     >>> decide(t, 0.05, "none").tolist(), decide(t, 0.05, "fdr_bh").tolist()
     ([True, True], [True, False])
     """
-    if fdr not in FDR_METHODS:
-        raise ValueError(f"fdr must be one of {FDR_METHODS}, got {fdr!r}")
+    check_choice("fdr", fdr, FDR_METHODS)
     column = "p_value" if fdr == "none" else "q_value"
     return tests[column] <= alpha
 
@@ -261,60 +219,21 @@ def summarize_calibration(cohorts: pd.DataFrame, alphas: Sequence[float],
     return pd.DataFrame(rows, columns=list(CALIBRATION_COLUMNS))
 
 
-@dataclass(frozen=True)
-class CalibrationResult:
-    """Per-cohort tests and their summary."""
-
-    config: CalibrationConfig
-    seed: int
-    cohorts: pd.DataFrame
-    summary: pd.DataFrame
-
-    def __str__(self) -> str:
-        c = self.config
-        s = self.summary[self.summary["edge"].isin(["all", "any"])]
-        lines = [f"Calibration under the null: {c.n_cohorts} cohorts of {c.n_patients} x "
-                 f"{c.n_weeks}, seed {self.seed}"]
-        for r in s.itertuples(index=False):
-            flag = "  EXCEEDS alpha" if r.exceeds_alpha else ""
-            lines.append(f"  {r.prep:<8} {r.fdr:<7} alpha {r.alpha:<5g} {r.measure:<10} "
-                         f"{r.rate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]{flag}")
-        return "\n".join(lines)
+def _describe(config: CalibrationConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
+    s = summary[summary["edge"].isin(["all", "any"])]
+    s = s.assign(flag=np.where(s["exceeds_alpha"], "  EXCEEDS alpha", ""))
+    return (f"Calibration under the null: {config.n_cohorts} cohorts of {config.n_patients} x "
+            f"{config.n_weeks}, seed {seed}",
+            *format_rows(s, "  {prep:<8} {fdr:<7} alpha {alpha:<5g} {measure:<10} "
+                            "{rate:.3f} [{ci_low:.3f}, {ci_high:.3f}]{flag}"))
 
 
-def run_calibration(config: CalibrationConfig | Mapping[str, Any], seed: int, *,
-                    n_jobs: int = 1, scheduler: str | None = None,
-                    progress: bool | None = None) -> CalibrationResult:
-    """Run the study: simulate and fit every null cohort once per prep, then summarize.
-
-    Parameters
-    ----------
-    config : CalibrationConfig or mapping
-        Settings (a mapping is validated by :meth:`CalibrationConfig.from_mapping`).
-    seed : int
-        Master seed; cohort ``i`` uses ``cohort_seeds(seed, n_cohorts)[i]``.
-    n_jobs : int
-        Worker processes; results do not depend on it.
-    scheduler : str, optional
-        Dask scheduler address to run the cohorts on (same results).
-    progress : bool or None
-        Progress bar on standard error (None: only on a terminal).
-    """
-    if not isinstance(config, CalibrationConfig):
-        config = CalibrationConfig.from_mapping(config)
-    tasks = [CohortTask(i, s, config.n_patients, config.n_weeks, config.missing,
-                        config.dropout, config.preps)
-             for i, s in enumerate(cohort_seeds(seed, config.n_cohorts))]
-    start = time.perf_counter()
-    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
-                                    progress=progress), ignore_index=True)
-    logger.info("fitted %d cohorts x %d preps in %.1f s", len(tasks), len(config.preps),
-                time.perf_counter() - start)
-    result = CalibrationResult(config=config, seed=seed, cohorts=cohorts,
-                               summary=summarize_calibration(cohorts, config.alphas,
-                                                             config.fdr))
-    logger.info("%s", result)
-    return result
+def _compute(config: CalibrationConfig, seed: int, options: RunOptions) -> StudyResult:
+    """Simulate and fit every null cohort once per prep, then summarize."""
+    tables = options.map(analyse_cohort, cohort_tasks(config, seed))
+    return cohort_result(NAME, config, seed, pd.concat(tables, ignore_index=True),
+                         partial(summarize_calibration, alphas=config.alphas, fdr=config.fdr),
+                         _describe)
 
 
 # -------------------------------------------------------------------- main
@@ -332,29 +251,28 @@ def _plot_table(summary: pd.DataFrame, measure: str, n_edges: int) -> pd.DataFra
     return table
 
 
-def run(context: RunContext) -> list[Path]:
-    """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result, paths = run_study(context, run_calibration)
+def _figures(result: StudyResult, out: Path) -> list[Path]:
     c = result.config
     n_edges = int(result.cohorts.groupby(["cohort", "prep"]).size().max())
     design = f"{c.n_cohorts} null cohorts of {c.n_patients} x {c.n_weeks}"
+    paths: list[Path] = []
     for measure, stem, what in (
             ("per_edge", "calibration", "spurious cross-lagged edges per test"),
             ("familywise", "calibration_familywise", "cohorts with >= 1 spurious edge")):
         paths += plot_rate_vs_alpha(_plot_table(result.summary, measure, n_edges),
-                                    context.out_dir / stem, group="group", log=True,
+                                    out / stem, group="group", log=True,
                                     title=f"{what}\n({design}; Wilson 95% bands)",
                                     formats=("png",))
     return paths
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m experiments.calibration [--quick] [--n-jobs N] ...``."""
-    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS,
-                          required=("seed",))
+#: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
+STUDY = Study(NAME, __doc__, CalibrationConfig, _compute, _figures)
+run_calibration = STUDY.run
+main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.calibration import main as _main
+    from experiments.calibration import main as _main  # by its importable name: see Study.main
 
-    sys.exit(_main())
+    raise SystemExit(_main())

@@ -43,10 +43,8 @@ Run ``python -m experiments.methods --n-jobs 1`` (full) or ``--quick``.
 from __future__ import annotations
 
 import logging
-import sys
 import time
 import warnings
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,20 +54,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from causal import PanelPCMCI, load_hypotheses
-from experiments.common import (
-    RunContext,
-    check_int,
-    check_names,
-    check_prob,
-    cohort_seeds,
-    map_cohorts,
-    run_experiment,
-    run_study,
-    save_figure,
-    settings_from_mapping,
-    summarize_rate,
-    true_values,
-)
+from causal.rates import summarize_rate
+from experiments.harness.cohorts import CohortTask, cohort_table, cohort_tasks
+from experiments.harness.config import Settings
+from experiments.harness.outputs import format_rows, rate_bars, save_figure
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
+from features.checks import check_choices, check_int, check_probability
 from features.lags import lag_name, lag_table
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, get_scenario
@@ -82,15 +72,13 @@ __all__ = [
     "MEASURES",
     "METHODS",
     "METHODS_COLUMNS",
-    "CohortTask",
+    "STUDY",
     "MethodsConfig",
-    "MethodsResult",
     "analyse_cohort",
     "main",
     "mixedlm_cross_lagged",
     "ordering_reproduced",
     "plot_methods",
-    "run",
     "run_methods",
     "summarize_methods",
 ]
@@ -111,9 +99,6 @@ METHODS: dict[str, dict[str, Any] | None] = {
 #: Measures of ``methods.csv``.
 MEASURES = ("tpr", "fpr", "wrong_sign", "familywise", "ordering")
 
-#: Keys of ``configs/methods.toml``.
-CONFIG_KEYS = ("seed", "n_cohorts", "n_patients", "n_weeks", "alpha", "scenarios", "methods")
-
 #: Columns of ``methods.csv``.
 METHODS_COLUMNS = ("scenario", "method", "measure", "k", "n", "rate", "ci_low", "ci_high",
                    "seconds_per_cohort", "failed_fits")
@@ -125,14 +110,8 @@ COHORT_COLUMNS = ("scenario", "cohort", "seed", "method", "source", "target", "l
 
 # ------------------------------------------------------------------- config
 @dataclass(frozen=True)
-class MethodsConfig:
-    """Settings of the method comparison: the keys of ``configs/methods.toml`` except ``seed``.
-
-    Raises
-    ------
-    ConfigError
-        Naming the setting and value that are wrong.
-    """
+class MethodsConfig(Settings):
+    """The keys of ``configs/methods.toml`` but ``seed``, with their full-run defaults."""
 
     n_cohorts: int = 200
     n_patients: int = 226
@@ -141,18 +120,17 @@ class MethodsConfig:
     scenarios: tuple[str, ...] = ("paper", "null", "reversed")
     methods: tuple[str, ...] = tuple(METHODS)
 
-    def __post_init__(self) -> None:
-        setter = object.__setattr__
+    def check(self) -> None:
+        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
         for key, minimum in (("n_cohorts", 1), ("n_patients", 5), ("n_weeks", 5)):
-            check_int(key, getattr(self, key), minimum)
-        setter(self, "alpha", check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
-        setter(self, "scenarios", check_names("scenarios", self.scenarios, SCENARIO_NAMES))
-        setter(self, "methods", check_names("methods", self.methods, tuple(METHODS)))
+            check_int(key, getattr(self, key), minimum=minimum)
+        self._set("alpha", check_probability("alpha", self.alpha))
+        self._set("scenarios", check_choices("scenarios", self.scenarios, SCENARIO_NAMES))
+        self._set("methods", check_choices("methods", self.methods, tuple(METHODS)))
 
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> MethodsConfig:
-        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
+
+#: Keys of ``configs/methods.toml``.
+CONFIG_KEYS = MethodsConfig.keys()
 
 
 # ---------------------------------------------------------------- MixedLM
@@ -217,19 +195,6 @@ def mixedlm_cross_lagged(panel: Panel, *, alpha: float = 0.05) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------- one cohort
-@dataclass(frozen=True)
-class CohortTask:
-    """One simulated cohort to analyse with every method."""
-
-    scenario: str
-    cohort: int
-    seed: int
-    n_patients: int
-    n_weeks: int
-    alpha: float
-    methods: tuple[str, ...]
-
-
 def _fit(method: str, panel: Panel, alpha: float) -> pd.DataFrame:
     """Lagged links of ``panel`` under ``method`` (columns of :func:`mixedlm_cross_lagged`)."""
     settings = METHODS[method]
@@ -241,26 +206,23 @@ def _fit(method: str, panel: Panel, alpha: float) -> pd.DataFrame:
 def analyse_cohort(task: CohortTask) -> pd.DataFrame:
     """Simulate one cohort and return its cross-lagged edges under every method.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS`, one row per method and cross-lagged link.
+    One row per method and cross-lagged link, with the columns
+    :data:`COHORT_COLUMNS` (``seconds``: the method's run time on this cohort).
     """
+    cfg: MethodsConfig = task.config
     scenario = get_scenario(task.scenario)
-    df = simulate_cohort(scenario, task.n_patients, task.n_weeks, random_state=task.seed)
+    df = simulate_cohort(scenario, cfg.n_patients, cfg.n_weeks, random_state=task.seed)
     panel = Panel.from_frame(df, variables=list(scenario.variables), tau_max=None)
     frames = []
-    for method in task.methods:
+    for method in cfg.methods:
         start = time.perf_counter()
-        table = _fit(method, panel, task.alpha)
+        table = _fit(method, panel, cfg.alpha)
         seconds = time.perf_counter() - start
         cross = table[(table["source"] != table["target"]) & (table["lag"] > 0)]
         frames.append(cross[["source", "target", "lag", "value", "p_value", "significant",
                              "failed"]].assign(method=method, seconds=seconds))
-    out = pd.concat(frames, ignore_index=True)
-    out = out.assign(scenario=task.scenario, cohort=task.cohort, seed=task.seed,
-                     true_value=true_values(scenario, out))
-    return out[list(COHORT_COLUMNS)].astype({"significant": bool, "failed": bool})
+    out = cohort_table(frames, task, scenario, COHORT_COLUMNS)
+    return out.astype({"significant": bool, "failed": bool})
 
 
 # ---------------------------------------------------------------- summary
@@ -305,16 +267,9 @@ def ordering_reproduced(edges: pd.DataFrame, preset: str = "melsom2023") -> bool
 def summarize_methods(cohorts: pd.DataFrame) -> pd.DataFrame:
     """Turn per-cohort edges into rates with Wilson intervals and mean run times.
 
-    Parameters
-    ----------
-    cohorts : pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS` (the output of :func:`analyse_cohort`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`METHODS_COLUMNS`; a measure without trials (``tpr`` in
-        the ``null`` scenario) is left out.
+    ``cohorts`` is the cohort table (:data:`COHORT_COLUMNS`); the result has the
+    columns :data:`METHODS_COLUMNS`, without a measure that has no trials (``tpr``
+    in the ``null`` scenario).
     """
     rows = []
     for (scenario, method), part in cohorts.groupby(["scenario", "method"], sort=False):
@@ -343,57 +298,24 @@ def summarize_methods(cohorts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(METHODS_COLUMNS))
 
 
-@dataclass(frozen=True)
-class MethodsResult:
-    """Per-cohort edges and their summary."""
-
-    config: MethodsConfig
-    seed: int
-    cohorts: pd.DataFrame
-    summary: pd.DataFrame
-
-    def __str__(self) -> str:
-        c = self.config
-        lines = [f"Method comparison: {c.n_cohorts} cohorts of {c.n_patients} x {c.n_weeks} per "
-                 f"scenario, alpha {c.alpha}, seed {self.seed}"]
-        for r in self.summary.itertuples(index=False):
-            lines.append(f"  {r.scenario:<9} {r.method:<10} {r.measure:<11} {r.rate:.3f} "
-                         f"[{r.ci_low:.3f}, {r.ci_high:.3f}]  {r.seconds_per_cohort:.3f} s/cohort")
-        return "\n".join(lines)
+def _describe(config: MethodsConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
+    return (f"Method comparison: {config.n_cohorts} cohorts of {config.n_patients} x "
+            f"{config.n_weeks} per scenario, alpha {config.alpha}, seed {seed}",
+            *format_rows(summary, "  {scenario:<9} {method:<10} {measure:<11} {rate:.3f} "
+                                  "[{ci_low:.3f}, {ci_high:.3f}]  "
+                                  "{seconds_per_cohort:.3f} s/cohort"))
 
 
-def run_methods(config: MethodsConfig | Mapping[str, Any], seed: int, *,
-                n_jobs: int = 1,
-                scheduler: str | None = None, progress: bool | None = None) -> MethodsResult:
-    """Run the comparison: simulate, analyse every cohort with every method, summarize.
+def _compute(config: MethodsConfig, seed: int, options: RunOptions) -> StudyResult:
+    """Simulate, analyse every cohort with every method, summarize.
 
-    Parameters
-    ----------
-    config : MethodsConfig or mapping
-        Settings (a mapping is validated by :meth:`MethodsConfig.from_mapping`).
-    seed : int
-        Master seed; cohort ``i`` of scenario ``s`` uses
-        ``cohort_seeds(seed, n_cohorts, stream=SCENARIO_NAMES.index(s))[i]``.
-    n_jobs : int
-        Worker processes; results (except run times) do not depend on it.
-    scheduler : str, optional
-        Dask scheduler address to run the cohorts on (same results).
-    progress : bool or None
-        Progress bar on standard error (None: only on a terminal).
+    Cohort ``i`` of scenario ``s`` uses
+    ``spawn_seeds(seed, n_cohorts, stream=(SCENARIO_NAMES.index(s),))[i]``;
+    results (except run times) do not depend on the run options.
     """
-    if not isinstance(config, MethodsConfig):
-        config = MethodsConfig.from_mapping(config)
-    tasks = [CohortTask(scenario, i, s, config.n_patients, config.n_weeks, config.alpha,
-                        config.methods)
-             for scenario in config.scenarios
-             for i, s in enumerate(cohort_seeds(seed, config.n_cohorts,
-                                                stream=SCENARIO_NAMES.index(scenario)))]
-    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
-                                    progress=progress), ignore_index=True)
-    result = MethodsResult(config=config, seed=seed, cohorts=cohorts,
-                           summary=summarize_methods(cohorts))
-    logger.info("%s", result)
-    return result
+    tables = options.map(analyse_cohort, cohort_tasks(config, seed, config.scenarios))
+    return cohort_result(NAME, config, seed, pd.concat(tables, ignore_index=True),
+                         summarize_methods, _describe)
 
 
 # ----------------------------------------------------------------- figure
@@ -401,11 +323,7 @@ def plot_methods(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
     """Draw TPR, FPR and ordering rate per method, one panel per scenario.
 
     Error bars are the Wilson 95% intervals; the dashed line is ``alpha``.
-
-    Returns
-    -------
-    Path
-        The written image (format from the suffix of ``path``).
+    Returns the written image (format from the suffix of ``path``).
     """
     scenarios = list(pd.unique(summary["scenario"]))
     methods = list(pd.unique(summary["method"]))
@@ -413,18 +331,13 @@ def plot_methods(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
                 "ordering": "melsom2023 ordering reproduced"}
     fig = Figure(figsize=(1.5 + 3.6 * len(scenarios), 4.6), layout="constrained")
     axes = fig.subplots(1, len(scenarios), squeeze=False, sharey=True)[0]
-    width = 0.8 / len(measures)
     x = np.arange(len(methods))
     for ax, scenario in zip(axes, scenarios, strict=True):
         s = summary[summary["scenario"] == scenario]
         for j, (measure, label) in enumerate(measures.items()):
-            part = s[s["measure"] == measure].set_index("method").reindex(methods)
-            rate = part["rate"].to_numpy(dtype=float)
-            err = np.vstack([rate - part["ci_low"].to_numpy(dtype=float),
-                             part["ci_high"].to_numpy(dtype=float) - rate])
-            ax.bar(x - 0.4 + width * (j + 0.5), rate, width, yerr=err, label=label,
-                   color=f"C{j}", error_kw={"capsize": 2, "elinewidth": 0.8})
-        ax.axhline(alpha, color="black", linestyle="--", linewidth=0.9, label=f"alpha = {alpha:g}")
+            rate_bars(ax, x, s[s["measure"] == measure].set_index("method").reindex(methods),
+                      slot=j, n_slots=len(measures), alpha=alpha, label=label, color=f"C{j}",
+                      error_kw={"capsize": 2, "elinewidth": 0.8})
         ax.set_xticks(x, methods, rotation=25)
         ax.set_ylim(0, 1.02)
         ax.set_title(f"scenario {scenario}")
@@ -436,22 +349,17 @@ def plot_methods(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
 
 
 # -------------------------------------------------------------------- main
-def run(context: RunContext) -> list[Path]:
-    """Run the comparison for :func:`experiments.common.run_experiment` and write the outputs."""
-    result, paths = run_study(context, run_methods)
-    return [*paths, plot_methods(result.summary, context.out_dir / "methods.png",
-                                 alpha=result.config.alpha)]
+def _figures(result: StudyResult, out: Path) -> list[Path]:
+    return [plot_methods(result.summary, out / "methods.png", alpha=result.config.alpha)]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m experiments.methods [--quick] [--n-jobs N] ...``."""
-    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS,
-                          required=CONFIG_KEYS)
+#: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
+STUDY = Study(NAME, __doc__, MethodsConfig, _compute, _figures, complete=True)
+run_methods = STUDY.run
+main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run the importable module (not __main__) so that logging names and the
-    # functions sent to worker processes are ``experiments.methods``.
-    from experiments.methods import main as _main
+    from experiments.methods import main as _main  # by its importable name: see Study.main
 
-    sys.exit(_main())
+    raise SystemExit(_main())

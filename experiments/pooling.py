@@ -32,9 +32,6 @@ Run ``python -m experiments.pooling --n-jobs 2`` (full) or ``--quick``.
 
 from __future__ import annotations
 
-import logging
-import sys
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,20 +41,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from causal import PanelPCMCI
-from experiments.common import (
-    RunContext,
-    check_int,
-    check_names,
-    check_prob,
-    cohort_seeds,
-    map_cohorts,
-    rate_row,
-    run_experiment,
-    run_study,
-    save_figure,
-    settings_from_mapping,
-    true_values,
-)
+from experiments.harness.cohorts import CohortTask, cohort_table, cohort_tasks
+from experiments.harness.config import Settings
+from experiments.harness.outputs import format_rows, rate_bars, rate_row, save_figure
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
+from features.checks import check_choices, check_int, check_probability
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, get_scenario
 from features.simulate import simulate_cohort
@@ -67,18 +55,14 @@ __all__ = [
     "COHORT_COLUMNS",
     "CONFIG_KEYS",
     "POOLING_COLUMNS",
-    "CohortTask",
+    "STUDY",
     "PoolingConfig",
-    "PoolingResult",
     "analyse_cohort",
     "main",
     "plot_pooling",
-    "run",
     "run_pooling",
     "summarize_pooling",
 ]
-
-logger = logging.getLogger(__name__)
 
 NAME = "pooling"
 
@@ -91,10 +75,6 @@ ARMS: dict[str, dict[str, Any]] = {
     "detrend_no_df": {"prep": "detrend", "within_df": False},
 }
 
-#: Keys of ``configs/pooling.toml``.
-CONFIG_KEYS = ("seed", "n_cohorts", "n_patients", "n_weeks", "missing", "dropout", "alpha",
-               "scenarios", "arms")
-
 #: Columns of ``pooling.csv``.
 POOLING_COLUMNS = ("scenario", "arm", "prep", "within_df", "measure", "edge", "true_value", "k",
                    "n", "rate", "ci_low", "ci_high", "mean_value", "sd_value")
@@ -106,14 +86,8 @@ COHORT_COLUMNS = ("scenario", "cohort", "seed", "arm", "source", "target", "lag"
 
 # ------------------------------------------------------------------- config
 @dataclass(frozen=True)
-class PoolingConfig:
-    """Settings of the pooling study: the keys of ``configs/pooling.toml`` except ``seed``.
-
-    Raises
-    ------
-    ConfigError
-        Naming the setting and value that are wrong.
-    """
+class PoolingConfig(Settings):
+    """The keys of ``configs/pooling.toml`` but ``seed``, with their full-run defaults."""
 
     n_cohorts: int = 200
     n_patients: int = 226
@@ -124,58 +98,38 @@ class PoolingConfig:
     scenarios: tuple[str, ...] = ("null", "paper")
     arms: tuple[str, ...] = tuple(ARMS)
 
-    def __post_init__(self) -> None:
-        setter = object.__setattr__
+    def check(self) -> None:
+        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
         for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 4)):
-            check_int(key, getattr(self, key), minimum)
+            check_int(key, getattr(self, key), minimum=minimum)
         for key, one_ok in (("missing", False), ("dropout", True)):
-            setter(self, key, check_prob(key, getattr(self, key), zero_ok=True, one_ok=one_ok))
-        setter(self, "alpha", check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
-        setter(self, "scenarios", check_names("scenarios", self.scenarios, SCENARIO_NAMES))
-        setter(self, "arms", check_names("arms", self.arms, tuple(ARMS)))
+            self._set(key, check_probability(key, getattr(self, key), zero_ok=True,
+                                             one_ok=one_ok))
+        self._set("alpha", check_probability("alpha", self.alpha))
+        self._set("scenarios", check_choices("scenarios", self.scenarios, SCENARIO_NAMES))
+        self._set("arms", check_choices("arms", self.arms, tuple(ARMS)))
 
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> PoolingConfig:
-        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
+
+#: Keys of ``configs/pooling.toml``.
+CONFIG_KEYS = PoolingConfig.keys()
 
 
 # ------------------------------------------------------------- one cohort
-@dataclass(frozen=True)
-class CohortTask:
-    """One simulated cohort to analyse with every arm."""
-
-    scenario: str
-    cohort: int
-    seed: int
-    n_patients: int
-    n_weeks: int
-    missing: float
-    dropout: float
-    alpha: float
-    arms: tuple[str, ...]
-
-
 def analyse_cohort(task: CohortTask) -> pd.DataFrame:
-    """Simulate one cohort and return its cross-lagged tests under every arm.
+    """Simulate one cohort of ``task.scenario``; one row per arm and cross-lagged test.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS`, one row per arm and cross-lagged link.
+    The columns are :data:`COHORT_COLUMNS`; every arm analyses the same cohort.
     """
+    cfg: PoolingConfig = task.config
     scenario = get_scenario(task.scenario)
-    df = simulate_cohort(scenario, task.n_patients, task.n_weeks, missing=task.missing,
-                         dropout=task.dropout, random_state=task.seed)
+    df = simulate_cohort(scenario, cfg.n_patients, cfg.n_weeks, missing=cfg.missing,
+                         dropout=cfg.dropout, random_state=task.seed)
     panel = Panel.from_frame(df, variables=list(scenario.variables), tau_max=None)
     frames = []
-    for arm in task.arms:
-        model = PanelPCMCI(alpha=task.alpha, random_state=task.seed, **ARMS[arm]).fit(panel)
+    for arm in cfg.arms:
+        model = PanelPCMCI(alpha=cfg.alpha, random_state=task.seed, **ARMS[arm]).fit(panel)
         frames.append(model.links_.cross_lagged().assign(arm=arm, df_loss=int(model.df_loss_)))
-    out = pd.concat(frames, ignore_index=True)
-    out = out.assign(scenario=task.scenario, cohort=task.cohort, seed=task.seed,
-                     true_value=true_values(scenario, out))
-    return out[list(COHORT_COLUMNS)]
+    return cohort_table(frames, task, scenario, COHORT_COLUMNS)
 
 
 # ---------------------------------------------------------------- summary
@@ -191,15 +145,8 @@ def _row(scenario: str, arm: str, measure: str, edge: str, k: int, n: int,
 def summarize_pooling(cohorts: pd.DataFrame) -> pd.DataFrame:
     """Turn per-cohort tests into rates with Wilson intervals.
 
-    Parameters
-    ----------
-    cohorts : pandas.DataFrame
-        Columns :data:`COHORT_COLUMNS` (the output of :func:`analyse_cohort`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`POOLING_COLUMNS` (see the module docstring).
+    ``cohorts`` holds the tests of :func:`analyse_cohort` (:data:`COHORT_COLUMNS`);
+    the rates come in the columns :data:`POOLING_COLUMNS` (see the module docstring).
     """
     rows: list[dict[str, Any]] = []
     for (scenario, arm), part in cohorts.groupby(["scenario", "arm"], sort=False):
@@ -228,58 +175,23 @@ def summarize_pooling(cohorts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(POOLING_COLUMNS))
 
 
-@dataclass(frozen=True)
-class PoolingResult:
-    """Per-cohort tests and their summary."""
-
-    config: PoolingConfig
-    seed: int
-    cohorts: pd.DataFrame
-    summary: pd.DataFrame
-
-    def __str__(self) -> str:
-        s = self.summary
-        keep = s[(s["edge"].isin(["all", "any"])) | (s["measure"] == "detected")]
-        lines = [f"Pooling study: {self.config.n_cohorts} cohorts of {self.config.n_patients} x "
-                 f"{self.config.n_weeks} per scenario, alpha {self.config.alpha}, seed {self.seed}"]
-        for r in keep.itertuples(index=False):
-            lines.append(f"  {r.scenario:<8} {r.arm:<14} {r.measure:<15} {r.edge:<30} "
-                         f"{r.rate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]")
-        return "\n".join(lines)
+def _describe(config: PoolingConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
+    keep = summary[(summary["edge"].isin(["all", "any"])) | (summary["measure"] == "detected")]
+    return (f"Pooling study: {config.n_cohorts} cohorts of {config.n_patients} x "
+            f"{config.n_weeks} per scenario, alpha {config.alpha}, seed {seed}",
+            *format_rows(keep, "  {scenario:<8} {arm:<14} {measure:<15} {edge:<30} "
+                               "{rate:.3f} [{ci_low:.3f}, {ci_high:.3f}]"))
 
 
-def run_pooling(config: PoolingConfig | Mapping[str, Any], seed: int, *,
-                n_jobs: int = 1,
-                scheduler: str | None = None, progress: bool | None = None) -> PoolingResult:
-    """Run the study: simulate, analyse every cohort with every arm, summarize.
+def _compute(config: PoolingConfig, seed: int, options: RunOptions) -> StudyResult:
+    """Simulate, analyse every cohort with every arm, summarize.
 
-    Parameters
-    ----------
-    config : PoolingConfig or mapping
-        Settings (a mapping is validated by :meth:`PoolingConfig.from_mapping`).
-    seed : int
-        Master seed; cohort ``i`` of scenario ``s`` uses
-        ``cohort_seeds(seed, n_cohorts, stream=SCENARIO_NAMES.index(s))[i]``.
-    n_jobs : int
-        Worker processes; results do not depend on it.
-    scheduler : str, optional
-        Dask scheduler address to run the cohorts on (same results).
-    progress : bool or None
-        Progress bar on standard error (None: only on a terminal).
+    Cohort ``i`` of scenario ``s`` uses
+    ``spawn_seeds(seed, n_cohorts, stream=(SCENARIO_NAMES.index(s),))[i]``.
     """
-    if not isinstance(config, PoolingConfig):
-        config = PoolingConfig.from_mapping(config)
-    tasks = [CohortTask(scenario, i, s, config.n_patients, config.n_weeks, config.missing,
-                        config.dropout, config.alpha, config.arms)
-             for scenario in config.scenarios
-             for i, s in enumerate(cohort_seeds(seed, config.n_cohorts,
-                                                stream=SCENARIO_NAMES.index(scenario)))]
-    cohorts = pd.concat(map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
-                                    progress=progress), ignore_index=True)
-    result = PoolingResult(config=config, seed=seed, cohorts=cohorts,
-                           summary=summarize_pooling(cohorts))
-    logger.info("%s", result)
-    return result
+    tables = options.map(analyse_cohort, cohort_tasks(config, seed, config.scenarios))
+    return cohort_result(NAME, config, seed, pd.concat(tables, ignore_index=True),
+                         summarize_pooling, _describe)
 
 
 # ----------------------------------------------------------------- figure
@@ -288,12 +200,8 @@ def plot_pooling(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
 
     Bars per arm: detection of each true edge (correct sign), the pooled
     false-positive rate of the absent edges and the family-wise rate; error
-    bars are the Wilson 95% intervals, the dashed line is ``alpha``.
-
-    Returns
-    -------
-    Path
-        The written image (format from the suffix of ``path``).
+    bars are the Wilson 95% intervals, the dashed line is ``alpha``. Returns
+    the written image (format from the suffix of ``path``).
     """
     scenarios = list(pd.unique(summary["scenario"]))
     arms = list(pd.unique(summary["arm"]))
@@ -309,16 +217,11 @@ def plot_pooling(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
             np.where(d["measure"] == "familywise", "family-wise false positive",
                      "false positive per absent edge")))
         series = list(pd.unique(s["series"]))
-        width = 0.8 / max(len(series), 1)
         x = np.arange(len(arms))
         for j, name in enumerate(series):
-            part = s[s["series"] == name].set_index("arm").reindex(arms)
-            rate = part["rate"].to_numpy(dtype=float)
-            err = np.vstack([rate - part["ci_low"].to_numpy(dtype=float),
-                             part["ci_high"].to_numpy(dtype=float) - rate])
-            ax.bar(x - 0.4 + width * (j + 0.5), rate, width, yerr=err, label=name,
-                   error_kw={"capsize": 2, "elinewidth": 0.8, "ecolor": "#404040"})
-        ax.axhline(alpha, color="black", linestyle="--", linewidth=0.9, label=f"alpha = {alpha:g}")
+            rate_bars(ax, x, s[s["series"] == name].set_index("arm").reindex(arms), slot=j,
+                      n_slots=len(series), alpha=alpha, label=name,
+                      error_kw={"capsize": 2, "elinewidth": 0.8, "ecolor": "#404040"})
         ax.set_xticks(x, arms, rotation=20)
         ax.set_ylim(0, 1)
         ax.set_title(f"scenario {scenario}")
@@ -331,22 +234,17 @@ def plot_pooling(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
 
 
 # -------------------------------------------------------------------- main
-def run(context: RunContext) -> list[Path]:
-    """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result, paths = run_study(context, run_pooling)
-    return [*paths, plot_pooling(result.summary, context.out_dir / "pooling.png",
-                                 alpha=result.config.alpha)]
+def _figures(result: StudyResult, out: Path) -> list[Path]:
+    return [plot_pooling(result.summary, out / "pooling.png", alpha=result.config.alpha)]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m experiments.pooling [--quick] [--n-jobs N] ...``."""
-    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS,
-                          required=CONFIG_KEYS)
+#: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
+STUDY = Study(NAME, __doc__, PoolingConfig, _compute, _figures, complete=True)
+run_pooling = STUDY.run
+main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run the importable module (not __main__) so that logging names and the
-    # functions sent to worker processes are ``experiments.pooling``.
-    from experiments.pooling import main as _main
+    from experiments.pooling import main as _main  # by its importable name: see Study.main
 
-    sys.exit(_main())
+    raise SystemExit(_main())

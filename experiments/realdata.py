@@ -31,17 +31,15 @@ Outputs (``--out``, default ``results/realdata``): ``bringmann_edges.csv``,
 ``exclusions.csv`` / ``exclusion_summary.csv`` and ``realdata_*.png``.
 
 Run ``python -m experiments.realdata`` (full) or ``--quick``. The data
-frames and the independent sample count are in :mod:`experiments._realdata_frames`
-(re-exported here), the figures in :mod:`experiments._realdata_figures`.
+frames and the independent sample count are in :mod:`experiments._realdata_frames`,
+the figures in :mod:`experiments._realdata_figures`.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -52,39 +50,26 @@ from causal import ClusterBootstrap, IndividualPCMCI, PanelPCMCI
 from causal.discovery.citests import within_df_loss
 from experiments._realdata_figures import plot_realdata
 from experiments._realdata_frames import (
-    BEEPS_PER_DAY,
     PERIODS,
     bringmann_frame,
     count_lag_pairs,
     kossakowski_frame,
 )
-from experiments.common import (
-    ConfigError,
-    RunContext,
-    check_int,
-    check_prob,
-    cohort_seeds,
-    run_experiment,
-    settings_from_mapping,
-    write_outputs,
-)
+from experiments.harness.config import ConfigError, Settings
+from experiments.harness.study import RunOptions, Study, StudyResult
+from features.checks import check_bool, check_choice, check_int, check_probability, spawn_seeds
 from features.errors import DataError
 from features.exclusions import ExclusionReport
 
 __all__ = [
     "ARMS",
-    "BEEPS_PER_DAY",
     "CONFIG_KEYS",
     "NAME",
+    "STUDY",
     "RealDataConfig",
-    "RealDataResult",
-    "bringmann_frame",
     "compare_edges",
-    "count_lag_pairs",
     "expected_share",
-    "kossakowski_frame",
     "main",
-    "run",
     "run_realdata",
 ]
 
@@ -106,14 +91,8 @@ _BOOT_RENAME = {"frequency": "boot_frequency", "mean": "boot_mean", "sd": "boot_
 
 # ------------------------------------------------------------------- config
 @dataclass(frozen=True)
-class RealDataConfig:
-    """Settings: the keys of ``configs/realdata.toml`` except ``seed``.
-
-    Raises
-    ------
-    ConfigError
-        Naming the setting and value that are wrong.
-    """
+class RealDataConfig(Settings):
+    """The keys of ``configs/realdata.toml`` but ``seed``, with their full-run defaults."""
 
     variables: tuple[str, ...] = ("cheerful", "worry", "fearful", "sad", "relaxed",
                                   "pleasant_event")
@@ -135,25 +114,25 @@ class RealDataConfig:
     kossakowski_pre: tuple[int, ...] = (1, 2)
     kossakowski_post: tuple[int, ...] = (4, 5)
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
+        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
         for key, low in (("tau_max", 1), ("n_boot", 0), ("max_persons", 0), ("min_df", 1)):
-            check_int(key, getattr(self, key), low)
+            check_int(key, getattr(self, key), minimum=low)
         if self.tau_max != 1:  # the design (about 5 answered beeps a day) and count_lag_pairs
             raise ConfigError(f"tau_max must be 1 for within-day ESM lags, got {self.tau_max!r}")
         for key in ("alpha", "ci_level", "group_threshold"):
-            check_prob(key, getattr(self, key), zero_ok=False, one_ok=key == "group_threshold")
+            self._set(key, check_probability(key, getattr(self, key),
+                                             one_ok=key == "group_threshold"))
         for key in ("individual", "by_group"):
-            if not isinstance(getattr(self, key), bool):
-                raise ConfigError(f"{key} must be true or false, got {getattr(self, key)!r}")
-        if self.cut_off not in ("tau_max", "2xtau_max"):
-            raise ConfigError(f"cut_off must be 'tau_max' or '2xtau_max', got {self.cut_off!r}")
+            self._set(key, check_bool(key, getattr(self, key)))
+        check_choice("cut_off", self.cut_off, ("tau_max", "2xtau_max"))
         for key in ("variables", "sensitivity", "kossakowski_variables", "kossakowski_pre",
                     "kossakowski_post"):
             val = getattr(self, key)
             if isinstance(val, str) or not isinstance(val, list | tuple) or (
                     not val and key != "sensitivity") or len(set(val)) != len(val):
                 raise ConfigError(f"{key} must be a list of distinct values, got {val!r}")
-            object.__setattr__(self, key, tuple(val))
+            self._set(key, tuple(val))
         for key, arms in (("prep", (self.prep,)), ("kossakowski_prep", (self.kossakowski_prep,)),
                           ("sensitivity", self.sensitivity)):
             if any(a not in ARMS for a in arms):
@@ -162,14 +141,9 @@ class RealDataConfig:
             raise ConfigError("kossakowski_pre and kossakowski_post share a phase: "
                               f"{sorted(set(self.kossakowski_pre) & set(self.kossakowski_post))}")
 
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> RealDataConfig:
-        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
-
 
 #: Keys of ``configs/realdata.toml``.
-CONFIG_KEYS: tuple[str, ...] = ("seed", *(f.name for f in fields(RealDataConfig)))
+CONFIG_KEYS: tuple[str, ...] = RealDataConfig.keys()
 
 
 # --------------------------------------------------------------- statistics
@@ -233,9 +207,10 @@ def _bootstrap(model: PanelPCMCI, data: pd.DataFrame, fit: dict[str, Any],
 def _individual(data: pd.DataFrame, fit: dict[str, Any], cfg: RealDataConfig, seed: int,
                 n_jobs: int) -> tuple[IndividualPCMCI | None, str]:
     prep, by = ARMS[cfg.prep]
-    model = IndividualPCMCI(cfg.tau_max, cfg.alpha, cfg.group_threshold, n_jobs,
-                            min_df=cfg.min_df, prep=prep, prep_by=by, cut_off=cfg.cut_off,
-                            random_state=seed)
+    model = IndividualPCMCI(PanelPCMCI(cfg.tau_max, alpha=cfg.alpha, prep=prep, prep_by=by,
+                                       cut_off=cfg.cut_off),
+                            group_threshold=cfg.group_threshold, n_jobs=n_jobs,
+                            min_df=cfg.min_df, random_state=seed)
     try:
         return model.fit(data, **fit), ""
     except DataError as exc:  # every person too short: reported, not hidden
@@ -243,33 +218,22 @@ def _individual(data: pd.DataFrame, fit: dict[str, Any], cfg: RealDataConfig, se
         return None, str(exc)
 
 
-@dataclass(frozen=True)
-class RealDataResult:
-    """Tables, fitted models and notes of a run (see the module docstring)."""
-
-    config: RealDataConfig
-    seed: int
-    tables: dict[str, pd.DataFrame]
-    models: dict[str, PanelPCMCI]
-    exclusions: pd.DataFrame
-    notes: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        lines = [f"Real data (seed {self.seed}, prep {self.config.prep}, "
-                 f"n_boot {self.config.n_boot})"]
-        for r in self.tables["samples"].itertuples(index=False):
-            lines.append(f"  {r.analysis:<24} {r.persons:>4} persons, {r.n_samples:>5} samples "
-                         f"(independent count {r.within_day_pairs}), {r.significant} significant")
-        edges = self.tables["bringmann_edges"]
-        for r in edges[edges["significant"] & (edges["source"] != edges["target"])].itertuples():
-            freq = f", bootstrap {r.boot_frequency:.0%}" if "boot_frequency" in edges else ""
-            lines.append(f"  Bringmann {r.period:<4} {r.source}(t-1) -> {r.target}: "
-                         f"{r.value:+.3f} (p={r.p_value:.3g}{freq})")
-        k = self.tables["kossakowski_changes"]
-        for r in k[k["significant_in"] != "neither"].itertuples(index=False):
-            lines.append(f"  Kossakowski {r.source}(t-1) -> {r.target}: pre {r.value_pre:+.3f}, "
-                         f"post {r.value_post:+.3f} ({r.significant_in})")
-        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+def _describe(config: RealDataConfig, seed: int,
+              tables: Mapping[str, pd.DataFrame]) -> tuple[str, ...]:
+    lines = [f"Real data (seed {seed}, prep {config.prep}, n_boot {config.n_boot})"]
+    for r in tables["samples"].itertuples(index=False):
+        lines.append(f"  {r.analysis:<24} {r.persons:>4} persons, {r.n_samples:>5} samples "
+                     f"(independent count {r.within_day_pairs}), {r.significant} significant")
+    edges = tables["bringmann_edges"]
+    for r in edges[edges["significant"] & (edges["source"] != edges["target"])].itertuples():
+        freq = f", bootstrap {r.boot_frequency:.0%}" if "boot_frequency" in edges else ""
+        lines.append(f"  Bringmann {r.period:<4} {r.source}(t-1) -> {r.target}: "
+                     f"{r.value:+.3f} (p={r.p_value:.3g}{freq})")
+    k = tables["kossakowski_changes"]
+    for r in k[k["significant_in"] != "neither"].itertuples(index=False):
+        lines.append(f"  Kossakowski {r.source}(t-1) -> {r.target}: pre {r.value_pre:+.3f}, "
+                     f"post {r.value_post:+.3f} ({r.significant_in})")
+    return tuple(lines)
 
 
 class _Collector:
@@ -319,7 +283,7 @@ def _with_individual(table: pd.DataFrame, ind: IndividualPCMCI,
 
 def _bringmann(cfg: RealDataConfig, seed: int, n_jobs: int, run: _Collector,
                models: dict[str, PanelPCMCI], notes: list[str]) -> dict[str, pd.DataFrame]:
-    seeds = cohort_seeds(seed, len(PERIODS))
+    seeds = spawn_seeds(seed, len(PERIODS), stream=(0,))
     df = bringmann_frame(cfg.max_persons)
     fit = {"id_col": "person", "time_col": "t", "variables": list(cfg.variables),
            "segments": ("period", "day")}
@@ -389,46 +353,31 @@ def _kossakowski(cfg: RealDataConfig, run: _Collector,
             "kossakowski_changes": compare_edges(*links, *n_eff)}
 
 
-def run_realdata(config: RealDataConfig | Mapping[str, Any], seed: int, *,
-                 n_jobs: int = 1) -> RealDataResult:
+def _compute(cfg: RealDataConfig, seed: int, options: RunOptions) -> StudyResult:
     """Run every analysis and return the tables (nothing is written).
 
-    Parameters
-    ----------
-    config : RealDataConfig or mapping
-        Settings (a mapping is validated by :meth:`RealDataConfig.from_mapping`).
-    seed : int
-        Master seed; period ``p`` uses ``cohort_seeds(seed, 2)[p]`` for the
-        bootstrap and the per-person fits.
-    n_jobs : int
-        Worker processes for the bootstrap and the per-person fits.
+    Period ``p`` uses ``spawn_seeds(seed, 2, stream=(0,))[p]`` for the
+    bootstrap and the per-person fits, which run on ``options.n_jobs``
+    worker processes.
     """
-    cfg = config if isinstance(config, RealDataConfig) else RealDataConfig.from_mapping(config)
     run, models, notes = _Collector(cfg), {}, []
-    tables = {**_bringmann(cfg, seed, n_jobs, run, models, notes),
+    tables = {**_bringmann(cfg, seed, options.n_jobs, run, models, notes),
               **_kossakowski(cfg, run, models)}
     tables["samples"] = pd.DataFrame(run.samples)
     tables["exclusion_summary"] = pd.concat(run.counts).rename("count").reset_index()
-    excluded = pd.concat([e for e in run.excluded if not e.empty], ignore_index=True)
-    result = RealDataResult(config=cfg, seed=seed, tables=tables, models=models,
-                            exclusions=excluded, notes=tuple(notes))
-    logger.info("%s", result)
-    return result
+    tables["exclusions"] = pd.concat([e for e in run.excluded if not e.empty],
+                                     ignore_index=True)
+    return StudyResult(NAME, cfg, seed, tables, lines=_describe(cfg, seed, tables),
+                       notes=tuple(notes), models=models)
 
 
-def run(context: RunContext) -> list[Path]:
-    """Run for :func:`experiments.common.run_experiment` and write tables and figures."""
-    result = run_realdata(context.config, context.seed, n_jobs=context.n_jobs)
-    paths = write_outputs(context.out_dir, {**result.tables, "exclusions": result.exclusions})
-    return paths + plot_realdata(result, context.out_dir)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m experiments.realdata [--quick] [--n-jobs N] ...``."""
-    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS)
+#: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
+STUDY = Study(NAME, __doc__, RealDataConfig, _compute, plot_realdata)
+run_realdata = STUDY.run
+main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.realdata import main as _main
+    from experiments.realdata import main as _main  # by its importable name: see Study.main
 
-    sys.exit(_main())
+    raise SystemExit(_main())

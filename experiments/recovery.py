@@ -12,7 +12,7 @@ with its defaults (detrend, ParCorr, ``tau_max=1``, ``pc_alpha=0.2``) at
 
 Grid: ``patients x weeks x effects``, ``n_cohorts`` seeded cohorts per cell.
 Cohort ``i`` of design ``(P, T)`` uses
-``cohort_seeds(seed, n_cohorts, stream=1000 * P + T)[i]`` for every effect
+``spawn_seeds(seed, n_cohorts, stream=(1000 * P + T,))[i]`` for every effect
 size, so effect sizes are compared on the same random draws (common random
 numbers) and a cell's cohorts do not depend on which other cells are run.
 
@@ -43,11 +43,7 @@ Run ``python -m experiments.recovery --n-jobs 2`` (full) or ``--quick``.
 
 from __future__ import annotations
 
-import logging
 import math
-import sys
-import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -58,20 +54,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from causal import Hypothesis, PanelPCMCI, compare_graphs, evaluate, load_hypotheses
-from experiments.common import (
-    ConfigError,
-    RunContext,
-    check_int,
-    check_ints,
-    check_prob,
-    cohort_seeds,
-    map_cohorts,
-    run_experiment,
-    run_study,
-    save_figure,
-    settings_from_mapping,
-    summarize_rate,
-)
+from causal.rates import summarize_rate
+from experiments.harness.config import ConfigError, Settings
+from experiments.harness.outputs import format_rows, save_figure
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
+from features.checks import check_int, check_ints, check_probability, check_real, spawn_seeds
+from features.errors import InputError
 from features.scenarios import Scenario, get_scenario
 from features.simulate import simulate_cohort
 
@@ -79,26 +67,19 @@ __all__ = [
     "COHORT_COLUMNS",
     "CONFIG_KEYS",
     "RECOVERY_COLUMNS",
+    "STUDY",
     "CohortTask",
     "RecoveryConfig",
-    "RecoveryResult",
     "analyse_cohort",
     "main",
     "ordering_reproduced",
     "plot_recovery",
     "recovery_scenario",
-    "run",
     "run_recovery",
     "summarize_recovery",
 ]
 
-logger = logging.getLogger(__name__)
-
 NAME = "recovery"
-
-#: Keys of ``configs/recovery.toml``.
-CONFIG_KEYS = ("seed", "n_cohorts", "patients", "weeks", "effects", "alpha", "missing",
-               "dropout", "hypotheses")
 
 #: Columns of ``recovery.csv``.
 RECOVERY_COLUMNS = ("n_patients", "n_weeks", "effect", "n_cohorts", "tpr", "tpr_low",
@@ -115,14 +96,8 @@ COHORT_COLUMNS = ("n_patients", "n_weeks", "effect", "cohort", "seed", "tp", "fp
 
 # ------------------------------------------------------------------- config
 @dataclass(frozen=True)
-class RecoveryConfig:
-    """Settings of the recovery study: the keys of ``configs/recovery.toml`` except ``seed``.
-
-    Raises
-    ------
-    ConfigError
-        Naming the setting and value that are wrong.
-    """
+class RecoveryConfig(Settings):
+    """The keys of ``configs/recovery.toml`` but ``seed``, with their full-run defaults."""
 
     n_cohorts: int = 100
     patients: tuple[int, ...] = (50, 100, 226, 500)
@@ -133,21 +108,24 @@ class RecoveryConfig:
     dropout: float = 0.0
     hypotheses: str = "melsom2023"
 
-    def __post_init__(self) -> None:
-        setter = object.__setattr__
-        check_int("n_cohorts", self.n_cohorts, 1)
-        setter(self, "patients", check_ints("patients", self.patients, 2))
-        setter(self, "weeks", check_ints("weeks", self.weeks, 4, 999))
+    def check(self) -> None:
+        """Validate every key; each effect must give a valid scenario."""
+        check_int("n_cohorts", self.n_cohorts, minimum=1)
+        self._set("patients", check_ints("patients", self.patients, minimum=2))
+        self._set("weeks", check_ints("weeks", self.weeks, minimum=4, maximum=999))
         effects = self.effects
-        if not isinstance(effects, list | tuple) or not effects or any(
-                isinstance(e, bool) or not isinstance(e, int | float) or not 0 < e < 1
-                for e in effects) or len(set(effects)) != len(effects):
-            raise ConfigError(f"effects must be a non-empty list of distinct numbers in (0, 1), "
-                              f"got {effects!r}")
-        setter(self, "effects", tuple(float(e) for e in effects))
-        setter(self, "alpha", check_prob("alpha", self.alpha, zero_ok=False, one_ok=False))
-        setter(self, "missing", check_prob("missing", self.missing, zero_ok=True, one_ok=False))
-        setter(self, "dropout", check_prob("dropout", self.dropout, zero_ok=True, one_ok=True))
+        message = f"effects must be a non-empty list of distinct numbers in (0, 1), got {effects!r}"
+        if not isinstance(effects, list | tuple) or not effects or len(set(effects)) != len(
+                effects):
+            raise ConfigError(message)
+        try:
+            self._set("effects", tuple(check_real("effects", e, low=0, high=1) for e in effects))
+        except InputError:
+            raise ConfigError(message) from None
+        self._set("alpha", check_probability("alpha", self.alpha))
+        self._set("missing", check_probability("missing", self.missing, zero_ok=True))
+        self._set("dropout", check_probability("dropout", self.dropout, zero_ok=True,
+                                               one_ok=True))
         if not isinstance(self.hypotheses, str) or not self.hypotheses:
             raise ConfigError(f"hypotheses must be a preset name or TOML path, got "
                               f"{self.hypotheses!r}")
@@ -157,15 +135,14 @@ class RecoveryConfig:
             except ValueError as exc:
                 raise ConfigError(f"effects: {effect} gives an invalid scenario: {exc}") from exc
 
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> RecoveryConfig:
-        """Build from a loaded config; missing keys take the defaults, ``seed`` is ignored."""
-        return settings_from_mapping(cls, config, CONFIG_KEYS, NAME)
-
     @property
     def n_cells(self) -> int:
         """Number of grid cells."""
         return len(self.patients) * len(self.weeks) * len(self.effects)
+
+
+#: Keys of ``configs/recovery.toml``.
+CONFIG_KEYS = RecoveryConfig.keys()
 
 
 # ------------------------------------------------------------- one cohort
@@ -273,62 +250,25 @@ def summarize_recovery(cohorts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(RECOVERY_COLUMNS))
 
 
-@dataclass(frozen=True)
-class RecoveryResult:
-    """Per-cohort scores and their per-cell summary."""
-
-    config: RecoveryConfig
-    seed: int
-    cohorts: pd.DataFrame
-    summary: pd.DataFrame
-
-    def __str__(self) -> str:
-        c = self.config
-        lines = [f"Recovery study: {c.n_cohorts} cohorts per cell, {c.n_cells} cells, "
-                 f"alpha {c.alpha}, seed {self.seed}",
-                 "  patients weeks effect   TPR    FPR    F1    SHD  ordering"]
-        for r in self.summary.itertuples(index=False):
-            lines.append(f"  {r.n_patients:>8} {r.n_weeks:>5} {r.effect:>6.2f} {r.tpr:6.3f} "
-                         f"{r.fpr:6.3f} {r.f1:5.2f} {r.shd:5.2f} {r.ordering:6.3f}")
-        return "\n".join(lines)
+def _describe(config: RecoveryConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
+    return (f"Recovery study: {config.n_cohorts} cohorts per cell, {config.n_cells} cells, "
+            f"alpha {config.alpha}, seed {seed}",
+            "  patients weeks effect   TPR    FPR    F1    SHD  ordering",
+            *format_rows(summary, "  {n_patients:>8} {n_weeks:>5} {effect:>6.2f} {tpr:6.3f} "
+                                  "{fpr:6.3f} {f1:5.2f} {shd:5.2f} {ordering:6.3f}"))
 
 
-def run_recovery(config: RecoveryConfig | Mapping[str, Any], seed: int, *,
-                 n_jobs: int = 1,
-                 scheduler: str | None = None, progress: bool | None = None) -> RecoveryResult:
-    """Run the study: simulate and analyse every cohort of every cell, then summarize.
-
-    Parameters
-    ----------
-    config : RecoveryConfig or mapping
-        Settings (a mapping is validated by :meth:`RecoveryConfig.from_mapping`).
-    seed : int
-        Master seed (see the module docstring for how cohorts are seeded).
-    n_jobs : int
-        Worker processes; results do not depend on it.
-    scheduler : str, optional
-        Dask scheduler address to run the cohorts on (same results).
-    progress : bool or None
-        Progress bar on standard error (None: only on a terminal).
-    """
-    if not isinstance(config, RecoveryConfig):
-        config = RecoveryConfig.from_mapping(config)
+def _compute(config: RecoveryConfig, seed: int, options: RunOptions) -> StudyResult:
+    """Simulate and analyse every cohort of every cell, then summarize."""
     _hypotheses(config.hypotheses)  # fail early on a bad preset or path
     tasks = [CohortTask(p, w, e, i, s, config.alpha, config.missing, config.dropout,
                         config.hypotheses)
              for p in config.patients for w in config.weeks
-             for i, s in enumerate(cohort_seeds(seed, config.n_cohorts, stream=1000 * p + w))
+             for i, s in enumerate(spawn_seeds(seed, config.n_cohorts, stream=(1000 * p + w,)))
              for e in config.effects]
-    start = time.perf_counter()
-    rows = map_cohorts(analyse_cohort, tasks, n_jobs, scheduler=scheduler,
-                       progress=progress)
-    logger.info("analysed %d cohorts in %.1f s", len(rows), time.perf_counter() - start)
-    cohorts = pd.DataFrame(rows).sort_values(["n_patients", "n_weeks", "effect", "cohort"],
-                                             kind="stable", ignore_index=True)
-    result = RecoveryResult(config=config, seed=seed, cohorts=cohorts,
-                            summary=summarize_recovery(cohorts))
-    logger.info("%s", result)
-    return result
+    cohorts = pd.DataFrame(options.map(analyse_cohort, tasks)).sort_values(
+        ["n_patients", "n_weeks", "effect", "cohort"], kind="stable", ignore_index=True)
+    return cohort_result(NAME, config, seed, cohorts, summarize_recovery, _describe)
 
 
 # ----------------------------------------------------------------- figure
@@ -336,12 +276,8 @@ def plot_recovery(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.0
     """Draw TPR and FPR against patients, one line per effect, one panel per weeks.
 
     TPR is solid (with its Wilson 95% band), FPR dotted in the same colour; the
-    dashed line is ``alpha``. A second row shows the ordering-reproduction rate.
-
-    Returns
-    -------
-    Path
-        The written image (format from the suffix of ``path``).
+    dashed line is ``alpha``. A second row shows the ordering-reproduction
+    rate. Returns the written image (format from the suffix of ``path``).
     """
     weeks = sorted(summary["n_weeks"].unique())
     effects = sorted(summary["effect"].unique())
@@ -385,20 +321,17 @@ def plot_recovery(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.0
 
 
 # -------------------------------------------------------------------- main
-def run(context: RunContext) -> list[Path]:
-    """Run the study for :func:`experiments.common.run_experiment` and write the outputs."""
-    result, paths = run_study(context, run_recovery)
-    return [*paths, plot_recovery(result.summary, context.out_dir / "recovery.png",
-                                  alpha=result.config.alpha)]
+def _figures(result: StudyResult, out: Path) -> list[Path]:
+    return [plot_recovery(result.summary, out / "recovery.png", alpha=result.config.alpha)]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m experiments.recovery [--quick] [--n-jobs N] ...``."""
-    return run_experiment(NAME, __doc__.splitlines()[0], run, argv, allowed=CONFIG_KEYS,
-                          required=("seed",))
+#: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
+STUDY = Study(NAME, __doc__, RecoveryConfig, _compute, _figures)
+run_recovery = STUDY.run
+main = STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.recovery import main as _main
+    from experiments.recovery import main as _main  # by its importable name: see Study.main
 
-    sys.exit(_main())
+    raise SystemExit(_main())

@@ -17,10 +17,12 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from features._lazy import lazy_api
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from features.choices import PREPS
     from features.datasets import load_bringmann2013_tidy, load_kossakowski2017_tidy
     from features.errors import DataError
     from features.exclusions import ExclusionReport
@@ -29,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from features.panel import Panel
     from features.scenarios import Scenario, generic_scenario, get_scenario
     from features.simulate import simulate_cohort, simulate_subgroups
-    from features.transforms import PREPS, prepare
+    from features.transforms import prepare
 
 #: Public name -> the module that defines it.
 _API: dict[str, str] = {
@@ -41,7 +43,8 @@ _API: dict[str, str] = {
     "Panel": "features.panel",
     **dict.fromkeys(("Scenario", "generic_scenario", "get_scenario"), "features.scenarios"),
     **dict.fromkeys(("simulate_cohort", "simulate_subgroups"), "features.simulate"),
-    **dict.fromkeys(("PREPS", "prepare"), "features.transforms"),
+    "PREPS": "features.choices",
+    "prepare": "features.transforms",
 }
 
 __all__ = [
@@ -62,16 +65,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from its module on first use (PEP 562 lazy API)."""
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module 'features' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_api(__name__, _API, globals())

@@ -3,7 +3,7 @@
 A lagged sample at time ``t`` needs the same block (patient and segment) to be
 observed at ``t-1, ..., t-tau_max``; these counts decide which patients can
 enter discovery (:meth:`features.panel.Panel.drop_short`) and how many samples
-each tigramite dataset gives (:func:`causal.discovery.estimator.complete_samples`).
+each block gives to discovery (:func:`causal.discovery.estimator.block_samples`).
 """
 
 from __future__ import annotations

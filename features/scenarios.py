@@ -36,17 +36,15 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import solve_discrete_lyapunov
 
-from features.errors import is_integer
+from features.choices import SCENARIO_NAMES
+from features.errors import InputError, is_integer
 
 __all__ = [
-    "SCENARIO_NAMES",
     "Instrument",
     "Scenario",
     "generic_scenario",
     "get_scenario",
 ]
-
-SCENARIO_NAMES: tuple[str, ...] = ("paper", "null", "reversed")
 
 Cross = tuple[tuple[str, str, float], ...]
 
@@ -88,15 +86,15 @@ class Instrument:
     def __post_init__(self) -> None:
         sds = (self.intercept_sd, self.slope_sd, self.within_sd)
         if not (np.all(np.isfinite(sds)) and min(sds) >= 0 and self.within_sd > 0):
-            raise ValueError(f"Instrument SDs must be finite, >= 0 and within_sd > 0, got {sds}")
+            raise InputError(f"Instrument SDs must be finite, >= 0 and within_sd > 0, got {sds}")
         if self.resolution is not None and not self.resolution > 0:
-            raise ValueError(f"Instrument.resolution must be > 0 or None, got {self.resolution}")
+            raise InputError(f"Instrument.resolution must be > 0 or None, got {self.resolution}")
         if self.low is not None and self.high is not None and not self.low < self.high:
-            raise ValueError(f"Instrument.low ({self.low}) must be < high ({self.high})")
+            raise InputError(f"Instrument.low ({self.low}) must be < high ({self.high})")
         for bound in (self.low, self.high):
             steps = None if bound is None or self.resolution is None else bound / self.resolution
             if steps is not None and not np.isclose(steps, np.round(steps)):
-                raise ValueError(
+                raise InputError(
                     f"Instrument bound {bound} is not a multiple of resolution {self.resolution}"
                 )
 
@@ -179,7 +177,7 @@ class Scenario:
 
     def __post_init__(self) -> None:
         if isinstance(self.variables, str):
-            raise ValueError(f"Scenario {self.name!r}: variables must be a sequence of names")
+            raise InputError(f"Scenario {self.name!r}: variables must be a sequence of names")
         setter, k = object.__setattr__, len(self.variables)  # normalize to hashable tuples
         setter(self, "variables", tuple(str(v) for v in self.variables))
         setter(self, "ar", tuple(float(v) for v in self.ar))
@@ -188,34 +186,34 @@ class Scenario:
             setter(self, what, tuple((str(a), str(b), float(c)) for a, b, c in getattr(self, what)))
         where = f"Scenario {self.name!r}"
         if k < 1 or len(set(self.variables)) != k:
-            raise ValueError(f"{where}: variables must be unique and non-empty: {self.variables}")
+            raise InputError(f"{where}: variables must be unique and non-empty: {self.variables}")
         if len(self.ar) != k or len(self.instruments) != k:
-            raise ValueError(f"{where}: need one ar value and one Instrument per variable ({k})")
+            raise InputError(f"{where}: need one ar value and one Instrument per variable ({k})")
         if not all(isinstance(i, Instrument) for i in self.instruments):
-            raise ValueError(f"{where}: instruments must be Instrument objects")
+            raise InputError(f"{where}: instruments must be Instrument objects")
         for what in ("cross", "intercept_corr", "slope_corr"):
             pairs = [
                 (a, b) if what == "cross" else frozenset((a, b)) for a, b, _ in getattr(self, what)
             ]
             for a, b, _ in getattr(self, what):
                 if a not in self.variables or b not in self.variables or a == b:
-                    raise ValueError(f"{where}: bad {what} pair ({a!r}, {b!r})")
+                    raise InputError(f"{where}: bad {what} pair ({a!r}, {b!r})")
             if len(set(pairs)) != len(pairs):
-                raise ValueError(f"{where}: duplicate pairs in {what}")
+                raise InputError(f"{where}: duplicate pairs in {what}")
         if not -1.0 < self.residual_corr < 1.0:
-            raise ValueError(f"{where}: residual_corr must be in (-1, 1), got {self.residual_corr}")
+            raise InputError(f"{where}: residual_corr must be in (-1, 1), got {self.residual_corr}")
         for what, mat in (
             ("residual_corr", self._residual_corr_matrix()),
             ("intercept_corr", self._corr_matrix(self.intercept_corr)),
             ("slope_corr", self._corr_matrix(self.slope_corr)),
         ):
             if not np.all(np.linalg.eigvalsh(mat) > 1e-10):
-                raise ValueError(
+                raise InputError(
                     f"{where}: {what} gives a correlation matrix that is not positive definite"
                 )
         radius = float(np.max(np.abs(np.linalg.eigvals(self.transition_matrix()))))
         if not radius < 1.0:
-            raise ValueError(
+            raise InputError(
                 f"{where} is not stationary: the spectral radius of the transition matrix "
                 f"is {radius:.3f} (must be < 1); shrink ar or cross"
             )
@@ -246,7 +244,7 @@ class Scenario:
 
         Fixed point ``D <- D / sqrt(diag(Gamma(D R D)))``. If the lagged effects
         alone give some variable a variance above 1, no scaling exists and the
-        scale of that variable collapses to 0: construction raises a ValueError.
+        scale of that variable collapses to 0: construction raises an InputError.
         """
         return self._innovation_cov.copy()
 
@@ -262,7 +260,7 @@ class Scenario:
             if scale.min() < 1e-6:
                 break
         worst = self.variables[int(np.argmin(scale))]
-        raise ValueError(
+        raise InputError(
             f"Scenario {self.name!r}: the lagged effects leave no room for innovations "
             f"(stationary variance of {worst!r} cannot be 1); shrink ar or cross"
         )
@@ -329,7 +327,7 @@ def get_scenario(name: str, effect_scale: float = 1.0) -> Scenario:
     [0.12, -0.13, 0.08]
     """
     if name not in SCENARIO_NAMES:
-        raise ValueError(f"unknown scenario {name!r}; valid names: {', '.join(SCENARIO_NAMES)}")
+        raise InputError(f"unknown scenario {name!r}; valid names: {', '.join(SCENARIO_NAMES)}")
     cross = {
         "paper": _PAPER_CROSS,
         "null": (),
@@ -386,7 +384,7 @@ def generic_scenario(
     n_pairs = n_vars * (n_vars - 1)
     n_edges = n_vars if n_edges is None else _check_int("n_edges", n_edges, 0)
     if n_edges > n_pairs:
-        raise ValueError(
+        raise InputError(
             f"n_edges={n_edges} exceeds the {n_pairs} ordered pairs of {n_vars} variables"
         )
     rng = np.random.default_rng(random_state)
@@ -406,5 +404,5 @@ def generic_scenario(
 
 def _check_int(name: str, value: object, minimum: int) -> int:
     if not is_integer(value) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)

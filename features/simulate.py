@@ -35,7 +35,7 @@ then rounded to the instrument's resolution and clipped to its range
   :func:`scipy.linalg.solve_discrete_lyapunov`) so that the stationary
   covariance :math:`\Gamma = A \Gamma A^\top + \Sigma_e` has unit diagonal.
   Hence the coefficients of :math:`A` are effects in within-person SD units.
-  A non-stationary :math:`A` (spectral radius >= 1) raises :class:`ValueError`.
+  A non-stationary :math:`A` (spectral radius >= 1) raises :class:`~features.errors.InputError`.
 - :math:`z_0 \sim N(0, \Gamma)`, so every week is a draw from the stationary
   distribution and no burn-in is needed.
 
@@ -64,8 +64,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from features.choices import SCENARIO_NAMES
+from features.errors import InputError
 from features.scenarios import (
-    SCENARIO_NAMES,
     Scenario,
     _check_int,
     get_scenario,
@@ -82,7 +83,7 @@ def _check_prob(name: str, value: object, upper_inclusive: bool) -> float:
         ok = 0.0 <= float(value) <= 1.0 and (upper_inclusive or float(value) < 1.0)
     if not ok:
         bound = "<= 1" if upper_inclusive else "< 1"
-        raise ValueError(f"{name} must be a number with 0 <= {name} {bound}, got {value!r}")
+        raise InputError(f"{name} must be a number with 0 <= {name} {bound}, got {value!r}")
     return float(value)
 
 
@@ -91,7 +92,7 @@ def _check_design(n_weeks: object, missing: object, dropout: object) -> tuple[in
     missing = _check_prob("missing", missing, upper_inclusive=False)
     dropout = _check_prob("dropout", dropout, upper_inclusive=True)
     if dropout > 0 and n_weeks < 4:
-        raise ValueError(f"dropout needs n_weeks >= 4 (drop-out weeks are 4..T), got {n_weeks}")
+        raise InputError(f"dropout needs n_weeks >= 4 (drop-out weeks are 4..T), got {n_weeks}")
     return n_weeks, missing, dropout
 
 
@@ -99,7 +100,7 @@ def _resolve(scenario: Scenario | str) -> Scenario:
     if isinstance(scenario, str):
         return get_scenario(scenario)
     if not isinstance(scenario, Scenario):
-        raise ValueError(
+        raise InputError(
             f"scenario must be a Scenario or one of {SCENARIO_NAMES}, got {scenario!r}"
         )
     return scenario
@@ -238,13 +239,13 @@ def simulate_subgroups(
     """
     scenarios = [_resolve(s) for s in scenarios]
     if not scenarios or len(scenarios) != len(sizes):
-        raise ValueError(
+        raise InputError(
             f"need one size per scenario, got {len(scenarios)} scenarios and {len(sizes)} sizes"
         )
     variables = scenarios[0].variables
     for s in scenarios[1:]:
         if s.variables != variables:
-            raise ValueError(
+            raise InputError(
                 f"scenario {s.name!r} has variables {s.variables}, expected {variables}"
             )
     sizes = [_check_int(f"sizes[{g}]", n, 1) for g, n in enumerate(sizes)]

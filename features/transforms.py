@@ -39,15 +39,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from features.choices import PREPS
 from features.errors import DataError
 from features.panel import Panel
 
-__all__ = ["PREPS", "center", "detrend", "prepare", "standardize"]
+__all__ = ["center", "detrend", "prepare", "standardize"]
 
 logger = logging.getLogger(__name__)
 
-#: Valid values of ``prep``.
-PREPS = ("detrend", "center", "none")
 
 By = Literal["patient", "segment"]
 
@@ -78,7 +77,7 @@ def _exclude_short(panel: Panel, groups: list[str], min_obs: int, what: str) -> 
     keep = ~panel.data[panel.id_col].isin(per_patient.index)
     if not keep.any():
         raise DataError(f"every patient has fewer than {min_obs} observed values of some variable; "
-                        f"{what} is impossible (try --prep none or fewer --vars)")
+                        f"{what} is impossible (try prep 'none' or fewer variables)")
     return panel.with_data(panel.data[keep], report)
 
 

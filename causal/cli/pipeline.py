@@ -1,31 +1,45 @@
-"""The discover and individual pipelines as functions: data in, output folder out.
+"""The discover and individual pipelines: compute -> result object -> write outputs.
 
-:func:`discover` is what ``therapy-pcmci discover`` runs, and what experiment
-scripts call when they want the same files. It reads the data, renames
-columns, fits :class:`~causal.discovery.estimator.PanelPCMCI`, judges hypotheses and
-writes every output file into one folder:
+``therapy-pcmci discover`` is :func:`compute_discover` (read the data, rename
+columns, fit :class:`~causal.discovery.estimator.PanelPCMCI`, judge the
+hypotheses) followed by :func:`write_discover`, which writes every output file
+into one folder:
 
 ``links.csv``, ``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``),
 ``patients.png`` (+ ``.svg``), ``hypotheses.csv``, ``exclusions.csv``,
 ``report.md``.
 
-With ``bootstrap=B`` (``--bootstrap B``) a patient cluster bootstrap
-(:class:`~causal.resampling.bootstrap.ClusterBootstrap`) also writes ``bootstrap.csv``
-(per-link frequency and percentile interval), ``edge_frequency.png`` (+
-``.svg``) and, with hypotheses, ``forest.png`` (+ ``.svg``: analytic and
-bootstrap intervals of the hypothesis links); ``hypotheses.csv`` gains the
-columns ``edge_frequency, boot_low, boot_high`` and its verdicts use them
-(:mod:`causal.hypotheses.verdicts`); ``report.md`` gains a bootstrap section.
+With ``DiscoverOptions(bootstrap=B)`` (``--bootstrap B``) a patient cluster
+bootstrap (:class:`~causal.resampling.bootstrap.ClusterBootstrap`) also writes
+``bootstrap.csv`` (per-link frequency and percentile interval),
+``edge_frequency.png`` (+ ``.svg``) and, with hypotheses, ``forest.png`` (+
+``.svg``: analytic and bootstrap intervals of the hypothesis links);
+``hypotheses.csv`` gains the columns ``edge_frequency, boot_low, boot_high`` and
+its verdicts use them (:mod:`causal.hypotheses.verdicts`); ``report.md`` gains a
+bootstrap section.
 
-:func:`individual` is ``therapy-pcmci individual``: per-patient discovery
+``therapy-pcmci individual`` is :func:`compute_individual` +
+:func:`write_individual`: per-patient discovery
 (:class:`~causal.resampling.individual.IndividualPCMCI`), GIMME-style group and
 individual edges and optional subgroups (:mod:`causal.resampling.subgroups`).
+
+:func:`discover` and :func:`individual` do both steps, for experiment scripts
+that want the same files. Settings are frozen :class:`DiscoverOptions` /
+:class:`IndividualOptions`; estimator settings go in their ``pcmci`` mapping.
+
+File problems are turned into :class:`~features.errors.InputError` naming the
+path where they happen: an unreadable data or hypothesis file, an output folder
+that cannot be written.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,21 +48,50 @@ import networkx as nx
 import pandas as pd
 
 from causal.discovery.estimator import PanelPCMCI
+from causal.discovery.links import Links
 from causal.graph.build import write_graphml, write_json
-from causal.hypotheses.spec import load_hypotheses
-from causal.hypotheses.verdicts import HYPOTHESIS_COLUMNS, VerdictTable, evaluate
+from causal.hypotheses.spec import Hypothesis, HypothesisError, load_hypotheses
+from causal.hypotheses.verdicts import (
+    HYPOTHESIS_COLUMNS,
+    VerdictTable,
+    check_hypotheses,
+    evaluate,
+)
 from causal.plotting.graphs import plot_edge_frequency, plot_forest, plot_graph, plot_patients
 from causal.report import write_report
 from causal.resampling.bootstrap import ClusterBootstrap, bootstrap_section
 from causal.resampling.group import group_graph
 from causal.resampling.individual import IndividualPCMCI
 from causal.resampling.subgroups import SubgroupResult, compare_groups, find_subgroups
-from features.errors import DataError, is_integer
+from features.checks import check_int, check_real
+from features.errors import DataError, InputError, is_integer
+from features.exclusions import ExclusionReport
 from features.io import read_table
 from features.panel import Panel
 
-__all__ = ["BOOTSTRAP_FILES", "INDIVIDUAL_FILES", "OUTPUT_FILES", "DiscoverResult",
-           "IndividualResult", "discover", "individual", "rename_columns"]
+__all__ = [
+    "BOOTSTRAP_FILES",
+    "INDIVIDUAL_FILES",
+    "OUTPUT_FILES",
+    "DataOptions",
+    "DiscoverOptions",
+    "DiscoverResult",
+    "IndividualOptions",
+    "IndividualResult",
+    "build_panel",
+    "check_out_dir",
+    "compute_discover",
+    "compute_individual",
+    "discover",
+    "individual",
+    "published",
+    "read_data",
+    "rename_columns",
+    "write_discover",
+    "write_discover_files",
+    "write_individual",
+    "writing_to",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,24 +106,116 @@ INDIVIDUAL_FILES = ("edge_shares.csv", "patient_links.csv", "patients.csv", "exc
 BOOTSTRAP_FILES = ("bootstrap.csv", "edge_frequency.png", "forest.png")
 
 
-@dataclass(frozen=True)
-class DiscoverResult:
-    """What a discover run produced."""
+# ------------------------------------------------------------ file boundary
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
 
-    model: PanelPCMCI
-    verdicts: VerdictTable | None
-    out_dir: Path
-    files: tuple[Path, ...] = field(default_factory=tuple)
-    bootstrap: ClusterBootstrap | None = None
 
-    def __str__(self) -> str:
-        lines = [str(self.model.links_)]
-        if self.bootstrap is not None:
-            lines.append(str(self.bootstrap.result_))
-        if self.verdicts is not None:
-            lines.append(str(self.verdicts))
-        lines.append(f"outputs in {self.out_dir}")
-        return "\n".join(lines)
+def read_data(path: str | Path, options: DataOptions | None = None,
+              rename: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Read a long-format file; an unreadable file raises :class:`DataError` naming it.
+
+    ``options`` (:class:`DataOptions`) holds the reading settings (missing-value
+    codes, decimal mark); the id column (and any column ``rename`` maps onto it)
+    is read as labels, never as numbers.
+
+    >>> read_data("/nonexistent/cohort.csv")
+    Traceback (most recent call last):
+    ...
+    features.errors.DataError: /nonexistent/cohort.csv: file not found
+    """
+    o = options if options is not None else DataOptions()
+    labels = [o.id_col, *(old for old, new in (rename or {}).items() if new == o.id_col)]
+    try:
+        return read_table(path, na_values=o.na_values, decimal=o.decimal, labels=labels)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({_reason(exc)})") from exc
+
+
+def _read_hypotheses(spec: str | Path) -> tuple[Hypothesis, ...]:
+    try:
+        return load_hypotheses(spec)
+    except OSError as exc:
+        raise HypothesisError(f"{spec}: cannot read the hypothesis file ({_reason(exc)})"
+                              ) from exc
+    except UnicodeDecodeError as exc:
+        raise HypothesisError(f"{spec}: the hypothesis file is not UTF-8 text (byte "
+                              f"{exc.start})") from exc
+
+
+@contextmanager
+def writing_to(out_dir: str | Path) -> Iterator[Path]:
+    """Write a command's outputs atomically: into a staging folder, moved into place at the end.
+
+    The block writes into the yielded staging folder (a hidden sibling of
+    ``out_dir``). Only when the block ends without an exception is the staging
+    folder moved to ``out_dir``; an existing ``out_dir`` folder is then replaced
+    as a whole, so old and new files are never mixed. On any error, interrupt
+    (SIGINT) or termination (SIGTERM) the staging folder is removed and
+    ``out_dir`` is left as it was. A file problem raises :class:`InputError`
+    naming the folder.
+
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "results"
+    >>> with writing_to(out) as stage:
+    ...     _ = (stage / "links.csv").write_text("x")
+    >>> sorted(p.name for p in out.iterdir())
+    ['links.csv']
+    >>> with writing_to(Path("/proc/no/such/folder")):  # doctest: +ELLIPSIS
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    features.errors.InputError: cannot write the output folder /proc/no/such/folder: ...
+    """
+    out = check_out_dir(out_dir)
+    stage: Path | None = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+        yield stage
+        _publish(stage, out)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out) else ""
+        raise InputError(f"cannot write the output folder {out}: {_reason(exc)}{where}"
+                         ) from exc
+    finally:
+        if stage is not None and stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """Return ``out_dir`` as a Path if it can be an output folder, else raise :class:`InputError`.
+
+    It must not be empty (``''`` would mean the current folder) and must not be
+    an existing file.
+
+    >>> check_out_dir("")
+    Traceback (most recent call last):
+    ...
+    features.errors.InputError: the output folder must not be empty
+    """
+    if not str(out_dir).strip():
+        raise InputError("the output folder must not be empty")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"the output folder {out} is an existing file")
+    return out
+
+
+def _publish(stage: Path, out: Path) -> None:
+    """Move the finished staging folder to ``out``, replacing an old ``out`` folder whole."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.{stage.name.rsplit('.', 2)[-2]}.old")
+        out.rename(old)
+    stage.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def published(paths: Sequence[Path], stage: Path, out: Path) -> tuple[Path, ...]:
+    """Return the final locations (under ``out``) of files written under ``stage``."""
+    return tuple(out / Path(p).relative_to(stage) for p in paths)
 
 
 def rename_columns(df: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame:
@@ -93,40 +228,104 @@ def rename_columns(df: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame
     if missing:
         raise DataError(f"--rename: column(s) {missing} not in the data; columns are "
                         f"{list(df.columns)}")
+    if twice := sorted({n for n in mapping.values() if list(mapping.values()).count(n) > 1}):
+        raise DataError(f"--rename: several columns renamed to {twice}")
     clash = [new for old, new in mapping.items() if new in df.columns and new not in mapping]
     if clash:
         raise DataError(f"--rename: new name(s) {clash} already exist in the data")
     return df.rename(columns=dict(mapping))
 
 
-def discover(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: str = "patient",
-             time_col: str = "week", variables: Sequence[str] | None = None,
-             segments: Sequence[str] = (), rename: Mapping[str, str] | None = None,
-             hypotheses: str | Path | None = None, sesoi: float | None = None,
-             time_step: str | None = None, command: str | None = None,
-             source: str | None = None, n_plot_patients: int = 4, bootstrap: int = 0,
-             ci_level: float = 0.95, n_jobs: int = 1, scheduler: str | None = None,
-             progress: bool | None = None, **params: Any) -> DiscoverResult:
-    """Run discovery on a long-format table and write every output file.
+@dataclass(frozen=True)
+class DataOptions:
+    """How the long-format data are read and which columns play which role.
+
+    Shared by :class:`DiscoverOptions` and :class:`IndividualOptions` (the
+    command line's data options, :func:`causal.cli.options.add_data_options`);
+    :func:`read_data` and :func:`build_panel` are the only places that use them.
 
     Parameters
     ----------
-    data : DataFrame or path
-        Long-format data or a CSV/Parquet file.
-    out_dir : path
-        Output folder (created).
-    id_col, time_col, variables, segments
-        See :meth:`features.panel.Panel.from_frame`; names after ``rename``.
+    id_col, time_col, variables, segments, time_step
+        See :meth:`features.panel.Panel.from_frame`.
+    na_values, decimal
+        Missing-value codes and decimal mark (:func:`features.io.read_table`).
+    dayfirst, drop_text_columns, max_span
+        See :meth:`features.panel.Panel.from_frame`.
+
+    Examples
+    --------
+    >>> DataOptions(variables=["phq9"]).renamed({"phq9": "depression"}).variables
+    ('depression',)
+    """
+
+    id_col: str = "patient"
+    time_col: str = "week"
+    variables: Sequence[str] | None = None
+    segments: Sequence[str] = ()
+    time_step: str | None = None
+    na_values: Sequence[str] | None = None
+    decimal: str = "."
+    dayfirst: bool | None = None
+    drop_text_columns: bool = False
+    max_span: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "segments", tuple(self.segments))
+        if self.na_values is not None:
+            object.__setattr__(self, "na_values", tuple(self.na_values))
+        if self.variables is not None:
+            object.__setattr__(self, "variables", tuple(self.variables))
+
+    def renamed(self, mapping: Mapping[str, str]) -> DataOptions:
+        """Return these options with column names mapped through ``mapping`` (old -> new)."""
+        return dataclasses.replace(
+            self, id_col=mapping.get(self.id_col, self.id_col),
+            time_col=mapping.get(self.time_col, self.time_col),
+            variables=None if self.variables is None else [mapping.get(v, v)
+                                                           for v in self.variables],
+            segments=[mapping.get(s, s) for s in self.segments])
+
+
+def build_panel(df: pd.DataFrame, options: DataOptions) -> Panel:
+    """Validate ``df`` into a :class:`~features.panel.Panel` as ``options`` say."""
+    return Panel.from_frame(df, id_col=options.id_col, time_col=options.time_col,
+                            variables=None if options.variables is None else list(
+                                options.variables),
+                            segments=list(options.segments), tau_max=None,
+                            time_step=options.time_step, dayfirst=options.dayfirst,
+                            drop_text_columns=options.drop_text_columns,
+                            max_span=options.max_span)
+
+
+def _check_pcmci(pcmci: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(pcmci, Mapping):
+        raise InputError(f"pcmci must be a mapping of PanelPCMCI settings, got {pcmci!r}")
+    if "random_state" in pcmci:
+        raise InputError("give random_state as the option random_state, not inside pcmci")
+    return dict(pcmci)
+
+
+# ---------------------------------------------------------------- discover
+@dataclass(frozen=True)
+class DiscoverOptions:
+    """Settings of a discover run (``therapy-pcmci discover``).
+
+    Parameters
+    ----------
+    data : DataOptions
+        How the data are read; column names after ``rename``.
     rename : mapping, optional
         Column renames applied first (e.g. ``{"phq9": "depression"}``).
     hypotheses : str or path, optional
         Preset name (``"melsom2023"``) or TOML file.
     sesoi : float, optional
         Overrides the hypotheses' smallest effect size of interest.
-    time_step : str, optional
-        Step for date times (e.g. ``"7D"``).
-    command, source : str, optional
-        Recorded in the report.
+    pcmci : mapping
+        Settings of :class:`~causal.discovery.estimator.PanelPCMCI` (``tau_max``,
+        ``alpha``, ``method`` ...), except ``random_state``.
+    random_state : int, optional
+        The one seed: discovery, bootstrap and the patients drawn in ``patients.png``.
     bootstrap : int
         Number of cluster-bootstrap replicates (0: no bootstrap).
     ci_level : float
@@ -134,39 +333,155 @@ def discover(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: st
     n_jobs, scheduler, progress
         Where the bootstrap replicates run and whether a progress bar is shown
         (see :func:`causal.resampling.parallel.parallel_map`).
-    **params
-        Passed to :class:`~causal.discovery.estimator.PanelPCMCI`.
+    n_plot_patients : int
+        Patients drawn in ``patients.png``.
+    source, command : str, optional
+        Recorded in the report (``source`` defaults to the file name).
+
+    Examples
+    --------
+    >>> DiscoverOptions(bootstrap=-1)
+    Traceback (most recent call last):
+    ...
+    features.errors.InputError: bootstrap must be an integer >= 0, got -1
     """
-    out = Path(out_dir)
+
+    data: DataOptions = field(default_factory=DataOptions)
+    rename: Mapping[str, str] | None = None
+    hypotheses: str | Path | None = None
+    sesoi: float | None = None
+    pcmci: Mapping[str, Any] = field(default_factory=dict)
+    random_state: int | None = None
+    bootstrap: int = 0
+    ci_level: float = 0.95
+    n_jobs: int = 1
+    scheduler: str | None = None
+    progress: bool | None = None
+    n_plot_patients: int = 4
+    source: str | None = None
+    command: str | None = None
+
+    def __post_init__(self) -> None:
+        check_int("bootstrap", self.bootstrap, minimum=0)
+        check_real("ci_level", self.ci_level, low=0, high=1)
+        check_int("n_plot_patients", self.n_plot_patients, minimum=1)
+        object.__setattr__(self, "pcmci", _check_pcmci(self.pcmci))
+
+
+@dataclass(frozen=True)
+class DiscoverResult:
+    """What :func:`compute_discover` found; :func:`write_discover` writes it out.
+
+    Attributes
+    ----------
+    options : DiscoverOptions, optional
+        Default: ``DiscoverOptions()``.
+    source : str
+        Where the data came from (recorded in the report).
+    panel : Panel
+        The validated input panel (before preprocessing).
+    model : PanelPCMCI
+        The fitted estimator (the bootstrap's full-sample fit with ``bootstrap``).
+    hypotheses : tuple of Hypothesis, optional
+    verdicts : VerdictTable, optional
+    bootstrap : ClusterBootstrap, optional
+    """
+
+    options: DiscoverOptions
+    source: str
+    panel: Panel
+    model: PanelPCMCI
+    hypotheses: tuple[Hypothesis, ...] | None = None
+    verdicts: VerdictTable | None = None
+    bootstrap: ClusterBootstrap | None = None
+
+    @property
+    def links(self) -> Links:
+        """Every tested link (:attr:`PanelPCMCI.links_`)."""
+        return self.model.links_
+
+    @property
+    def exclusions(self) -> ExclusionReport:
+        """Rows and patients left out, with reasons."""
+        return self.model.exclusions_
+
+    def __str__(self) -> str:
+        lines = [str(self.model.links_)]
+        if self.bootstrap is not None:
+            lines.append(str(self.bootstrap.result_))
+        if self.verdicts is not None:
+            lines.append(str(self.verdicts))
+        return "\n".join(lines)
+
+
+def compute_discover(data: pd.DataFrame | str | Path,
+                     options: DiscoverOptions | None = None) -> DiscoverResult:
+    """Read the data, fit :class:`PanelPCMCI` (and the bootstrap) and judge the hypotheses.
+
+    Parameters
+    ----------
+    data : DataFrame or path
+        Long-format data or a CSV/Parquet file.
+    options : DiscoverOptions, optional
+        Default: ``DiscoverOptions()``.
+
+    Returns
+    -------
+    DiscoverResult
+    """
+    o = options if options is not None else DiscoverOptions()
     if isinstance(data, (str, Path)):
-        source = source or str(data)
-        df = read_table(data)
+        source = o.source or str(data)
+        df = read_data(data, o.data, o.rename)
     else:
-        source = source or "DataFrame"
+        source = o.source or "DataFrame"
         df = data
-    if rename:
-        df = rename_columns(df, rename)
-        if variables is not None:
-            variables = [rename.get(v, v) for v in variables]
-        id_col, time_col = rename.get(id_col, id_col), rename.get(time_col, time_col)
-        segments = [rename.get(s, s) for s in segments]
-    if not is_integer(bootstrap) or bootstrap < 0:
-        raise ValueError(f"bootstrap must be a number of replicates >= 0, got {bootstrap!r}")
-    claims = load_hypotheses(hypotheses) if hypotheses is not None else None
-    panel = Panel.from_frame(df, id_col=id_col, time_col=time_col, variables=variables,
-                             segments=segments, tau_max=None, time_step=time_step)
+    names = o.data
+    if o.rename:
+        df = rename_columns(df, o.rename)
+        names = names.renamed(o.rename)
+    claims = _read_hypotheses(o.hypotheses) if o.hypotheses is not None else None
+    panel = build_panel(df, names)
+    estimator = PanelPCMCI(random_state=o.random_state, **o.pcmci)
+    if claims:  # before any discovery work (a bootstrap can take minutes)
+        check_hypotheses(claims, panel.variables, estimator.tau_max)
     boot = None
-    if bootstrap:
-        boot = ClusterBootstrap(PanelPCMCI(**params), n_boot=bootstrap, ci_level=ci_level,
-                                random_state=params.get("random_state"), n_jobs=n_jobs,
-                                scheduler=scheduler, progress=progress).fit(panel)
+    if o.bootstrap:
+        boot = ClusterBootstrap(estimator, n_boot=o.bootstrap, ci_level=o.ci_level,
+                                random_state=o.random_state, n_jobs=o.n_jobs,
+                                scheduler=o.scheduler, progress=o.progress).fit(panel)
         model = boot.estimator_
     else:
-        model = PanelPCMCI(**params).fit(panel)
-    verdicts = (evaluate(claims, model.links_, sesoi=sesoi,
+        model = estimator.fit(panel)
+    verdicts = (evaluate(claims, model.links_, sesoi=o.sesoi,
                          bootstrap=None if boot is None else boot.edges_) if claims else None)
+    return DiscoverResult(options=o, source=source, panel=panel, model=model, hypotheses=claims,
+                          verdicts=verdicts, bootstrap=boot)
 
-    out.mkdir(parents=True, exist_ok=True)
+
+def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, ...]:
+    """Write every output file of a discover run into ``out_dir`` (created).
+
+    Returns
+    -------
+    tuple of Path
+        The files written.
+
+    Raises
+    ------
+    InputError
+        If the folder or a file in it cannot be written.
+    """
+    out = Path(out_dir)
+    with writing_to(out) as stage:
+        files = published(write_discover_files(result, stage), stage, out)
+    logger.info("wrote %d files to %s", len(files), out)
+    return files
+
+
+def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
+    """Write the files of :func:`write_discover` into the existing folder ``out``."""
+    model, verdicts, boot, panel = result.model, result.verdicts, result.bootstrap, result.panel
     files = [model.links_.to_csv(out / "links.csv"),
              write_graphml(model.graph_, out / "graph.graphml"),
              write_json(model.graph_, out / "graph.json"),
@@ -183,8 +498,9 @@ def discover(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: st
     raw = panel.data.reset_index(drop=True)
     files += plot_patients(raw, id_col=panel.id_col, time_col=panel.time_col,
                            variables=list(panel.variables),
-                           n_patients=min(n_plot_patients, panel.n_patients),
-                           random_state=params.get("random_state"), path_stem=out / "patients")
+                           n_patients=min(result.options.n_plot_patients, panel.n_patients),
+                           random_state=result.options.random_state,
+                           path_stem=out / "patients")
     figures, sections = ["graph.png", "patients.png"], []
     if boot is not None:
         path = out / "bootstrap.csv"
@@ -195,31 +511,92 @@ def discover(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: st
         if verdicts is not None:
             files += plot_forest(verdicts.to_frame(), out / "forest")
             figures.append("forest.png")
-        marked = [(h.cause, h.effect, h.lag) for h in claims or ()]
+        marked = [(h.cause, h.effect, h.lag) for h in result.hypotheses or ()]
         sections.append(bootstrap_section(boot.result_, marked))
     files.append(write_report(out / "report.md", links=model.links_, panel=model.panel_,
-                              n_samples=model.n_samples_, source=source, verdicts=verdicts,
-                              figures=figures, command=command, extra_sections=sections))
-    logger.info("wrote %d files to %s", len(files), out)
-    return DiscoverResult(model=model, verdicts=verdicts, out_dir=out, files=tuple(files),
-                          bootstrap=boot)
+                              n_samples=model.n_samples_, source=result.source,
+                              verdicts=verdicts, figures=figures,
+                              command=result.options.command, extra_sections=sections))
+    return tuple(files)
+
+
+def discover(data: pd.DataFrame | str | Path, out_dir: str | Path,
+             options: DiscoverOptions | None = None
+             ) -> tuple[DiscoverResult, tuple[Path, ...]]:
+    """:func:`compute_discover` then :func:`write_discover`; return the result and the files."""
+    result = compute_discover(data, options)
+    return result, write_discover(result, out_dir)
 
 
 # -------------------------------------------------------------- individual
 @dataclass(frozen=True)
-class IndividualResult:
-    """What an ``individual`` run produced."""
+class IndividualOptions:
+    """Settings of an individual run (``therapy-pcmci individual``).
 
+    Parameters
+    ----------
+    data : DataOptions
+        How the data are read.
+    group_threshold : float
+        Share of patients a group edge needs (GIMME: 0.75).
+    subgroups : int or "auto", optional
+        Cluster patients into this many groups
+        (:func:`causal.resampling.subgroups.find_subgroups`; ``"auto"``: chosen by
+        the silhouette).
+    group_col : str, optional
+        Column with a known patient-level grouping (e.g. treatment arm) to
+        compare instead (:func:`causal.resampling.subgroups.compare_groups`); it
+        is not used as a variable.
+    pcmci : mapping
+        Per-patient discovery settings (``tau_max``, ``alpha``, PanelPCMCI
+        settings), except ``random_state``.
+    random_state : int, optional
+        The one seed.
+    n_jobs, scheduler, progress
+        Where the patients run (see :func:`causal.resampling.parallel.parallel_map`).
+
+    Examples
+    --------
+    >>> IndividualOptions(subgroups=1)
+    Traceback (most recent call last):
+    ...
+    features.errors.InputError: subgroups must be an integer >= 2 or 'auto', got 1
+    """
+
+    data: DataOptions = field(default_factory=DataOptions)
+    group_threshold: float = 0.75
+    subgroups: int | str | None = None
+    group_col: str | None = None
+    pcmci: Mapping[str, Any] = field(default_factory=dict)
+    random_state: int | None = None
+    n_jobs: int = 1
+    scheduler: str | None = None
+    progress: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.subgroups is not None and self.group_col is not None:
+            raise InputError("give either subgroups (clustering) or group_col (a known "
+                             "grouping), not both")
+        if self.subgroups is not None and self.subgroups != "auto" and (
+                not is_integer(self.subgroups) or self.subgroups < 2):
+            raise InputError(f"subgroups must be an integer >= 2 or 'auto', got "
+                             f"{self.subgroups!r}")
+        object.__setattr__(self, "pcmci", _check_pcmci(self.pcmci))
+
+
+@dataclass(frozen=True)
+class IndividualResult:
+    """What :func:`compute_individual` found; :func:`write_individual` writes it out."""
+
+    options: IndividualOptions
+    panel: Panel
     model: IndividualPCMCI
-    subgroups: SubgroupResult | None
-    out_dir: Path
-    files: tuple[Path, ...] = field(default_factory=tuple)
+    subgroups: SubgroupResult | None = None
 
     def __str__(self) -> str:
         lines = [str(self.model)]
         if self.subgroups is not None:
             lines.append(str(self.subgroups))
-        lines.append(f"outputs in {self.out_dir}")
         return "\n".join(lines)
 
 
@@ -242,6 +619,41 @@ def _patient_groups(df: pd.DataFrame, id_col: str, group_col: str) -> pd.Series:
     return known.groupby(id_col)[group_col].first()
 
 
+def compute_individual(data: pd.DataFrame | str | Path,
+                       options: IndividualOptions | None = None
+                       ) -> IndividualResult:
+    """Run per-patient discovery and, if asked, find or compare subgroups.
+
+    Parameters
+    ----------
+    data : DataFrame or path
+        Long-format data or a CSV/Parquet file.
+    options : IndividualOptions, optional
+        Default: ``IndividualOptions()``.
+
+    Returns
+    -------
+    IndividualResult
+    """
+    o = options if options is not None else IndividualOptions()
+    df = read_data(data, o.data) if isinstance(data, (str, Path)) else data
+    groups = None
+    if o.group_col is not None:
+        groups = _patient_groups(df, o.data.id_col, o.group_col)
+        df = df.drop(columns=[o.group_col])
+    panel = build_panel(df, o.data)
+    model = IndividualPCMCI(PanelPCMCI(**o.pcmci), group_threshold=o.group_threshold,
+                            n_jobs=o.n_jobs, scheduler=o.scheduler, progress=o.progress,
+                            random_state=o.random_state).fit(panel)
+    found = None
+    if groups is not None:
+        found = compare_groups(model, groups)
+    elif o.subgroups is not None:
+        found = find_subgroups(model, None if o.subgroups == "auto" else int(o.subgroups),
+                               random_state=o.random_state)
+    return IndividualResult(options=o, panel=panel, model=model, subgroups=found)
+
+
 def _plot_group_graph(graph: nx.DiGraph, path_stem: Path, title: str) -> list[Path]:
     """Draw a :func:`~causal.resampling.group.group_graph` (a copy) with median edge values."""
     graph = graph.copy()
@@ -250,13 +662,8 @@ def _plot_group_graph(graph: nx.DiGraph, path_stem: Path, title: str) -> list[Pa
     return plot_graph(graph, path_stem, title=title)
 
 
-def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: str = "patient",
-               time_col: str = "week", variables: Sequence[str] | None = None,
-               segments: Sequence[str] = (), time_step: str | None = None,
-               group_threshold: float = 0.75, subgroups: int | str | None = None,
-               group_col: str | None = None, n_jobs: int = 1, scheduler: str | None = None,
-               progress: bool | None = None, **params: Any) -> IndividualResult:
-    """Run per-patient discovery, aggregate it and write every output file.
+def write_individual(result: IndividualResult, out_dir: str | Path) -> tuple[Path, ...]:
+    """Write every output file of an individual run into ``out_dir`` (created).
 
     Files: ``edge_shares.csv`` (per link: share of patients with it, its
     class group / individual / absent; :attr:`IndividualPCMCI.summary_
@@ -268,54 +675,21 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
     ``subgroup_edges.csv`` (per group and link), ``subgroup_<g>.png`` and, for
     a known grouping, ``subgroup_differences.csv``; ``summary.txt``.
 
-    Parameters
-    ----------
-    data : DataFrame or path
-        Long-format data or a CSV/Parquet file.
-    out_dir : path
-        Output folder (created).
-    id_col, time_col, variables, segments, time_step
-        See :meth:`features.panel.Panel.from_frame`.
-    group_threshold : float
-        Share of patients a group edge needs (GIMME: 0.75).
-    subgroups : int or "auto", optional
-        Cluster patients into this many groups (:func:`causal.resampling.subgroups.find_subgroups`;
-        ``"auto"``: chosen by the silhouette).
-    group_col : str, optional
-        Column with a known patient-level grouping (e.g. treatment arm) to
-        compare instead (:func:`causal.resampling.subgroups.compare_groups`); it is not
-        used as a variable.
-    n_jobs, scheduler, progress
-        Where the patients run (see :func:`causal.resampling.parallel.parallel_map`).
-    **params
-        Passed to :class:`~causal.resampling.individual.IndividualPCMCI` (``tau_max``,
-        ``alpha``, ``random_state``, PanelPCMCI settings).
+    Raises
+    ------
+    InputError
+        If the folder or a file in it cannot be written.
     """
-    if subgroups is not None and group_col is not None:
-        raise ValueError("give either subgroups (clustering) or group_col (a known grouping), "
-                         "not both")
-    if subgroups is not None and subgroups != "auto" and (
-            not is_integer(subgroups) or subgroups < 2):
-        raise ValueError(f"subgroups must be an integer >= 2 or 'auto', got {subgroups!r}")
     out = Path(out_dir)
-    df = read_table(data) if isinstance(data, (str, Path)) else data
-    groups = None
-    if group_col is not None:
-        groups = _patient_groups(df, id_col, group_col)
-        df = df.drop(columns=[group_col])
-    panel = Panel.from_frame(df, id_col=id_col, time_col=time_col, variables=variables,
-                             segments=segments, tau_max=None, time_step=time_step)
-    model = IndividualPCMCI(group_threshold=group_threshold, n_jobs=n_jobs, scheduler=scheduler,
-                            progress=progress, **params).fit(panel)
-    found = None
-    if groups is not None:
-        found = compare_groups(model, groups)
-    elif subgroups is not None:
-        found = find_subgroups(model, None if subgroups == "auto" else int(subgroups),
-                               random_state=params.get("random_state"))
+    with writing_to(out) as stage:
+        files = published(_write_individual(result, stage), stage, out)
+    logger.info("wrote %d files to %s", len(files), out)
+    return files
 
-    out.mkdir(parents=True, exist_ok=True)
-    tables = {"edge_shares.csv": model.summary_, "patient_links.csv": model.links_,
+
+def _write_individual(result: IndividualResult, out: Path) -> tuple[Path, ...]:
+    model, found, panel = result.model, result.subgroups, result.panel
+    tables = {"edge_shares.csv": model.summary_, "patient_links.csv": model.patient_links_,
               "patients.csv": model.patients_.reset_index()}
     if found is not None:
         tables["subgroups.csv"] = found.labels.rename_axis(panel.id_col).reset_index()
@@ -331,7 +705,8 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
               write_json(model.group_graph_, out / "group_graph.json")]
     n = len(model.patients_)
     files += _plot_group_graph(model.group_graph_, out / "group_graph",
-                               f"group edges (significant in >= {group_threshold:.0%} of {n} "
+                               f"group edges (significant in >= "
+                               f"{result.options.group_threshold:.0%} of {n} "
                                "patients; median value)")
     files += plot_edge_frequency(model.summary_.rename(columns={"share": "frequency"}),
                                  out / "edge_shares", label="share of patients")
@@ -342,8 +717,15 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path, *, id_col: 
                                        out / f"subgroup_{g}",
                                        f"subgroup {g}: group edges "
                                        f"({int((found.labels == g).sum())} patients)")
-    result = IndividualResult(model=model, subgroups=found, out_dir=out, files=tuple(files))
-    (out / "summary.txt").write_text(str(result) + "\n", encoding="utf-8")
-    files.append(out / "summary.txt")
-    logger.info("wrote %d files to %s", len(files), out)
-    return IndividualResult(model=model, subgroups=found, out_dir=out, files=tuple(files))
+    summary_path = out / "summary.txt"
+    summary_path.write_text(f"{result}\noutputs in {out}\n", encoding="utf-8")
+    files.append(summary_path)
+    return tuple(files)
+
+
+def individual(data: pd.DataFrame | str | Path, out_dir: str | Path,
+               options: IndividualOptions | None = None
+               ) -> tuple[IndividualResult, tuple[Path, ...]]:
+    """:func:`compute_individual` then :func:`write_individual`; return the result and files."""
+    result = compute_individual(data, options)
+    return result, write_individual(result, out_dir)

@@ -1,14 +1,25 @@
-"""Conversion of tigramite's PCMCI / PCMCI+ results into a :class:`Links` table.
+"""The private tigramite adapter: the only place tigramite's structures live.
 
-This is the private half of the tigramite boundary (:mod:`causal.discovery.estimator`
-runs tigramite, this module reads its output). It
+Everything :mod:`causal.discovery.estimator` and :mod:`causal.resampling` see is
+typed (names, positive lags, pandas tables); this module converts both ways:
 
-* maps tigramite's string graph marks to the ``significant`` / ``directed``
-  contract documented in :mod:`causal.discovery.links`;
-* replaces tigramite's placeholders for links fixed by background knowledge
-  (``value=1, p_value=0`` for ``'-->'`` assumptions) with a real test of the
-  link, conditioned as tigramite's MCI test conditions it;
-* counts the samples behind each link's test.
+* **input**: :func:`to_tigramite` lays every block (patient x segment) of a
+  :class:`~features.panel.Panel` on its integer time grid as one dataset of
+  tigramite's multiple-dataset mode (:class:`TigramiteInput`, missing values as
+  :data:`MISSING_FLAG`); :func:`complete_samples` counts each dataset's test
+  samples; :func:`link_assumptions` turns background knowledge into
+  tigramite's ``{j: {(i, -tau): '-?>'}}``;
+* **run**: :func:`run_pcmci` runs PCMCI or PCMCI+ (:class:`Algorithm`) with a
+  given conditional-independence test, re-tests links fixed by background
+  knowledge (tigramite reports placeholders ``value=1, p_value=0`` for
+  ``'-->'`` assumptions) with tigramite's MCI conditions, and counts the
+  samples behind each test;
+* **output**: tigramite's string graph marks become the ``significant`` /
+  ``directed`` contract of :mod:`causal.discovery.links`, and parents become
+  ``{target: [(source, lag), ...]}`` (:class:`LinkRun`);
+* **resampling**: :class:`Rerun` re-runs a fitted estimator on its own data
+  with per-dataset weights (the one hook of :mod:`causal.resampling`, reached
+  through ``PanelPCMCI._rerun``).
 
 Nodes are tigramite's ``(variable index, -lag)`` tuples.
 
@@ -24,20 +35,54 @@ tested one, then the parents of ``x1`` shifted back by the lag.
 ((True, True), (False, False))
 >>> link_state("o-o", assumed="o?o", lag=0), link_state("", assumed="-->", lag=1)
 ((True, False), (True, True))
+
+Each block becomes one dataset on its full time grid (a missing week is a row
+of :data:`MISSING_FLAG`):
+
+>>> df = pd.DataFrame({"patient": [1, 1, 1, 2, 2], "week": [1, 2, 4, 1, 2],
+...                    "x": [1.0, 2.0, 4.0, 10.0, 20.0]})
+>>> ti = to_tigramite(Panel.from_frame(df, tau_max=None))
+>>> [a.shape for a in ti.data.values()]
+[(4, 1), (2, 1)]
 """
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["link_samples", "link_state", "links_table", "mci_conditions", "reestimate_required"]
+from causal.discovery.citests import make_ci_test
+from features.errors import DataError, InputError, format_value, is_integer
+from features.panel import Panel
+from features.samples import run_lengths
+
+__all__ = [
+    "MISSING_FLAG",
+    "Algorithm",
+    "LinkRun",
+    "Rerun",
+    "TigramiteInput",
+    "complete_samples",
+    "link_assumptions",
+    "link_samples",
+    "link_state",
+    "links_table",
+    "mci_conditions",
+    "reestimate_required",
+    "run_pcmci",
+    "to_tigramite",
+]
 
 logger = logging.getLogger(__name__)
+
+#: Sentinel handed to tigramite for missing values (tigramite turns it into NaN).
+MISSING_FLAG: float = -9.87654321e300
 
 Node = tuple[int, int]
 Assumptions = Mapping[int, Mapping[Node, str]]
@@ -221,3 +266,325 @@ def links_table(res: Mapping[str, Any], names: Sequence[str], assumptions: Assum
                 "required": assumed == "-->",
             })
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ input
+@dataclass(frozen=True)
+class TigramiteInput:
+    """Arrays for ``tigramite.data_processing.DataFrame(analysis_mode="multiple")``.
+
+    Attributes
+    ----------
+    data : dict of int to ndarray
+        One float array of shape (T_b, N) per block, on the block's full
+        integer time grid, with :data:`MISSING_FLAG` where a value is missing.
+    var_names : tuple of str
+        Variable names (columns).
+    blocks : pandas.DataFrame
+        One row per dataset key: the block's patient (and segment) values,
+        ``start`` time and ``length``.
+    pad : int
+        Rows of missing values prepended to every block.
+    """
+
+    data: dict[int, np.ndarray]
+    var_names: tuple[str, ...]
+    blocks: pd.DataFrame
+    pad: int = 0
+
+    def dataframe(self):  # -> tigramite.data_processing.DataFrame
+        """Return a tigramite ``DataFrame`` in multiple-dataset mode."""
+        return _dataframe({k: v.copy() for k, v in self.data.items()}, self.var_names)
+
+    def nan_arrays(self) -> dict[int, np.ndarray]:
+        """Return the arrays with NaN instead of the missing flag."""
+        return {k: np.where(v == MISSING_FLAG, np.nan, v) for k, v in self.data.items()}
+
+
+def _dataframe(data: dict[int, np.ndarray], names: Sequence[str]):
+    from tigramite.data_processing import DataFrame
+
+    return DataFrame(data, analysis_mode="multiple", var_names=list(names),
+                     missing_flag=MISSING_FLAG)
+
+
+def to_tigramite(panel: Panel, *, pad: int = 0) -> TigramiteInput:
+    """Lay every block of the panel on its integer time grid for tigramite.
+
+    Parameters
+    ----------
+    panel : Panel
+        Validated (and usually transformed) panel.
+    pad : int
+        Prepend this many rows of missing values to each block. With
+        ``pad=tau_max`` tigramite's fixed ``2*tau_max`` cut-off at the start of
+        every series only removes the padding plus samples whose lags are
+        missing, which keeps ``tau_max`` more weeks of each short series
+        (see ``docs/method.md``, "sample definition").
+
+    Raises
+    ------
+    InputError
+        If ``pad`` is not a non-negative integer, or a value equals
+        :data:`MISSING_FLAG`.
+    """
+    if int(pad) != pad or pad < 0:
+        raise InputError(f"pad must be a non-negative integer, got {format_value(pad)}")
+    keys = panel.block_cols
+    data = panel.data
+    values = data[list(panel.variables)].to_numpy(dtype=float)
+    if np.any(values == MISSING_FLAG):
+        raise InputError("data contain the reserved missing-value sentinel "
+                         f"{format_value(MISSING_FLAG)}")
+    times = data[panel.time_col].to_numpy(dtype=np.int64)
+    codes = data.groupby(keys, sort=False).ngroup().to_numpy()
+    n_blocks = int(codes.max()) + 1 if len(codes) else 0
+    starts = np.full(n_blocks, np.iinfo(np.int64).max)
+    ends = np.full(n_blocks, np.iinfo(np.int64).min)
+    np.minimum.at(starts, codes, times)
+    np.maximum.at(ends, codes, times)
+    lengths = ends - starts + 1 + int(pad)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    flat = np.full((int(offsets[-1]), values.shape[1]), MISSING_FLAG)
+    pos = offsets[codes] + int(pad) + (times - starts[codes])
+    flat[pos] = np.where(np.isnan(values), MISSING_FLAG, values)
+    arrays = {b: flat[offsets[b]:offsets[b + 1]] for b in range(n_blocks)}
+    first = data.groupby(keys, sort=False).head(1)
+    blocks = first[keys].reset_index(drop=True)
+    blocks["start"] = starts
+    blocks["length"] = lengths
+    logger.debug("tigramite input: %d blocks, %d grid rows", n_blocks, len(flat))
+    return TigramiteInput(data=arrays, var_names=tuple(panel.variables), blocks=blocks,
+                          pad=int(pad))
+
+
+def complete_samples(ti: TigramiteInput, tau_max: int) -> np.ndarray:
+    """Per dataset: samples with every variable observed at lags ``0..tau_max`` after the cut-off.
+
+    The cut-off is tigramite's ``2 * tau_max`` grid rows (with
+    ``cut_off="tau_max"`` the first ``tau_max`` rows of each dataset are
+    padding, so the same count applies).
+
+    >>> df = pd.DataFrame({"patient": [1] * 5, "week": [1, 2, 3, 4, 5],
+    ...                    "x": [1.0, 2.0, None, 4.0, 5.0], "y": [0.0, 1.0, 0.0, 1.0, 0.0]})
+    >>> complete_samples(to_tigramite(Panel.from_frame(df, tau_max=None)), 1).tolist()
+    [1]
+    """
+    tau = int(tau_max)
+    keys = list(ti.data)
+    out = np.zeros(len(keys), dtype=np.int64)
+    if not keys:
+        return out
+    arrays = [ti.data[b] for b in keys]
+    lengths = np.array([len(a) for a in arrays], dtype=np.int64)
+    flat = np.concatenate(arrays)
+    ok = ~(np.isnan(flat) | (flat == MISSING_FLAG)).any(axis=1)
+    # One pass over the stacked datasets: the run of complete rows ending at each row
+    # (runs restart at every dataset start); a sample at grid row i >= 2*tau_max of its
+    # dataset is complete when that run covers rows i-tau_max..i.
+    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    local = np.arange(len(flat)) - np.repeat(first, lengths)
+    cont = np.zeros(len(flat), dtype=bool)
+    cont[1:] = ok[1:] & ok[:-1]
+    cont[local == 0] = False
+    usable = ok & (run_lengths(cont) >= tau) & (local >= 2 * tau)
+    dataset = np.repeat(np.arange(len(keys)), lengths)
+    counts = np.bincount(dataset, weights=usable, minlength=len(keys)).astype(np.int64)
+    out[np.asarray(keys, dtype=np.int64)] = counts
+    return out
+
+
+def link_assumptions(names: Sequence[str], *, tau_min: int, tau_max: int,
+                     forbid: Iterable[Any] = (), require: Iterable[Any] = ()
+                     ) -> dict[int, dict[Node, str]]:
+    """Return tigramite's link assumptions: every tested link, and background knowledge.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Variable names in tigramite's order.
+    tau_min, tau_max : int
+        Lags tested (``tau_min=0`` tests contemporaneous links, PCMCI+).
+    forbid, require : iterable of (source, target, lag)
+        Links never tested (left out), or always kept (``'-->'``; a lag-0
+        requirement ``(a, b, 0)`` orients ``a -> b``).
+
+    Raises
+    ------
+    InputError
+        If a link is not a ``(source, target, lag)`` triple of known
+        variables with a lag in ``tau_min..tau_max`` (no lag-0 self link).
+
+    Examples
+    --------
+    >>> link_assumptions(["a", "b"], tau_min=1, tau_max=1, forbid=[("a", "b", 1)])
+    {0: {(0, -1): '-?>', (1, -1): '-?>'}, 1: {(1, -1): '-?>'}}
+    """
+    idx = {v: i for i, v in enumerate(names)}
+    out: dict[int, dict[Node, str]] = {}
+    for j in range(len(names)):
+        out[j] = {(i, -t): ("-?>" if t > 0 else "o?o")
+                  for i in range(len(names)) for t in range(tau_min, int(tau_max) + 1)
+                  if t > 0 or i != j}
+
+    def check(spec: Any, what: str) -> tuple[int, int, int]:
+        try:
+            src, tgt, lag = spec
+        except (TypeError, ValueError):
+            raise InputError(f"{what} link must be (source, target, lag), "
+                             f"got {format_value(spec)}") from None
+        for v in (src, tgt):
+            if v not in idx:
+                raise InputError(f"{what} link {spec!r}: unknown variable {format_value(v)}; "
+                                 f"variables are {list(names)}")
+        if not is_integer(lag) or not (tau_min <= lag <= int(tau_max)) or (
+                lag == 0 and src == tgt):
+            raise InputError(f"{what} link {spec!r}: lag must be in {tau_min}..{tau_max}")
+        return idx[src], idx[tgt], int(lag)
+
+    for spec in forbid:
+        i, j, lag = check(spec, "forbidden")
+        out[j].pop((i, -lag), None)
+        if lag == 0:
+            out[i].pop((j, 0), None)
+    for spec in require:
+        i, j, lag = check(spec, "required")
+        out[j][(i, -lag)] = "-->"
+        if lag == 0:
+            out[i][(j, 0)] = "<--"
+    return out
+
+
+# -------------------------------------------------------------------- run
+@dataclass(frozen=True)
+class Algorithm:
+    """What tigramite runs: the algorithm, its levels and the tested links."""
+
+    method: str  # "pcmci" or "pcmciplus"
+    tau_max: int
+    alpha: float
+    pc_alpha: float | None
+    fdr: str | None
+    names: tuple[str, ...]
+    assumptions: Mapping[int, Mapping[Node, str]]
+
+
+@dataclass(frozen=True)
+class LinkRun:
+    """A typed run result: variable names and positive lags only.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per tested link, columns of
+        :data:`causal.discovery.links.LINK_COLUMNS` plus ``required``, in
+        link-assumption order.
+    parents : dict of str to list of (str, int)
+        ``{target: [(source, lag), ...]}``: the lagged conditions of the
+        final tests (see :meth:`PanelPCMCI.fit
+        <causal.discovery.estimator.PanelPCMCI.fit>`).
+    """
+
+    table: pd.DataFrame
+    parents: dict[str, list[tuple[str, int]]]
+
+
+def run_pcmci(algorithm: Algorithm, dataframe: Any, test: Any, *,
+              default_samples: int = -1) -> LinkRun:
+    """Run PCMCI or PCMCI+ on a tigramite ``DataFrame`` with a given test.
+
+    Parameters
+    ----------
+    algorithm : Algorithm
+        Method, levels, FDR rule and link assumptions.
+    dataframe : tigramite.data_processing.DataFrame
+        The data (multiple-dataset mode, variables ``algorithm.names``).
+    test : tigramite CondIndTest
+        The test object (tigramite deep-copies it).
+    default_samples : int
+        ``n_samples`` reported for tests that cannot count samples.
+
+    Raises
+    ------
+    DataError
+        If tigramite rejects the data as degenerate.
+    """
+    from tigramite.pcmci import PCMCI
+
+    a = algorithm
+    assumptions = a.assumptions
+    pcmci = PCMCI(dataframe=dataframe, cond_ind_test=test, verbosity=0)
+    fdr = "none" if a.fdr in (None, "none") else a.fdr
+    tau = int(a.tau_max)
+    try:
+        if a.method == "pcmci":
+            res = pcmci.run_pcmci(tau_min=1, tau_max=tau, pc_alpha=a.pc_alpha,
+                                  alpha_level=a.alpha,
+                                  link_assumptions=copy.deepcopy(assumptions),
+                                  fdr_method=fdr)
+            parents = pcmci.all_parents
+        else:
+            res = pcmci.run_pcmciplus(tau_min=0, tau_max=tau, pc_alpha=a.alpha,
+                                      link_assumptions=copy.deepcopy(assumptions),
+                                      fdr_method=fdr)
+            parents = pcmci.all_lagged_parents
+        res = {**res, **reestimate_required(pcmci.cond_ind_test, res, assumptions, parents,
+                                            tau)}
+    except ValueError as exc:  # tigramite reports degenerate data as ValueError
+        raise DataError(f"tigramite could not run {a.method} on these data: {exc}") from exc
+    names = list(a.names)
+    table = links_table(res, names, assumptions, test=pcmci.cond_ind_test, parents=parents,
+                        tau_max=tau, default_samples=default_samples)
+    named = {names[j]: [(names[i], -neg_lag) for i, neg_lag in parents.get(j, [])]
+             for j in range(len(names))}
+    return LinkRun(table=table, parents=named)
+
+
+class Rerun:
+    """Re-run a fitted estimator's algorithm on its own data with per-dataset weights.
+
+    Built by ``PanelPCMCI._rerun()``, once per process (it holds tigramite
+    objects, which are never pickled). With ``ci_test="parcorr"`` a run
+    re-pools the pooled engine's statistics with the weights
+    (:meth:`causal.discovery.engine.PooledParCorr.with_weights`); other tests
+    run on the data with each dataset physically repeated ``weight`` times.
+
+    Parameters
+    ----------
+    algorithm : Algorithm
+        The fitted estimator's algorithm.
+    data : TigramiteInput
+        The fitted estimator's input.
+    ci_test : str
+        Name of the test (:func:`causal.discovery.citests.make_ci_test`).
+    df_loss : ndarray
+        Per dataset: degrees of freedom of the within transform.
+    """
+
+    def __init__(self, algorithm: Algorithm, data: TigramiteInput, *, ci_test: str,
+                 df_loss: np.ndarray) -> None:
+        self.algorithm = algorithm
+        self.data = data
+        self.ci_test = ci_test
+        self.df_loss = np.asarray(df_loss, dtype=float)
+        self.ci_level = 1 - 2 * float(algorithm.alpha)
+        self.pooled = ci_test == "parcorr"
+        if self.pooled:
+            self._dataframe = data.dataframe()
+            self._base = make_ci_test("parcorr", ci_level=self.ci_level, df_loss=self.df_loss)
+
+    def __call__(self, weights: np.ndarray, *, seed: int | None = None) -> LinkRun:
+        """Return the run with integer-valued per-dataset ``weights`` (a test's ``seed``)."""
+        w = np.asarray(weights, dtype=float)
+        if self.pooled:
+            dataframe, test = self._dataframe, self._base.with_weights(w)
+        else:
+            dup = {}
+            for b, m in enumerate(w.astype(int)):
+                for _ in range(m):
+                    dup[len(dup)] = self.data.data[b].copy()
+            dataframe = _dataframe(dup, self.data.var_names)
+            test = make_ci_test(self.ci_test, ci_level=self.ci_level,
+                                random_state=None if seed is None else int(seed),
+                                df_loss=float(self.df_loss @ w))
+        return run_pcmci(self.algorithm, dataframe, test)

@@ -9,7 +9,7 @@ Examples
 >>> make_ci_test("nope")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-ValueError: unknown ci_test 'nope'; choose one of parcorr, parcorr-tigramite, ..., cmiknn
+features.errors.InputError: unknown ci_test 'nope'; choose one of parcorr, ..., cmiknn
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from typing import Any
 from tigramite.independence_tests.parcorr import ParCorr
 from tigramite.independence_tests.robust_parcorr import RobustParCorr
 
-__all__ = ["CI_TESTS", "WITHIN_DF_TESTS", "make_ci_test", "within_df_loss"]
+from causal.discovery.choices import CI_TESTS
+from features.errors import InputError
+
+__all__ = ["WITHIN_DF_TESTS", "make_ci_test", "within_df_loss"]
 
 logger = logging.getLogger(__name__)
 
-#: Names accepted by ``ci_test`` / ``--ci-test``.
-CI_TESTS = ("parcorr", "parcorr-tigramite", "robust_parcorr", "gpdc", "cmiknn")
 
 
 #: Tests whose analytic p-values and intervals take the within-transform df correction.
@@ -51,7 +52,7 @@ def within_df_loss(prep: str, n_groups: int) -> int:
     (452, 0)
     """
     if prep not in _PARAMS_PER_GROUP:
-        raise ValueError(f"unknown prep {prep!r}")
+        raise InputError(f"unknown prep {prep!r}")
     return _PARAMS_PER_GROUP[prep] * int(n_groups)
 
 
@@ -84,7 +85,7 @@ def _within(name: str, df_loss: float, **kwargs: Any) -> Any:
     return test
 
 
-def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None = None,
+def make_ci_test(name: str, *, ci_level: float = 0.9, random_state: int | None = None,
                  df_loss: float | Any = 0) -> Any:
     """Return a fresh tigramite conditional-independence test.
 
@@ -100,7 +101,7 @@ def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None
         correlation; needs the ``dcor`` package) or ``"cmiknn"``
         (nearest-neighbour conditional mutual information with a permutation
         test; slow).
-    conf_level : float
+    ci_level : float
         Level of the analytic confidence intervals (ParCorr-type tests).
     random_state : int, optional
         Seed of the permutation / null-distribution draws (GPDC, CMIknn).
@@ -111,26 +112,26 @@ def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None
         dataset (weighted by bootstrap weights); the others need a number.
     """
     if name not in CI_TESTS:
-        raise ValueError(f"unknown ci_test {name!r}; choose one of {', '.join(CI_TESTS)}")
+        raise InputError(f"unknown ci_test {name!r}; choose one of {', '.join(CI_TESTS)}")
     if name == "parcorr":
         from causal.discovery.engine import PooledParCorr
 
-        return PooledParCorr(df_loss=df_loss, confidence="analytic", conf_lev=conf_level)
+        return PooledParCorr(df_loss=df_loss, confidence="analytic", conf_lev=ci_level)
     df_loss = float(sum(df_loss)) if hasattr(df_loss, "__len__") else df_loss
     if name in ("parcorr-tigramite", "robust_parcorr"):
         within = "WithinParCorr" if name == "parcorr-tigramite" else "WithinRobustParCorr"
         return _within(within, df_loss, significance="analytic", confidence="analytic",
-                       conf_lev=conf_level)
+                       conf_lev=ci_level)
     if name == "gpdc":
         try:
             from tigramite.independence_tests.gpdc import GPDC
         except ImportError as exc:
-            raise ValueError("ci_test 'gpdc' needs the dcor package: pip install dcor") from exc
+            raise InputError("ci_test 'gpdc' needs the dcor package: pip install dcor") from exc
         return GPDC(significance="analytic", seed=random_state)
     try:
         from tigramite.independence_tests.cmiknn import CMIknn
     except ImportError as exc:
-        raise ValueError("ci_test 'cmiknn' needs the numba package: pip install numba") from exc
+        raise InputError("ci_test 'cmiknn' needs the numba package: pip install numba") from exc
     # sig_blocklength=1: permute single samples. tigramite's automatic block
     # length calls np.corrcoef(..., ddof=0), which NumPy 2.4 removed; the
     # samples of a pooled panel are not one long series anyway.

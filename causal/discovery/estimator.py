@@ -1,10 +1,13 @@
 """PanelPCMCI: a scikit-learn-style estimator over tigramite's PCMCI and PCMCI+.
 
-This module is the boundary with tigramite: it hands tigramite one dataset per
-patient block (multiple-dataset mode, see :mod:`features.lags`), runs its
-algorithm unchanged, and converts the result dicts and string graphs into a
-typed :class:`~causal.discovery.links.Links` table (:mod:`causal.discovery._tigramite`) before
-anything else sees them.
+The estimator hands tigramite one dataset per patient block (multiple-dataset
+mode), runs its algorithm unchanged, and gets back a typed
+:class:`~causal.discovery.links.Links` table. Every tigramite structure (dict
+inputs with a missing-value sentinel, link assumptions, string graphs, parents
+as integer indices with negative lags) stays in the private adapter
+:mod:`causal.discovery._tigramite`. ``PanelPCMCI`` is a scikit-learn estimator
+(:class:`sklearn.base.BaseEstimator`): ``__init__`` only stores the parameters,
+:meth:`fit` checks them, and ``clone``, ``get_params`` and ``set_params`` work.
 
 Examples
 --------
@@ -15,43 +18,53 @@ Examples
 ['source', 'target', 'lag', 'value', 'p_value', 'significant']
 >>> model.panel_.n_patients
 60
+>>> from sklearn.base import clone
+>>> clone(PanelPCMCI(tau_max=2)).get_params()["tau_max"]
+2
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
-from causal.discovery._tigramite import links_table, reestimate_required
-from causal.discovery.citests import CI_TESTS, WITHIN_DF_TESTS, make_ci_test, within_df_loss
-from causal.discovery.links import Links
+from causal.discovery._tigramite import (
+    Algorithm,
+    LinkRun,
+    Rerun,
+    TigramiteInput,
+    complete_samples,
+    link_assumptions,
+    run_pcmci,
+    to_tigramite,
+)
+from causal.discovery.choices import CI_TESTS, METHODS
+from causal.discovery.citests import WITHIN_DF_TESTS, make_ci_test, within_df_loss
+from causal.discovery.links import Links, format_link
 from causal.graph.build import summary_graph
-from features.errors import DataError, is_integer
+from features.checks import check_bool, check_choice, check_int, check_probability, check_seed
+from features.choices import PREPS
+from features.errors import DataError, InputError, format_value
 from features.exclusions import ExclusionReport
-from features.lags import MISSING_FLAG, TigramiteInput, to_tigramite
 from features.panel import Panel
-from features.samples import run_lengths
-from features.transforms import PREPS, prepare
+from features.transforms import prepare
 
-__all__ = ["METHODS", "PanelPCMCI", "complete_samples"]
+__all__ = ["PanelPCMCI", "block_samples"]
 
 logger = logging.getLogger(__name__)
 
-#: Discovery algorithms.
-METHODS = ("pcmci", "pcmciplus")
 _CUT_OFFS = ("2xtau_max", "tau_max")
 _PREP_BY = ("patient", "segment")
 LinkSpec = tuple[str, str, int]
 
 
-class PanelPCMCI:
+class PanelPCMCI(BaseEstimator):
     """Temporal causal discovery on a multi-patient panel.
 
     Parameters
@@ -127,45 +140,31 @@ class PanelPCMCI:
         self.random_state = random_state
 
     # ---------------------------------------------------------------- params
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor parameters."""
-        names = ("tau_max", "alpha", "pc_alpha", "method", "ci_test", "fdr", "prep", "standardize",
-                 "prep_by", "forbid", "require", "contemporaneous", "cut_off", "min_lagged_rows",
-                 "within_df", "random_state")
-        return {n: getattr(self, n) for n in names}
-
-    def _validate_params(self) -> None:
-        tau = self.tau_max
-        if not is_integer(tau) or tau < 1:
-            raise ValueError(f"tau_max must be an integer >= 1, got {tau!r}")
-        for name in ("alpha", "pc_alpha"):
-            val = getattr(self, name)
-            if name == "pc_alpha" and val is None:
-                continue
-            if isinstance(val, (bool, np.bool_)) or not (
-                    isinstance(val, (int, float, np.integer, np.floating)) and 0 < val < 1):
-                raise ValueError(f"{name} must be in (0, 1), got {val!r}")
-        for name, allowed in (("method", METHODS), ("ci_test", CI_TESTS), ("prep", PREPS),
-                              ("prep_by", _PREP_BY), ("cut_off", _CUT_OFFS)):
-            val = getattr(self, name)
-            if not isinstance(val, str) or val not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {val!r}")
-        if self.fdr not in (None, "none", "fdr_bh"):
-            raise ValueError(f"fdr must be None or 'fdr_bh', got {self.fdr!r}")
-        rows = self.min_lagged_rows
-        if not is_integer(rows) or rows < 1:
-            raise ValueError(f"min_lagged_rows must be an integer >= 1, got {rows!r}")
+    def _check_params(self) -> None:
+        """Check every parameter; raise InputError naming the first bad one."""
+        check_int("tau_max", self.tau_max, minimum=1)
+        check_probability("alpha", self.alpha)
+        if self.pc_alpha is not None:
+            check_probability("pc_alpha", self.pc_alpha)
+        check_choice("method", self.method, METHODS)
+        check_choice("ci_test", self.ci_test, CI_TESTS)
+        check_choice("prep", self.prep, PREPS)
+        check_choice("prep_by", self.prep_by, _PREP_BY)
+        check_choice("cut_off", self.cut_off, _CUT_OFFS)
+        if self.fdr is not None:
+            check_choice("fdr", self.fdr, ("none", "fdr_bh"))
+        check_int("min_lagged_rows", self.min_lagged_rows, minimum=1)
         for name in ("standardize", "within_df", "contemporaneous"):
-            val = getattr(self, name)
-            if not isinstance(val, (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False, got {val!r}")
+            check_bool(name, getattr(self, name))
         for name in ("forbid", "require"):
             val = getattr(self, name)
             # a one-shot iterator would be used up by the first fit and silently empty after
             if (isinstance(val, (str, bytes)) or not isinstance(val, Iterable)
                     or isinstance(val, Iterator)):
-                raise ValueError(f"{name} must be a list of (source, target, lag) links, "
-                                 f"got {val!r}")
+                raise InputError(f"{name} must be a list of (source, target, lag) links, "
+                                 f"got {format_value(val)}")
+        if not isinstance(self.random_state, np.random.Generator):
+            check_seed("random_state", self.random_state)
 
     def _check_degrees_of_freedom(self, n_vars: int) -> None:
         """Raise DataError if the largest test could have no residual degree of freedom.
@@ -209,7 +208,7 @@ class PanelPCMCI:
         undefined = links.table[links.table["p_value"].isna()]
         if undefined.empty:
             return
-        which = ", ".join(f"{r.source}(t-{r.lag}) -> {r.target}"
+        which = ", ".join(format_link(r.source, r.target, r.lag)
                           for r in undefined.head(5).itertuples())
         raise DataError(
             f"{len(undefined)} of {len(links.table)} tests gave no p-value (NaN), e.g. {which}: "
@@ -233,15 +232,22 @@ class PanelPCMCI:
         -------
         self
             With fitted attributes ``panel_`` (the prepared panel),
-            ``exclusions_``, ``links_`` (:class:`~causal.discovery.links.Links`),
-            ``graph_`` (summary :class:`networkx.DiGraph`),
-            ``n_samples_`` (samples in a test without missing values),
-            ``df_loss_`` (degrees of freedom of the within transform) and
-            ``parents_`` (``{target: [(source, lag), ...]}``: the lagged
-            conditions of the final tests, see below).
+            ``exclusions_``, ``links_`` (:class:`~causal.discovery.links.Links`:
+            one row per tested link, ``required`` marking background
+            knowledge), ``graph_`` (summary :class:`networkx.DiGraph`),
+            ``blocks_`` (one row per block, the unit tigramite sees as one
+            dataset, in dataset order: the block's id and segment values,
+            ``start`` time, ``length`` of its time grid, ``n_samples``
+            complete test samples and ``df_loss``), ``n_samples_`` (samples in
+            a test without missing values), ``df_loss_`` (degrees of freedom
+            of the within transform) and ``parents_`` (``{target: [(source,
+            lag), ...]}``: the lagged conditions of the final tests, see
+            below).
 
         Raises
         ------
+        features.errors.InputError
+            If a parameter is invalid (the message names it).
         features.errors.DataError
             If there are too few samples: the largest test (``2 + n_vars *
             tau_max`` variables, ``+ n_vars - 1`` contemporaneous with PCMCI+)
@@ -257,7 +263,7 @@ class PanelPCMCI:
         parents, to which its skeleton phase adds contemporaneous conditions.
         Required links are tested with exactly these conditions.
         """
-        self._validate_params()
+        self._check_params()
         tau = int(self.tau_max)
         if isinstance(data, Panel):
             panel = data.drop_short(tau, self.min_lagged_rows)
@@ -272,22 +278,29 @@ class PanelPCMCI:
         self.panel_ = panel
         self.exclusions_: ExclusionReport = panel.exclusions
         pad = tau if self.cut_off == "tau_max" else 0
-        self.input_: TigramiteInput = to_tigramite(panel, pad=pad)
-        self.samples_per_dataset_ = complete_samples(self.input_, tau)
-        self.n_samples_ = int(self.samples_per_dataset_.sum())
-        self.dataset_df_loss_ = self._dataset_df_loss(self.input_, self.samples_per_dataset_)
-        self.df_loss_ = int(self.dataset_df_loss_.sum())
-        self.link_assumptions_ = self._link_assumptions(self.input_.var_names)
+        self._input: TigramiteInput = to_tigramite(panel, pad=pad)
+        samples = complete_samples(self._input, tau)
+        self.n_samples_ = int(samples.sum())
+        dataset_df_loss = self._dataset_df_loss(self._input, samples)
+        self.df_loss_ = int(dataset_df_loss.sum())
+        self.blocks_ = self._input.blocks.assign(n_samples=samples, df_loss=dataset_df_loss)
+        tau_min = 0 if (self.method == "pcmciplus" and self.contemporaneous) else 1
+        self._algorithm = Algorithm(
+            method=self.method, tau_max=tau, alpha=float(self.alpha), pc_alpha=self.pc_alpha,
+            fdr=self.fdr, names=tuple(self._input.var_names),
+            assumptions=link_assumptions(self._input.var_names, tau_min=tau_min, tau_max=tau,
+                                         forbid=self.forbid, require=self.require))
         self._check_degrees_of_freedom(len(panel.variables))
         with warnings.catch_warnings():
             # One patient (an n-of-1 analysis) is one dataset; that is intended here.
             warnings.filterwarnings("ignore", message="In analysis mode 'multiple'. There is just",
                                     category=UserWarning)
-            dataframe = self.input_.dataframe()
-        test = make_ci_test(self.ci_test, conf_level=1 - 2 * self.alpha,
+            dataframe = self._input.dataframe()
+        test = make_ci_test(self.ci_test, ci_level=1 - 2 * self.alpha,
                             random_state=self.random_state, df_loss=self.df_loss_)
-        table, parents = self.run_on(dataframe, test, default_samples=self.n_samples_)
-        self.links_, self.parents_ = self._wrap(table, parents)
+        run = run_pcmci(self._algorithm, dataframe, test, default_samples=self.n_samples_)
+        self.links_ = self._wrap(run)
+        self.parents_ = run.parents
         self._check_p_values(self.links_)
         self.graph_: nx.DiGraph = summary_graph(self.links_)
         logger.info("fitted %s: %d significant of %d tested links", self.method,
@@ -295,108 +308,27 @@ class PanelPCMCI:
         return self
 
     # ------------------------------------------------------------- internals
-    def _link_assumptions(self, names: Sequence[str]) -> dict[int, dict[tuple[int, int], str]]:
-        idx = {v: i for i, v in enumerate(names)}
-        tau_min = 0 if (self.method == "pcmciplus" and self.contemporaneous) else 1
-        out: dict[int, dict[tuple[int, int], str]] = {}
-        for j in range(len(names)):
-            out[j] = {(i, -t): ("-?>" if t > 0 else "o?o")
-                      for i in range(len(names)) for t in range(tau_min, int(self.tau_max) + 1)
-                      if t > 0 or i != j}
+    def _rerun(self) -> Rerun:
+        """Return the resampling hook: this fit's algorithm on its own data, re-weighted.
 
-        def check(spec: LinkSpec, what: str) -> tuple[int, int, int]:
-            try:
-                src, tgt, lag = spec
-            except (TypeError, ValueError):
-                raise ValueError(f"{what} link must be (source, target, lag), "
-                                 f"got {spec!r}") from None
-            for v in (src, tgt):
-                if v not in idx:
-                    raise ValueError(f"{what} link {spec!r}: unknown variable {v!r}; "
-                                     f"variables are {list(names)}")
-            if not is_integer(lag) or not (tau_min <= lag <= int(self.tau_max)) or (
-                    lag == 0 and src == tgt):
-                raise ValueError(f"{what} link {spec!r}: lag must be in {tau_min}..{self.tau_max}")
-            return idx[src], idx[tgt], int(lag)
-
-        for spec in self.forbid:
-            i, j, lag = check(spec, "forbidden")
-            out[j].pop((i, -lag), None)
-            if lag == 0:
-                out[i].pop((j, 0), None)
-        for spec in self.require:
-            i, j, lag = check(spec, "required")
-            out[j][(i, -lag)] = "-->"
-            if lag == 0:
-                out[i][(j, 0)] = "<--"
-        return out
-
-    def run_on(self, dataframe: Any, test: Any, *,
-               default_samples: int = -1) -> tuple[pd.DataFrame, dict[int, list[tuple[int, int]]]]:
-        """Run this fitted estimator's algorithm and settings on other data or another test.
-
-        The hook for resampling (:mod:`causal.resampling.bootstrap`): the same tigramite
-        algorithm, link assumptions, alpha levels and FDR rule as :meth:`fit`,
-        on a tigramite ``DataFrame`` laid out like ``input_`` (same variables)
-        with a given conditional-independence test (e.g. a re-weighted
-        :class:`~causal.discovery.engine.PooledParCorr`).
-
-        Parameters
-        ----------
-        dataframe : tigramite.data_processing.DataFrame
-            The data.
-        test : tigramite CondIndTest
-            The test object (it is deep-copied by tigramite).
-        default_samples : int
-            ``n_samples`` reported for tests that cannot count samples.
-
-        Returns
-        -------
-        table : pandas.DataFrame
-            Rows of :data:`causal.discovery.links.LINK_COLUMNS`, in link-assumption order.
-        parents : dict
-            ``{target index: [(source index, -lag), ...]}``: conditions of the
-            final tests (see :meth:`fit`).
+        The one internal hook of :mod:`causal.resampling`: calling the returned
+        object with per-dataset weights (one per row of ``blocks_``) and a
+        seed re-runs the same tigramite algorithm, link assumptions, alpha
+        levels and FDR rule as :meth:`fit` and returns a typed
+        :class:`~causal.discovery._tigramite.LinkRun` (variable names,
+        positive lags). Build it once per process: it holds tigramite objects.
         """
-        from tigramite.pcmci import PCMCI
+        return Rerun(self._algorithm, self._input, ci_test=self.ci_test,
+                     df_loss=self.blocks_["df_loss"].to_numpy(float))
 
-        assumptions = self.link_assumptions_
-        names = list(self.input_.var_names)
-        pcmci = PCMCI(dataframe=dataframe, cond_ind_test=test, verbosity=0)
-        fdr = "none" if self.fdr in (None, "none") else self.fdr
-        tau = int(self.tau_max)
-        try:
-            if self.method == "pcmci":
-                res = pcmci.run_pcmci(tau_min=1, tau_max=tau, pc_alpha=self.pc_alpha,
-                                      alpha_level=self.alpha,
-                                      link_assumptions=copy.deepcopy(assumptions),
-                                      fdr_method=fdr)
-                parents = pcmci.all_parents
-            else:
-                res = pcmci.run_pcmciplus(tau_min=0, tau_max=tau, pc_alpha=self.alpha,
-                                          link_assumptions=copy.deepcopy(assumptions),
-                                          fdr_method=fdr)
-                parents = pcmci.all_lagged_parents
-            res = {**res, **reestimate_required(pcmci.cond_ind_test, res, assumptions, parents,
-                                                tau)}
-        except ValueError as exc:  # tigramite reports degenerate data as ValueError
-            raise DataError(f"tigramite could not run {self.method} on these data: {exc}") from exc
-        table = links_table(res, names, assumptions, test=pcmci.cond_ind_test, parents=parents,
-                            tau_max=tau, default_samples=default_samples)
-        return table, parents
-
-    def _wrap(self, table: pd.DataFrame, parents: dict[int, list[tuple[int, int]]]
-              ) -> tuple[Links, dict[str, list[tuple[str, int]]]]:
-        names = list(self.input_.var_names)
+    def _wrap(self, run: LinkRun) -> Links:
+        names = list(self._algorithm.names)
         settings = {"pc_alpha": self.pc_alpha, "fdr": self.fdr, "prep": self.prep,
-                    "standardize": self.standardize, "conf_level": 1 - 2 * self.alpha,
+                    "standardize": self.standardize, "ci_level": 1 - 2 * self.alpha,
                     "cut_off": self.cut_off, "prep_by": self.prep_by, "df_loss": self.df_loss_}
-        links = Links(table=table, variables=tuple(names), tau_max=int(self.tau_max),
-                      alpha=float(self.alpha), method=self.method, ci_test=self.ci_test,
-                      settings=settings)
-        named = {names[j]: [(names[i], -neg_lag) for i, neg_lag in parents.get(j, [])]
-                 for j in range(len(names))}
-        return links, named
+        return Links(table=run.table, variables=tuple(names), tau_max=int(self.tau_max),
+                     alpha=float(self.alpha), method=self.method, ci_test=self.ci_test,
+                     settings=settings)
 
     def _dataset_df_loss(self, ti: TigramiteInput, samples: np.ndarray) -> np.ndarray:
         """Per dataset: degrees of freedom its within transform used.
@@ -415,46 +347,29 @@ class PanelPCMCI:
         loss[np.asarray(first, dtype=np.int64)] = within_df_loss(self.prep, 1)
         return loss
 
-    def __repr__(self) -> str:
-        changed = {k: v for k, v in self.get_params().items()
-                   if v != PanelPCMCI().get_params()[k]}
-        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
-        return f"PanelPCMCI({args})"
 
+def block_samples(panel: Panel, tau_max: int, *, cut_off: str = "2xtau_max") -> pd.DataFrame:
+    """Per block (patient x segment): complete test samples at ``tau_max``.
 
-def complete_samples(ti: TigramiteInput, tau_max: int) -> np.ndarray:
-    """Per dataset: samples with every variable observed at lags ``0..tau_max`` after the cut-off.
+    A sample is complete when every variable is observed at lags
+    ``0..tau_max``; the first ``2 * tau_max`` time points of each block serve
+    only as lags (``cut_off="tau_max"``: the first ``tau_max``), as in
+    :meth:`PanelPCMCI.fit`.
 
-    The cut-off is tigramite's ``2 * tau_max`` grid rows (with
-    ``cut_off="tau_max"`` the first ``tau_max`` rows of each dataset are
-    padding, so the same count applies).
+    Returns
+    -------
+    pandas.DataFrame
+        One row per block: its id (and segment) values, ``start``, ``length``
+        and ``n_samples`` (as ``PanelPCMCI.blocks_``).
 
-    >>> import pandas as pd
-    >>> from features.panel import Panel
-    >>> df = pd.DataFrame({"patient": [1] * 5, "week": [1, 2, 3, 4, 5],
-    ...                    "x": [1.0, 2.0, None, 4.0, 5.0], "y": [0.0, 1.0, 0.0, 1.0, 0.0]})
-    >>> complete_samples(to_tigramite(Panel.from_frame(df, tau_max=None)), 1).tolist()
-    [1]
+    Examples
+    --------
+    >>> df = pd.DataFrame({"patient": [1] * 5 + [2] * 3, "week": [1, 2, 3, 4, 5, 1, 2, 3],
+    ...                    "x": [1.0, 2.0, None, 4.0, 5.0, 0.0, 1.0, 3.0]})
+    >>> block_samples(Panel.from_frame(df, tau_max=None), 1)["n_samples"].tolist()
+    [1, 1]
     """
-    tau = int(tau_max)
-    keys = list(ti.data)
-    out = np.zeros(len(keys), dtype=np.int64)
-    if not keys:
-        return out
-    arrays = [ti.data[b] for b in keys]
-    lengths = np.array([len(a) for a in arrays], dtype=np.int64)
-    flat = np.concatenate(arrays)
-    ok = ~(np.isnan(flat) | (flat == MISSING_FLAG)).any(axis=1)
-    # One pass over the stacked datasets: the run of complete rows ending at each row
-    # (runs restart at every dataset start); a sample at grid row i >= 2*tau_max of its
-    # dataset is complete when that run covers rows i-tau_max..i.
-    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    local = np.arange(len(flat)) - np.repeat(first, lengths)
-    cont = np.zeros(len(flat), dtype=bool)
-    cont[1:] = ok[1:] & ok[:-1]
-    cont[local == 0] = False
-    usable = ok & (run_lengths(cont) >= tau) & (local >= 2 * tau)
-    dataset = np.repeat(np.arange(len(keys)), lengths)
-    counts = np.bincount(dataset, weights=usable, minlength=len(keys)).astype(np.int64)
-    out[np.asarray(keys, dtype=np.int64)] = counts
-    return out
+    tau = check_int("tau_max", tau_max, minimum=0)
+    check_choice("cut_off", cut_off, _CUT_OFFS)
+    ti = to_tigramite(panel, pad=tau if cut_off == "tau_max" else 0)
+    return ti.blocks.assign(n_samples=complete_samples(ti, tau))

@@ -69,6 +69,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from causal.discovery.links import format_link
 from features.checks import check_int, check_real
 from features.errors import InputError, format_value, is_integer
 
@@ -165,7 +166,7 @@ class Hypothesis:
             raise HypothesisError(f"description must be a string, got {self.description!r}")
 
     def __str__(self) -> str:
-        return (f"{self.name}: {self.cause}(t-{self.lag}) -> {self.effect}(t) "
+        return (f"{self.name}: {format_link(self.cause, self.effect, self.lag)} "
                 f"expected {self.expected}")
 
 
@@ -260,9 +261,8 @@ class Comparison:
         return (*parse_link(self.weaker), self.lag)
 
     def __str__(self) -> str:
-        (sc, se, lag), (wc, we, _) = self.stronger_link, self.weaker_link
-        return (f"{self.name}: {sc}(t-{lag}) -> {se}(t) stronger than "
-                f"{wc}(t-{lag}) -> {we}(t)")
+        return (f"{self.name}: {format_link(*self.stronger_link)} stronger than "
+                f"{format_link(*self.weaker_link)}")
 
 
 # ----------------------------------------------------------------- loading

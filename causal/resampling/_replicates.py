@@ -1,16 +1,15 @@
 """Replicates of the patient cluster bootstrap (private; see :mod:`causal.resampling.bootstrap`).
 
-A :class:`Job` holds what a worker needs (the fitted estimator's tigramite
-input, settings, link assumptions, per-dataset ``df_loss`` and the patient of
-every dataset); :func:`run_chunk` runs a chunk of replicates given their
-per-patient counts. With ``ci_test="parcorr"`` a replicate re-pools the pooled
-engine's statistics with per-dataset weights; other tests run on the data
-with each patient's blocks physically duplicated.
+A :class:`Job` holds what a worker needs (the fitted estimator, the patient of
+every dataset and the link order); :func:`run_chunk` runs a chunk of
+replicates given their per-patient counts.
 
-Replicates run through the fitted estimator's own
-:meth:`~causal.discovery.estimator.PanelPCMCI.run_on` hook (same algorithm, link
-assumptions and settings), and :func:`check_full_sample` guards the weighting
-by re-running the full sample with unit weights.
+Replicates never touch tigramite's structures: they run through the fitted
+estimator's one internal hook, ``PanelPCMCI._rerun()`` (same algorithm, link
+assumptions and settings, per-dataset weights; see
+:class:`causal.discovery._tigramite.Rerun`), which returns a typed link table.
+:func:`check_full_sample` guards the weighting by re-running the full sample
+with unit weights.
 """
 
 from __future__ import annotations
@@ -22,10 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causal.discovery.citests import make_ci_test
 from causal.discovery.estimator import PanelPCMCI
 from features.errors import DataError
-from features.lags import MISSING_FLAG, TigramiteInput
 
 __all__ = ["Job", "Runner", "check_full_sample", "make_job", "run_chunk"]
 
@@ -39,19 +36,8 @@ class Job:
     """Everything a worker needs to run replicates (small and picklable)."""
 
     estimator: PanelPCMCI  # fitted
-    df_loss: np.ndarray  # per dataset
     dataset_cluster: np.ndarray  # per dataset: index of its patient among the resampled
     keys: pd.DataFrame  # link order: source, target, lag
-
-    @property
-    def data(self) -> TigramiteInput:
-        """The estimator's tigramite input."""
-        return self.estimator.input_
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """The estimator's parameters."""
-        return self.estimator.get_params()
 
     def dataset_weights(self, counts: np.ndarray) -> np.ndarray:
         """Per-dataset weights from per-patient counts (unresampled datasets weigh 0)."""
@@ -64,32 +50,13 @@ class Runner:
 
     def __init__(self, job: Job) -> None:
         self.job = job
-        self.names = list(job.data.var_names)
-        self.alpha = float(job.params["alpha"])
-        self.conf_level = 1 - 2 * self.alpha
-        self.pooled = job.params["ci_test"] == "parcorr"
+        self.rerun = job.estimator._rerun()
         self.order: tuple[list[Any], np.ndarray] = ([], np.arange(0))
-        if self.pooled:
-            self.dataframe = job.data.dataframe()
-            self.base = make_ci_test("parcorr", conf_level=self.conf_level, df_loss=job.df_loss)
 
     def run(self, counts: np.ndarray, seed: int) -> pd.DataFrame:
         """Return the link table of one replicate (rows in ``job.keys`` order)."""
-        from tigramite.data_processing import DataFrame
-
-        job, w = self.job, self.job.dataset_weights(counts)
-        if self.pooled:
-            dataframe, test = self.dataframe, self.base.with_weights(w)
-        else:
-            dup = {}
-            for b, m in enumerate(w.astype(int)):
-                for _ in range(m):
-                    dup[len(dup)] = job.data.data[b].copy()
-            dataframe = DataFrame(dup, analysis_mode="multiple", var_names=self.names,
-                                  missing_flag=MISSING_FLAG)
-            test = make_ci_test(job.params["ci_test"], conf_level=self.conf_level,
-                                random_state=int(seed), df_loss=float(job.df_loss @ w))
-        table, _ = job.estimator.run_on(dataframe, test)
+        job = self.job
+        table = self.rerun(job.dataset_weights(counts), seed=int(seed)).table
         if table["p_value"].isna().any():  # PanelPCMCI refuses such data too
             raise DataError("a test gave no p-value (too few samples in this replicate)")
         keys = list(zip(table["source"], table["target"], table["lag"], strict=True))
@@ -136,9 +103,9 @@ def make_job(est: PanelPCMCI) -> tuple[Job, list[Any]]:
     Patients without any test sample are not resampled (they contribute
     nothing to any test).
     """
-    ti: TigramiteInput = est.input_
-    has = np.asarray(est.samples_per_dataset_) > 0
-    ids = ti.blocks[est.panel_.id_col]
+    blocks = est.blocks_
+    has = blocks["n_samples"].to_numpy() > 0
+    ids = blocks[est.panel_.id_col]
     patients = list(pd.unique(ids[has]))
     skipped = len(pd.unique(ids)) - len(patients)
     if skipped:
@@ -146,9 +113,7 @@ def make_job(est: PanelPCMCI) -> tuple[Job, list[Any]]:
     index = {p: i for i, p in enumerate(patients)}
     cluster = np.array([index.get(p, len(patients)) for p in ids], dtype=np.int64)
     keys = est.links_.table[_KEYS].reset_index(drop=True)
-    job = Job(estimator=est, df_loss=np.asarray(est.dataset_df_loss_, dtype=float),
-              dataset_cluster=cluster, keys=keys)
-    return job, patients
+    return Job(estimator=est, dataset_cluster=cluster, keys=keys), patients
 
 
 def check_full_sample(job: Job, est: PanelPCMCI) -> None:

@@ -62,12 +62,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, clone
 
 from causal.discovery.estimator import PanelPCMCI
+from causal.discovery.links import format_link
 from causal.resampling._replicates import Job, check_full_sample, make_job, run_chunk
-from causal.resampling.group import edge_label
 from causal.resampling.parallel import check_n_jobs, parallel_map
-from features.errors import DataError, is_integer
+from features.checks import check_bool, check_int, check_probability, check_seed
+from features.errors import DataError, InputError
 from features.panel import Panel
 
 __all__ = [
@@ -135,7 +137,7 @@ class BootstrapResult:
             word = ("STABLE" if r.frequency >= STABLE_FREQUENCY else
                     "FREQUENT" if r.frequency >= 0.5 else "RARE")
             lines.append(
-                f"  {edge_label(r.source, r.target, r.lag)}: {word}, significant in "
+                f"  {format_link(r.source, r.target, r.lag)}: {word}, significant in "
                 f"{r.frequency:.1%} of replicates (+{r.share_positive:.1%} / "
                 f"-{r.share_negative:.1%}), mean {r.mean:+.3f}, interval "
                 f"[{r.boot_low:+.3f}, {r.boot_high:+.3f}]")
@@ -143,13 +145,17 @@ class BootstrapResult:
 
 
 # --------------------------------------------------------------- estimator
-class ClusterBootstrap:
+class ClusterBootstrap(BaseEstimator):
     """Resample patients with replacement and re-run discovery on each replicate.
+
+    A scikit-learn estimator: ``clone``, ``get_params(deep=True)`` (with
+    ``estimator__tau_max`` and the like) and ``set_params`` work, and the
+    parameters are checked in :meth:`fit`.
 
     Parameters
     ----------
     estimator : PanelPCMCI, optional
-        Unfitted template (its parameters are copied); default
+        Template (cloned, so it is never fitted itself); default
         ``PanelPCMCI()``.
     n_boot : int, default 1000
         Number of replicates B.
@@ -199,23 +205,22 @@ class ClusterBootstrap:
         self.scheduler = scheduler
         self.progress = progress
 
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor parameters."""
-        return {k: getattr(self, k) for k in ("estimator", "n_boot", "ci_level", "random_state",
-                                             "n_jobs", "scheduler", "progress")}
-
-    def _validate_params(self) -> PanelPCMCI:
+    def _check_params(self) -> PanelPCMCI:
+        """Check the parameters; return an unfitted clone of the template."""
         if self.estimator is not None and not isinstance(self.estimator, PanelPCMCI):
-            raise ValueError(f"estimator must be a PanelPCMCI, got {type(self.estimator).__name__}")
-        if not is_integer(self.n_boot) \
-                or self.n_boot < 1:
-            raise ValueError(f"n_boot must be an integer >= 1, got {self.n_boot!r}")
-        if isinstance(self.ci_level, bool) or not isinstance(self.ci_level, int | float) \
-                or not 0 < self.ci_level < 1:
-            raise ValueError(f"ci_level must be in (0, 1), got {self.ci_level!r}")
+            raise InputError(f"estimator must be a PanelPCMCI, got "
+                             f"{type(self.estimator).__name__}")
+        check_int("n_boot", self.n_boot, minimum=1)
+        check_probability("ci_level", self.ci_level)
         check_n_jobs(self.n_jobs)
-        template = self.estimator if self.estimator is not None else PanelPCMCI()
-        return PanelPCMCI(**template.get_params())
+        if self.scheduler is not None and not isinstance(self.scheduler, str):
+            raise InputError(f"scheduler must be a Dask scheduler address (a string) or None, "
+                             f"got {type(self.scheduler).__name__}")
+        if self.progress is not None:
+            check_bool("progress", self.progress)
+        if not isinstance(self.random_state, np.random.Generator):
+            check_seed("random_state", self.random_state)
+        return clone(self.estimator if self.estimator is not None else PanelPCMCI())
 
     # ------------------------------------------------------------------- fit
     def fit(self, data: Panel | pd.DataFrame, **fit_kwargs: Any) -> ClusterBootstrap:
@@ -231,8 +236,13 @@ class ClusterBootstrap:
         Returns
         -------
         self
+
+        Raises
+        ------
+        InputError
+            If a parameter is invalid (the message names it).
         """
-        est = self._validate_params().fit(data, **fit_kwargs)
+        est = self._check_params().fit(data, **fit_kwargs)
         self.estimator_ = est
         job, patients = make_job(est)
         rng = np.random.default_rng(self.random_state)
@@ -325,7 +335,7 @@ def bootstrap_section(result: BootstrapResult,
     e = e[e["source"] != e["target"]].sort_values("frequency", ascending=False, kind="stable")
     marked = {(s, t, int(k)) for s, t, k in hypothesis_edges}
     table = pd.DataFrame({
-        "link": [edge_label(s, t, k) + (" (hypothesis)" if (s, t, int(k)) in marked else "")
+        "link": [format_link(s, t, k) + (" (hypothesis)" if (s, t, int(k)) in marked else "")
                  for s, t, k in zip(e["source"], e["target"], e["lag"], strict=True)],
         "frequency": e["frequency"].round(3), "mean": e["mean"].round(3),
         "boot_low": e["boot_low"].round(3), "boot_high": e["boot_high"].round(3),

@@ -27,7 +27,8 @@ Examples
 >>> from features.simulate import simulate_cohort
 >>> s = generic_scenario(2, 0).with_cross([("x1", "x2", 0.5)])
 >>> df = simulate_cohort(s, n_patients=6, n_weeks=80, random_state=3)
->>> model = IndividualPCMCI(tau_max=1).fit(df, variables=["x1", "x2"])
+>>> from causal.discovery.estimator import PanelPCMCI
+>>> model = IndividualPCMCI(PanelPCMCI(tau_max=1)).fit(df, variables=["x1", "x2"])
 >>> row = model.summary_.set_index("edge").loc["x1(t-1) -> x2"]
 >>> row["class"], bool(row["share"] >= 0.75)
 ('group', True)
@@ -37,7 +38,6 @@ Examples
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 import warnings
@@ -46,15 +46,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, clone
 
 from causal.discovery.citests import within_df_loss
-from causal.discovery.estimator import PanelPCMCI, complete_samples
-from causal.discovery.links import Links
-from causal.resampling.group import edge_label, group_graph, summarize_edges
+from causal.discovery.estimator import PanelPCMCI, block_samples
+from causal.discovery.links import Links, format_link
+from causal.resampling.group import group_graph, summarize_edges
 from causal.resampling.parallel import check_n_jobs, parallel_map
-from features.errors import DataError, is_integer
+from features.checks import check_bool, check_int, check_real, check_seed
+from features.errors import DataError, InputError
 from features.exclusions import ExclusionReport
-from features.lags import to_tigramite
 from features.panel import Panel
 
 __all__ = [
@@ -67,9 +68,6 @@ logger = logging.getLogger(__name__)
 
 #: A patient's variable must differ from its most common value at this many time points.
 MIN_VARYING_POINTS = 5
-
-_PCMCI_PARAMS = tuple(p for p in inspect.signature(PanelPCMCI).parameters
-                      if p not in ("tau_max", "alpha"))
 
 
 def min_series_length(tau_max: int, n_vars: int, *, prep: str = "detrend", min_df: int = 20,
@@ -123,25 +121,29 @@ def min_series_length(tau_max: int, n_vars: int, *, prep: str = "detrend", min_d
     (29, 35, 47)
     """
     for name, val, low in (("tau_max", tau_max, 1), ("n_vars", n_vars, 2), ("min_df", min_df, 1)):
-        if not is_integer(val) or val < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {val!r}")
+        check_int(name, val, minimum=low)
     n_cand = n_vars * tau_max + (n_vars - 1 if contemporaneous else 0)
     dim_max = 2 * n_cand + 1
     return int(2 * tau_max + dim_max + within_df_loss(prep, 1) + min_df)
 
 
-class IndividualPCMCI:
+class IndividualPCMCI(BaseEstimator):
     """Discovery on each patient separately, aggregated GIMME-style.
+
+    A scikit-learn estimator like
+    :class:`~causal.resampling.bootstrap.ClusterBootstrap`: ``clone``,
+    ``get_params(deep=True)`` and ``set_params`` work, and the parameters are
+    checked in :meth:`fit`.
 
     Parameters
     ----------
-    tau_max : int, default 1
-        Largest lag.
-    alpha : float, default 0.05
-        Significance level of each patient's final tests.
+    estimator : PanelPCMCI, optional
+        Template of every patient's discovery (``tau_max``, ``alpha``,
+        ``method``, ``ci_test``, ``prep``, ``forbid``, ...; cloned, never
+        fitted itself). Default ``PanelPCMCI()``.
     group_threshold : float, default 0.75
         Share of patients in which a link must be significant to be a group
-        edge (GIMME's 75%).
+        edge (GIMME's 75%), in (0, 1].
     n_jobs : int or None, default 1
         Patients run in parallel through :func:`causal.resampling.parallel.parallel_map`
         (``-1``: all cores; ``None``: from a surrounding
@@ -152,11 +154,10 @@ class IndividualPCMCI:
         Address of a Dask scheduler to run the patients on.
     progress : bool or None
         Progress bar on standard error (None: only on a terminal).
-    **pcmci_params
-        Passed to every patient's :class:`~causal.discovery.estimator.PanelPCMCI`
-        (``method``, ``ci_test``, ``pc_alpha``, ``prep``, ``fdr``,
-        ``forbid``, ...). An integer ``random_state`` is turned into one seed
-        per patient, drawn in patient order.
+    random_state : int, optional
+        Seed of the per-patient seeds (for stochastic tests: one seed per
+        patient, drawn in patient order). None: the template's
+        ``random_state`` is used that way (None there too: unseeded).
 
     Attributes
     ----------
@@ -165,12 +166,15 @@ class IndividualPCMCI:
     patients_ : pandas.DataFrame
         One row per analysed patient: ``n_samples`` (complete test samples),
         ``n_significant`` (significant links) and ``seconds`` (run time).
-    patient_links_ : dict
-        Patient -> :class:`~causal.discovery.links.Links`.
-    links_ : pandas.DataFrame
-        Long table: ``patient``, ``source``, ``target``, ``lag``, ``value``
-        (the MCI partial correlation), ``p_value``, ``significant``,
-        ``ci_low``, ``ci_high``, one row per patient and tested link.
+    links_by_patient_ : dict
+        Patient -> :class:`~causal.discovery.links.Links` of that patient
+        (``links_`` is a :class:`Links` wherever it appears, so the
+        per-patient results have their own names).
+    patient_links_ : pandas.DataFrame
+        Long table (``patient_links.csv``): ``patient``, ``source``,
+        ``target``, ``lag``, ``value`` (the MCI partial correlation),
+        ``p_value``, ``significant``, ``ci_low``, ``ci_high``, one row per
+        patient and tested link.
     summary_ : pandas.DataFrame
         One row per link: ``edge``, ``source``, ``target``, ``lag``,
         ``autoregressive``, ``n_patients``, ``n_significant``, ``share``
@@ -183,7 +187,8 @@ class IndividualPCMCI:
         Variables as nodes, one edge per variable pair with a group link
         (the link with the largest share if several lags qualify).
     edge_matrix_ : pandas.DataFrame
-        Patients x links (columns named by :func:`edge_label`) of the raw MCI
+        Patients x links (columns named by :func:`~causal.discovery.links.format_link`) of
+        the raw MCI
         partial correlations, significant or not: every tested link has a
         value, so the matrix has no NaN (a NaN from the test would be set to
         0.0 with a warning in the log). Raw values keep the effect sizes for
@@ -196,35 +201,34 @@ class IndividualPCMCI:
         per-patient discovery.
     """
 
-    def __init__(self, tau_max: int = 1, alpha: float = 0.05, group_threshold: float = 0.75,
-                 n_jobs: int | None = 1, *, min_df: int = 20, scheduler: str | None = None,
-                 progress: bool | None = None, **pcmci_params: Any) -> None:
-        self.tau_max = tau_max
-        self.alpha = alpha
+    def __init__(self, estimator: PanelPCMCI | None = None, *, group_threshold: float = 0.75,
+                 n_jobs: int | None = 1, min_df: int = 20, scheduler: str | None = None,
+                 progress: bool | None = None, random_state: int | None = None) -> None:
+        self.estimator = estimator
         self.group_threshold = group_threshold
         self.n_jobs = n_jobs
         self.min_df = min_df
         self.scheduler = scheduler
         self.progress = progress
-        self.pcmci_params = pcmci_params
+        self.random_state = random_state
 
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor parameters."""
-        return {"tau_max": self.tau_max, "alpha": self.alpha,
-                "group_threshold": self.group_threshold, "n_jobs": self.n_jobs,
-                "min_df": self.min_df, "scheduler": self.scheduler, "progress": self.progress,
-                **self.pcmci_params}
-
-    def _validate_params(self) -> None:
-        unknown = sorted(set(self.pcmci_params) - set(_PCMCI_PARAMS))
-        if unknown:
-            raise ValueError(f"unknown PanelPCMCI parameter(s) {unknown}; "
-                             f"valid: {list(_PCMCI_PARAMS)}")
-        if not (isinstance(self.group_threshold, (int, float)) and 0 < self.group_threshold <= 1):
-            raise ValueError(f"group_threshold must be in (0, 1], got {self.group_threshold!r}")
+    def _check_params(self) -> PanelPCMCI:
+        """Check the parameters (the template's too); return an unfitted clone of the template."""
+        if self.estimator is not None and not isinstance(self.estimator, PanelPCMCI):
+            raise InputError(f"estimator must be a PanelPCMCI, got "
+                             f"{type(self.estimator).__name__}")
+        check_real("group_threshold", self.group_threshold, low=0, high=1, high_ok=True)
         check_n_jobs(self.n_jobs, allow_none=True)
-        params = {k: v for k, v in self.pcmci_params.items() if k != "random_state"}
-        PanelPCMCI(self.tau_max, alpha=self.alpha, **params)._validate_params()
+        check_int("min_df", self.min_df, minimum=1)
+        if self.scheduler is not None and not isinstance(self.scheduler, str):
+            raise InputError(f"scheduler must be a Dask scheduler address (a string) or None, "
+                             f"got {type(self.scheduler).__name__}")
+        if self.progress is not None:
+            check_bool("progress", self.progress)
+        check_seed("random_state", self.random_state)
+        template = clone(self.estimator if self.estimator is not None else PanelPCMCI())
+        template._check_params()
+        return template
 
     # ------------------------------------------------------------------- fit
     def fit(self, data: Panel | pd.DataFrame, *, id_col: str = "patient", time_col: str = "week",
@@ -246,13 +250,15 @@ class IndividualPCMCI:
 
         Raises
         ------
+        InputError
+            If a parameter is invalid (the message names it).
         DataError
             If no patient has a series long enough for per-patient discovery
             (the message gives the needed and the available lengths).
         """
-        self._validate_params()
-        tau = int(self.tau_max)
-        min_rows = int(self.pcmci_params.get("min_lagged_rows", 2))
+        template = self._check_params()
+        tau = int(template.tau_max)
+        min_rows = int(template.min_lagged_rows)
         if isinstance(data, Panel):
             panel = data.drop_short(tau, min_rows)
         else:
@@ -261,33 +267,31 @@ class IndividualPCMCI:
         if len(panel.variables) < 2:
             raise DataError(f"discovery needs at least 2 variables, got {list(panel.variables)}")
         self.panel_ = panel
-        panel, samples = self._screen(panel)
-        seeds = self._seeds(len(samples))
-        params = {**self.pcmci_params, "alpha": self.alpha}
-        tasks = [(_alone(panel, p), tau, params, seed)
+        panel, samples = self._screen(panel, template)
+        seeds = self._seeds(len(samples), template)
+        tasks = [(_alone(panel, p), clone(template).set_params(random_state=seed))
                  for p, seed in zip(samples.index, seeds, strict=True)]
         results = parallel_map(_fit_patient, tasks, n_jobs=self.n_jobs, scheduler=self.scheduler,
                                progress=self.progress, desc="per-patient PCMCI")
-        self._collect(samples, results, panel.exclusions)
+        self._collect(samples, results, panel.exclusions, template)
         return self
 
     # ------------------------------------------------------------- internals
-    def _needed(self, panel: Panel) -> tuple[int, int]:
-        prep = self.pcmci_params.get("prep", "detrend")
-        contemporaneous = (self.pcmci_params.get("method", "pcmci") == "pcmciplus"
-                           and self.pcmci_params.get("contemporaneous", True))
-        needed = min_series_length(int(self.tau_max), len(panel.variables), prep=prep,
-                                   min_df=self.min_df, contemporaneous=contemporaneous)
-        return needed, needed - 2 * int(self.tau_max)
+    def _needed(self, panel: Panel, template: PanelPCMCI) -> tuple[int, int]:
+        contemporaneous = template.method == "pcmciplus" and bool(template.contemporaneous)
+        needed = min_series_length(int(template.tau_max), len(panel.variables),
+                                   prep=template.prep, min_df=self.min_df,
+                                   contemporaneous=contemporaneous)
+        return needed, needed - 2 * int(template.tau_max)
 
-    def _screen(self, panel: Panel) -> tuple[Panel, pd.Series]:
+    def _screen(self, panel: Panel, template: PanelPCMCI) -> tuple[Panel, pd.Series]:
         """Exclude patients too short or with a (nearly) constant variable; return sample counts."""
-        tau = int(self.tau_max)
-        needed, needed_samples = self._needed(panel)
-        samples = _test_samples(panel, tau, self.pcmci_params.get("cut_off", "2xtau_max"))
+        tau = int(template.tau_max)
+        needed, needed_samples = self._needed(panel, template)
+        samples = _test_samples(panel, tau, template.cut_off)
         required = pd.Series(needed_samples, index=samples.index)
-        prep = self.pcmci_params.get("prep", "detrend")
-        if self.pcmci_params.get("prep_by", "patient") == "segment":
+        prep = template.prep
+        if template.prep_by == "segment":
             blocks = panel.data.groupby(panel.block_cols, sort=False).size().reset_index()
             n_blocks = blocks.groupby(panel.id_col).size().reindex(samples.index)
             required += [within_df_loss(prep, int(n)) - within_df_loss(prep, 1) for n in n_blocks]
@@ -330,15 +334,15 @@ class IndividualPCMCI:
         kept = panel.subset(samples.index)
         return kept.with_data(kept.data, report), samples
 
-    def _seeds(self, n: int) -> list[int | None]:
-        seed = self.pcmci_params.get("random_state")
+    def _seeds(self, n: int, template: PanelPCMCI) -> list[int | None]:
+        seed = self.random_state if self.random_state is not None else template.random_state
         if seed is None:
             return [None] * n
         rng = np.random.default_rng(seed)
         return [int(s) for s in rng.integers(0, 2**31 - 1, size=n)]
 
     def _collect(self, samples: pd.Series, results: list[dict[str, Any]],
-                 report: ExclusionReport) -> None:
+                 report: ExclusionReport, template: PanelPCMCI) -> None:
         frames, patient_links, rows, failed = [], {}, [], {}
         for patient, res in zip(samples.index, results, strict=True):
             if "error" in res:
@@ -360,26 +364,27 @@ class IndividualPCMCI:
             raise DataError(f"per-patient discovery failed for every patient: "
                             f"{next(iter(failed.values()))}")
         self.exclusions_ = report
-        self.patient_links_ = patient_links
+        self.links_by_patient_ = patient_links
         self.patients_ = pd.DataFrame(rows).set_index("patient")
         links = pd.concat(frames, ignore_index=True)
-        self.links_ = links[["patient", *links.columns.drop("patient")]]
+        self.patient_links_ = links[["patient", *links.columns.drop("patient")]]
         keys = ["source", "target", "lag"]
-        value = self.links_.pivot(index="patient", columns=keys, values="value")  # noqa: PD010
-        sig = self.links_.pivot(index="patient", columns=keys,  # noqa: PD010
-                                values="significant")
+        long = self.patient_links_
+        value = long.pivot(index="patient", columns=keys, values="value")  # noqa: PD010
+        sig = long.pivot(index="patient", columns=keys, values="significant")  # noqa: PD010
         order = pd.Index(list(patient_links), name="patient")
         value, sig = value.reindex(order), sig.reindex(order).fillna(False).astype(bool)
         if value.isna().to_numpy().any():
             logger.warning("%d NaN link values set to 0.0", int(value.isna().to_numpy().sum()))
             value = value.fillna(0.0)
-        labels = [edge_label(*c) for c in value.columns]
+        labels = [format_link(s, t, k, directed=k > 0) for s, t, k in value.columns]
         self.edge_matrix_ = pd.DataFrame(value.to_numpy(float), index=order, columns=labels)
         self.presence_ = pd.DataFrame(sig.to_numpy(bool), index=order, columns=labels)
         self.summary_ = summarize_edges(value.columns, self.edge_matrix_, self.presence_,
                                         self.group_threshold)
         self.group_graph_ = group_graph(self.summary_, self.panel_.variables,
-                                        tau_max=int(self.tau_max), alpha=float(self.alpha),
+                                        tau_max=int(template.tau_max),
+                                        alpha=float(template.alpha),
                                         n_patients=len(order),
                                         group_threshold=float(self.group_threshold))
         logger.info("individual PCMCI: %d patients, %d group edges, median %.2f s per patient",
@@ -387,12 +392,14 @@ class IndividualPCMCI:
                     self.patients_["seconds"].median())
 
     def __str__(self) -> str:
+        template = self.estimator if self.estimator is not None else PanelPCMCI()
         if not hasattr(self, "summary_"):
-            return f"IndividualPCMCI(tau_max={self.tau_max}, alpha={self.alpha}) (not fitted)"
+            return (f"IndividualPCMCI(tau_max={template.tau_max}, alpha={template.alpha}) "
+                    "(not fitted)")
         s = self.summary_.sort_values("share", ascending=False, kind="stable")
         lines = [f"IndividualPCMCI: {len(self.patients_)} patient(s) analysed, "
-                 f"{self.exclusions_.n_patients} excluded (tau_max={self.tau_max}, "
-                 f"alpha={self.alpha}); median {self.patients_['n_samples'].median():g} "
+                 f"{self.exclusions_.n_patients} excluded (tau_max={template.tau_max}, "
+                 f"alpha={template.alpha}); median {self.patients_['n_samples'].median():g} "
                  "samples per patient"]
         for cls, head, limit in (("group", f">= {self.group_threshold:.0%} of", None),
                                  ("individual", "some", 10)):
@@ -411,9 +418,8 @@ class IndividualPCMCI:
 # ---------------------------------------------------------------- helpers
 def _test_samples(panel: Panel, tau: int, cut_off: str) -> pd.Series:
     """Per patient: complete samples (all variables at lags 0..tau) after each block's cut-off."""
-    ti = to_tigramite(panel, pad=tau if cut_off == "tau_max" else 0)
-    counts = complete_samples(ti, tau)
-    per = pd.Series(counts, index=ti.blocks[panel.id_col].to_numpy()).groupby(level=0, sort=False)
+    blocks = block_samples(panel, tau, cut_off=cut_off)
+    per = blocks["n_samples"].groupby(blocks[panel.id_col].to_numpy(), sort=False)
     return per.sum().reindex(panel.patients).rename("n_samples")
 
 
@@ -423,11 +429,10 @@ def _alone(panel: Panel, patient: Any) -> Panel:
     return sub.with_data(sub.data, ExclusionReport.empty())
 
 
-def _fit_patient(task: tuple[Panel, int, dict[str, Any], int | None]) -> dict:
-    """Fit one patient ``(panel, tau, params, seed)`` in a worker; data errors are returned."""
-    panel, tau, params, seed = task
+def _fit_patient(task: tuple[Panel, PanelPCMCI]) -> dict:
+    """Fit one patient ``(panel, unfitted estimator)`` in a worker; data errors are returned."""
+    panel, model = task
     start = time.perf_counter()
-    model = PanelPCMCI(tau, **{**params, "random_state": seed})
     try:
         with warnings.catch_warnings():
             # Degenerate data (perfect or undefined correlations) must not give inf/NaN tests.

@@ -22,6 +22,16 @@ Where the work runs:
 
 A :mod:`tqdm` progress bar (see :mod:`causal.resampling.progress`) counts finished tasks.
 
+Stopping the workers. Local workers live in joblib's reusable loky executor,
+which outlives :func:`parallel_map` so the next call can reuse them. A process
+killed by SIGTERM runs no cleanup, and its loky workers and resource trackers
+would be orphaned. :func:`shutdown_workers` kills the loky workers and closes
+the Dask clients this module opened. :func:`workers_stopped_on_exit` wraps a
+whole command: SIGTERM inside it raises :class:`Terminated` (a
+:class:`SystemExit` with code 143, so ``finally`` blocks run), and every way
+out of it calls :func:`shutdown_workers`. No function here starts a Dask
+cluster, so no dashboard port is ever opened.
+
 Examples
 --------
 >>> parallel_map(abs, [-2, 3, -1])
@@ -29,12 +39,16 @@ Examples
 >>> check_n_jobs(0)
 Traceback (most recent call last):
 ...
-ValueError: n_jobs must be a positive integer or -1, got 0
+features.errors.InputError: n_jobs must be a positive integer or -1, got 0
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -42,9 +56,10 @@ from typing import Any, TypeVar
 import joblib
 
 from causal.resampling.progress import progress_bar
-from features.errors import InputError, is_integer
+from features.errors import InputError, format_value, is_integer
 
-__all__ = ["CONNECT_TIMEOUT", "SchedulerError", "check_n_jobs", "dask_backend", "parallel_map"]
+__all__ = ["CONNECT_TIMEOUT", "SchedulerError", "Terminated", "check_n_jobs", "dask_backend",
+           "parallel_map", "shutdown_workers", "workers_stopped_on_exit"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +69,17 @@ CONNECT_TIMEOUT = 5.0
 T = TypeVar("T")
 R = TypeVar("R")
 
+#: Dask clients opened by :func:`dask_backend` and not closed yet.
+_open_clients: set[Any] = set()
+_clients_lock = threading.Lock()
+
 
 class SchedulerError(InputError):
     """A Dask scheduler that cannot be used (dask missing, address unreachable)."""
 
 
 def check_n_jobs(n_jobs: Any, *, allow_none: bool = False) -> int | None:
-    """Return ``n_jobs`` if it is a positive integer or -1, else raise ``ValueError``.
+    """Return ``n_jobs`` if it is a positive integer or -1, else raise :class:`InputError`.
 
     Parameters
     ----------
@@ -72,9 +91,9 @@ def check_n_jobs(n_jobs: Any, *, allow_none: bool = False) -> int | None:
     """
     if n_jobs is None and allow_none:
         return None
-    if not is_integer(n_jobs) or n_jobs == 0 \
-            or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive integer or -1, got {n_jobs!r}")
+    if not is_integer(n_jobs) or n_jobs == 0 or n_jobs < -1:
+        raise InputError(f"n_jobs must be a positive integer or -1, "
+                         f"got {format_value(n_jobs)}")
     return int(n_jobs)
 
 
@@ -116,12 +135,16 @@ def dask_backend(scheduler: str, *, timeout: float | None = None) -> Iterator[An
     except (OSError, TimeoutError) as exc:
         raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler!r} within "
                              f"{float(timeout):g} s: {exc}") from exc
+    with _clients_lock:
+        _open_clients.add(client)
     try:
         n_workers = len(client.scheduler_info().get("workers", {}))
         logger.info("connected to Dask scheduler %s (%d workers)", scheduler, n_workers)
         with joblib.parallel_config(backend="dask", client=client):
             yield client
     finally:
+        with _clients_lock:
+            _open_clients.discard(client)
         client.close()
 
 
@@ -182,3 +205,136 @@ def _results(func: Callable[[T], R], tasks: list[T], n_jobs: int | None,
         return
     yield from joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
         joblib.delayed(func)(t) for t in tasks)
+
+
+# ------------------------------------------------------------ stopping workers
+class Terminated(SystemExit):
+    """Raised by :func:`workers_stopped_on_exit` when the process receives SIGTERM.
+
+    A :class:`SystemExit` with code 143 (128 + SIGTERM): uncaught, the process
+    exits with status 143 without a traceback, after ``finally`` blocks ran.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(128 + signal.SIGTERM)
+
+
+def shutdown_workers(*, trackers: bool = False, timeout: float = 5.0) -> None:
+    """Stop every worker process :func:`parallel_map` may have started.
+
+    * joblib's reusable loky executor is terminated with its workers killed
+      (a running task is abandoned) and its shared temporary folder removed;
+    * the Dask clients opened by :func:`dask_backend` and still open are
+      closed, so the scheduler cancels their tasks (the remote workers belong
+      to the cluster and keep running).
+
+    Safe to call at any time and more than once; the next :func:`parallel_map`
+    starts fresh workers. The resource trackers loky started (its own and
+    :mod:`multiprocessing`'s) are left running by default: they exit by
+    themselves with this process, once no worker holds their pipe.
+
+    Parameters
+    ----------
+    trackers : bool
+        Also stop those resource trackers now, so that no child process is
+        left. Only for a process done with multiprocessing: the trackers then
+        unlink every shared object still registered with them, e.g. the
+        semaphores of a Dask ``LocalCluster`` running in this process.
+    timeout : float
+        Seconds to wait for each resource tracker to exit.
+
+    Examples
+    --------
+    >>> parallel_map(abs, [-1, 2], n_jobs=2)
+    [1, 2]
+    >>> shutdown_workers()
+    """
+    with _clients_lock:
+        clients = list(_open_clients)
+        _open_clients.clear()
+    for client in clients:
+        try:
+            client.close(timeout=timeout)
+        except Exception as exc:  # a dead scheduler must not stop the cleanup
+            logger.debug("closing Dask client %s failed: %s", client, exc)
+    from joblib.externals.loky import reusable_executor
+
+    executor = reusable_executor._executor  # not get_reusable_executor(): that starts one
+    if executor is not None:
+        logger.debug("terminating joblib's loky executor and its workers")
+        terminate = getattr(executor, "terminate", None)  # joblib's MemmappingExecutor
+        if terminate is not None:
+            terminate(kill_workers=True)
+        else:
+            executor.shutdown(wait=True, kill_workers=True)
+        with reusable_executor._executor_lock:
+            if reusable_executor._executor is executor:
+                reusable_executor._executor = None
+    if trackers and os.name == "posix":
+        import multiprocessing.resource_tracker as mp_tracker
+
+        from joblib.externals.loky.backend import resource_tracker as loky_tracker
+
+        for tracker in (loky_tracker._resource_tracker, mp_tracker._resource_tracker):
+            _stop_tracker(tracker, timeout)
+
+
+def _stop_tracker(tracker: Any, timeout: float) -> None:
+    """Stop a resource tracker like ``ResourceTracker._stop``, waiting at most ``timeout`` s.
+
+    Closing the tracker's pipe makes it exit as soon as no other process holds
+    the pipe (the workers are dead by now); a tracker still held is left to
+    exit on its own. It restarts on demand (``ensure_running``).
+    """
+    with tracker._lock:
+        fd, pid = getattr(tracker, "_fd", None), getattr(tracker, "_pid", None)
+        if fd is None or pid is None:
+            return
+        os.close(fd)
+        tracker._fd = None
+        deadline = time.monotonic() + timeout
+        try:
+            while os.waitpid(pid, os.WNOHANG)[0] == 0:
+                if time.monotonic() > deadline:
+                    logger.debug("resource tracker %d still running after %g s", pid, timeout)
+                    break
+                time.sleep(0.01)
+        except ChildProcessError:  # already reaped
+            pass
+        tracker._pid = None
+
+
+@contextmanager
+def workers_stopped_on_exit() -> Iterator[None]:
+    """Run a block (a whole command) so that no worker process outlives it.
+
+    Inside the block SIGTERM raises :class:`Terminated` (exit status 143)
+    instead of killing the process on the spot, so ``finally`` blocks and
+    cleanups run; on every way out (normal end, error, SIGINT, SIGTERM)
+    :func:`shutdown_workers` is called. The previous SIGTERM handler is restored
+    on exit. Outside the main thread no handler can be installed and only the
+    shutdown is done.
+
+    Examples
+    --------
+    >>> with workers_stopped_on_exit():
+    ...     parallel_map(abs, [-1, 2], n_jobs=2)
+    [1, 2]
+    """
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
+    try:
+        yield
+    finally:
+        if in_main:  # a second SIGTERM must not cut the shutdown short
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            shutdown_workers()
+        finally:
+            if in_main:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    """SIGTERM handler of :func:`workers_stopped_on_exit`."""
+    raise Terminated

@@ -23,7 +23,7 @@ Examples
 >>> a = base.with_cross([("x1", "x2", 0.5)], name="A")
 >>> b = base.with_cross([("x2", "x1", 0.5)], name="B")
 >>> df = simulate_subgroups([a, b], [8, 8], n_weeks=100, random_state=4)
->>> model = IndividualPCMCI().fit(df, variables=["x1", "x2"])
+>>> model = IndividualPCMCI().fit(df, variables=["x1", "x2"])  # default PanelPCMCI()
 >>> result = find_subgroups(model, n_groups=2)
 >>> truth = df.groupby("patient")["subgroup"].first()
 >>> bool(result.adjusted_rand(truth) > 0.5)
@@ -45,7 +45,8 @@ from sklearn.preprocessing import StandardScaler
 
 from causal.resampling.group import summarize_edges
 from causal.resampling.individual import IndividualPCMCI
-from features.errors import DataError, is_integer
+from features.checks import check_int
+from features.errors import DataError, InputError, format_value, is_integer
 
 __all__ = ["SubgroupResult", "compare_groups", "find_subgroups"]
 
@@ -137,13 +138,14 @@ class SubgroupResult:
 def _features(individual: IndividualPCMCI, autoregressive: bool,
               edges: Sequence[str] | None) -> pd.DataFrame:
     if not hasattr(individual, "edge_matrix_"):
-        raise ValueError("individual must be a fitted IndividualPCMCI (call fit first)")
+        raise InputError("individual must be a fitted IndividualPCMCI (call fit first)")
     summary = individual.summary_
     if edges is not None:
         edges = [edges] if isinstance(edges, str) else list(edges)
         unknown = [e for e in edges if e not in set(summary["edge"])]
         if unknown or not edges:
-            raise ValueError(f"unknown edge(s) {unknown}; edges are {summary['edge'].tolist()}")
+            raise InputError(f"edges: unknown edge(s) {unknown}; edges are "
+                             f"{summary['edge'].tolist()}")
         keep = edges
     elif autoregressive:
         keep = summary["edge"].tolist()
@@ -211,11 +213,10 @@ def find_subgroups(individual: IndividualPCMCI, n_groups: int | None = None, *,
     n = len(features)
     if n < 3:
         raise DataError(f"clustering needs at least 3 patients, got {n}")
-    if not is_integer(max_groups) or max_groups < 2:
-        raise ValueError(f"max_groups must be an integer >= 2, got {max_groups!r}")
+    check_int("max_groups", max_groups, minimum=2)
     if n_groups is not None and (not is_integer(n_groups) or not 2 <= n_groups <= n - 1):
-        raise ValueError(f"n_groups must be an integer in 2..{n - 1} (patients - 1), "
-                         f"got {n_groups!r}")
+        raise InputError(f"n_groups must be an integer in 2..{n - 1} (patients - 1), "
+                         f"got {format_value(n_groups)}")
     x = StandardScaler().fit_transform(features.to_numpy())
     ks = [int(n_groups)] if n_groups is not None else list(range(2, min(max_groups, n - 1) + 1))
     fits, scores = {}, {}
@@ -258,7 +259,7 @@ def compare_groups(individual: IndividualPCMCI, groups: pd.Series | Mapping) -> 
         If an analysed patient has no group, or fewer than 2 groups remain.
     """
     if not hasattr(individual, "edge_matrix_"):
-        raise ValueError("individual must be a fitted IndividualPCMCI (call fit first)")
+        raise InputError("individual must be a fitted IndividualPCMCI (call fit first)")
     groups = pd.Series(groups)
     patients = individual.edge_matrix_.index
     missing = patients.difference(groups.dropna().index)

@@ -1,15 +1,19 @@
-"""Shared fixtures: plotting (tests/causal/test_plotting*.py) and link tables of the graph tests."""
+"""Shared fixtures: plotting (tests/causal/plotting/), link tables of the graph tests and a
+local Dask cluster (tests/causal/resampling/)."""
 
 from __future__ import annotations
 
+import errno
 import itertools
+import socket
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.image import imread
 
 from causal import Links
 from causal.plotting import graphs as plotting
@@ -18,11 +22,23 @@ from causal.plotting import studies as plotting_studies
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def _png_pixels(path: Path) -> np.ndarray:
+    """The decoded RGB pixels of a PNG, floats in [0, 1], shape (height, width, 3)."""
+    assert path.read_bytes().startswith(PNG_MAGIC)
+    return imread(path)[..., :3]
+
+
+def _ink(pixels: np.ndarray) -> float:
+    """Share of pixels that are not the white background."""
+    return float(np.mean(np.any(pixels < 0.95, axis=-1)))
+
+
 def _check_files(paths: list[Path], stem: Path) -> str:
-    """Both files exist, are valid PNG / SVG; return the SVG text."""
+    """Both files exist, are valid PNG / SVG and the PNG is not blank; return the SVG text."""
     assert [p.name for p in paths] == [f"{stem.name}.png", f"{stem.name}.svg"]
     png, svg = paths
-    assert png.read_bytes().startswith(PNG_MAGIC)
+    pixels = _png_pixels(png)
+    assert pixels.std() > 0.01 and _ink(pixels) > 0.001, f"{png.name} is blank"
     assert svg.stat().st_size > 0
     root = ET.fromstring(svg.read_bytes())
     assert root.tag.endswith("svg")
@@ -33,6 +49,12 @@ def _check_files(paths: list[Path], stem: Path) -> str:
 def check_files() -> Callable[[list[Path], Path], str]:
     """``check_files(paths, stem)``: the PNG and SVG of ``stem`` are valid; returns the SVG."""
     return _check_files
+
+
+@pytest.fixture
+def png_pixels() -> Callable[[Path], np.ndarray]:
+    """``png_pixels(path)``: decoded RGB pixels of a PNG file, floats in [0, 1]."""
+    return _png_pixels
 
 
 @pytest.fixture
@@ -91,3 +113,41 @@ def graph_links() -> Links:
         ("depression", "fear_others", 1): 0.08,
         ("depression", "depression", 1): 0.40,
     })
+
+
+# ------------------------------------------------------------------ dask
+#: Dask's default dashboard port; Jupyter and other dashboards hold it too.
+DASHBOARD_PORT = 8787
+
+
+@pytest.fixture
+def dask_cluster() -> Iterator:
+    """A two-worker ``LocalCluster`` on free ports only: scheduler and dashboard on port 0.
+
+    Dask's defaults put the scheduler's HTTP server (dashboard) on 8787 and, when
+    that is taken, warn (an error under ``filterwarnings = error``): the tests must
+    pass on any machine. ``dashboard_address=None`` is not enough: it drops the
+    dashboard pages but still serves ``/health`` and ``/metrics`` on 8787.
+    """
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  scheduler_port=0, dashboard_address=":0",
+                                  worker_dashboard_address=None) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def port_8787_taken() -> Iterator[int]:
+    """Hold 127.0.0.1:8787 (Dask's dashboard port) for the duration of the test.
+
+    If something else already holds it, the port is taken all the same and the
+    test runs as is; only a machine where binding fails for another reason skips.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", DASHBOARD_PORT))
+            sock.listen()
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                pytest.skip(f"cannot bind 127.0.0.1:{DASHBOARD_PORT} to take it: {exc}")
+        yield DASHBOARD_PORT

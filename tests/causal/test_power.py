@@ -1,27 +1,11 @@
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from causal.power import (
-    DEFAULT_EDGE,
-    POWER_COLUMNS,
-    PowerResult,
-    configure_parser,
-    power_curve,
-    power_scenario,
-    run,
-)
-from features.errors import DataError
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser()
-    configure_parser(parser)
-    return parser
+from causal.power import DEFAULT_EDGE, POWER_COLUMNS, PowerResult, power_curve, power_scenario
+from features.errors import InputError
 
 
 def test_power_increases_with_patients():
@@ -70,14 +54,14 @@ def test_power_scenario_and_errors():
         ({"effect": 0.0}, "nonzero"),
         ({"effect": 0.1, "edge": ("depression", "mood")}, "edge"),
         ({"effect": 0.1, "patients": [1, 5]}, "patients"),
-        ({"effect": 0.1, "patients": [5, 5]}, "repeat"),
+        ({"effect": 0.1, "patients": [5, 5]}, "distinct"),
         ({"effect": 0.1, "n_cohorts": 0}, "n_cohorts"),
         ({"effect": 0.1, "alpha": 1.5}, "alpha"),
         ({"effect": 0.1, "missing": 1.0}, "missing"),
         ({"effect": 0.1, "bogus": 1}, "PanelPCMCI setting"),
     ):
         args = {"n_weeks": 8, "patients": [10], "n_cohorts": 1, **kwargs}
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises(InputError, match=match):
             power_curve(args.pop("effect"), args.pop("n_weeks"), args.pop("patients"), **args)
 
 
@@ -91,44 +75,3 @@ def test_required_patients_interpolates():
     assert r.required_patients(0.99) is None
     assert "not reached with up to 200 patients" in str(r.__class__(
         0.1, 13, 0.05, DEFAULT_EDGE, 0.0, table.assign(power=[0.1, 0.2, 0.3])))
-
-
-def test_cli_run_writes_table_and_figure(tmp_path):
-    out = tmp_path / "power"
-    args = _parser().parse_args(["--effect", "0.2", "--weeks", "8", "--patients", "20,60",
-                                 "--cohorts", "4", "--seed", "5", "--out", str(out)])
-    assert run(args) == 0
-    assert {p.name for p in out.iterdir()} == {"power.csv", "power.png", "power.svg"}
-    table = pd.read_csv(out / "power.csv")
-    assert tuple(table.columns) == POWER_COLUMNS
-    assert table["n_patients"].tolist() == [20, 60] and (table["n_cohorts"] == 4).all()
-    assert (table["effect"] == 0.2).all() and (table["n_weeks"] == 8).all()
-
-
-def test_cli_toml_grid_and_overrides(tmp_path):
-    config = tmp_path / "grid.toml"
-    config.write_text('effect = [0.1, 0.3]\nweeks = 8\npatients = [20]\ncohorts = 3\n'
-                      'seed = 2\n[pcmci]\nprep = "center"\n')
-    out = tmp_path / "grid"
-    args = _parser().parse_args(["--config", str(config), "--cohorts", "2", "--out", str(out)])
-    assert run(args) == 0
-    table = pd.read_csv(out / "power.csv")
-    assert table["effect"].tolist() == [0.1, 0.3]
-    assert (table["n_cohorts"] == 2).all()  # the command line wins over the file
-
-
-def test_cli_bad_input(tmp_path):
-    parser = _parser()
-    with pytest.raises(ValueError, match="--effect is required"):
-        run(parser.parse_args(["--out", str(tmp_path)]))
-    with pytest.raises(DataError, match="not found"):
-        run(parser.parse_args(["--config", str(tmp_path / "none.toml"), "--out",
-                               str(tmp_path)]))
-    bad = tmp_path / "bad.toml"
-    bad.write_text("effect = 0.1\nsize = 3\n")
-    with pytest.raises(DataError, match=r"unknown key\(s\) \['size'\]"):
-        run(parser.parse_args(["--config", str(bad), "--out", str(tmp_path)]))
-    with pytest.raises(ValueError, match="patients"):
-        run(parser.parse_args(["--effect", "0.1", "--patients", "1", "--out", str(tmp_path)]))
-    with pytest.raises(SystemExit):  # argparse rejects a malformed list
-        parser.parse_args(["--effect", "0.1", "--patients", "a,b", "--out", str(tmp_path)])

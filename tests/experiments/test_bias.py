@@ -10,31 +10,23 @@ from experiments.bias import (
     BIAS_COLUMNS,
     COHORT_COLUMNS,
     BiasConfig,
-    CohortTask,
     analyse_cohort,
     latent_scenario,
     main,
     run_bias,
 )
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.cohorts import CohortTask
+from experiments.harness.config import ConfigError
 from features.scenarios import get_scenario
 from features.simulate import simulate_cohort
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bias")
-    assert main(["--quick", "--out", str(out)]) == 0
-    return out
-
-
-def test_quick_run_writes_table_and_figure(quick_run):
-    out = quick_run
+def test_quick_run_writes_table_and_figure(quick):
+    out, cfg, tables = quick
     assert {p.name for p in out.iterdir()} == {"bias.csv", "bias_cohorts.csv", "bias.png",
                                                "run.json"}
-    cfg = load_config("bias", quick=True)
     n, cells = cfg["n_cohorts"], len(cfg["weeks"]) * len(cfg["instruments"]) * len(cfg["preps"])
-    table = read_output(out / "bias.csv")
+    table = tables["bias"]
     assert tuple(table.columns) == BIAS_COLUMNS
     # 3 variables -> 9 lag-1 links (3 autoregressive), two estimators each
     assert len(table) == cells * 9 * 2
@@ -49,7 +41,7 @@ def test_quick_run_writes_table_and_figure(quick_run):
     truth = table.query("estimator == 'raw'").set_index(["source", "target"])["true_value"]
     assert truth.loc[("fear_others", "depression")].iloc[0] == 0.12
     assert truth.loc[("depression", "depression")].iloc[0] == 0.3
-    cohorts = read_output(out / "bias_cohorts.csv")
+    cohorts = tables["bias_cohorts"]
     assert tuple(cohorts.columns) == COHORT_COLUMNS
     assert len(cohorts) == n * cells * 9
     meta = json.loads((out / "run.json").read_text())
@@ -57,8 +49,8 @@ def test_quick_run_writes_table_and_figure(quick_run):
     assert (out / "bias.png").stat().st_size > 10_000
 
 
-def test_jackknife_reduces_the_autoregressive_bias_at_8_weeks(quick_run):
-    table = read_output(quick_run / "bias.csv")
+def test_jackknife_reduces_the_autoregressive_bias_at_8_weeks(quick):
+    table = quick.tables["bias"]
     ar = table[(table["kind"] == "autoregressive") & (table["n_weeks"] == 8)]
     wide = ar.pivot_table(index=["instruments", "source"], columns="estimator",
                           values=["bias", "bias_mcse"])
@@ -74,7 +66,7 @@ def test_jackknife_reduces_the_autoregressive_bias_at_8_weeks(quick_run):
 
 
 def test_results_depend_only_on_the_seed():
-    # map_cohorts' independence of n_jobs is tested in test_common; here every
+    # map_cohorts' independence of n_jobs is tested in test_harness_cohorts; here every
     # draw must come from the cohort's seed (no shared or global state).
     cfg = {"n_cohorts": 2, "n_patients": 30, "weeks": [8], "instruments": ["latent"]}
     first = run_bias(cfg, seed=5)
@@ -89,7 +81,7 @@ def test_results_depend_only_on_the_seed():
 
 def test_cells_share_the_latent_process():
     cfg = BiasConfig(n_cohorts=2, n_patients=25, weeks=(10,), instruments=("latent", "observed"))
-    rows = analyse_cohort(CohortTask(0, 99, cfg))
+    rows = analyse_cohort(CohortTask(cfg, 0, 99))
     assert len(rows) == 2 * 9
     lat = rows[rows["instruments"] == "latent"]["estimate"].to_numpy()
     obs = rows[rows["instruments"] == "observed"]["estimate"].to_numpy()

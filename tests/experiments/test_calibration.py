@@ -5,20 +5,22 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.image import imread
 
 from causal import PanelPCMCI
 from experiments.calibration import (
     CALIBRATION_COLUMNS,
     COHORT_COLUMNS,
     CalibrationConfig,
-    CohortTask,
     analyse_cohort,
     decide,
     main,
     run_calibration,
     summarize_calibration,
 )
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.cohorts import CohortTask
+from experiments.harness.config import ConfigError, load_config
+from experiments.harness.outputs import read_output
 from features.simulate import simulate_cohort
 
 
@@ -52,7 +54,9 @@ def test_quick_run_writes_outputs(quick):
     assert len(cohorts) == n * len(cfg["preps"]) * 6
     assert (cohorts["q_value"] >= cohorts["p_value"] - 1e-12).all()  # BH never lowers p
     assert json.loads((out / "run.json").read_text())["config"]["n_cohorts"] == n
-    assert (out / "calibration.png").stat().st_size > 10_000
+    for name in ("calibration.png", "calibration_familywise.png"):
+        pixels = imread(out / name)[..., :3]  # decodes, and is not a blank canvas
+        assert pixels.std() > 0.01 and np.mean(pixels.min(axis=-1) < 0.5) > 0.001, name
 
 
 def test_rates_are_ordered_by_alpha_and_fdr(quick):
@@ -69,11 +73,20 @@ def test_null_rates_detrend_calibrated_raw_scores_not(quick):
     out, cfg = quick
     table = read_output(out / "calibration.csv")
     key = table.set_index(["prep", "fdr", "alpha", "measure", "edge"])["rate"]
-    n_tests = 6 * cfg["n_cohorts"]  # 360
-    # Binomial band for a calibrated test at alpha 0.05: SD sqrt(.05 * .95 / 360) = 0.0115;
-    # +-0.05 is > 4 SDs and leaves room for the correlation of the six tests of a cohort.
-    assert n_tests == 360
-    assert abs(key["detrend", "none", 0.05, "per_edge", "all"] - 0.05) < 0.05
+    detrend = table.set_index(["prep", "fdr", "alpha", "measure", "edge"]).loc[
+        ("detrend", "none", 0.05, "per_edge", "all")]
+    n_tests = int(detrend["n"])
+    assert n_tests == 6 * cfg["n_cohorts"] == 360  # 6 cross-lagged edges x 60 cohorts
+    # A calibrated test at alpha 0.05 gives k ~ Binomial(360, 0.05): SE of the rate =
+    # sqrt(.05 * .95 / 360) = 0.0115; accept alpha +- 3 SE = [0.0155, 0.0845]. (The six
+    # tests of a cohort share data; the binomial SE ignores that, so the band is if
+    # anything narrow.) At 360 tests the uncorrected-df rate 0.082 (docs/method.md) is
+    # only 2.8 SE above alpha, so this run cannot reject it: that is the job of the
+    # 1,800-test bound in tests/causal/discovery/test_statistical.py.
+    se = np.sqrt(0.05 * 0.95 / n_tests)
+    assert se == pytest.approx(0.0115, abs=1e-4)
+    rate = detrend["k"] / n_tests
+    assert abs(rate - 0.05) <= 3 * se, f"detrend rate {rate:.4f} outside 0.05 +- {3 * se:.4f}"
     # Raw pooled scores: the pooling pitfall (~0.4 per edge at this size) is far outside.
     assert key["none", "none", 0.05, "per_edge", "all"] > 0.15
 
@@ -81,8 +94,9 @@ def test_null_rates_detrend_calibrated_raw_scores_not(quick):
 @pytest.mark.parametrize("prep", ["none", "detrend"])
 def test_one_fit_gives_every_alpha_and_fdr_decision(prep):
     # The shortcut of the module docstring must equal fresh fits at each setting.
-    task = CohortTask(cohort=0, seed=2024, n_patients=60, n_weeks=10, missing=0.0,
-                      dropout=0.0, preps=(prep,))
+    cfg = CalibrationConfig(n_patients=60, n_weeks=10, missing=0.0, dropout=0.0,
+                            preps=(prep,))
+    task = CohortTask(cfg, cohort=0, seed=2024)
     tests = analyse_cohort(task).set_index(["source", "target"]).sort_index()
     df = simulate_cohort("null", 60, 10, random_state=2024)
     for alpha in (0.01, 0.1, 0.2):

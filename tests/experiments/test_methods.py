@@ -7,15 +7,14 @@ import pandas as pd
 import pytest
 
 from causal import PanelPCMCI
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.cohorts import CohortTask
+from experiments.harness.config import ConfigError
 from experiments.methods import (
     COHORT_COLUMNS,
     METHODS,
     METHODS_COLUMNS,
-    CohortTask,
     MethodsConfig,
     analyse_cohort,
-    main,
     mixedlm_cross_lagged,
     ordering_reproduced,
     summarize_methods,
@@ -30,20 +29,12 @@ PAPER_EDGES = pd.DataFrame({
     "lag": [1, 1, 1], "value": [0.1, 0.08, -0.1], "significant": [True, True, True]})
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("methods")
-    assert main(["--quick", "--out", str(out)]) == 0
-    return out
-
-
-def test_quick_run_writes_table_and_figure(quick_run):
-    out = quick_run
+def test_quick_run_writes_table_and_figure(quick):
+    out, cfg, tables = quick
     assert {p.name for p in out.iterdir()} == {"methods.csv", "methods_cohorts.csv",
                                                "methods.png", "run.json"}
-    cfg = load_config("methods", quick=True)
     n = cfg["n_cohorts"]
-    table = read_output(out / "methods.csv")
+    table = tables["methods"]
     assert tuple(table.columns) == METHODS_COLUMNS
     assert set(table["scenario"]) == set(cfg["scenarios"])
     assert set(table["method"]) == set(cfg["methods"])
@@ -57,7 +48,7 @@ def test_quick_run_writes_table_and_figure(quick_run):
         assert key["paper", method, "ordering"] == n
         assert key["null", method, "fpr"] == 6 * n
         assert ("null", method, "tpr") not in key.index  # no true edge in the null
-    cohorts = read_output(out / "methods_cohorts.csv")
+    cohorts = tables["methods_cohorts"]
     assert tuple(cohorts.columns) == COHORT_COLUMNS
     assert len(cohorts) == len(cfg["scenarios"]) * n * len(cfg["methods"]) * 6
     assert not cohorts["failed"].any()
@@ -66,8 +57,8 @@ def test_quick_run_writes_table_and_figure(quick_run):
     assert (out / "methods.png").stat().st_size > 10_000
 
 
-def test_raw_pooling_has_more_false_positives_than_detrending(quick_run):
-    table = read_output(quick_run / "methods.csv")
+def test_raw_pooling_has_more_false_positives_than_detrending(quick):
+    table = quick.tables["methods"]
     null = table[(table["scenario"] == "null") & (table["measure"] == "fpr")].set_index("method")
     raw, default = null.loc["raw"], null.loc["default"]
     # Raw pooled scores give about 0.48 spurious edges per test on the null and the
@@ -80,8 +71,9 @@ def test_raw_pooling_has_more_false_positives_than_detrending(quick_run):
 
 
 def test_analyse_cohort_methods_share_the_cohort():
-    task = CohortTask("paper", 0, 1234, n_patients=50, n_weeks=10, alpha=0.05,
-                      methods=("default", "mixedlm", "pcmciplus"))
+    cfg = MethodsConfig(n_patients=50, n_weeks=10, alpha=0.05,
+                        methods=("default", "mixedlm", "pcmciplus"))
+    task = CohortTask(cfg, 0, 1234, "paper")
     rows = analyse_cohort(task)
     assert len(rows) == 3 * 6
     assert (rows["lag"] == 1).all() and (rows["source"] != rows["target"]).all()

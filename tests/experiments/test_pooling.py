@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.cohorts import CohortTask
+from experiments.harness.config import ConfigError, load_config
 from experiments.pooling import (
     ARMS,
     COHORT_COLUMNS,
     CONFIG_KEYS,
     POOLING_COLUMNS,
-    CohortTask,
     PoolingConfig,
     analyse_cohort,
     main,
@@ -26,14 +26,12 @@ CROSS = [("depression", "self_compassion"), ("depression", "fear_others"),
          ("fear_others", "depression"), ("fear_others", "self_compassion")]
 
 
-def test_quick_run_writes_table_and_figure(tmp_path):
-    out = tmp_path / "pooling"
-    assert main(["--quick", "--out", str(out)]) == 0
+def test_quick_run_writes_table_and_figure(quick):
+    out, cfg, tables = quick
     assert {p.name for p in out.iterdir()} == {"pooling.csv", "pooling_cohorts.csv",
                                                "pooling.png", "run.json"}
-    cfg = load_config("pooling", quick=True)
     n = cfg["n_cohorts"]
-    table = read_output(out / "pooling.csv")
+    table = tables["pooling"]
     assert tuple(table.columns) == POOLING_COLUMNS
     assert set(table["scenario"]) == set(cfg["scenarios"])
     assert set(table["arm"]) == set(cfg["arms"])
@@ -49,7 +47,7 @@ def test_quick_run_writes_table_and_figure(tmp_path):
         assert key["paper", arm, "false_positive", "all"] == 3 * n
         assert key["paper", arm, "detected", "all"] == 3 * n
         assert key["paper", arm, "detected", "fear_others -> depression"] == n
-    cohorts = read_output(out / "pooling_cohorts.csv")
+    cohorts = tables["pooling_cohorts"]
     assert tuple(cohorts.columns) == COHORT_COLUMNS
     assert len(cohorts) == len(cfg["scenarios"]) * n * len(cfg["arms"]) * 6
     meta = json.loads((out / "run.json").read_text())
@@ -70,8 +68,9 @@ def test_results_do_not_depend_on_n_jobs():
 
 
 def test_analyse_cohort_arms_share_the_cohort():
-    task = CohortTask("paper", 0, 1234, n_patients=40, n_weeks=10, missing=0.0, dropout=0.0,
-                      alpha=0.05, arms=("detrend", "detrend_no_df", "none"))
+    cfg = PoolingConfig(n_patients=40, n_weeks=10, missing=0.0, dropout=0.0, alpha=0.05,
+                        arms=("detrend", "detrend_no_df", "none"))
+    task = CohortTask(cfg, 0, 1234, "paper")
     rows = analyse_cohort(task)
     assert len(rows) == 3 * 6
     assert set(zip(rows["source"], rows["target"], strict=True)) == set(CROSS)

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from experiments.common import ConfigError, load_config, read_output
+from experiments._realdata_frames import kossakowski_frame
+from experiments.harness.config import ConfigError
 from experiments.realdata import (
     ARMS,
     RealDataConfig,
     compare_edges,
     expected_share,
-    kossakowski_frame,
     main,
 )
 from features.datasets import load_bringmann2013_tidy, load_kossakowski2017_tidy
@@ -25,16 +25,6 @@ TABLES = {"bringmann_edges", "bringmann_changes", "bringmann_sensitivity", "brin
 FIGURES = {"realdata_bringmann_pre", "realdata_bringmann_post", "realdata_kossakowski_pre",
            "realdata_kossakowski_post", "realdata_bringmann_bootstrap",
            "realdata_bringmann_individual"}
-
-
-@pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    """One ``--quick`` run shared by the tests of its outputs."""
-    out = tmp_path_factory.mktemp("realdata")
-    assert main(["--quick", "--out", str(out)]) == 0
-    cfg = load_config("realdata", quick=True)
-    tables = {name: read_output(out / f"{name}.csv") for name in TABLES}
-    return out, cfg, tables
 
 
 def _excluded(tables, analysis, *, screened_only=False):

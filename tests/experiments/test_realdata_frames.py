@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from causal import PanelPCMCI
-from experiments import _realdata_frames, realdata
+from experiments import _realdata_frames
 from experiments._realdata_frames import (
     BEEPS_PER_DAY,
     bringmann_frame,
@@ -16,12 +16,6 @@ from features.datasets import load_bringmann2013_tidy, load_kossakowski2017
 from features.errors import DataError
 
 ITEMS = ["cheerful", "worry", "fearful", "sad", "relaxed", "pleasant_event"]
-
-
-def test_realdata_re_exports_the_frames():
-    for name in ("bringmann_frame", "count_lag_pairs", "kossakowski_frame", "BEEPS_PER_DAY"):
-        assert getattr(realdata, name) is getattr(_realdata_frames, name)
-        assert name in realdata.__all__
 
 
 def test_bringmann_frame_study_beep_and_group():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from causal import PanelPCMCI, evaluate
-from experiments.common import ConfigError, load_config, read_output
+from experiments.harness.config import ConfigError
 from experiments.recovery import (
     COHORT_COLUMNS,
     RECOVERY_COLUMNS,
@@ -23,21 +23,19 @@ from experiments.recovery import (
 from features.simulate import simulate_cohort
 
 
-def test_quick_run_writes_outputs_and_separates_signal_from_noise(tmp_path):
-    out = tmp_path / "recovery"
-    assert main(["--quick", "--out", str(out)]) == 0
+def test_quick_run_writes_outputs_and_separates_signal_from_noise(quick):
+    out, cfg, tables = quick
     assert {p.name for p in out.iterdir()} == {"recovery.csv", "recovery_cohorts.csv",
                                                "recovery.png", "run.json"}
-    cfg = load_config("recovery", quick=True)
     n = cfg["n_cohorts"]
-    table = read_output(out / "recovery.csv")
+    table = tables["recovery"]
     assert tuple(table.columns) == RECOVERY_COLUMNS
     n_cells = len(cfg["patients"]) * len(cfg["weeks"]) * len(cfg["effects"])
     assert len(table) == n_cells and (table["n_cohorts"] == n).all()
     for lo, mid, hi in (("tpr_low", "tpr", "tpr_high"), ("fpr_low", "fpr", "fpr_high"),
                         ("ordering_low", "ordering", "ordering_high")):
         assert (table[lo] <= table[mid]).all() and (table[mid] <= table[hi]).all()
-    cohorts = read_output(out / "recovery_cohorts.csv")
+    cohorts = tables["recovery_cohorts"]
     assert tuple(cohorts.columns[:len(COHORT_COLUMNS)]) == COHORT_COLUMNS
     assert len(cohorts) == n * n_cells
     assert ((cohorts["tp"] + cohorts["fn"]) == 3).all()  # three true edges per cohort

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from causal.discovery.estimator import block_samples
 from features.datasets import (
     BRINGMANN_ITEMS,
     KOSSAKOWSKI_ITEMS,
@@ -15,7 +16,7 @@ from features.datasets import (
     load_kossakowski2017,
     load_kossakowski2017_tidy,
 )
-from features.lags import lag_name, lag_table, to_tigramite
+from features.lags import lag_name, lag_table
 from features.panel import Panel
 
 ITEMS = ["cheerful", "worry", "fearful", "sad", "relaxed"]
@@ -122,6 +123,6 @@ def test_bringmann_lags_never_cross_a_night_or_the_period_gap(bringmann):
             np.testing.assert_array_equal(lagged[lag_name(v, k)].to_numpy(),
                                           expected[v].to_numpy())
     # tigramite gets one dataset per person-period-day.
-    blocks = to_tigramite(panel).blocks
+    blocks = block_samples(panel, 1)
     assert len(blocks) == panel.data.groupby(BLOCK).ngroups
     assert (blocks["length"] <= 10).all()

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features.io import read_table
-from features.lags import MISSING_FLAG, TigramiteInput, lag_name, lag_table, to_tigramite
+from features.lags import lag_name, lag_table
 from features.panel import Panel
 
 BRINGMANN = Path(__file__).resolve().parents[2] / "features" / "data" / "bringmann2013_mbct_esm.txt"
@@ -113,92 +113,6 @@ def test_lag_table_on_real_esm_data_respects_days_and_periods():
         assert np.array_equal(lag.loc[label], expected, equal_nan=True), label
 
 
-# --------------------------------------------------------------------------- to_tigramite
-
-
-def test_to_tigramite_grid_and_blocks():
-    panel = _panel(segments=True)
-    ti = to_tigramite(panel)
-    assert isinstance(ti, TigramiteInput)
-    assert ti.var_names == ("x", "y") and ti.pad == 0
-    assert ti.blocks.columns.tolist() == ["patient", "phase", "start", "length"]
-    assert ti.blocks.to_numpy().tolist() == [[1, 0, 1, 4], [1, 1, 5, 2], [2, 0, 3, 4]]
-    assert sorted(ti.data) == [0, 1, 2]
-    assert [a.shape for a in ti.data.values()] == [(4, 2), (2, 2), (4, 2)]
-    f = MISSING_FLAG
-    np.testing.assert_array_equal(ti.data[0], [[1, -1], [2, -2], [f, f], [4, -4]])  # week 3
-    np.testing.assert_array_equal(ti.data[1], [[5, -5], [6, -6]])
-    np.testing.assert_array_equal(ti.data[2], [[13, -13], [14, -14], [f, -15], [16, -16]])
-    nan = ti.nan_arrays()
-    assert np.isnan(nan[0][2]).all() and np.isnan(nan[2][2, 0]) and nan[2][2, 1] == -15
-    assert not any((a == MISSING_FLAG).any() for a in nan.values())
-    assert (ti.data[0][2] == MISSING_FLAG).all()  # nan_arrays copies
-
-
-@pytest.mark.parametrize("pad", [1, 3])
-def test_to_tigramite_pad(pad):
-    plain = to_tigramite(_panel())
-    padded = to_tigramite(_panel(), pad=pad)
-    assert padded.pad == pad
-    assert padded.blocks["start"].tolist() == plain.blocks["start"].tolist()
-    assert (padded.blocks["length"] == plain.blocks["length"] + pad).all()
-    for k, arr in padded.data.items():
-        assert (arr[:pad] == MISSING_FLAG).all()
-        np.testing.assert_array_equal(arr[pad:], plain.data[k])
-
-
-@pytest.mark.parametrize("pad", [-1, 0.5])
-def test_to_tigramite_rejects_bad_pad(pad):
-    with pytest.raises(ValueError, match=f"pad must be a non-negative integer, got {pad!r}"):
-        to_tigramite(_panel(), pad=pad)
-
-
-def test_to_tigramite_rejects_the_sentinel_in_data():
-    panel = _panel()
-    data = panel.data.copy()
-    data.loc[data.index[0], "x"] = MISSING_FLAG
-    with pytest.raises(ValueError, match="reserved missing-value sentinel"):
-        to_tigramite(panel.with_data(data))
-
-
-def test_dataframe_builds_tigramite_multiple_mode():
-    pytest.importorskip("tigramite")
-    ti = to_tigramite(_panel(segments=True), pad=1)
-    before = {k: v.copy() for k, v in ti.data.items()}
-    frame = ti.dataframe()
-    assert frame.analysis_mode == "multiple"
-    assert frame.var_names == ["x", "y"]
-    assert frame.N == 2
-    assert frame.T == {k: len(v) for k, v in ti.data.items()}
-    assert frame.missing_flag == MISSING_FLAG
-    for k, arr in ti.nan_arrays().items():
-        # tigramite's own .values dict: the flag became NaN inside tigramite
-        np.testing.assert_array_equal(frame.values[k], arr)  # noqa: PD011
-        np.testing.assert_array_equal(ti.data[k], before[k])  # ours untouched
-
-
-@pytest.mark.parametrize("tau", [1, 2])
-def test_tigramite_samples_equal_complete_lag_rows(tau):
-    """With pad=tau_max, tigramite keeps exactly the rows lag_table(dropna=True) keeps."""
-    pytest.importorskip("tigramite")
-    rng = np.random.default_rng(tau)
-    rows = [(p, w) for p in range(5) for w in np.sort(rng.choice(30, size=20, replace=False))]
-    df = pd.DataFrame(rows, columns=["patient", "week"])
-    df["x"] = rng.normal(size=len(df))
-    df["y"] = rng.normal(size=len(df))
-    df[["x", "y"]] = df[["x", "y"]].mask(rng.random((len(df), 2)) < 0.15)
-    panel = Panel.from_frame(df, tau_max=None)
-    frame = to_tigramite(panel, pad=tau).dataframe()
-    # X = x at lag 1, Y = x at lag 0, Z = every other (variable, lag) up to tau
-    x_node, y_node = (0, -1), (0, 0)
-    z_nodes = [(j, -k) for k in range(tau + 1) for j in range(2) if (j, -k) not in (x_node, y_node)]
-    array = frame.construct_array(X=[x_node], Y=[y_node], Z=z_nodes, tau_max=tau)[0]
-    expected = lag_table(panel, tau, dropna=True)
-    cols = [lag_name(("x", "y")[j], -lag) for j, lag in [x_node, y_node, *z_nodes]]
-    assert 0 < array.shape[1] == len(expected) < len(panel.data)
-    np.testing.assert_array_equal(array, expected[cols].to_numpy().T)
-
-
 # --------------------------------------------------------------------------- properties
 
 
@@ -254,30 +168,3 @@ def test_property_lag_is_value_at_same_block_time_minus_k(case, tau):
     brute = complete.groupby(table["patient"]).sum()
     assert panel.usable_lagged_rows(tau).to_dict() == brute.to_dict()
     pd.testing.assert_frame_equal(lag_table(panel, tau, dropna=True), table[complete])
-
-
-@PROPERTY
-@given(case=_random_panels(), pad=st.integers(0, 2))
-def test_property_tigramite_grid_positions(case, pad):
-    df, seg_cols = case
-    panel = Panel.from_frame(df, segments=seg_cols, tau_max=None)
-    keys = ["patient", *seg_cols]
-    ti = to_tigramite(panel, pad=pad)
-    groups = dict(iter(panel.data.groupby(keys)))
-    assert len(ti.data) == len(ti.blocks) == len(groups)
-    assert not ti.blocks.duplicated(keys).any()
-    n_cells = 0
-    for b, arr in ti.data.items():
-        info = ti.blocks.iloc[b]
-        rows = groups[tuple(info[keys])]
-        t = rows["week"].to_numpy()
-        assert info["start"] == t.min()
-        assert info["length"] == t.max() - t.min() + 1 + pad == len(arr)
-        # build the expected grid of this block only: its own rows at time - start + pad
-        expected = np.full((len(arr), 2), MISSING_FLAG)
-        expected[t - t.min() + pad] = np.nan_to_num(rows[["x", "y"]].to_numpy(),
-                                                    nan=MISSING_FLAG)
-        np.testing.assert_array_equal(arr, expected)
-        n_cells += np.sum(arr != MISSING_FLAG)
-    # every observed value appears exactly once, in its own block
-    assert n_cells == panel.data[["x", "y"]].notna().to_numpy().sum()

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -11,15 +13,22 @@ from causal.cli.pipeline import (
     BOOTSTRAP_FILES,
     INDIVIDUAL_FILES,
     OUTPUT_FILES,
+    DataOptions,
+    DiscoverOptions,
     DiscoverResult,
+    IndividualOptions,
     IndividualResult,
+    compute_discover,
     discover,
     individual,
+    read_data,
     rename_columns,
+    write_discover,
+    writing_to,
 )
 from causal.graph import read_graphml, read_json
 from causal.hypotheses import HYPOTHESIS_COLUMNS
-from features.errors import DataError
+from features.errors import DataError, InputError
 from features.scenarios import generic_scenario
 from features.simulate import simulate_cohort, simulate_subgroups
 
@@ -44,18 +53,65 @@ def data() -> pd.DataFrame:
     return _cohort_with_exclusions()
 
 
+class Run(NamedTuple):
+    """A computed result, the folder it was written to and the files written."""
+
+    result: DiscoverResult
+    out_dir: Path
+    files: tuple[Path, ...]
+
+
+def _run(data, out: Path, options: DiscoverOptions) -> Run:
+    result, files = discover(data, out, options)
+    return Run(result, out, files)
+
+
 @pytest.fixture(scope="module")
-def run(data, tmp_path_factory) -> DiscoverResult:
+def run(data, tmp_path_factory) -> Run:
     out = tmp_path_factory.mktemp("discover") / "results"  # created by discover
-    return discover(data, out, hypotheses="melsom2023", random_state=0, command="pytest run")
+    return _run(data, out, DiscoverOptions(hypotheses="melsom2023", random_state=0,
+                                           command="pytest run"))
 
 
 def test_returns_a_result_with_the_fitted_model(run):
-    assert isinstance(run, DiscoverResult)
-    assert isinstance(run.model, PanelPCMCI)
-    assert run.verdicts is not None and len(run.verdicts) == len(load_hypotheses("melsom2023"))
-    text = str(run)
-    assert "Links:" in text and "Hypothesis verdicts" in text and str(run.out_dir) in text
+    assert isinstance(run.result, DiscoverResult)
+    assert isinstance(run.result.model, PanelPCMCI)
+    assert run.result.links is run.result.model.links_
+    verdicts = run.result.verdicts
+    assert verdicts is not None and len(verdicts) == len(load_hypotheses("melsom2023"))
+    text = str(run.result)
+    assert "Links:" in text and "Hypothesis verdicts" in text
+
+
+def test_compute_writes_nothing_and_write_reproduces_the_files(data, run, tmp_path):
+    result = compute_discover(data, DiscoverOptions(hypotheses="melsom2023", random_state=0,
+                                                    command="pytest run"))
+    assert list(tmp_path.iterdir()) == []
+    files = write_discover(result, tmp_path / "again")
+    assert {p.name for p in files} == {p.name for p in run.files}
+    for name in ("links.csv", "hypotheses.csv", "exclusions.csv", "graph.json", "report.md"):
+        assert (tmp_path / "again" / name).read_bytes() == (run.out_dir / name).read_bytes()
+
+
+def test_options_are_checked_before_any_work():
+    with pytest.raises(InputError, match="bootstrap must be an integer >= 0, got -1"):
+        DiscoverOptions(bootstrap=-1)
+    with pytest.raises(InputError, match="random_state"):
+        DiscoverOptions(pcmci={"random_state": 1})
+    with pytest.raises(InputError, match="either subgroups"):
+        IndividualOptions(subgroups=2, group_col="arm")
+
+
+def test_unwritable_output_folder_is_an_input_error(run, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot write the output folder"):
+        write_discover(run.result, blocker)
+
+
+def test_unreadable_data_is_a_data_error_naming_the_file(tmp_path):
+    with pytest.raises(DataError, match=r"nowhere\.csv: file not found"):
+        read_data(tmp_path / "nowhere.csv")
 
 
 def test_writes_every_output_file(run):
@@ -76,7 +132,7 @@ def test_links_csv_has_every_tested_link(run):
     assert len(links) == len(VARS) ** 2
     # non-significant links are written too (the cohort's null links are not all found)
     assert (~links["significant"]).any() and links["significant"].any()
-    table = run.model.links_.table
+    table = run.result.model.links_.table
     pd.testing.assert_series_equal(links["p_value"], table["p_value"], check_exact=False)
     assert links.columns.tolist() == table.columns.tolist()
 
@@ -84,8 +140,8 @@ def test_links_csv_has_every_tested_link(run):
 def test_graph_files_match_the_model(run):
     out = run.out_dir
     for graph in (read_json(out / "graph.json"), read_graphml(out / "graph.graphml")):
-        assert set(graph.nodes) == set(run.model.graph_.nodes)
-        assert set(graph.edges) == set(run.model.graph_.edges)
+        assert set(graph.nodes) == set(run.result.model.graph_.nodes)
+        assert set(graph.edges) == set(run.result.model.graph_.edges)
 
 
 def test_hypotheses_csv_columns_and_rows(run):
@@ -94,13 +150,13 @@ def test_hypotheses_csv_columns_and_rows(run):
     assert hyp["name"].tolist() == [h.name for h in load_hypotheses("melsom2023")]
     assert set(hyp["verdict"]) <= {"supported", "contradicted", "inconclusive"}
     for row in hyp.itertuples():
-        link = run.model.links_.get(row.cause, row.effect, row.lag)
+        link = run.result.model.links_.get(row.cause, row.effect, row.lag)
         assert row.value == pytest.approx(link["value"])
         assert row.p_value == pytest.approx(link["p_value"])
 
 
 def test_header_only_hypotheses_csv_without_hypotheses(data, tmp_path):
-    result = discover(data, tmp_path, random_state=0)
+    result, _ = discover(data, tmp_path, DiscoverOptions(random_state=0))
     assert result.verdicts is None
     hyp = pd.read_csv(tmp_path / "hypotheses.csv")
     assert hyp.empty
@@ -117,12 +173,12 @@ def test_exclusions_csv_lists_rows_and_patients(run):
     assert "every variable missing" in rows["reason"].iloc[0]
     assert patients["patient"].tolist() == [SHORT_PATIENT]
     assert "usable lagged rows" in patients["reason"].iloc[0]
-    assert SHORT_PATIENT not in set(run.model.panel_.patients)
+    assert SHORT_PATIENT not in set(run.result.model.panel_.patients)
 
 
 def test_exclusions_csv_is_header_only_when_nothing_is_excluded(tmp_path):
     df = simulate_cohort("paper", n_patients=20, n_weeks=8, random_state=1)
-    discover(df, tmp_path, random_state=0)
+    discover(df, tmp_path, DiscoverOptions(random_state=0))
     exc = pd.read_csv(tmp_path / "exclusions.csv")
     assert exc.empty and "reason" in exc.columns
 
@@ -130,7 +186,7 @@ def test_exclusions_csv_is_header_only_when_nothing_is_excluded(tmp_path):
 def test_rows_from_a_file_are_reported_by_line_number(data, tmp_path):
     path = tmp_path / "cohort.csv"
     data.to_csv(path, index=False)
-    discover(path, tmp_path / "out", random_state=0)
+    discover(path, tmp_path / "out", DiscoverOptions(random_state=0))
     exc = pd.read_csv(tmp_path / "out" / "exclusions.csv")
     line = int(exc.loc[exc["level"] == "row", "row"].iloc[0])
     assert line == 17 + 2  # header is line 1, data row 0 is line 2
@@ -148,8 +204,8 @@ def test_report_records_source_and_command(run):
 
 
 def test_parameters_reach_the_model(data, tmp_path):
-    result = discover(data, tmp_path, tau_max=2, alpha=0.01, method="pcmciplus", fdr="fdr_bh",
-                      random_state=0)
+    pcmci = {"tau_max": 2, "alpha": 0.01, "method": "pcmciplus", "fdr": "fdr_bh"}
+    result, _ = discover(data, tmp_path, DiscoverOptions(pcmci=pcmci, random_state=0))
     m = result.model
     assert (m.tau_max, m.alpha, m.method, m.fdr) == (2, 0.01, "pcmciplus", "fdr_bh")
     links = pd.read_csv(tmp_path / "links.csv")
@@ -157,13 +213,15 @@ def test_parameters_reach_the_model(data, tmp_path):
 
 
 def test_variables_restrict_the_analysis(data, tmp_path):
-    result = discover(data, tmp_path, variables=["depression", "fear_others"], random_state=0)
+    result, _ = discover(data, tmp_path, DiscoverOptions(
+        data=DataOptions(variables=["depression", "fear_others"]), random_state=0))
     assert result.model.links_.variables == ("depression", "fear_others")
     assert len(pd.read_csv(tmp_path / "links.csv")) == 4
 
 
 def test_sesoi_override_reaches_the_verdicts(data, tmp_path):
-    result = discover(data, tmp_path, hypotheses="melsom2023", sesoi=0.3, random_state=0)
+    result, _ = discover(data, tmp_path, DiscoverOptions(hypotheses="melsom2023", sesoi=0.3,
+                                                         random_state=0))
     hyp = pd.read_csv(tmp_path / "hypotheses.csv")
     assert (hyp["sesoi"] == 0.3).all()
     assert all(v.sesoi == 0.3 for v in result.verdicts)
@@ -174,7 +232,7 @@ def test_hypotheses_about_unknown_variables_fail(data, tmp_path):
     toml.write_text('[[hypothesis]]\nname = "a"\ncause = "anxiety"\neffect = "depression"\n'
                     'expected = "positive"\n', encoding="utf-8")
     with pytest.raises(HypothesisError, match="anxiety"):
-        discover(data, tmp_path / "out", hypotheses=toml)
+        discover(data, tmp_path / "out", DiscoverOptions(hypotheses=toml))
 
 
 # ------------------------------------------------------------------- rename
@@ -212,45 +270,48 @@ RENAME = {"pid": "patient", "session": "week", "phq9": "depression", "scs": "sel
 @pytest.mark.parametrize(("id_col", "time_col"), [("patient", "week"), ("pid", "session")])
 def test_discover_renames_id_time_and_variables(data, tmp_path, id_col, time_col):
     # id/time may be given by their new (default) or old names
-    result = discover(_raw_names(data), tmp_path, id_col=id_col, time_col=time_col,
-                      rename=RENAME, hypotheses="melsom2023", random_state=0)
+    result, _ = discover(_raw_names(data), tmp_path,
+                         DiscoverOptions(data=DataOptions(id_col=id_col, time_col=time_col),
+                                         rename=RENAME, hypotheses="melsom2023",
+                                         random_state=0))
     panel = result.model.panel_
     assert (panel.id_col, panel.time_col) == ("patient", "week")
     assert result.model.links_.variables == VARS
-    reference = discover(data, tmp_path / "ref", random_state=0)
+    reference, _ = discover(data, tmp_path / "ref", DiscoverOptions(random_state=0))
     pd.testing.assert_frame_equal(result.model.links_.table, reference.model.links_.table)
 
 
 def test_discover_rename_with_old_variable_names(data, tmp_path):
-    result = discover(_raw_names(data), tmp_path, variables=["phq9", "fcs_others"],
-                      rename=RENAME, random_state=0)
+    result, _ = discover(_raw_names(data), tmp_path,
+                         DiscoverOptions(data=DataOptions(variables=["phq9", "fcs_others"]),
+                                         rename=RENAME, random_state=0))
     assert result.model.links_.variables == ("depression", "fear_others")
 
 
 def test_discover_rename_errors(data, tmp_path):
     with pytest.raises(DataError, match="nosuch"):
-        discover(data, tmp_path, rename={"nosuch": "depression"})
+        discover(data, tmp_path, DiscoverOptions(rename={"nosuch": "depression"}))
     with pytest.raises(DataError, match="fear_others"):
-        discover(data, tmp_path, rename={"depression": "fear_others"})
+        discover(data, tmp_path, DiscoverOptions(rename={"depression": "fear_others"}))
 
 
 # ------------------------------------------------------------------ bootstrap
 @pytest.fixture(scope="module")
-def boot_run(data, tmp_path_factory) -> DiscoverResult:
+def boot_run(data, tmp_path_factory) -> Run:
     out = tmp_path_factory.mktemp("boot") / "results"
-    return discover(data, out, hypotheses="melsom2023", random_state=0, bootstrap=30,
-                    progress=False)
+    return _run(data, out, DiscoverOptions(hypotheses="melsom2023", random_state=0, bootstrap=30,
+                                           progress=False))
 
 
 def test_bootstrap_run_writes_the_extra_files(boot_run, run):
     for name in [*OUTPUT_FILES, *BOOTSTRAP_FILES, "edge_frequency.svg", "forest.svg"]:
         assert (boot_run.out_dir / name).is_file(), name
     boot = pd.read_csv(boot_run.out_dir / "bootstrap.csv")
-    pd.testing.assert_frame_equal(boot, boot_run.bootstrap.edges_, check_dtype=False)
+    pd.testing.assert_frame_equal(boot, boot_run.result.bootstrap.edges_, check_dtype=False)
     assert (boot["n_boot"] == 30).all()
     # the same model as without bootstrap (one full-sample fit, then the replicates)
-    pd.testing.assert_frame_equal(boot_run.model.links_.table, run.model.links_.table)
-    assert "Cluster bootstrap: 30 of 30 replicates" in str(boot_run)
+    pd.testing.assert_frame_equal(boot_run.result.model.links_.table, run.result.model.links_.table)
+    assert "Cluster bootstrap: 30 of 30 replicates" in str(boot_run.result)
     report = (boot_run.out_dir / "report.md").read_text(encoding="utf-8")
     assert "## Cluster bootstrap" in report and "(hypothesis)" in report
     assert "edge_frequency.png" in report and "forest.png" in report
@@ -263,7 +324,7 @@ def test_bootstrap_columns_in_hypotheses_csv(boot_run):
     assert hyp.columns.tolist() == [*HYPOTHESIS_COLUMNS, "edge_frequency", "boot_low",
                                     "boot_high"]
     assert hyp.columns.tolist()[:10] == FIRST_HYPOTHESIS_COLUMNS
-    edges = boot_run.bootstrap.edges_.set_index(["source", "target", "lag"])
+    edges = boot_run.result.bootstrap.edges_.set_index(["source", "target", "lag"])
     for row in hyp.itertuples():
         e = edges.loc[(row.cause, row.effect, row.lag)]
         assert (row.edge_frequency, row.boot_low, row.boot_high) == pytest.approx(
@@ -273,8 +334,9 @@ def test_bootstrap_columns_in_hypotheses_csv(boot_run):
 
 
 def test_bad_bootstrap_count(data, tmp_path):
-    with pytest.raises(ValueError, match="bootstrap must be a number of replicates"):
-        discover(data, tmp_path, bootstrap=-1)
+    with pytest.raises(InputError, match="bootstrap must be an integer >= 0"):
+        discover(data, tmp_path, DiscoverOptions(bootstrap=-1))
+    assert not (tmp_path / "links.csv").exists()
 
 
 # ------------------------------------------------------------------ individual
@@ -287,26 +349,31 @@ def two_groups() -> pd.DataFrame:
 
 
 def test_individual_writes_every_file(two_groups, tmp_path):
-    result = individual(two_groups, tmp_path / "ind", variables=["x1", "x2"], subgroups=2,
-                        random_state=0, progress=False)
+    out = tmp_path / "ind"
+    result, files = individual(two_groups, out,
+                               IndividualOptions(data=DataOptions(variables=["x1", "x2"]),
+                                                 subgroups=2, random_state=0, progress=False))
     assert isinstance(result, IndividualResult)
     for name in [*INDIVIDUAL_FILES, "subgroups.csv", "subgroup_edges.csv", "subgroup_0.png",
                  "subgroup_1.png"]:
-        assert (result.out_dir / name).is_file(), name
-    shares = pd.read_csv(result.out_dir / "edge_shares.csv")
+        assert (out / name).is_file(), name
+        assert out / name in files
+    shares = pd.read_csv(out / "edge_shares.csv")
     assert set(shares["class"]) <= {"group", "individual", "absent"}
     assert shares["share"].between(0, 1).all() and len(shares) == 4
-    links = pd.read_csv(result.out_dir / "patient_links.csv")
+    links = pd.read_csv(out / "patient_links.csv")
     assert links["patient"].nunique() == 16
-    groups = pd.read_csv(result.out_dir / "subgroups.csv")
+    groups = pd.read_csv(out / "subgroups.csv")
     truth = two_groups.groupby("patient")["subgroup"].first()
     assert result.subgroups.adjusted_rand(truth) >= 0.8  # as in test_subgroups
     assert groups.columns.tolist() == ["patient", "group"] and len(groups) == 16
-    assert "SubgroupResult" in (result.out_dir / "summary.txt").read_text(encoding="utf-8")
+    summary = (out / "summary.txt").read_text(encoding="utf-8")
+    assert "SubgroupResult" in summary and summary.endswith(f"outputs in {out}\n")
 
 
 def test_individual_known_groups(two_groups, tmp_path):
-    result = individual(two_groups, tmp_path, group_col="subgroup", progress=False)
+    result, _ = individual(two_groups, tmp_path,
+                           IndividualOptions(group_col="subgroup", progress=False))
     # the group column is a grouping, never a variable
     assert set(result.model.panel_.variables) == {"x1", "x2"}
     diff = pd.read_csv(tmp_path / "subgroup_differences.csv")
@@ -315,15 +382,60 @@ def test_individual_known_groups(two_groups, tmp_path):
 
 
 def test_individual_bad_input(two_groups, tmp_path):
-    with pytest.raises(ValueError, match="either subgroups"):
-        individual(two_groups, tmp_path, subgroups=2, group_col="subgroup")
-    with pytest.raises(ValueError, match="subgroups must be"):
-        individual(two_groups, tmp_path, subgroups=1)
+    with pytest.raises(InputError, match="either subgroups"):
+        individual(two_groups, tmp_path, IndividualOptions(subgroups=2, group_col="subgroup"))
+    with pytest.raises(InputError, match="subgroups must be"):
+        individual(two_groups, tmp_path, IndividualOptions(subgroups=1))
     with pytest.raises(DataError, match="'arm' not in the data"):
-        individual(two_groups, tmp_path, group_col="arm")
+        individual(two_groups, tmp_path, IndividualOptions(group_col="arm"))
     varying = two_groups.assign(subgroup=two_groups["week"] % 2)
     with pytest.raises(DataError, match="constant within each patient"):
-        individual(varying, tmp_path, group_col="subgroup")
+        individual(varying, tmp_path, IndividualOptions(group_col="subgroup"))
     short = simulate_cohort("paper", n_patients=10, n_weeks=13, random_state=1)
     with pytest.raises(DataError, match=r"needs at least 31 time points"):
-        individual(short, tmp_path)
+        individual(short, tmp_path, IndividualOptions())
+
+
+# ------------------------------------------------------------ atomic output folders
+def test_writing_to_replaces_an_old_folder_as_a_whole(tmp_path):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "report.md").write_text("old report")
+    with writing_to(out) as stage:
+        assert stage != out and stage.parent == out.parent
+        (stage / "links.csv").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["links.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]  # no staging left
+
+
+@pytest.mark.parametrize("error", [InputError("bad"), KeyboardInterrupt(), SystemExit(143)])
+def test_writing_to_leaves_nothing_new_on_error_or_interrupt(tmp_path, error):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "report.md").write_text("old report")
+    with pytest.raises(type(error)), writing_to(out) as stage:
+        (stage / "links.csv").write_text("new")
+        raise error
+    assert sorted(p.name for p in out.iterdir()) == ["report.md"]
+    assert (out / "report.md").read_text() == "old report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_writing_to_a_new_folder_leaves_none_on_error(tmp_path):
+    out = tmp_path / "deep" / "results"
+    with pytest.raises(InputError), writing_to(out):
+        raise InputError("bad")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("bad", ["", "  "])
+def test_writing_to_refuses_an_empty_name(bad):
+    with pytest.raises(InputError, match="must not be empty"), writing_to(bad):
+        pass
+
+
+def test_writing_to_refuses_an_existing_file(tmp_path):
+    path = tmp_path / "file.csv"
+    path.write_text("x")
+    with pytest.raises(InputError, match="existing file"), writing_to(path):
+        pass

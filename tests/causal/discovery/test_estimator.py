@@ -11,16 +11,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from causal import METHODS, Links, PanelPCMCI
 from causal.discovery import LINK_COLUMNS
-from causal.discovery.estimator import complete_samples
-from features.errors import DataError
+from features.errors import DataError, InputError, format_value
 from features.exclusions import ExclusionReport
-from features.lags import MISSING_FLAG, TigramiteInput
 from features.panel import Panel
 from features.simulate import simulate_cohort
 
@@ -114,7 +109,9 @@ def test_bad_parameter_is_a_value_error_naming_it(cohort, kwargs, needle):
     with pytest.raises(ValueError, match=needle) as info:
         PanelPCMCI(**kwargs).fit(cohort)
     assert not isinstance(info.value, DataError)  # a parameter problem, not a data problem
-    assert repr(next(iter(kwargs.values()))) in str(info.value)  # names the bad value too
+    assert isinstance(info.value, InputError)
+    # names the bad value too, as every message shows values (features.errors.format_value)
+    assert format_value(next(iter(kwargs.values()))) in str(info.value)
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -147,7 +144,7 @@ def test_fit_returns_self_with_fitted_attributes(cohort):
     assert model.panel_.variables == VARS
     assert model.links_.variables == VARS
     assert (model.links_.tau_max, model.links_.alpha, model.links_.method) == (1, 0.05, "pcmci")
-    assert model.links_.settings["conf_level"] == pytest.approx(0.9)
+    assert model.links_.settings["ci_level"] == pytest.approx(0.9)
     assert list(model.links_.table.columns[:len(LINK_COLUMNS)]) == list(LINK_COLUMNS)
     assert set(model.graph_.nodes) == set(VARS)
     sig = model.links_.significant()
@@ -257,7 +254,7 @@ def test_n_samples_equals_tigramite_complete_case_count(gappy, tau, cut_off):
     n_vars = len(VARS)
     x, y = (0, -1), (1, 0)
     z = [(k, -lag) for k in range(n_vars) for lag in range(tau + 1) if (k, -lag) not in (x, y)]
-    array, _, _ = model.input_.dataframe().construct_array(X=[x], Y=[y], Z=z, tau_max=tau)
+    array, _, _ = model._input.dataframe().construct_array(X=[x], Y=[y], Z=z, tau_max=tau)
     assert array.shape[1] == model.n_samples_
 
 
@@ -382,9 +379,9 @@ def _mci_test(model, test, source, target, lag):
     i, j = idx[source], idx[target]
     z = [p for p in par[j] if p != (i, -lag)]
     z += [p for p in ((k, -lag + kl) for k, kl in par[i]) if p not in z]
-    test.set_dataframe(model.input_.dataframe())
+    test.set_dataframe(model._input.dataframe())
     val, pval = test.run_test([(i, -lag)], [(j, 0)], Z=z, tau_max=model.tau_max)
-    array, _, _ = model.input_.dataframe().construct_array(
+    array, _, _ = model._input.dataframe().construct_array(
         X=[(i, -lag)], Y=[(j, 0)], Z=z, tau_max=model.tau_max)
     return val, pval, test.get_confidence([(i, -lag)], [(j, 0)], Z=z,
                                           tau_max=model.tau_max), array.shape[1]
@@ -405,7 +402,7 @@ def test_required_link_is_tigramites_mci_test(method, link):
     row = model.links_.get(*link)
     assert bool(row["required"]) and bool(row["significant"]) and bool(row["directed"])
     assert model.links_.table["required"].sum() == 1
-    ref = make_ci_test("parcorr-tigramite", conf_level=0.9, df_loss=model.df_loss_)
+    ref = make_ci_test("parcorr-tigramite", ci_level=0.9, df_loss=model.df_loss_)
     val, pval, (lo, hi), n = _mci_test(model, ref, *link)
     assert row["value"] == pytest.approx(val, abs=1e-9)
     assert row["p_value"] == pytest.approx(pval, abs=1e-9)
@@ -595,7 +592,7 @@ def test_single_dataset_warning_filter_is_scoped():
     assert warnings.filters == before
     model = PanelPCMCI().fit(df)
     with pytest.warns(UserWarning, match="just a single dataset"):
-        model.input_.dataframe()
+        model._input.dataframe()
 
 
 # ------------------------------------------------------------ n_samples column
@@ -647,12 +644,12 @@ def test_tigramite_input_has_one_dataset_per_patient():
     # parents would have no residual degrees of freedom (a DataError); the input is the same.
     model = PanelPCMCI(prep="none", min_lagged_rows=1,
                        forbid=[("x", "x", 1), ("y", "y", 1)]).fit(df)
-    arrays = model.input_.nan_arrays()
+    arrays = model._input.nan_arrays()
     assert [a.shape for a in arrays.values()] == [(5, 2), (4, 2)]
     np.testing.assert_array_equal(arrays[0][:, 0], [1, 2, 3, 4, 50])
     np.testing.assert_array_equal(arrays[1][:, 1], [500, 1, 2, 3])
     # the lag pairs tigramite builds for x(t-1) -> y(t): never x of patient 1 with y of 2
-    array, _, _ = model.input_.dataframe().construct_array(X=[(0, -1)], Y=[(1, 0)], Z=[],
+    array, _, _ = model._input.dataframe().construct_array(X=[(0, -1)], Y=[(1, 0)], Z=[],
                                                            tau_max=1)
     pairs = set(zip(array[0], array[1], strict=True))
     assert (50.0, 500.0) not in pairs
@@ -685,7 +682,8 @@ def test_segments_break_the_series(cohort):
     df = cohort.assign(phase=(cohort["week"] > 6).astype(int))
     whole = PanelPCMCI().fit(df, variables=list(VARS))
     split = PanelPCMCI().fit(df, variables=list(VARS), segments=["phase"])
-    assert len(split.input_.data) == 2 * len(whole.input_.data) == 80
+    assert len(split.blocks_) == 2 * len(whole.blocks_) == 80
+    assert split.blocks_["n_samples"].sum() == split.n_samples_
     # 13 weeks -> 11 samples; 6 + 7 weeks -> 4 + 5 samples (2*tau_max cut per block)
     assert whole.n_samples_ == 40 * 11
     assert split.n_samples_ == 40 * 9
@@ -710,35 +708,27 @@ def test_default_engine_equals_tigramite_parcorr(method, tau_max, missing, cut_o
         np.testing.assert_allclose(fast[col], slow[col], rtol=0, atol=1e-9, err_msg=col)
 
 
-# --------------------------------------------------------------------------- complete_samples
+# ------------------------------------------------------------ tigramite boundary
+def test_public_attributes_hold_no_tigramite_structures(fitted):
+    public = {k for k in vars(fitted) if not k.startswith("_")}
+    fitted_attrs = {"panel_", "exclusions_", "blocks_", "n_samples_", "df_loss_", "links_",
+                    "parents_", "graph_"}
+    assert public == set(fitted.get_params()) | fitted_attrs
+    blocks = fitted.blocks_
+    assert blocks.columns.tolist() == ["patient", "start", "length", "n_samples", "df_loss"]
+    assert len(blocks) == 40 and blocks["n_samples"].sum() == fitted.n_samples_ == 40 * 11
+    assert blocks["df_loss"].sum() == fitted.df_loss_ == 2 * 40  # detrended: 2 per patient
+    for target, parents in fitted.parents_.items():  # names and positive lags
+        assert target in VARS and all(s in VARS and lag >= 1 for s, lag in parents)
 
 
-def _brute_complete(arrays: dict[int, np.ndarray], tau: int) -> list[int]:
-    """Per dataset, rows i >= 2*tau whose rows i-tau..i have no NaN or missing flag."""
-    out = []
-    for b in sorted(arrays):
-        arr = arrays[b]
-        ok = [not any(np.isnan(v) or v == MISSING_FLAG for v in row) for row in arr]
-        out.append(sum(all(ok[i - k] for k in range(tau + 1))
-                       for i in range(2 * tau, len(arr))))
-    return out
-
-
-@st.composite
-def _grid_datasets(draw):
-    n_vars = draw(st.integers(1, 3))
-    cell = st.sampled_from([0.5, -1.0, 2.0, np.nan, MISSING_FLAG])
-    return {b: draw(hnp.arrays(float, (draw(st.integers(0, 12)), n_vars), elements=cell))
-            for b in range(draw(st.integers(1, 5)))}
-
-
-@settings(derandomize=True, max_examples=150, deadline=None)
-@given(arrays=_grid_datasets(), tau=st.integers(0, 3))
-def test_complete_samples_matches_brute_force(arrays, tau):
-    # Gappy grids of several datasets, empty and short ones included, NaN and the
-    # missing flag both missing: the one-pass count equals the row-by-row definition.
-    ti = TigramiteInput(data=arrays, var_names=tuple("abc"[:arrays[0].shape[1]]),
-                        blocks=pd.DataFrame())
-    got = complete_samples(ti, tau)
-    assert got.dtype == np.int64
-    assert got.tolist() == _brute_complete(arrays, tau)
+@pytest.mark.parametrize("ci_test", ["parcorr", "parcorr-tigramite"])
+def test_rerun_hook_with_unit_weights_reproduces_the_fit(cohort, ci_test):
+    # the one resampling hook: typed results (names, positive lags), same algorithm
+    model = PanelPCMCI(ci_test=ci_test).fit(cohort)
+    run = model._rerun()(np.ones(len(model.blocks_)), seed=0)
+    both = run.table.merge(model.links_.table, on=["source", "target", "lag"])
+    assert len(both) == len(run.table) == len(model.links_.table)
+    assert (both["significant_x"] == both["significant_y"]).all()
+    np.testing.assert_allclose(both["value_x"], both["value_y"], rtol=0, atol=1e-9)
+    assert run.parents == model.parents_

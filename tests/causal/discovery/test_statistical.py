@@ -88,9 +88,12 @@ def test_paper_true_edges_recovered_with_right_sign(paper_runs):
 
 def test_paper_no_self_compassion_to_depression(paper_runs):
     # self_compassion -> depression is absent in truth. Its false-positive rate
-    # should be near alpha: with 40 cohorts at rate <= 0.08 the count exceeds 8
-    # with probability < 0.02, so at most 8 of 40 (20%) may report it.
+    # should be near alpha: over 40 cohorts a calibrated test reports it
+    # ~Binomial(40, 0.05) times, mean 2, SD sqrt(40 * .05 * .95) = 1.38; allow
+    # mean + 3 SD = 6.1, i.e. at most 6 of 40. (40 cohorts cannot tell 0.05 from a
+    # mildly inflated rate; the 1,800-test bound above does that for null data.)
     hits = [bool(run[(run["source"] == "self_compassion")
                      & (run["target"] == "depression")]["significant"].iloc[0])
             for run in paper_runs]
-    assert sum(hits) <= 8
+    assert len(hits) == 40
+    assert sum(hits) <= ALPHA * 40 + 3 * np.sqrt(40 * ALPHA * (1 - ALPHA))

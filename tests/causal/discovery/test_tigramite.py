@@ -3,20 +3,28 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from causal import Links, summary_graph
 from causal.discovery._tigramite import (
+    MISSING_FLAG,
+    TigramiteInput,
+    complete_samples,
+    link_assumptions,
     link_samples,
     link_state,
     links_table,
     mci_conditions,
     reestimate_required,
+    to_tigramite,
 )
 from causal.discovery.citests import make_ci_test
-from features.lags import to_tigramite
+from features.errors import InputError
+from features.lags import lag_name, lag_table
 from features.panel import Panel
 from features.simulate import simulate_cohort
 
@@ -125,7 +133,7 @@ def test_links_table_contemporaneous_contract_and_summary_graph():
 def gappy_test():
     df = simulate_cohort("paper", n_patients=12, n_weeks=10, missing=0.2, random_state=3)
     ti = to_tigramite(Panel.from_frame(df, tau_max=2), pad=0)
-    test = make_ci_test("parcorr", conf_level=0.9)
+    test = make_ci_test("parcorr", ci_level=0.9)
     test.set_dataframe(ti.dataframe())
     return ti, test
 
@@ -168,3 +176,197 @@ def test_reestimate_required_runs_the_mci_test(gappy_test):
     assert out["val_matrix"][2, 0, 1] == 1.0 and out["p_matrix"][2, 0, 1] == 0.0
     assert np.isnan(out["conf_matrix"][2, 0, 1]).all()
     assert res["val_matrix"][1, 0, 1] == 1.0  # the input is not modified
+
+
+# ------------------------------------------------------------------ input
+def _panel(segments: bool = False) -> Panel:
+    """Two patients with gaps (patient 1 skips week 3, patient 2 misses x in week 5)."""
+    rows = [(1, 0, 1, 1.0), (1, 0, 2, 2.0), (1, 0, 4, 4.0), (1, 1, 5, 5.0), (1, 1, 6, 6.0),
+            (2, 0, 3, 13.0), (2, 0, 4, 14.0), (2, 0, 5, 15.0), (2, 0, 6, 16.0)]
+    df = pd.DataFrame(rows, columns=["patient", "phase", "week", "y"],
+                      index=range(2, 2 + len(rows)))
+    df["y"] = -df["y"]
+    df.insert(3, "x", df["y"].abs().mask(df["y"] == -15))
+    return Panel.from_frame(df, segments=["phase"] if segments else [], variables=["x", "y"],
+                            tau_max=None)
+
+
+def test_to_tigramite_grid_and_blocks():
+    panel = _panel(segments=True)
+    ti = to_tigramite(panel)
+    assert isinstance(ti, TigramiteInput)
+    assert ti.var_names == ("x", "y") and ti.pad == 0
+    assert ti.blocks.columns.tolist() == ["patient", "phase", "start", "length"]
+    assert ti.blocks.to_numpy().tolist() == [[1, 0, 1, 4], [1, 1, 5, 2], [2, 0, 3, 4]]
+    assert sorted(ti.data) == [0, 1, 2]
+    assert [a.shape for a in ti.data.values()] == [(4, 2), (2, 2), (4, 2)]
+    f = MISSING_FLAG
+    np.testing.assert_array_equal(ti.data[0], [[1, -1], [2, -2], [f, f], [4, -4]])  # week 3
+    np.testing.assert_array_equal(ti.data[1], [[5, -5], [6, -6]])
+    np.testing.assert_array_equal(ti.data[2], [[13, -13], [14, -14], [f, -15], [16, -16]])
+    nan = ti.nan_arrays()
+    assert np.isnan(nan[0][2]).all() and np.isnan(nan[2][2, 0]) and nan[2][2, 1] == -15
+    assert not any((a == MISSING_FLAG).any() for a in nan.values())
+    assert (ti.data[0][2] == MISSING_FLAG).all()  # nan_arrays copies
+
+
+@pytest.mark.parametrize("pad", [1, 3])
+def test_to_tigramite_pad(pad):
+    plain = to_tigramite(_panel())
+    padded = to_tigramite(_panel(), pad=pad)
+    assert padded.pad == pad
+    assert padded.blocks["start"].tolist() == plain.blocks["start"].tolist()
+    assert (padded.blocks["length"] == plain.blocks["length"] + pad).all()
+    for k, arr in padded.data.items():
+        assert (arr[:pad] == MISSING_FLAG).all()
+        np.testing.assert_array_equal(arr[pad:], plain.data[k])
+
+
+@pytest.mark.parametrize("pad", [-1, 0.5])
+def test_to_tigramite_rejects_bad_pad(pad):
+    with pytest.raises(InputError, match=f"pad must be a non-negative integer, got {pad!r}"):
+        to_tigramite(_panel(), pad=pad)
+
+
+def test_to_tigramite_rejects_the_sentinel_in_data():
+    panel = _panel()
+    data = panel.data.copy()
+    data.loc[data.index[0], "x"] = MISSING_FLAG
+    with pytest.raises(InputError, match="reserved missing-value sentinel"):
+        to_tigramite(panel.with_data(data))
+
+
+def test_dataframe_builds_tigramite_multiple_mode():
+    pytest.importorskip("tigramite")
+    ti = to_tigramite(_panel(segments=True), pad=1)
+    before = {k: v.copy() for k, v in ti.data.items()}
+    frame = ti.dataframe()
+    assert frame.analysis_mode == "multiple"
+    assert frame.var_names == ["x", "y"]
+    assert frame.N == 2
+    assert frame.T == {k: len(v) for k, v in ti.data.items()}
+    assert frame.missing_flag == MISSING_FLAG
+    for k, arr in ti.nan_arrays().items():
+        # tigramite's own .values dict: the flag became NaN inside tigramite
+        np.testing.assert_array_equal(frame.values[k], arr)  # noqa: PD011
+        np.testing.assert_array_equal(ti.data[k], before[k])  # ours untouched
+
+
+@pytest.mark.parametrize("tau", [1, 2])
+def test_tigramite_samples_equal_complete_lag_rows(tau):
+    """With pad=tau_max, tigramite keeps exactly the rows lag_table(dropna=True) keeps."""
+    pytest.importorskip("tigramite")
+    rng = np.random.default_rng(tau)
+    rows = [(p, w) for p in range(5) for w in np.sort(rng.choice(30, size=20, replace=False))]
+    df = pd.DataFrame(rows, columns=["patient", "week"])
+    df["x"] = rng.normal(size=len(df))
+    df["y"] = rng.normal(size=len(df))
+    df[["x", "y"]] = df[["x", "y"]].mask(rng.random((len(df), 2)) < 0.15)
+    panel = Panel.from_frame(df, tau_max=None)
+    frame = to_tigramite(panel, pad=tau).dataframe()
+    # X = x at lag 1, Y = x at lag 0, Z = every other (variable, lag) up to tau
+    x_node, y_node = (0, -1), (0, 0)
+    z_nodes = [(j, -k) for k in range(tau + 1) for j in range(2) if (j, -k) not in (x_node, y_node)]
+    array = frame.construct_array(X=[x_node], Y=[y_node], Z=z_nodes, tau_max=tau)[0]
+    expected = lag_table(panel, tau, dropna=True)
+    cols = [lag_name(("x", "y")[j], -lag) for j, lag in [x_node, y_node, *z_nodes]]
+    assert 0 < array.shape[1] == len(expected) < len(panel.data)
+    np.testing.assert_array_equal(array, expected[cols].to_numpy().T)
+
+
+@st.composite
+def _gappy_panels(draw):
+    """Patients x 0-2 segment columns with gappy integer times, missing values, shuffled rows."""
+    seg_cols = ["day", "phase"][:draw(st.integers(0, 2))]
+    row = st.tuples(st.integers(0, 3), *[st.integers(0, 1)] * len(seg_cols), st.integers(-3, 14))
+    # two observed weeks (20, 21) of patient 0 give within-patient variance
+    fixed = [(0, *[0] * len(seg_cols), week) for week in (20, 21)]
+    df = pd.DataFrame(fixed + draw(st.lists(row, max_size=30, unique=True)),
+                      columns=["patient", *seg_cols, "week"])
+    n = len(df)
+    missing = draw(hnp.arrays(bool, (n, 2)))
+    missing[:2] = False
+    # unique values so that a value taken from a wrong row cannot go unnoticed
+    df["x"] = np.where(missing[:, 0], np.nan, 1.0 + np.arange(n))
+    df["y"] = np.where(missing[:, 1], np.nan, -1.0 - np.arange(n))
+    df = df.iloc[list(draw(st.permutations(range(n))))]
+    df.index = df.index * 10 + 3  # labels unrelated to position
+    return df, seg_cols
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(case=_gappy_panels(), pad=st.integers(0, 2))
+def test_property_tigramite_grid_positions(case, pad):
+    df, seg_cols = case
+    panel = Panel.from_frame(df, segments=seg_cols, tau_max=None)
+    keys = ["patient", *seg_cols]
+    ti = to_tigramite(panel, pad=pad)
+    groups = dict(iter(panel.data.groupby(keys)))
+    assert len(ti.data) == len(ti.blocks) == len(groups)
+    assert not ti.blocks.duplicated(keys).any()
+    n_cells = 0
+    for b, arr in ti.data.items():
+        info = ti.blocks.iloc[b]
+        rows = groups[tuple(info[keys])]
+        t = rows["week"].to_numpy()
+        assert info["start"] == t.min()
+        assert info["length"] == t.max() - t.min() + 1 + pad == len(arr)
+        # build the expected grid of this block only: its own rows at time - start + pad
+        expected = np.full((len(arr), 2), MISSING_FLAG)
+        expected[t - t.min() + pad] = np.nan_to_num(rows[["x", "y"]].to_numpy(),
+                                                    nan=MISSING_FLAG)
+        np.testing.assert_array_equal(arr, expected)
+        n_cells += np.sum(arr != MISSING_FLAG)
+    # every observed value appears exactly once, in its own block
+    assert n_cells == panel.data[["x", "y"]].notna().to_numpy().sum()
+
+
+# ------------------------------------------------------- complete_samples
+
+
+def _brute_complete(arrays: dict[int, np.ndarray], tau: int) -> list[int]:
+    """Per dataset, rows i >= 2*tau whose rows i-tau..i have no NaN or missing flag."""
+    out = []
+    for b in sorted(arrays):
+        arr = arrays[b]
+        ok = [not any(np.isnan(v) or v == MISSING_FLAG for v in row) for row in arr]
+        out.append(sum(all(ok[i - k] for k in range(tau + 1))
+                       for i in range(2 * tau, len(arr))))
+    return out
+
+
+@st.composite
+def _grid_datasets(draw):
+    n_vars = draw(st.integers(1, 3))
+    cell = st.sampled_from([0.5, -1.0, 2.0, np.nan, MISSING_FLAG])
+    return {b: draw(hnp.arrays(float, (draw(st.integers(0, 12)), n_vars), elements=cell))
+            for b in range(draw(st.integers(1, 5)))}
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(arrays=_grid_datasets(), tau=st.integers(0, 3))
+def test_complete_samples_matches_brute_force(arrays, tau):
+    # Gappy grids of several datasets, empty and short ones included, NaN and the
+    # missing flag both missing: the one-pass count equals the row-by-row definition.
+    ti = TigramiteInput(data=arrays, var_names=tuple("abc"[:arrays[0].shape[1]]),
+                        blocks=pd.DataFrame())
+    got = complete_samples(ti, tau)
+    assert got.dtype == np.int64
+    assert got.tolist() == _brute_complete(arrays, tau)
+
+
+# ------------------------------------------------------- link_assumptions
+def test_link_assumptions_with_background_knowledge():
+    out = link_assumptions(["a", "b"], tau_min=0, tau_max=1, forbid=[("b", "a", 1)],
+                           require=[("a", "b", 0)])
+    assert out[0] == {(0, -1): "-?>", (1, 0): "<--"}
+    assert out[1] == {(0, -1): "-?>", (1, -1): "-?>", (0, 0): "-->"}
+
+
+@pytest.mark.parametrize(("spec", "needle"), [
+    (("a", "c", 1), "unknown variable 'c'"), (("a", "b", 2), "lag must be in 1..1"),
+    (("a", "b"), "source, target, lag"), (("a", "a", 0), "lag must be in 1..1"),
+])
+def test_link_assumptions_reject_bad_links(spec, needle):
+    with pytest.raises(InputError, match=needle):
+        link_assumptions(["a", "b"], tau_min=1, tau_max=1, require=[spec])

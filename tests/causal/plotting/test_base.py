@@ -13,11 +13,16 @@ def figure() -> Figure:
     return fig
 
 
-def test_save_writes_each_format_next_to_the_stem(tmp_path):
+def test_save_writes_each_format_next_to_the_stem(tmp_path, png_pixels):
     stem = tmp_path / "nested" / "fig.v1"  # a dot in the stem is not a suffix
     paths = _save(figure(), stem, _DEFAULT_FORMATS)
     assert paths == [tmp_path / "nested" / "fig.v1.png", tmp_path / "nested" / "fig.v1.svg"]
-    assert all(p.stat().st_size > 0 for p in paths)
+    # the PNG is the square figure with its line drawn: a few dark pixels on white
+    pixels = png_pixels(paths[0])
+    assert pixels.shape[0] == pixels.shape[1] > 0
+    assert 0 < (pixels.min(axis=-1) < 0.5).mean() < 0.1
+    svg = paths[1].read_text()
+    assert svg.lstrip().startswith("<?xml") and "<path" in svg
     assert _save(figure(), tmp_path / "one", "svg") == [tmp_path / "one.svg"]
 
 

@@ -4,6 +4,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.image import AxesImage
 from matplotlib.patches import FancyArrowPatch
 
@@ -59,6 +60,50 @@ def test_graph_edge_geometry(tmp_path, graph, figures):
     assert styles.count("Curve") == 1  # "-": no arrowhead for the undirected link
     widths = {a.get_linewidth() for a in arrows}
     assert len(widths) == 3  # width grows with |value| (0.08, 0.12, 0.31 all differ)
+
+
+def _hex(rgba) -> str:
+    return to_hex(rgba, keep_alpha=False)
+
+
+def test_graph_draws_the_edges_labels_and_nodes(tmp_path, graph, figures):
+    plot_graph(graph, tmp_path / "g", title="Summary", formats=("png",))
+    ax = figures[0].axes[0]
+    assert ax.get_title() == "Summary"
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    # width 1 + 5 |value| and colour by sign, one arrow per drawn link
+    drawn = sorted((round(a.get_linewidth(), 6), _hex(a.get_edgecolor())) for a in arrows)
+    assert drawn == [(1.4, plotting._NEGATIVE),   # depression -> fear_others, -0.08
+                     (1.6, plotting._POSITIVE),   # fear_others -> depression, +0.12
+                     (2.55, plotting._NEGATIVE)]  # depression -- self_compassion, -0.31
+    texts = {t.get_text(): t for t in ax.texts}
+    # every node is labelled, at its place on the circle
+    pos = nx.circular_layout(graph)
+    for var in VARS:
+        np.testing.assert_allclose(texts[var].get_position(), pos[var], atol=1e-12)
+    # one label per drawn link, and the autoregression as text under its node
+    assert {"lag 1: +0.12 (lags 1,2)", "lag 2: -0.08", "lag 0: -0.31"} <= set(texts)
+    assert [t for t in texts if t.startswith("lag 0")] == ["lag 0: -0.31"]
+    ar = [t for t in texts if t.startswith("AR")]
+    assert ar == ["AR +0.35 (lag 1)"]
+    assert texts[ar[0]].get_position()[1] < pos["depression"][1]
+    assert ax.get_legend() is None  # colour and width are explained by the labels
+
+
+def test_graph_png_shows_both_sign_colours(tmp_path, graph, png_pixels):
+    pixels = png_pixels(plot_graph(graph, tmp_path / "g", formats=("png",))[0])
+    assert pixels.std() > 0.01  # not blank
+
+    def share(colour: str) -> float:
+        return float(np.mean(np.all(np.abs(pixels - to_rgb(colour)) < 0.08, axis=-1)))
+
+    # red (positive) and blue (negative) arrows are visible; a graph of only
+    # positive links has no blue at all
+    assert share(plotting._POSITIVE) > 1e-4 and share(plotting._NEGATIVE) > 1e-4
+    positive = nx.DiGraph()
+    positive.add_edge("a", "b", **edge(1, 0.4))
+    pixels = png_pixels(plot_graph(positive, tmp_path / "p", formats=("png",))[0])
+    assert share(plotting._POSITIVE) > 1e-4 and share(plotting._NEGATIVE) == 0
 
 
 @pytest.mark.parametrize(("value", "present", "absent"),

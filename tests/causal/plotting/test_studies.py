@@ -20,11 +20,16 @@ def test_power_curve(tmp_path, figures, check_files):
     np.testing.assert_array_equal(lines["a"].get_xdata(), [20, 40, 80])  # sorted by x
     np.testing.assert_array_equal(lines["b"].get_ydata(), [0.2, 0.5, 0.8])
     assert list(lines["target 0.8"].get_ydata()) == [0.8, 0.8]
+    ax = figures[0].axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "target 0.8"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("n_patients", "power")
+    assert len(ax.collections) == 2  # one shaded confidence band per group
     with pytest.raises(ValueError, match="'arm'"):
         plot_power_curve(table, tmp_path / "pw", group="arm")
     # no group and no target: nothing to put in a legend, and no warning about it
     plain = plot_power_curve(table[table["method"] == "a"], tmp_path / "plain", target=None)
     assert "target" not in check_files(plain, tmp_path / "plain")
+    assert figures[-1].axes[0].get_legend() is None
 
 
 # ---------------------------------------------------------------- rate vs alpha
@@ -39,6 +44,10 @@ def test_rate_vs_alpha(tmp_path, figures, check_files):
     nominal = lines["nominal (rate = alpha)"]
     np.testing.assert_array_equal(nominal.get_xdata(), nominal.get_ydata())
     assert nominal.get_xdata()[1] >= 0.2  # covers the largest rate
+    ax = figures[0].axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == \
+        ["x", "y", "nominal (rate = alpha)"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("nominal alpha", "empirical rate")
     with pytest.raises(ValueError, match="'rate'"):
         plot_rate_vs_alpha(table.drop(columns="rate"), tmp_path / "r")
     first = plot_rate_vs_alpha(table, tmp_path / "r2")

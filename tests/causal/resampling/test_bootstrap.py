@@ -87,13 +87,10 @@ def test_results_do_not_depend_on_n_jobs(small, fitted):
     pd.testing.assert_frame_equal(two.replicates_, fitted.replicates_, check_exact=True)
 
 
-def test_dask_cluster_gives_exactly_the_single_process_result(small):
-    distributed = pytest.importorskip("distributed")
+def test_dask_cluster_gives_exactly_the_single_process_result(small, dask_cluster):
     local = ClusterBootstrap(n_boot=20, random_state=5).fit(small)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        remote = ClusterBootstrap(n_boot=20, random_state=5,
-                                  scheduler=cluster.scheduler_address).fit(small)
+    remote = ClusterBootstrap(n_boot=20, random_state=5,
+                              scheduler=dask_cluster.scheduler_address).fit(small)
     pd.testing.assert_frame_equal(remote.edges_, local.edges_, check_exact=True)
     pd.testing.assert_frame_equal(remote.replicates_, local.replicates_, check_exact=True)
 

@@ -7,11 +7,12 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from causal import IndividualPCMCI, PanelPCMCI
-from causal.resampling.group import EDGE_CLASSES, edge_label
+from causal import IndividualPCMCI, Links, PanelPCMCI
+from causal.discovery.links import format_link
+from causal.resampling.group import EDGE_CLASSES
 from causal.resampling.individual import MIN_VARYING_POINTS, min_series_length
 from features.datasets import KOSSAKOWSKI_ITEMS, load_bringmann2013_tidy, load_kossakowski2017_tidy
-from features.errors import DataError
+from features.errors import DataError, InputError
 from features.panel import Panel
 from features.scenarios import generic_scenario
 from features.simulate import simulate_cohort
@@ -31,7 +32,7 @@ def _cohort(n_patients: int, n_weeks: int, seed: int, first_id: int = 1) -> pd.D
 @pytest.fixture(scope="module")
 def homogeneous() -> IndividualPCMCI:
     # 40 patients x 100 weeks, one true edge x1 -> x2 (+0.5 on the within-person SD scale).
-    return IndividualPCMCI(tau_max=1, alpha=ALPHA).fit(_cohort(40, 100, seed=7))
+    return IndividualPCMCI(PanelPCMCI(tau_max=1, alpha=ALPHA)).fit(_cohort(40, 100, seed=7))
 
 
 # --------------------------------------------------------- min_series_length
@@ -54,7 +55,7 @@ def test_min_series_length_formula():
 def test_true_edge_in_every_patient_is_a_group_edge(homogeneous):
     s = homogeneous.summary_.set_index("edge")
     assert homogeneous.edge_matrix_.shape == (40, 9)
-    row = s.loc[edge_label("x1", "x2", 1)]
+    row = s.loc[format_link("x1", "x2", 1)]
     # Power of a df~90 partial-correlation test for an effect of this size is ~1, so the
     # share is far above the 75% threshold.
     assert row["class"] == "group" and row["share"] >= 0.9
@@ -65,7 +66,7 @@ def test_true_edge_in_every_patient_is_a_group_edge(homogeneous):
 
 def test_absent_edges_are_found_at_about_alpha(homogeneous):
     s = homogeneous.summary_
-    null = s[(s["source"] != s["target"]) & (s["edge"] != edge_label("x1", "x2", 1))]
+    null = s[(s["source"] != s["target"]) & (s["edge"] != format_link("x1", "x2", 1))]
     assert len(null) == 5
     assert set(null["class"]) <= {"individual", "absent"}
     # Each null share is Binomial(40, 0.05)/40: P(share >= 0.2) = P(X >= 8) ~ 0.002.
@@ -81,18 +82,18 @@ def test_absent_edges_are_found_at_about_alpha(homogeneous):
 
 def test_fitted_tables_are_consistent(homogeneous):
     m = homogeneous
-    assert list(m.links_.columns[:7]) == ["patient", "source", "target", "lag", "value",
+    assert list(m.patient_links_.columns[:7]) == ["patient", "source", "target", "lag", "value",
                                           "p_value", "significant"]
-    assert len(m.links_) == 40 * 9 and m.links_["patient"].nunique() == 40
+    assert len(m.patient_links_) == 40 * 9 and m.patient_links_["patient"].nunique() == 40
     assert not m.edge_matrix_.isna().to_numpy().any()
-    counts = m.links_.groupby(["source", "target", "lag"])["significant"].sum()
+    counts = m.patient_links_.groupby(["source", "target", "lag"])["significant"].sum()
     s = m.summary_.set_index(["source", "target", "lag"])
     assert (s.loc[counts.index, "n_significant"].to_numpy() == counts.to_numpy()).all()
     assert set(m.summary_["class"]) <= set(EDGE_CLASSES)
     assert (m.presence_.sum(axis=0).to_numpy() == m.summary_["n_significant"].to_numpy()).all()
-    one = m.patient_links_[5].table
+    one = m.links_by_patient_[5].table
     row = one[(one["source"] == "x1") & (one["target"] == "x2")].iloc[0]
-    assert m.edge_matrix_.loc[5, edge_label("x1", "x2", 1)] == row["value"]
+    assert m.edge_matrix_.loc[5, format_link("x1", "x2", 1)] == row["value"]
     assert isinstance(m.group_graph_, nx.DiGraph)
     text = str(m)
     assert "40 patient(s) analysed" in text and "x1(t-1) -> x2" in text
@@ -103,7 +104,7 @@ def test_too_short_series_refused_with_the_needed_length():
     df = _cohort(12, 20, seed=1)
     needed = min_series_length(1, 3)  # 30 time points: 28 samples after the cut-off
     with pytest.raises(DataError) as info:
-        IndividualPCMCI(tau_max=1).fit(df)
+        IndividualPCMCI(PanelPCMCI(tau_max=1)).fit(df)
     msg = str(info.value)
     assert f"at least {needed} time points" in msg
     # 20 weeks -> 18 samples after the 2*tau_max cut-off in every patient.
@@ -112,7 +113,7 @@ def test_too_short_series_refused_with_the_needed_length():
 
 def test_short_patients_are_excluded_and_reported():
     df = pd.concat([_cohort(4, 60, seed=2), _cohort(3, 15, seed=3, first_id=11)])
-    m = IndividualPCMCI(tau_max=1).fit(df)
+    m = IndividualPCMCI(PanelPCMCI(tau_max=1)).fit(df)
     assert sorted(m.edge_matrix_.index) == [1, 2, 3, 4]
     rec = m.exclusions_.records
     short = rec[rec["reason"].str.contains("usable samples for per-patient")]
@@ -126,28 +127,53 @@ def test_nearly_constant_variable_excludes_the_patient():
     # Patient 2 reports x3 at one value except at MIN_VARYING_POINTS - 1 weeks.
     mask = (df["patient"] == 2) & (df["week"] > MIN_VARYING_POINTS - 1)
     df.loc[mask, "x3"] = 0.0
-    m = IndividualPCMCI(tau_max=1).fit(df)
+    m = IndividualPCMCI(PanelPCMCI(tau_max=1)).fit(df)
     assert sorted(m.edge_matrix_.index) == [1, 3, 4]
     rec = m.exclusions_.records
     assert rec.loc[rec["reason"].str.contains("nearly constant"), "patient"].tolist() == [2]
 
 
-def test_bad_parameters():
+@pytest.mark.parametrize(("kwargs", "needle"), [
+    ({"group_threshold": 1.5}, "group_threshold must be a number in (0, 1], got 1.5"),
+    ({"group_threshold": 0}, "group_threshold must be a number in (0, 1], got 0"),
+    ({"group_threshold": True}, "group_threshold must be a number in (0, 1], got True"),
+    ({"min_df": 0}, "min_df must be an integer >= 1, got 0"),
+    ({"random_state": -1}, "random_state must be an integer >= 0, got -1"),
+    ({"progress": "yes"}, "progress must be True or False, got 'yes'"),
+    ({"estimator": "pcmci"}, "estimator must be a PanelPCMCI, got str"),
+    ({"estimator": PanelPCMCI(method="nope")}, "method must be one of"),
+    ({"estimator": PanelPCMCI(tau_max=0)}, "tau_max must be an integer >= 1, got 0"),
+])
+def test_bad_parameters_are_input_errors_naming_them(kwargs, needle):
+    model = IndividualPCMCI(**kwargs)  # __init__ only stores them
+    with pytest.raises(InputError, match=re.escape(needle)):
+        model.fit(_cohort(4, 40, seed=5))
+
+
+def test_loose_panelpcmci_settings_are_not_accepted():
+    with pytest.raises(TypeError):
+        IndividualPCMCI(tau_max=1)  # settings belong to the estimator=PanelPCMCI(...) template
+
+
+def test_template_is_cloned_and_seeds_come_from_random_state():
+    template = PanelPCMCI(tau_max=1, random_state=3)
     df = _cohort(4, 40, seed=5)
-    with pytest.raises(ValueError, match="unknown PanelPCMCI parameter"):
-        IndividualPCMCI(bogus=1).fit(df)
-    with pytest.raises(ValueError, match="group_threshold"):
-        IndividualPCMCI(group_threshold=1.5).fit(df)
-    with pytest.raises(ValueError, match="method"):
-        IndividualPCMCI(method="nope").fit(df)
+    model = IndividualPCMCI(template).fit(df)
+    assert not hasattr(template, "links_")  # never fitted itself
+    assert isinstance(model.links_by_patient_[1], Links)
+    # one seed per patient, from random_state or else from the template's random_state
+    seeds = IndividualPCMCI(template)._seeds(4, template)
+    assert seeds == IndividualPCMCI(random_state=3)._seeds(4, PanelPCMCI())
+    assert len(set(seeds)) == 4 and None not in seeds
+    assert IndividualPCMCI()._seeds(2, PanelPCMCI()) == [None, None]
 
 
 # ------------------------------------------------------------- determinism
 def test_results_do_not_depend_on_n_jobs():
     df = _cohort(8, 60, seed=6)
-    one = IndividualPCMCI(tau_max=1, n_jobs=1).fit(df)
-    two = IndividualPCMCI(tau_max=1, n_jobs=2).fit(df)
-    pd.testing.assert_frame_equal(one.links_, two.links_)
+    one = IndividualPCMCI(PanelPCMCI(tau_max=1), n_jobs=1).fit(df)
+    two = IndividualPCMCI(PanelPCMCI(tau_max=1), n_jobs=2).fit(df)
+    pd.testing.assert_frame_equal(one.patient_links_, two.patient_links_)
     pd.testing.assert_frame_equal(one.summary_, two.summary_)
     pd.testing.assert_frame_equal(one.edge_matrix_, two.edge_matrix_)
     assert one.patients_["n_samples"].equals(two.patients_["n_samples"])
@@ -163,8 +189,8 @@ def test_bringmann_pooled_discovery_within_days(bringmann):
     model = PanelPCMCI(tau_max=1).fit(bringmann, **BRINGMANN)
     panel = model.panel_
     # Every block is one person-period-day: no lag crosses a night or the period gap.
-    assert len(model.input_.blocks) == panel.data.groupby(["person", "period", "day"]).ngroups
-    assert (model.input_.blocks["length"] <= 10).all()
+    assert len(model.blocks_) == panel.data.groupby(["person", "period", "day"]).ngroups
+    assert (model.blocks_["length"] <= 10).all()
     # Mood items are inert within a day: every autoregressive link is positive and significant
     # (thousands of samples; Bringmann et al. 2013 report positive autoregressive effects).
     ar = model.links_.table.query("source == target")
@@ -176,7 +202,7 @@ def test_bringmann_per_patient_on_the_longest_series(bringmann):
                              segments=("period", "day"), variables=ITEMS, tau_max=1)
     rows = panel.usable_lagged_rows(1).sort_values(ascending=False, kind="stable")
     longest = rows.index[:6]
-    model = IndividualPCMCI(tau_max=1).fit(panel.subset(longest))
+    model = IndividualPCMCI(PanelPCMCI(tau_max=1)).fit(panel.subset(longest))
     analysed = set(model.edge_matrix_.index)
     excluded = set(model.exclusions_.records.query("level == 'patient'")["patient"])
     # every longest person is analysed or excluded with a reason (the report also keeps
@@ -185,7 +211,7 @@ def test_bringmann_per_patient_on_the_longest_series(bringmann):
     assert len(analysed) >= 3
     assert (model.patients_["n_samples"] >= min_series_length(1, 5) - 2).all()
     assert model.edge_matrix_.shape[1] == 25
-    assert set(model.links_["patient"]) == analysed
+    assert set(model.patient_links_["patient"]) == analysed
 
 
 def test_bringmann_short_persons_are_refused(bringmann):
@@ -193,7 +219,7 @@ def test_bringmann_short_persons_are_refused(bringmann):
                              segments=("period", "day"), variables=ITEMS, tau_max=1)
     rows = panel.usable_lagged_rows(1).sort_values(kind="stable")
     with pytest.raises(DataError, match=f"at least {min_series_length(1, 5)} time points"):
-        IndividualPCMCI(tau_max=1).fit(panel.subset(rows.index[:5]))
+        IndividualPCMCI(PanelPCMCI(tau_max=1)).fit(panel.subset(rows.index[:5]))
 
 
 def test_single_person_kossakowski_matches_pooled_discovery():
@@ -202,10 +228,10 @@ def test_single_person_kossakowski_matches_pooled_discovery():
     spec = {"id_col": "person", "time_col": "beepno", "segments": ("day",),
             "variables": list(KOSSAKOWSKI_ITEMS)}
     pooled = PanelPCMCI(tau_max=1).fit(df, **spec).links_.table
-    single = IndividualPCMCI(tau_max=1).fit(df, **spec)
+    single = IndividualPCMCI(PanelPCMCI(tau_max=1)).fit(df, **spec)
     assert list(single.edge_matrix_.index) == [1]
-    mine = single.links_.drop(columns="patient").merge(pooled, on=["source", "target", "lag"],
-                                                       suffixes=("", "_pooled"))
+    mine = single.patient_links_.drop(columns="patient").merge(
+        pooled, on=["source", "target", "lag"], suffixes=("", "_pooled"))
     assert len(mine) == len(pooled) == 49
     assert (mine["value"] == mine["value_pooled"]).all()
     assert (mine["significant"] == mine["significant_pooled"]).all()

@@ -4,15 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causal import IndividualPCMCI, SubgroupResult, find_subgroups
+from causal import IndividualPCMCI, PanelPCMCI, SubgroupResult, find_subgroups
+from causal.discovery.links import format_link
 from causal.resampling import compare_groups
-from causal.resampling.group import edge_label
 from features.errors import DataError
 from features.scenarios import generic_scenario
 from features.simulate import simulate_subgroups
 
-A_EDGE = edge_label("x1", "x2", 1)
-B_EDGE = edge_label("x2", "x1", 1)
+A_EDGE = format_link("x1", "x2", 1)
+B_EDGE = format_link("x2", "x1", 1)
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def planted() -> tuple[IndividualPCMCI, pd.Series]:
     a = base.with_cross([("x1", "x2", 0.5)], name="A")
     b = base.with_cross([("x2", "x1", 0.5)], name="B")
     df = simulate_subgroups([a, b], [30, 30], n_weeks=100, random_state=2024)
-    model = IndividualPCMCI(tau_max=1).fit(df, variables=["x1", "x2"])
+    model = IndividualPCMCI(PanelPCMCI(tau_max=1)).fit(df, variables=["x1", "x2"])
     truth = df.groupby("patient")["subgroup"].first()
     return model, truth
 

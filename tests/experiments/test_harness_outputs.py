@@ -8,7 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from causal.rates import summarize_rate
-from experiments._outputs import (
+from experiments.harness.outputs import (
     rate_row,
     read_output,
     save_figure,

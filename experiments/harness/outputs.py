@@ -1,17 +1,17 @@
 """Result tables and figures of the experiments: rates with Wilson intervals, CSV and PNG output.
 
-Re-exported by :mod:`experiments.common`, the harness every experiment imports:
+Used by every study of :mod:`experiments` through :class:`experiments.harness.study.Study`:
 
 * :func:`rate_row` - a proportion with its Wilson 95% interval
   (:func:`causal.rates.summarize_rate`) - the same as the columns of a summary-table row,
   with the mean and SD of the estimates behind it;
 * :func:`write_outputs` / :func:`read_output` - CSV tables;
+* :func:`format_rows` - the rows of a table as text lines (a result's ``str``);
+* :func:`rate_bars` - bars of rates with their Wilson intervals as error bars;
 * :func:`save_figure` - write a :class:`matplotlib.figure.Figure` to a file.
 
 Examples
 --------
->>> print(summarize_rate(3, 60))
-0.050 (3/60), 95% CI [0.017, 0.137]
 >>> row = rate_row(1, 4, pd.Series([0.1, 0.3]))
 >>> row["k"], row["n"], row["rate"], round(row["mean_value"], 3)
 (1, 4, 0.25, 0.2)
@@ -28,11 +28,15 @@ import numpy as np
 import pandas as pd
 
 from causal.rates import summarize_rate
+from features.errors import InputError
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = [
+    "format_rows",
+    "rate_bars",
     "rate_row",
     "read_output",
     "save_figure",
@@ -65,6 +69,18 @@ def rate_row(k: int, n: int, values: pd.Series | None = None) -> dict[str, Any]:
             "sd_value": np.nan if values is None or len(values) < 2 else float(values.std())}
 
 
+def format_rows(table: pd.DataFrame, template: str) -> tuple[str, ...]:
+    """Return one line per row of ``table``: ``template.format(**row)``.
+
+    Examples
+    --------
+    >>> format_rows(pd.DataFrame({"arm": ["none", "detrend"], "rate": [0.5, 0.04]}),
+    ...             "  {arm:<8} {rate:.3f}")
+    ('  none     0.500', '  detrend  0.040')
+    """
+    return tuple(template.format(**row) for row in table.to_dict("records"))
+
+
 def write_outputs(out_dir: str | Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
     """Write each table as ``out_dir/NAME.csv`` (no index) and return the paths.
 
@@ -80,9 +96,9 @@ def write_outputs(out_dir: str | Path, tables: Mapping[str, pd.DataFrame]) -> li
     for name, table in tables.items():
         stem = str(name)
         if not stem or Path(stem).name != stem or stem in (".", ".."):
-            raise ValueError(f"table name must be a plain file name, got {name!r}")
+            raise InputError(f"table name must be a plain file name, got {name!r}")
         if not isinstance(table, pd.DataFrame):
-            raise ValueError(f"table {name!r} must be a pandas DataFrame, got "
+            raise InputError(f"table {name!r} must be a pandas DataFrame, got "
                              f"{type(table).__name__}")
         out.mkdir(parents=True, exist_ok=True)
         path = out / (stem if stem.endswith(".csv") else f"{stem}.csv")
@@ -107,6 +123,34 @@ def read_output(path: str | Path) -> pd.DataFrame:
     {'scenario': ['null', 'paper'], 'rate': [0.05, nan]}
     """
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def rate_bars(ax: Axes, x: np.ndarray, rates: pd.DataFrame, *, slot: int, n_slots: int,
+              alpha: float, **bar: Any) -> None:
+    """Draw one series of rates as bars with Wilson error bars, and the dashed ``alpha`` line.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    x : numpy.ndarray
+        Group positions (one per row of ``rates``).
+    rates : pandas.DataFrame
+        Columns ``rate``, ``ci_low`` and ``ci_high`` (rows of a summary table).
+    slot, n_slots : int
+        This series' place among the ``n_slots`` bars of a group (width ``0.8 / n_slots``).
+    alpha : float
+        Nominal level, drawn as a dashed line (once per axes).
+    **bar
+        Passed to :meth:`matplotlib.axes.Axes.bar` (``label``, ``color``, ``error_kw``).
+    """
+    rate = rates["rate"].to_numpy(dtype=float)
+    err = np.vstack([rate - rates["ci_low"].to_numpy(dtype=float),
+                     rates["ci_high"].to_numpy(dtype=float) - rate])
+    width = 0.8 / max(n_slots, 1)
+    ax.bar(x - 0.4 + width * (slot + 0.5), rate, width, yerr=err, **bar)
+    if slot == n_slots - 1:
+        ax.axhline(alpha, color="black", linestyle="--", linewidth=0.9, label=f"alpha = {alpha:g}")
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:

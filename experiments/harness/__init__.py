@@ -1,0 +1,17 @@
+"""The one harness every study runs on (``python -m experiments.NAME``).
+
+* :mod:`experiments.harness.config` - :class:`~experiments.harness.config.ConfigError`,
+  the :class:`~experiments.harness.config.Settings` base of every study's
+  settings and :func:`~experiments.harness.config.load_config` (TOML from
+  ``experiments/configs/NAME.toml`` with its ``[quick]`` table);
+* :mod:`experiments.harness.study` - the study spec
+  :class:`~experiments.harness.study.Study` (its ``run`` and ``main``), the one
+  result type :class:`~experiments.harness.study.StudyResult` and the run
+  options :class:`~experiments.harness.study.RunOptions` (parallel cohort map);
+* :mod:`experiments.harness.cohorts` - parallel map and truth of simulated cohorts;
+* :mod:`experiments.harness.outputs` - CSV tables, figures and rate rows.
+
+Import from the defining module; this package re-exports nothing.
+"""
+
+__all__: list[str] = []

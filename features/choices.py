@@ -1,0 +1,20 @@
+"""Names the data stage accepts, in a module that imports nothing.
+
+The command line builds its ``choices=`` from here without importing pandas;
+:mod:`features.transforms` and :mod:`features.scenarios` import the same
+tuples, so each list is written once.
+
+Examples
+--------
+>>> PREPS[0], SCENARIO_NAMES[0]
+('detrend', 'paper')
+"""
+
+from __future__ import annotations
+
+__all__ = ["PREPS", "SCENARIO_NAMES"]
+
+#: Valid values of ``prep`` (within-person preprocessing, :mod:`features.transforms`).
+PREPS: tuple[str, ...] = ("detrend", "center", "none")
+#: Preset scenarios of :func:`features.scenarios.get_scenario`.
+SCENARIO_NAMES: tuple[str, ...] = ("paper", "null", "reversed")

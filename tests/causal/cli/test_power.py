@@ -1,0 +1,86 @@
+"""causal.cli.power: ``therapy-pcmci power``, its options and its TOML grid."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+import pytest
+
+from causal.cli.app import main
+from causal.cli.power import configure_parser, run
+from causal.power import POWER_COLUMNS
+from features.errors import InputError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    configure_parser(parser)
+    return parser
+
+
+def test_power_command_end_to_end(tmp_path):
+    out = tmp_path / "power"
+    code = main(["--quiet", "power", "--effect", "0.2", "--weeks", "13", "--patients", "40,80",
+                 "--cohorts", "6", "--seed", "3", "--out", str(out)])
+    assert code == 0
+    table = pd.read_csv(out / "power.csv")
+    assert table["n_patients"].tolist() == [40, 80]
+    assert table["power"].between(0, 1).all()
+    assert (out / "power.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--effect", "0.1", "--patients", "40,abc"], "abc"),
+    (["--effect", "0.1", "--weeks", "1"], "weeks"),
+])
+def test_power_command_bad_input_is_one_error_line(tmp_path, capsys, argv, needle, one_error_line):
+    code = main(["power", *argv, "--cohorts", "2", "--out", str(tmp_path / "p")])
+    one_error_line(code, capsys.readouterr().err, needle)
+def test_cli_run_writes_table_and_figure(tmp_path):
+    out = tmp_path / "power"
+    args = _parser().parse_args(["--effect", "0.2", "--weeks", "8", "--patients", "20,60",
+                                 "--cohorts", "4", "--seed", "5", "--out", str(out)])
+    assert run(args) == 0
+    assert {p.name for p in out.iterdir()} == {"power.csv", "power.png", "power.svg"}
+    table = pd.read_csv(out / "power.csv")
+    assert tuple(table.columns) == POWER_COLUMNS
+    assert table["n_patients"].tolist() == [20, 60] and (table["n_cohorts"] == 4).all()
+    assert (table["effect"] == 0.2).all() and (table["n_weeks"] == 8).all()
+
+
+def test_cli_toml_grid_and_overrides(tmp_path):
+    config = tmp_path / "grid.toml"
+    config.write_text('effect = [0.1, 0.3]\nweeks = 8\npatients = [20]\ncohorts = 3\n'
+                      'seed = 2\n[pcmci]\nprep = "center"\n')
+    out = tmp_path / "grid"
+    args = _parser().parse_args(["--config", str(config), "--cohorts", "2", "--out", str(out)])
+    assert run(args) == 0
+    table = pd.read_csv(out / "power.csv")
+    assert table["effect"].tolist() == [0.1, 0.3]
+    assert (table["n_cohorts"] == 2).all()  # the command line wins over the file
+
+
+def test_cli_bad_input(tmp_path):
+    parser = _parser()
+    with pytest.raises(InputError, match="--effect is required"):
+        run(parser.parse_args(["--out", str(tmp_path)]))
+    with pytest.raises(InputError, match="not found"):
+        run(parser.parse_args(["--config", str(tmp_path / "none.toml"), "--out",
+                               str(tmp_path)]))
+    bad = tmp_path / "bad.toml"
+    bad.write_text("effect = 0.1\nsize = 3\n")
+    with pytest.raises(InputError, match=r"unknown key\(s\) \['size'\]"):
+        run(parser.parse_args(["--config", str(bad), "--out", str(tmp_path)]))
+    with pytest.raises(InputError, match="patients"):
+        run(parser.parse_args(["--effect", "0.1", "--patients", "1", "--out", str(tmp_path)]))
+    with pytest.raises(SystemExit):  # argparse rejects a malformed list
+        parser.parse_args(["--effect", "0.1", "--patients", "a,b", "--out", str(tmp_path)])
+    shadow = tmp_path / "shadow.toml"
+    shadow.write_text("effect = 0.1\n[pcmci]\nalpha = 0.1\n")
+    with pytest.raises(InputError, match=r"\[pcmci\] must not set \['alpha'\]"):
+        run(parser.parse_args(["--config", str(shadow), "--out", str(tmp_path)]))
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes("effect = 0.1 # d\xe9j\xe0\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"latin\.toml: the config file is not UTF-8"):
+        run(parser.parse_args(["--config", str(latin), "--out", str(tmp_path)]))
