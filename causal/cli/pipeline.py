@@ -6,8 +6,16 @@ hypotheses) followed by :func:`write_discover`, which writes every output file
 into one folder:
 
 ``links.csv``, ``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``),
-``patients.png`` (+ ``.svg``), ``hypotheses.csv``, ``exclusions.csv``,
-``report.md``.
+``patients.png`` (+ ``.svg``), ``hypotheses.csv``, ``comparisons.csv``,
+``exclusions.csv``, ``report.md``.
+
+Every run also estimates the effects of every lagged link with a patient
+cluster bootstrap (:func:`causal.hypotheses.comparisons.effect_bootstrap`, on
+``Links.effect`` when the links carry it: :func:`~causal.hypotheses.comparisons.use_effects`):
+they judge the ``[[comparison]]`` claims of the hypothesis file
+(``comparisons.csv``, a report section) and say who leads with its
+uncertainty (:func:`causal.graph.summary.leading_order`, the report's "Who
+leads").
 
 With ``DiscoverOptions(bootstrap=B)`` (``--bootstrap B``) a patient cluster
 bootstrap (:class:`~causal.resampling.bootstrap.ClusterBootstrap`) also writes
@@ -50,7 +58,24 @@ import pandas as pd
 from causal.discovery.estimator import PanelPCMCI
 from causal.discovery.links import Links
 from causal.graph.build import write_graphml, write_json
-from causal.hypotheses.spec import Hypothesis, HypothesisError, load_hypotheses
+from causal.graph.summary import LeadingOrder, leading_order
+from causal.hypotheses.comparisons import (
+    COMPARISON_COLUMNS,
+    ComparisonTable,
+    EffectDraws,
+    check_comparisons,
+    compare,
+    comparison_section,
+    effect_bootstrap,
+    use_effects,
+)
+from causal.hypotheses.spec import (
+    Comparison,
+    Hypothesis,
+    HypothesisError,
+    load_comparisons,
+    load_hypotheses,
+)
 from causal.hypotheses.verdicts import (
     HYPOTHESIS_COLUMNS,
     VerdictTable,
@@ -58,7 +83,7 @@ from causal.hypotheses.verdicts import (
     evaluate,
 )
 from causal.plotting.graphs import plot_edge_frequency, plot_forest, plot_graph, plot_patients
-from causal.report import write_report
+from causal.report import EFFECT_SIZE_COLUMNS, add_effect_sizes, write_report
 from causal.resampling.bootstrap import ClusterBootstrap, bootstrap_section
 from causal.resampling.group import group_graph
 from causal.resampling.individual import IndividualPCMCI
@@ -97,7 +122,10 @@ logger = logging.getLogger(__name__)
 
 #: Files every discover run writes.
 OUTPUT_FILES = ("links.csv", "graph.graphml", "graph.json", "graph.png", "hypotheses.csv",
-                "exclusions.csv", "report.md")
+                "comparisons.csv", "exclusions.csv", "report.md")
+#: Patient cluster-bootstrap replicates of the effects (comparisons, who leads) when
+#: ``bootstrap`` is 0; with ``bootstrap=B`` the effects use B replicates.
+EFFECT_REPLICATES = 1000
 #: Files every individual run writes.
 INDIVIDUAL_FILES = ("edge_shares.csv", "patient_links.csv", "patients.csv", "exclusions.csv",
                     "group_graph.graphml", "group_graph.json", "group_graph.png",
@@ -132,9 +160,9 @@ def read_data(path: str | Path, options: DataOptions | None = None,
         raise DataError(f"{path}: cannot read the file ({_reason(exc)})") from exc
 
 
-def _read_hypotheses(spec: str | Path) -> tuple[Hypothesis, ...]:
+def _read_hypotheses(spec: str | Path) -> tuple[tuple[Hypothesis, ...], tuple[Comparison, ...]]:
     try:
-        return load_hypotheses(spec)
+        return load_hypotheses(spec), load_comparisons(spec)
     except OSError as exc:
         raise HypothesisError(f"{spec}: cannot read the hypothesis file ({_reason(exc)})"
                               ) from exc
@@ -385,6 +413,13 @@ class DiscoverResult:
     hypotheses : tuple of Hypothesis, optional
     verdicts : VerdictTable, optional
     bootstrap : ClusterBootstrap, optional
+    effects : EffectDraws, optional
+        Effects of every lagged link with their patient-bootstrap draws
+        (None if they could not be estimated).
+    comparisons : ComparisonTable, optional
+        Verdicts on the ``[[comparison]]`` claims.
+    leading : LeadingOrder, optional
+        Who leads, with its uncertainty.
     """
 
     options: DiscoverOptions
@@ -394,6 +429,9 @@ class DiscoverResult:
     hypotheses: tuple[Hypothesis, ...] | None = None
     verdicts: VerdictTable | None = None
     bootstrap: ClusterBootstrap | None = None
+    effects: EffectDraws | None = None
+    comparisons: ComparisonTable | None = None
+    leading: LeadingOrder | None = None
 
     @property
     def links(self) -> Links:
@@ -411,7 +449,41 @@ class DiscoverResult:
             lines.append(str(self.bootstrap.result_))
         if self.verdicts is not None:
             lines.append(str(self.verdicts))
+        if self.comparisons is not None:
+            lines.append(str(self.comparisons))
+        if self.leading is not None:
+            lines.append(self.leading.render())
         return "\n".join(lines)
+
+
+def _effects(panel: Panel, model: PanelPCMCI, comparisons: tuple[Comparison, ...],
+             o: DiscoverOptions) -> tuple[EffectDraws | None, ComparisonTable | None,
+                                          LeadingOrder | None]:
+    """Effects with patient-bootstrap draws, the comparison verdicts and who leads."""
+    params = model.get_params()
+    analysed = pd.unique(model.panel_.data[model.panel_.id_col])
+    try:
+        draws = effect_bootstrap(panel.subset(analysed), tau_max=params["tau_max"],
+                                 prep=params["prep"], by=params["prep_by"],
+                                 n_boot=o.bootstrap or EFFECT_REPLICATES,
+                                 random_state=o.random_state)
+    except InputError as exc:
+        logger.warning("the effects could not be bootstrapped, so comparisons are "
+                       "inconclusive and who leads is not assessed: %s", exc)
+        table = (ComparisonTable.not_estimable(comparisons, str(exc), alpha=model.alpha)
+                 if comparisons else None)
+        return None, table, None
+    table = model.links_.table
+    lagged = table[(table["lag"] >= 1) & (table["source"] != table["target"])]
+    if "effect" in lagged.columns and lagged["effect"].notna().all():
+        draws = use_effects(draws, model.links_, random_state=o.random_state)
+    else:
+        logger.info("the links have no effect for every lagged link; comparisons and who "
+                    "leads use the stand-in effects (%s)", draws.label)
+    compared = compare(comparisons, draws, alpha=model.alpha) if comparisons else None
+    leading = leading_order(draws.table(), draws.replicates(), list(model.panel_.variables),
+                            alpha=model.alpha)
+    return draws, compared, leading
 
 
 def compute_discover(data: pd.DataFrame | str | Path,
@@ -440,11 +512,13 @@ def compute_discover(data: pd.DataFrame | str | Path,
     if o.rename:
         df = rename_columns(df, o.rename)
         names = names.renamed(o.rename)
-    claims = _read_hypotheses(o.hypotheses) if o.hypotheses is not None else None
+    claims, comparisons = (_read_hypotheses(o.hypotheses) if o.hypotheses is not None
+                           else (None, ()))
     panel = build_panel(df, names)
     estimator = PanelPCMCI(random_state=o.random_state, **o.pcmci)
     if claims:  # before any discovery work (a bootstrap can take minutes)
         check_hypotheses(claims, panel.variables, estimator.tau_max)
+    check_comparisons(comparisons, panel.variables, estimator.tau_max)
     boot = None
     if o.bootstrap:
         boot = ClusterBootstrap(estimator, n_boot=o.bootstrap, ci_level=o.ci_level,
@@ -455,8 +529,10 @@ def compute_discover(data: pd.DataFrame | str | Path,
         model = estimator.fit(panel)
     verdicts = (evaluate(claims, model.links_, sesoi=o.sesoi,
                          bootstrap=None if boot is None else boot.edges_) if claims else None)
-    return DiscoverResult(options=o, source=source, panel=panel, model=model, hypotheses=claims,
-                          verdicts=verdicts, bootstrap=boot)
+    effects, compared, leading = _effects(panel, model, comparisons, o)
+    return DiscoverResult(options=o, source=source, panel=panel, model=model,
+                          hypotheses=claims or None, verdicts=verdicts, bootstrap=boot,
+                          effects=effects, comparisons=compared, leading=leading)
 
 
 def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, ...]:
@@ -486,12 +562,19 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
              write_graphml(model.graph_, out / "graph.graphml"),
              write_json(model.graph_, out / "graph.json"),
              model.exclusions_.to_csv(out / "exclusions.csv")]
+    path = out / "hypotheses.csv"
     if verdicts is not None:
-        files.append(verdicts.to_csv(out / "hypotheses.csv"))
+        add_effect_sizes(verdicts.to_frame(), model.links_).to_csv(path, index=False)
     else:
-        path = out / "hypotheses.csv"
-        pd.DataFrame(columns=list(HYPOTHESIS_COLUMNS)).to_csv(path, index=False)
-        files.append(path)
+        pd.DataFrame(columns=[*HYPOTHESIS_COLUMNS, *EFFECT_SIZE_COLUMNS]).to_csv(path,
+                                                                               index=False)
+    files.append(path)
+    path = out / "comparisons.csv"
+    if result.comparisons is not None:
+        result.comparisons.to_csv(path)
+    else:
+        pd.DataFrame(columns=list(COMPARISON_COLUMNS)).to_csv(path, index=False)
+    files.append(path)
     title = (f"{model.method.upper()} ({model.ci_test}, tau_max={model.tau_max}, "
              f"alpha={model.alpha})")
     files += plot_graph(model.graph_, out / "graph", title=title)
@@ -513,9 +596,11 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
             figures.append("forest.png")
         marked = [(h.cause, h.effect, h.lag) for h in result.hypotheses or ()]
         sections.append(bootstrap_section(boot.result_, marked))
+    if result.comparisons is not None:
+        sections.insert(0, comparison_section(result.comparisons))
     files.append(write_report(out / "report.md", links=model.links_, panel=model.panel_,
                               n_samples=model.n_samples_, source=result.source,
-                              verdicts=verdicts, figures=figures,
+                              verdicts=verdicts, leading=result.leading, figures=figures,
                               command=result.options.command, extra_sections=sections))
     return tuple(files)
 

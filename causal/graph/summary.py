@@ -234,12 +234,12 @@ class LeadingOrder:
 
     def render(self) -> str:
         """One sentence: the order with the bootstrap share beside every step."""
-        head = f"Order of leading ({self.n_boot} bootstrap replicates): "
+        head = f"Order of leading ({self.n_boot} bootstrap draws): "
         if self.pairs.empty:
             return head + f"{self.order[0] if self.order else 'no variables'}."
         parts = [self.order[0]]
         for r in self.pairs.itertuples(index=False):
-            share = f"{r.ahead} ahead in {r.p_ahead:.1%} of replicates"
+            share = f"{r.ahead} ahead in {r.p_ahead:.1%} of draws"
             if r.distinguishable:
                 parts.append(f" > {r.behind} ({share})")
             else:
@@ -247,7 +247,7 @@ class LeadingOrder:
                              f"{r.threshold:.1%})")
         text = head + "".join(parts) + "."
         top = self.table.sort_values("p_first", ascending=False, kind="stable").iloc[0]
-        text += f" Most often first: {top.variable} ({top.p_first:.1%} of replicates)."
+        text += f" Most often first: {top.variable} ({top.p_first:.1%} of draws)."
         if not self.distinguishable:
             text += " The data cannot tell who leads: no step of the order is distinguishable."
         return text
@@ -302,8 +302,8 @@ def leading_order(estimate: pd.DataFrame, replicates: pd.DataFrame,
     >>> lead.order, lead.distinguishable
     (['a', 'b'], True)
     >>> print(lead)  # doctest: +NORMALIZE_WHITESPACE
-    Order of leading (400 bootstrap replicates): a > b (a ahead in 100.0% of replicates).
-    Most often first: a (100.0% of replicates).
+    Order of leading (400 bootstrap draws): a > b (a ahead in 100.0% of draws).
+    Most often first: a (100.0% of draws).
     """
     alpha = check_probability("alpha", alpha)
     ci_level = check_probability("ci_level", ci_level)

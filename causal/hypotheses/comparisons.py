@@ -428,7 +428,7 @@ LINKS_EFFECT_LABEL = ("standardized within-person change per week (Links.effect:
 
 
 def use_effects(draws: EffectDraws, effects: Links | pd.DataFrame, *,
-                conf_level: float | None = None,
+                ci_level: float | None = None,
                 random_state: int | None = None) -> EffectDraws:
     """Put the discovery result's own ``effect`` column behind the draws.
 
@@ -449,9 +449,9 @@ def use_effects(draws: EffectDraws, effects: Links | pd.DataFrame, *,
     effects : Links or pandas.DataFrame
         ``source, target, lag, effect, effect_low, effect_high`` (e.g.
         ``Links.table``). Links without an effect keep NaN.
-    conf_level : float, optional
+    ci_level : float, optional
         Level of ``effect_low``/``effect_high``; default the Links'
-        ``settings["conf_level"]`` (else ``1 - 2 * alpha``); required for a frame.
+        ``settings["ci_level"]`` (else ``1 - 2 * alpha``); required for a frame.
     random_state : int or None
         Seed of the normal draws (stream :data:`SEED_STREAM` + ``(1,)``).
 
@@ -464,15 +464,16 @@ def use_effects(draws: EffectDraws, effects: Links | pd.DataFrame, *,
     from scipy.stats import norm
 
     if isinstance(effects, Links):
-        level = effects.settings.get("conf_level", 1 - 2 * effects.alpha)
-        conf_level = level if conf_level is None else conf_level
+        settings = effects.settings
+        level = settings.get("ci_level", settings.get("conf_level", 1 - 2 * effects.alpha))
+        ci_level = level if ci_level is None else ci_level
         effects = effects.table
     if not isinstance(effects, pd.DataFrame):
         raise InputError(f"effects must be a Links result or a DataFrame, got "
                          f"{type(effects).__name__}")
-    if conf_level is None:
-        raise InputError("conf_level is required when effects is a DataFrame")
-    conf_level = check_probability("conf_level", conf_level)
+    if ci_level is None:
+        raise InputError("ci_level is required when effects is a DataFrame")
+    ci_level = check_probability("ci_level", ci_level)
     seed = check_seed("random_state", random_state)
     need = ["source", "target", "lag", "effect", "effect_low", "effect_high"]
     missing = [c for c in need if c not in effects.columns]
@@ -482,7 +483,7 @@ def use_effects(draws: EffectDraws, effects: Links | pd.DataFrame, *,
                               on=["source", "target", "lag"], how="left", validate="one_to_one")
     point = merged["effect"].to_numpy(float)
     se = ((merged["effect_high"] - merged["effect_low"]).to_numpy(float)
-          / (2 * norm.ppf(0.5 + conf_level / 2)))
+          / (2 * norm.ppf(0.5 + ci_level / 2)))
     ok = np.isfinite(point) & np.isfinite(se) & (se > 0)
     ok &= ~np.isnan(draws.draws).all(axis=0)
     out = np.full(draws.draws.shape, np.nan)

@@ -105,8 +105,8 @@ def test_leading_order_states_a_clear_order():
     assert lead.pairs["distinguishable"].tolist() == [True, True]
     assert lead.pairs["threshold"].tolist() == pytest.approx([1 - 0.05 / 4] * 2)
     text = lead.render()
-    assert text.startswith("Order of leading (500 bootstrap replicates): fear_others > "
-                           "depression (fear_others ahead in 100.0% of replicates) > ")
+    assert text.startswith("Order of leading (500 bootstrap draws): fear_others > "
+                           "depression (fear_others ahead in 100.0% of draws) > ")
     assert "not distinguishable" not in text
     low, high = lead.table["net_low"], lead.table["net_high"]
     assert ((low < lead.table["net"]) & (lead.table["net"] < high)).all()
@@ -122,7 +122,7 @@ def test_leading_order_says_not_distinguishable():
     assert ">" not in text
     assert "The data cannot tell who leads" in text
     first = lead.pairs.iloc[0]
-    assert f"{first.ahead} ahead in {first.p_ahead:.1%} of replicates, needs 98.8%" in text
+    assert f"{first.ahead} ahead in {first.p_ahead:.1%} of draws, needs 98.8%" in text
 
 
 def test_leading_order_partly_distinguishable_and_value_column():

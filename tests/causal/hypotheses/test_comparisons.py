@@ -296,7 +296,7 @@ def test_use_effects_centres_on_effect_with_its_se_and_the_bootstrap_correlation
     n = 4000
     base = rng.multivariate_normal([0.1, 0.1], [[1, -0.5], [-0.5, 1]], size=n) * 0.04
     stand_in = _fake(base[:, 0], base[:, 1])
-    got = use_effects(stand_in, _effects_frame(), conf_level=0.9, random_state=1)
+    got = use_effects(stand_in, _effects_frame(), ci_level=0.9, random_state=1)
     np.testing.assert_allclose(got.estimate[:2], [0.15, -0.05])
     assert np.isnan(got.estimate[2]) and np.isnan(got.draws[:, 2]).all()
     # SD of an SD estimate from n normal draws is sd / sqrt(2 n) (1.1% here): 5% tolerance
@@ -306,14 +306,14 @@ def test_use_effects_centres_on_effect_with_its_se_and_the_bootstrap_correlation
     rho_out = np.corrcoef(got.draws[:, :2].T)[0, 1]
     assert rho_out == pytest.approx(rho_in, abs=0.05)  # SE of a correlation ~ (1-r^2)/sqrt(n)
     assert got.label.startswith("standardized within-person change per week (Links.effect")
-    again = use_effects(stand_in, _effects_frame(), conf_level=0.9, random_state=1)
+    again = use_effects(stand_in, _effects_frame(), ci_level=0.9, random_state=1)
     np.testing.assert_array_equal(again.draws, got.draws)
 
 
 def test_use_effects_interval_of_a_difference_matches_the_delta_method():
     rng = np.random.default_rng(6)
     base = rng.multivariate_normal([0, 0], [[1, 0.4], [0.4, 1]], size=6000) * 0.05
-    got = use_effects(_fake(base[:, 0], base[:, 1]), _effects_frame(), conf_level=0.9,
+    got = use_effects(_fake(base[:, 0], base[:, 1]), _effects_frame(), ci_level=0.9,
                       random_state=2)
     r = compare([Comparison("c", F2D, D2F)], got).results[0]
     # |0.15| - |-0.05|: the signs differ, so the correlation enters with a plus sign.
@@ -336,11 +336,11 @@ def test_use_effects_reads_links_and_checks_input(make_links):
     got = use_effects(stand_in, links, random_state=0)  # level 1 - 2 * alpha = 0.9
     np.testing.assert_allclose(got.estimate[:2], [0.15, -0.05])
     with pytest.raises(ValueError, match=r"effects lack column\(s\) \['effect_high'\]"):
-        use_effects(stand_in, frame.drop(columns="effect_high"), conf_level=0.9)
-    with pytest.raises(ValueError, match="conf_level is required"):
+        use_effects(stand_in, frame.drop(columns="effect_high"), ci_level=0.9)
+    with pytest.raises(ValueError, match="ci_level is required"):
         use_effects(stand_in, frame)
     with pytest.raises(ValueError, match="effects must be a Links result"):
-        use_effects(stand_in, [1, 2], conf_level=0.9)
+        use_effects(stand_in, [1, 2], ci_level=0.9)
 
 
 # ------------------------------------------------------------ statistics
