@@ -66,8 +66,7 @@ from causal.hypotheses.comparisons import (
     check_comparisons,
     compare,
     comparison_section,
-    effect_bootstrap,
-    use_effects,
+    model_effects,
 )
 from causal.hypotheses.spec import (
     Comparison,
@@ -460,26 +459,15 @@ def _effects(panel: Panel, model: PanelPCMCI, comparisons: tuple[Comparison, ...
              o: DiscoverOptions) -> tuple[EffectDraws | None, ComparisonTable | None,
                                           LeadingOrder | None]:
     """Effects with patient-bootstrap draws, the comparison verdicts and who leads."""
-    params = model.get_params()
-    analysed = pd.unique(model.panel_.data[model.panel_.id_col])
     try:
-        draws = effect_bootstrap(panel.subset(analysed), tau_max=params["tau_max"],
-                                 prep=params["prep"], by=params["prep_by"],
-                                 n_boot=o.bootstrap or EFFECT_REPLICATES,
-                                 random_state=o.random_state)
+        draws = model_effects(model, panel, n_boot=o.bootstrap or EFFECT_REPLICATES,
+                              random_state=o.random_state)
     except InputError as exc:
         logger.warning("the effects could not be bootstrapped, so comparisons are "
                        "inconclusive and who leads is not assessed: %s", exc)
         table = (ComparisonTable.not_estimable(comparisons, str(exc), alpha=model.alpha)
                  if comparisons else None)
         return None, table, None
-    table = model.links_.table
-    lagged = table[(table["lag"] >= 1) & (table["source"] != table["target"])]
-    if "effect" in lagged.columns and lagged["effect"].notna().all():
-        draws = use_effects(draws, model.links_, random_state=o.random_state)
-    else:
-        logger.info("the links have no effect for every lagged link; comparisons and who "
-                    "leads use the stand-in effects (%s)", draws.label)
     compared = compare(comparisons, draws, alpha=model.alpha) if comparisons else None
     leading = leading_order(draws.table(), draws.replicates(), list(model.panel_.variables),
                             alpha=model.alpha)

@@ -121,6 +121,7 @@ __all__ = [
     "compare",
     "comparison_section",
     "effect_bootstrap",
+    "model_effects",
     "use_effects",
 ]
 
@@ -502,6 +503,48 @@ def use_effects(draws: EffectDraws, effects: Links | pd.DataFrame, *,
     return EffectDraws(keys=draws.keys, estimate=point, draws=out, weights=draws.weights,
                        patients=draws.patients, tau_max=draws.tau_max, prep=draws.prep,
                        by=draws.by, jackknife=False, label=LINKS_EFFECT_LABEL)
+
+
+def model_effects(model: Any, data: Panel | pd.DataFrame, *, n_boot: int = 1000,
+                  random_state: int | None = None) -> EffectDraws:
+    """Effects of a fitted discovery run with their patient-bootstrap draws.
+
+    What ``discover`` uses for comparisons and who leads: :func:`effect_bootstrap`
+    with the model's ``tau_max``, ``prep`` and ``prep_by`` on the patients it
+    analysed, then :func:`use_effects` when the model's links carry an
+    ``effect`` for every lagged cross link (else the stand-in, logged).
+
+    Parameters
+    ----------
+    model : PanelPCMCI
+        Fitted.
+    data : Panel or pandas.DataFrame
+        The raw data the model was fitted on (its ``panel_`` is already prepared).
+    n_boot : int
+        Replicates.
+    random_state : int or None
+        Seed (the one seed of the run).
+
+    Returns
+    -------
+    EffectDraws
+    """
+    params = model.get_params()
+    prepared = model.panel_
+    analysed = pd.unique(prepared.data[prepared.id_col])
+    if isinstance(data, pd.DataFrame):
+        data = Panel.from_frame(data, id_col=prepared.id_col, time_col=prepared.time_col,
+                                variables=list(prepared.variables), tau_max=None)
+    draws = effect_bootstrap(data.select(list(prepared.variables)).subset(analysed),
+                             tau_max=params["tau_max"], prep=params["prep"],
+                             by=params["prep_by"], n_boot=n_boot, random_state=random_state)
+    table = model.links_.table
+    lagged = table[(table["lag"] >= 1) & (table["source"] != table["target"])]
+    if "effect" in lagged.columns and lagged["effect"].notna().all():
+        return use_effects(draws, model.links_, random_state=random_state)
+    logger.info("the links have no effect for every lagged link; comparisons and who leads "
+                "use the stand-in effects (%s)", draws.label)
+    return draws
 
 
 # ---------------------------------------------------------------- verdicts

@@ -16,6 +16,7 @@ from causal.hypotheses.comparisons import (
     compare,
     comparison_section,
     effect_bootstrap,
+    model_effects,
     use_effects,
 )
 from causal.hypotheses.spec import (
@@ -341,6 +342,24 @@ def test_use_effects_reads_links_and_checks_input(make_links):
         use_effects(stand_in, frame)
     with pytest.raises(ValueError, match="effects must be a Links result"):
         use_effects(stand_in, [1, 2], ci_level=0.9)
+
+
+def test_model_effects_follow_the_links(cohort):
+    from causal import PanelPCMCI
+
+    model = PanelPCMCI(random_state=0).fit(cohort)
+    draws = model_effects(model, cohort, n_boot=40, random_state=2)
+    table = model.links_.table
+    lagged = table[table["lag"] >= 1].merge(draws.table(), on=["source", "target", "lag"],
+                                            suffixes=("_links", ""))
+    if "effect_links" in lagged.columns and lagged["effect_links"].notna().all():
+        np.testing.assert_allclose(lagged["effect"], lagged["effect_links"])
+        assert "Links.effect" in draws.label
+    else:  # the stand-in: the jackknife-corrected VAR coefficients
+        jk = jackknife_effects(cohort).table.merge(draws.table(), on=["source", "target", "lag"])
+        np.testing.assert_allclose(jk["effect"], jk["corrected"], atol=1e-12)
+        assert "stand-in" in draws.label
+    assert draws.n_boot == 40 and len(draws.patients) == model.panel_.n_patients
 
 
 # ------------------------------------------------------------ statistics
