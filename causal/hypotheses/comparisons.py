@@ -729,7 +729,8 @@ def compare(comparisons: Iterable[Comparison] | str | Path, draws: EffectDraws, 
         The claims, or a preset name / TOML path for
         :func:`~causal.hypotheses.spec.load_comparisons`.
     draws : EffectDraws
-        From :func:`effect_bootstrap` on the analysed data.
+        From :func:`model_effects` (what ``discover`` uses), :func:`use_effects`
+        or :func:`effect_bootstrap` on the analysed data.
     alpha : float
         Each one-sided verdict's error rate; the interval has level ``1 - 2 * alpha``.
 
