@@ -512,7 +512,9 @@ def model_effects(model: Any, data: Panel | pd.DataFrame, *, n_boot: int = 1000,
     What ``discover`` uses for comparisons and who leads: :func:`effect_bootstrap`
     with the model's ``tau_max``, ``prep`` and ``prep_by`` on the patients it
     analysed, then :func:`use_effects` when the model's links carry an
-    ``effect`` for every lagged cross link (else the stand-in, logged).
+    ``effect`` for every lagged cross link (else the stand-in, logged). When
+    the series are too short for the jackknife's half panels and ``effect``
+    exists, the correlations come from the uncorrected VAR's replicates.
 
     Parameters
     ----------
@@ -535,12 +537,22 @@ def model_effects(model: Any, data: Panel | pd.DataFrame, *, n_boot: int = 1000,
     if isinstance(data, pd.DataFrame):
         data = Panel.from_frame(data, id_col=prepared.id_col, time_col=prepared.time_col,
                                 variables=list(prepared.variables), tau_max=None)
-    draws = effect_bootstrap(data.select(list(prepared.variables)).subset(analysed),
-                             tau_max=params["tau_max"], prep=params["prep"],
-                             by=params["prep_by"], n_boot=n_boot, random_state=random_state)
     table = model.links_.table
     lagged = table[(table["lag"] >= 1) & (table["source"] != table["target"])]
-    if "effect" in lagged.columns and lagged["effect"].notna().all():
+    has_effect = "effect" in lagged.columns and bool(lagged["effect"].notna().all())
+    panel = data.select(list(prepared.variables)).subset(analysed)
+    settings = {"tau_max": params["tau_max"], "prep": params["prep"], "by": params["prep_by"],
+                "n_boot": n_boot, "random_state": random_state}
+    try:
+        draws = effect_bootstrap(panel, **settings)
+    except DataError as exc:
+        if not has_effect:
+            raise
+        # Only the correlations are needed: the uncorrected VAR needs no half panels.
+        logger.info("jackknife half panels unusable (%s); correlations of the effects from the "
+                    "uncorrected within-person VAR", exc)
+        draws = effect_bootstrap(panel, jackknife=False, **settings)
+    if has_effect:
         return use_effects(draws, model.links_, random_state=random_state)
     logger.info("the links have no effect for every lagged link; comparisons and who leads "
                 "use the stand-in effects (%s)", draws.label)

@@ -201,6 +201,20 @@ def test_hypotheses_csv_carries_effect_sizes(run):
         assert row.effect_size == pytest.approx(expected, nan_ok=True)
 
 
+def test_series_too_short_for_the_effects_give_inconclusive_comparisons(tmp_path):
+    df = simulate_cohort("paper", n_patients=80, n_weeks=5, random_state=1)
+    result, _ = discover(df, tmp_path, DiscoverOptions(hypotheses="melsom2023", random_state=0))
+    frame = pd.read_csv(tmp_path / "comparisons.csv")
+    assert len(frame) == 1
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    if result.effects is None:  # the stand-in's jackknife needs >= 3 weeks per half
+        assert frame["verdict"].tolist() == ["inconclusive"]
+        assert "could not be estimated" in frame["reason"].iloc[0]
+        assert result.leading is None and "No order is stated" in report
+    else:  # Links.effect exists: the correlations come from the uncorrected VAR
+        assert result.leading.render() in report
+
+
 def test_a_file_with_only_comparisons(data, tmp_path):
     path = tmp_path / "claims.toml"
     path.write_text('[[comparison]]\nname = "c"\nstronger = "depression -> self_compassion"\n'
