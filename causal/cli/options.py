@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from causal.discovery.choices import CI_TESTS, METHODS
-from features.choices import PREPS
+from features.choices import DUPLICATES, PREPS
 
 if TYPE_CHECKING:  # pragma: no cover
     from causal.cli.pipeline import DataOptions
@@ -105,38 +106,30 @@ def share(text: str) -> float:
     return x
 
 
+def _integer(text: str, what: str, ok: Callable[[int], bool]) -> int:
+    """Parse an integer for which ``ok`` holds, else explain ``what`` was expected."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+    return value
+
+
 def count(text: str) -> int:
     """Parse an integer >= 0."""
-    try:
-        x = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if x < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return x
+    return _integer(text, "an integer >= 0", lambda x: x >= 0)
 
 
 def check_seed_option(text: str) -> int:
     """``--seed``: an integer >= 0 (checked before any work)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
+    return _integer(text, "an integer >= 0", lambda x: x >= 0)
 
 
 def n_jobs(text: str) -> int:
     """``--n-jobs``: a positive integer or -1 (all cores)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or -1, "
-                                         f"got {text!r}") from None
-    if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or -1, got {text}")
-    return value
+    return _integer(text, "a positive integer or -1", lambda x: x >= 1 or x == -1)
 
 
 def out_folder(text: str) -> str:
@@ -178,23 +171,27 @@ def n_groups(text: str) -> int | str:
     """Parse an integer >= 2, or ``auto``."""
     if text == "auto":
         return text
-    try:
-        k = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2 or 'auto', "
-                                         f"got {text!r}") from None
-    if k < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2 or 'auto', got {text}")
-    return k
+    return _integer(text, "an integer >= 2 or 'auto'", lambda x: x >= 2)
 
 
 def add_data_options(p: argparse.ArgumentParser) -> None:
     """Add the data file and how to read it (shared by ``discover`` and ``individual``)."""
     p.add_argument("data", help="CSV, TXT or Parquet file in long format")
     p.add_argument("--id", default="patient", help="patient id column (default patient)")
-    p.add_argument("--time", default="week", help="time column, integer or date (default week)")
+    p.add_argument("--time", help="time column, integer or date (default week; not with "
+                   "--day/--beep)")
     p.add_argument("--time-step", type=time_step,
                    help="step for date times, e.g. 7D (default: inferred)")
+    p.add_argument("--day", metavar="COL", help="day column of an EMA/ESM design (with --beep): "
+                   "no lag crosses a night")
+    p.add_argument("--beep", metavar="COL", help="beep-of-day column (1, 2, ... within the "
+                   "day; with --day): a missing beep is a gap")
+    p.add_argument("--max-gap", metavar="DURATION",
+                   help="irregular schedules: --time holds date-times; lag by order within the "
+                        "day, consecutive observations at most DURATION apart (e.g. 3h)")
+    p.add_argument("--duplicates", choices=DUPLICATES, default="error",
+                   help="rows with the same id and time (day and beep): error (default), or "
+                        "keep-first (the others are listed in exclusions.csv)")
     p.add_argument("--vars", type=csv_list, help="variables to use (default: all numeric)")
     p.add_argument("--segment", action="append", default=[],
                    help="column whose change breaks the series (repeatable)")
@@ -217,7 +214,8 @@ def data_options(args: argparse.Namespace) -> DataOptions:
     from causal.cli.pipeline import DataOptions
 
     return DataOptions(id_col=args.id, time_col=args.time, variables=args.vars,
-                       segments=args.segment, time_step=args.time_step,
+                       segments=args.segment, time_step=args.time_step, day_col=args.day,
+                       beep_col=args.beep, duplicates=args.duplicates, max_gap=args.max_gap,
                        na_values=args.na_values, decimal=args.decimal, dayfirst=args.dayfirst,
                        drop_text_columns=args.drop_text_columns, max_span=args.max_span)
 
@@ -245,8 +243,9 @@ def add_test_options(g: argparse._ArgumentGroup) -> None:
 
 def add_prep_option(g: argparse._ArgumentGroup) -> None:
     """Add ``--prep``."""
-    g.add_argument("--prep", choices=PREPS, default="detrend",
-                   help="within-person preprocessing (default detrend)")
+    g.add_argument("--prep", choices=PREPS, default="auto",
+                   help="within-person preprocessing (default auto: diurnal, i.e. time-of-day "
+                        "profile and trend over study time, with --day/--beep; else detrend)")
 
 
 def add_out_and_seed(p: argparse.ArgumentParser, *, seed: int = 0,

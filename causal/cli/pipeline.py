@@ -5,17 +5,19 @@ columns, fit :class:`~causal.discovery.estimator.PanelPCMCI`, judge the
 hypotheses) followed by :func:`write_discover`, which writes every output file
 into one folder:
 
-``links.csv``, ``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``),
-``patients.png`` (+ ``.svg``), ``hypotheses.csv``, ``comparisons.csv``,
-``exclusions.csv``, ``report.md``.
+``links.csv`` (every tested lagged link and the lag-0 rows of the
+contemporaneous network), ``between.csv`` (the between-person network),
+``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``), ``networks.png``
+(+ ``.svg``: the temporal, contemporaneous and between-person networks side by
+side, :mod:`causal.discovery.networks`), ``patients.png`` (+ ``.svg``),
+``hypotheses.csv``, ``comparisons.csv``, ``exclusions.csv``, ``report.md``.
 
 Every run also estimates the effects of every lagged link with a patient
-cluster bootstrap (:func:`causal.hypotheses.comparisons.effect_bootstrap`, on
-``Links.effect`` when the links carry it: :func:`~causal.hypotheses.comparisons.use_effects`):
-they judge the ``[[comparison]]`` claims of the hypothesis file
-(``comparisons.csv``, a report section) and say who leads with its
-uncertainty (:func:`causal.graph.summary.leading_order`, the report's "Who
-leads").
+cluster bootstrap (:func:`causal.hypotheses.comparisons.model_effects`, on
+``Links.effect`` when the links carry it): they judge the ``[[comparison]]``
+claims of the hypothesis file (``comparisons.csv``, a report section) and say
+who leads with its uncertainty (:func:`causal.graph.summary.leading_order`,
+the report's "Who leads").
 
 With ``DiscoverOptions(bootstrap=B)`` (``--bootstrap B``) a patient cluster
 bootstrap (:class:`~causal.resampling.bootstrap.ClusterBootstrap`) also writes
@@ -57,6 +59,7 @@ import pandas as pd
 
 from causal.discovery.estimator import PanelPCMCI
 from causal.discovery.links import Links
+from causal.discovery.networks import Networks, networks_section, three_networks
 from causal.graph.build import write_graphml, write_json
 from causal.graph.summary import LeadingOrder, leading_order
 from causal.hypotheses.comparisons import (
@@ -82,6 +85,7 @@ from causal.hypotheses.verdicts import (
     evaluate,
 )
 from causal.plotting.graphs import plot_edge_frequency, plot_forest, plot_graph, plot_patients
+from causal.plotting.networks import plot_networks
 from causal.report import EFFECT_SIZE_COLUMNS, add_effect_sizes, write_report
 from causal.resampling.bootstrap import ClusterBootstrap, bootstrap_section
 from causal.resampling.group import group_graph
@@ -121,7 +125,8 @@ logger = logging.getLogger(__name__)
 
 #: Files every discover run writes.
 OUTPUT_FILES = ("links.csv", "graph.graphml", "graph.json", "graph.png", "hypotheses.csv",
-                "comparisons.csv", "exclusions.csv", "report.md")
+                "comparisons.csv", "exclusions.csv", "report.md", "between.csv",
+                "networks.png")
 #: Patient cluster-bootstrap replicates of the effects (comparisons, who leads) when
 #: ``bootstrap`` is 0; with ``bootstrap=B`` the effects use B replicates.
 EFFECT_REPLICATES = 1000
@@ -273,8 +278,9 @@ class DataOptions:
 
     Parameters
     ----------
-    id_col, time_col, variables, segments, time_step
-        See :meth:`features.panel.Panel.from_frame`.
+    id_col, time_col, variables, segments, time_step, day_col, beep_col, duplicates, max_gap
+        See :meth:`features.panel.Panel.from_frame`; ``time_col`` None means
+        ``"week"`` unless ``day_col`` and ``beep_col`` are given.
     na_values, decimal
         Missing-value codes and decimal mark (:func:`features.io.read_table`).
     dayfirst, drop_text_columns, max_span
@@ -287,10 +293,14 @@ class DataOptions:
     """
 
     id_col: str = "patient"
-    time_col: str = "week"
+    time_col: str | None = None
     variables: Sequence[str] | None = None
     segments: Sequence[str] = ()
     time_step: str | None = None
+    day_col: str | None = None
+    beep_col: str | None = None
+    duplicates: str = "error"
+    max_gap: str | None = None
     na_values: Sequence[str] | None = None
     decimal: str = "."
     dayfirst: bool | None = None
@@ -309,6 +319,8 @@ class DataOptions:
         return dataclasses.replace(
             self, id_col=mapping.get(self.id_col, self.id_col),
             time_col=mapping.get(self.time_col, self.time_col),
+            day_col=mapping.get(self.day_col, self.day_col),
+            beep_col=mapping.get(self.beep_col, self.beep_col),
             variables=None if self.variables is None else [mapping.get(v, v)
                                                            for v in self.variables],
             segments=[mapping.get(s, s) for s in self.segments])
@@ -320,7 +332,9 @@ def build_panel(df: pd.DataFrame, options: DataOptions) -> Panel:
                             variables=None if options.variables is None else list(
                                 options.variables),
                             segments=list(options.segments), tau_max=None,
-                            time_step=options.time_step, dayfirst=options.dayfirst,
+                            time_step=options.time_step, day_col=options.day_col,
+                            beep_col=options.beep_col, duplicates=options.duplicates,
+                            max_gap=options.max_gap, dayfirst=options.dayfirst,
                             drop_text_columns=options.drop_text_columns,
                             max_span=options.max_span)
 
@@ -419,6 +433,10 @@ class DiscoverResult:
         Verdicts on the ``[[comparison]]`` claims.
     leading : LeadingOrder, optional
         Who leads, with its uncertainty.
+    networks : Networks, optional
+        The temporal, contemporaneous and between-person networks
+        (:func:`causal.discovery.networks.three_networks`); ``links.csv`` and
+        ``between.csv``.
     """
 
     options: DiscoverOptions
@@ -431,6 +449,7 @@ class DiscoverResult:
     effects: EffectDraws | None = None
     comparisons: ComparisonTable | None = None
     leading: LeadingOrder | None = None
+    networks: Networks | None = None
 
     @property
     def links(self) -> Links:
@@ -520,7 +539,8 @@ def compute_discover(data: pd.DataFrame | str | Path,
     effects, compared, leading = _effects(panel, model, comparisons, o)
     return DiscoverResult(options=o, source=source, panel=panel, model=model,
                           hypotheses=claims or None, verdicts=verdicts, bootstrap=boot,
-                          effects=effects, comparisons=compared, leading=leading)
+                          networks=three_networks(model, panel), effects=effects,
+                          comparisons=compared, leading=leading)
 
 
 def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, ...]:
@@ -546,7 +566,9 @@ def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, .
 def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
     """Write the files of :func:`write_discover` into the existing folder ``out``."""
     model, verdicts, boot, panel = result.model, result.verdicts, result.bootstrap, result.panel
-    files = [model.links_.to_csv(out / "links.csv"),
+    # links.csv: discovery's links plus the contemporaneous network's lag-0 rows
+    written = result.networks.links if result.networks is not None else model.links_
+    files = [written.to_csv(out / "links.csv"),
              write_graphml(model.graph_, out / "graph.graphml"),
              write_json(model.graph_, out / "graph.json"),
              model.exclusions_.to_csv(out / "exclusions.csv")]
@@ -571,8 +593,16 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
                            variables=list(panel.variables),
                            n_patients=min(result.options.n_plot_patients, panel.n_patients),
                            random_state=result.options.random_state,
-                           path_stem=out / "patients")
+                           segments=panel.block_cols[1:], path_stem=out / "patients")
     figures, sections = ["graph.png", "patients.png"], []
+    if result.networks is not None:
+        path = out / "between.csv"
+        result.networks.between.to_csv(path, index=False)
+        files.append(path)
+        files += plot_networks(result.networks.graphs(), out / "networks",
+                               title=f"the three networks ({model.method.upper()}, "
+                                     f"alpha={model.alpha})")
+        sections.append(("The three networks", networks_section(result.networks)))
     if boot is not None:
         path = out / "bootstrap.csv"
         boot.edges_.to_csv(path, index=False)
@@ -755,12 +785,14 @@ def write_individual(result: IndividualResult, out_dir: str | Path) -> tuple[Pat
     """
     out = Path(out_dir)
     with writing_to(out) as stage:
-        files = published(_write_individual(result, stage), stage, out)
+        files = published(_write_individual(result, stage, final=out), stage, out)
     logger.info("wrote %d files to %s", len(files), out)
     return files
 
 
-def _write_individual(result: IndividualResult, out: Path) -> tuple[Path, ...]:
+def _write_individual(result: IndividualResult, out: Path, *,
+                      final: Path | None = None) -> tuple[Path, ...]:
+    """Write the files of :func:`write_individual` into ``out`` (``final``: where they end up)."""
     model, found, panel = result.model, result.subgroups, result.panel
     tables = {"edge_shares.csv": model.summary_, "patient_links.csv": model.patient_links_,
               "patients.csv": model.patients_.reset_index()}
@@ -791,7 +823,7 @@ def _write_individual(result: IndividualResult, out: Path) -> tuple[Path, ...]:
                                        f"subgroup {g}: group edges "
                                        f"({int((found.labels == g).sum())} patients)")
     summary_path = out / "summary.txt"
-    summary_path.write_text(f"{result}\noutputs in {out}\n", encoding="utf-8")
+    summary_path.write_text(f"{result}\noutputs in {final or out}\n", encoding="utf-8")
     files.append(summary_path)
     return tuple(files)
 

@@ -55,7 +55,13 @@ def test_discover_writes_every_file(cli, tmp_path, good_csv):
     for name in (*OUTPUT_FILES, "graph.svg", "patients.png"):
         assert (out / name).is_file(), name
     links = pd.read_csv(out / "links.csv")
-    assert len(links) == len(VARS) ** 2
+    # every lagged link, and two lag-0 rows per pair (the contemporaneous network)
+    assert (links["lag"] == 1).sum() == len(VARS) ** 2
+    assert (links["lag"] == 0).sum() == len(VARS) * (len(VARS) - 1)
+    assert set(links.loc[links["lag"] == 0, "direction"]) == {"--"}
+    between = pd.read_csv(out / "between.csv")
+    assert len(between) == len(VARS) * (len(VARS) - 1) // 2
+    assert "## The three networks" in (out / "report.md").read_text(encoding="utf-8")
     hyp = pd.read_csv(out / "hypotheses.csv")
     assert hyp.empty and hyp.columns.tolist() == [*HYPOTHESIS_COLUMNS, *EFFECT_SIZE_COLUMNS]
     comparisons = pd.read_csv(out / "comparisons.csv")
@@ -75,7 +81,7 @@ def test_discover_vars(cli, tmp_path, good_csv):
     assert code == 0
     links = pd.read_csv(out / "links.csv")
     assert set(links["source"]) | set(links["target"]) == {"depression", "fear_others"}
-    assert len(links) == 4
+    assert len(links) == 4 + 2  # + the lag-0 pair, both rows
 
 
 def test_discover_segment(cli, tmp_path, cohort):
@@ -84,10 +90,11 @@ def test_discover_segment(cli, tmp_path, cohort):
     code, _, _ = cli("discover", data, "--segment", "phase", "--out", tmp_path / "out")
     assert code == 0
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
-    counts = dict(re.findall(r"^\| (pooled samples per test \(complete cases\)) \| (\d+) \|$",
-                             report, flags=re.M))
+    counts = dict(re.findall(r"^\| (complete samples at lags [^|]*) \| (\d+) \|$", report,
+                             flags=re.M))
     # two 4-week blocks per patient, 2 weeks of each cut off at tau_max = 1
-    assert int(counts["pooled samples per test (complete cases)"]) == N_PATIENTS * 2 * 2
+    complete = counts["complete samples at lags 0..tau_max (upper bound per test)"]
+    assert int(complete) == N_PATIENTS * 2 * 2
     links = pd.read_csv(tmp_path / "out" / "links.csv")
     assert "phase" not in set(links["source"])
 
@@ -125,6 +132,9 @@ def test_discover_pcmciplus(cli, tmp_path, good_csv):
     links = pd.read_csv(tmp_path / "links.csv")
     assert set(links["lag"]) == {0, 1}
     assert len(links[links["lag"] == 0]) == len(VARS) * (len(VARS) - 1)
+    # PCMCI+ rows have intervals (from the reported test), so absent claims can be judged
+    assert links[["ci_low", "ci_high"]].notna().all().all()
+    assert set(links["direction"]) <= {"->", "<-", "--"}
 
 
 def test_discover_fdr(cli, tmp_path, good_csv):
@@ -143,7 +153,8 @@ def test_discover_forbid_and_require(cli, tmp_path, good_csv):
     links = pd.read_csv(tmp_path / "links.csv")
     key = list(zip(links["source"], links["target"], links["lag"], strict=True))
     assert ("fear_others", "depression", 1) not in key
-    req = links[(links["source"] == "self_compassion") & (links["target"] == "depression")]
+    req = links[(links["source"] == "self_compassion") & (links["target"] == "depression")
+                & (links["lag"] == 1)]
     assert req["required"].tolist() == [True] and req["significant"].tolist() == [True]
     assert links["required"].sum() == 1
 
@@ -156,7 +167,7 @@ def test_discover_options_reach_the_report(cli, tmp_path, good_csv):
     for row in ("| tau_max | 2 |", "| alpha | 0.01 |", "| cut_off | tau_max |",
                 "| prep | center |"):
         assert row in report
-    assert set(pd.read_csv(tmp_path / "links.csv")["lag"]) == {1, 2}
+    assert set(pd.read_csv(tmp_path / "links.csv")["lag"]) == {0, 1, 2}
 
 
 def test_one_short_patient_among_many_is_excluded(cli, tmp_path, cohort):
@@ -340,7 +351,7 @@ def test_discover_bootstrap_writes_its_files(cli, tmp_path, good_csv):
 @pytest.mark.parametrize(("args", "needles"), [
     (["--bootstrap", "-1"], ["--bootstrap", "-1"]),
     (["--bootstrap", "many"], ["--bootstrap", "'many'"]),
-    (["--bootstrap", "5", "--n-jobs", "0"], ["n_jobs", "0"]),
+    (["--bootstrap", "5", "--n-jobs", "0"], ["--n-jobs", "0"]),
 ])
 def test_bad_bootstrap_options(cli, tmp_path, good_csv, args, needles, one_error_line):
     code, _, err = cli("discover", good_csv, *args, "--out", tmp_path / "o")
@@ -373,4 +384,25 @@ def test_out_that_is_a_file_is_an_input_error_naming_it(cli, tmp_path, good_csv,
     blocker = tmp_path / "results"
     blocker.write_text("not a folder", encoding="utf-8")
     code, _, err = cli("discover", good_csv, "--out", blocker)
-    one_error_line(code, err, "cannot write the output folder", str(blocker))
+    one_error_line(code, err, "--out", "existing file", str(blocker))
+    code, _, err = cli("discover", good_csv, "--out", blocker / "inside")
+    one_error_line(code, err, "cannot write the output folder", str(blocker / "inside"))
+
+
+def test_same_seed_gives_byte_identical_outputs_for_any_n_jobs(cli, tmp_path, good_csv):
+    """Determinism: one --seed reproduces every file, whatever the number of workers."""
+    outs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        code, _, err = cli("discover", good_csv, "--out", out, "--bootstrap", "12", "--seed",
+                           "5", "--n-jobs", jobs, "--hypotheses", "melsom2023")
+        assert code == 0, err
+        outs[jobs] = out
+    names = sorted(p.name for p in outs[1].iterdir())
+    assert names == sorted(p.name for p in outs[2].iterdir())
+    for name in names:
+        one, two = ((outs[jobs] / name).read_bytes() for jobs in (1, 2))
+        if name == "report.md":  # the recorded command line differs (--out, --n-jobs)
+            one, two = (b"\n".join(line for line in data.splitlines()
+                                   if b"therapy-pcmci" not in line) for data in (one, two))
+        assert one == two, name

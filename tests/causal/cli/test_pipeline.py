@@ -106,8 +106,10 @@ def test_options_are_checked_before_any_work():
 def test_unwritable_output_folder_is_an_input_error(run, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
-    with pytest.raises(InputError, match="cannot write the output folder"):
+    with pytest.raises(InputError, match="is an existing file"):
         write_discover(run.result, blocker)
+    with pytest.raises(InputError, match="cannot write the output folder"):
+        write_discover(run.result, blocker / "inside")
 
 
 def test_unreadable_data_is_a_data_error_naming_the_file(tmp_path):
@@ -129,13 +131,18 @@ def test_writes_every_output_file(run):
 def test_links_csv_has_every_tested_link(run):
     links = pd.read_csv(run.out_dir / "links.csv")
     triples = set(zip(links["source"], links["target"], links["lag"], strict=True))
-    assert triples == set(itertools.product(VARS, VARS, [1]))
-    assert len(links) == len(VARS) ** 2
+    pairs = {(a, b, 0) for a, b in itertools.permutations(VARS, 2)}
+    assert triples == set(itertools.product(VARS, VARS, [1])) | pairs
+    assert len(links) == len(VARS) ** 2 + len(pairs)
     # non-significant links are written too (the cohort's null links are not all found)
-    assert (~links["significant"]).any() and links["significant"].any()
+    lagged = links[links["lag"] > 0].reset_index(drop=True)
+    assert (~lagged["significant"]).any() and lagged["significant"].any()
+    # discovery's rows are written unchanged; the lag-0 rows are the contemporaneous network
     table = run.result.model.links_.table
-    pd.testing.assert_series_equal(links["p_value"], table["p_value"], check_exact=False)
+    pd.testing.assert_series_equal(lagged["p_value"], table["p_value"], check_exact=False)
     assert links.columns.tolist() == table.columns.tolist()
+    contemp = run.result.networks.contemporaneous
+    np.testing.assert_allclose(links.loc[links["lag"] == 0, "value"], contemp["value"])
 
 
 def test_graph_files_match_the_model(run):
@@ -288,7 +295,7 @@ def test_variables_restrict_the_analysis(data, tmp_path):
     result, _ = discover(data, tmp_path, DiscoverOptions(
         data=DataOptions(variables=["depression", "fear_others"]), random_state=0))
     assert result.model.links_.variables == ("depression", "fear_others")
-    assert len(pd.read_csv(tmp_path / "links.csv")) == 4
+    assert len(pd.read_csv(tmp_path / "links.csv")) == 4 + 2  # + the lag-0 pair
 
 
 def test_sesoi_override_reaches_the_verdicts(data, tmp_path):
@@ -449,7 +456,7 @@ def test_individual_known_groups(two_groups, tmp_path):
     # the group column is a grouping, never a variable
     assert set(result.model.panel_.variables) == {"x1", "x2"}
     diff = pd.read_csv(tmp_path / "subgroup_differences.csv")
-    crossed = diff.set_index("edge").loc[["x1(t-1) -> x2", "x2(t-1) -> x1"], "p_adjusted"]
+    crossed = diff.set_index("edge").loc[["x1(t-1) -> x2(t)", "x2(t-1) -> x1(t)"], "p_adjusted"]
     assert (crossed < 0.05).all()
 
 
