@@ -170,13 +170,26 @@ def test_discovered_links_section_matches_the_links(report, model):
     np.testing.assert_allclose(shown["value"].astype(float), sig["value"], rtol=1e-3)
 
 
-def test_who_leads_section(report, model):
-    from causal import leading_variables
-
+def test_who_leads_section_states_no_order_without_its_uncertainty(report, model):
     body = _section(report, "Who leads")
     table = _table(body)
     assert set(table["variable"]) == set(model.links_.variables)
-    assert f"Order of leading: {' > '.join(leading_variables(model.links_))}." in body
+    assert "Order of leading" not in body and "No order is stated" in body
+
+
+def test_who_leads_section_with_its_uncertainty(model):
+    from causal import effect_bootstrap, leading_order
+
+    draws = effect_bootstrap(model.panel_, n_boot=200, prep="none", random_state=0)
+    leading = leading_order(draws.table(), draws.replicates())
+    text = render_report(links=model.links_, panel=model.panel_, n_samples=model.n_samples_,
+                         source="test", leading=leading)
+    body = _section(text, "Who leads")
+    assert leading.render() in body
+    table = _table(body)
+    assert table["variable"].tolist() == leading.order
+    assert list(table.columns) == ["variable", "net", "net_low", "net_high", "p_positive",
+                                   "p_first"]
 
 
 def test_hypotheses_section_matches_the_verdicts(report, verdicts):
