@@ -817,10 +817,8 @@ def _split_claims(claims: Iterable[Any] | str | Path
 
 
 def _load_comparisons(source: str | Path) -> tuple[Any, ...]:
-    try:
-        from causal.hypotheses.spec import load_comparisons
-    except ImportError:  # before comparative claims exist
-        return ()
+    from causal.hypotheses.spec import load_comparisons
+
     return load_comparisons(source)
 
 

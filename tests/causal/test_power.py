@@ -184,7 +184,7 @@ def test_claims_power_table_and_all_claims_row():
     result = claims_power("melsom2023", 13, [80, 320], n_cohorts=20, random_state=3)
     table = result.table
     assert tuple(table.columns) == CLAIM_COLUMNS
-    names = [h.name for h in result.hypotheses]
+    names = [h.name for h in result.hypotheses] + [c.name for c in result.comparisons]
     assert table["claim"].tolist() == [*names, "all"] * 2
     for _, group in table.groupby("n_patients"):
         # every claim supported in a cohort -> each one is: "all" is at most the smallest
@@ -250,7 +250,6 @@ def test_fast_engine_follows_trajectories(trajectory):
 
 
 # ------------------------------------------------------------------ comparisons
-# These run once causal.hypotheses.comparisons ([[comparison]] claims) is in the package.
 def _lead_truth(strong: float, weak: float):
     # fear_others -> depression = strong, depression -> fear_others = weak (issue 9 targets)
     return power_scenario(strong).with_cross([("fear_others", "depression", strong),
@@ -262,7 +261,7 @@ def test_fast_effect_draws_reproduce_effect_bootstrap():
     # The array version of the comparison stand-in: same estimates and replicates as
     # causal.hypotheses.comparisons.effect_bootstrap on the same cohort and seed.
     from causal._fastsim import effect_draws, simulate_values
-    effect_bootstrap = pytest.importorskip("causal.hypotheses.comparisons").effect_bootstrap
+    from causal.hypotheses.comparisons import effect_bootstrap
     from features.simulate import simulate_cohort
 
     truth = _lead_truth(0.2, 0.04)
@@ -281,7 +280,6 @@ def test_fast_effect_draws_reproduce_effect_bootstrap():
 
 
 def test_fast_comparison_verdicts_match_compare_cohort_by_cohort():
-    pytest.importorskip("causal.hypotheses.comparisons")
     from causal.hypotheses.spec import load_comparisons
     from causal.power import Design, _run, _Task
 
@@ -299,7 +297,6 @@ def test_fast_comparison_verdicts_match_compare_cohort_by_cohort():
 
 
 def test_claims_power_includes_comparisons_in_all_claims():
-    pytest.importorskip("causal.hypotheses.comparisons")
     from causal.power import claims_power
 
     result = claims_power("melsom2023", 13, [100], n_cohorts=10, n_boot=100, random_state=5)

@@ -94,7 +94,9 @@ def test_cli_hypotheses_writes_per_claim_and_all_claims_power(tmp_path):
     assert {p.name for p in out.iterdir()} == {"claims_power.csv", "claims_required.csv",
                                               "claims_power.png", "claims_power.svg"}
     table = pd.read_csv(out / "claims_power.csv")
-    assert table["claim"].iloc[-1] == "all" and len(table) == 2 * 7
+    # six hypotheses, the comparison fear_leads_depression and "all", for 2 designs
+    assert table["claim"].iloc[-1] == "all" and len(table) == 2 * 8
+    assert "fear_leads_depression" in set(table["claim"])
     assert table["power"].between(0, 1).all() and (table["n_cohorts"] == 5).all()
     need = pd.read_csv(out / "claims_required.csv")
     assert sorted(need["target"].unique()) == [0.8, 0.9]
