@@ -73,6 +73,8 @@ def _graph_attrs(links: Links, kind: str) -> dict[str, Any]:
 
 _RECORD_FIELDS = ("source", "target", "lag", "value", "p_value", "ci_low", "ci_high",
                   "directed")
+#: Effect-size columns carried onto graph edges when the links have them (issue 8's `effect`).
+_EFFECT_FIELDS = ("effect", "effect_low", "effect_high")
 
 
 def _significant_records(links: Links, lagged_only: bool) -> list[dict[str, Any]]:
@@ -86,8 +88,9 @@ def _significant_records(links: Links, lagged_only: bool) -> list[dict[str, Any]
     keep = table["significant"].to_numpy(dtype=bool)
     if lagged_only:
         keep = keep & (table["lag"].to_numpy() > 0)
-    columns = [table[c].to_numpy()[keep].tolist() for c in _RECORD_FIELDS]
-    records = [dict(zip(_RECORD_FIELDS, values, strict=True))
+    fields = _RECORD_FIELDS + tuple(c for c in _EFFECT_FIELDS if c in table)
+    columns = [table[c].to_numpy()[keep].tolist() for c in fields]
+    records = [dict(zip(fields, values, strict=True))
                for values in zip(*columns, strict=True)]
     mirrored = [{**r, "source": r["target"], "target": r["source"]}
                 for r in records if not r["directed"]]
@@ -189,6 +192,7 @@ def summary_graph(links: Links, *, lagged_only: bool = False) -> nx.DiGraph:
             ci_low=float(best["ci_low"]), ci_high=float(best["ci_high"]),
             lags=",".join(str(int(k)) for k in sorted(r["lag"] for r in rows)),
             directed=any(bool(r["directed"]) for r in rows), autoregressive=source == target,
+            **{c: float(best[c]) for c in _EFFECT_FIELDS if c in best},
         )
     logger.debug("summary graph: %d nodes, %d edges", graph.number_of_nodes(),
                  graph.number_of_edges())

@@ -14,7 +14,9 @@ one legend for colour (sign) and line style (lagged, contemporaneous, between).
 Edge styles: ``kind`` ``"lagged"`` (solid), ``"contemporaneous"`` (dashed) or
 ``"between"`` (dotted), by default ``"contemporaneous"`` when ``lag == 0`` and
 ``"lagged"`` otherwise. Colour shows the sign (red positive, blue negative),
-width ``1 + 5 |value|`` points.
+width ``1 + 5 |s|`` points, where ``s`` is the edge's ``effect`` (the standardized
+within-person change, comparable across variables) when the links carry it and
+its partial correlation ``value`` otherwise; the edge labels show ``value``.
 
 Examples
 --------
@@ -337,13 +339,18 @@ def draw_network(ax: Axes, graph: nx.DiGraph, *, nodes: Sequence[Hashable] | Non
                 continue
             seen.add(frozenset((u, v)))
         value = float(attrs["value"])
+        # width and colour by the standardized within-person effect where it was estimated
+        # (comparable across variables), else by the partial correlation
+        effect = float(attrs.get("effect", math.nan))
+        strength = effect if math.isfinite(effect) else value
         rad = 0.18 if directed else 0.0
         arrow = FancyArrowPatch(
             posA=tuple(pos[u]), posB=tuple(pos[v]), patchA=out.nodes[u], patchB=out.nodes[v],
             shrinkA=0, shrinkB=0, arrowstyle="-|>" if directed else "-",
-            mutation_scale=10 + 8 * min(abs(value), 1.0) if np.isfinite(value) else 10,
-            connectionstyle=f"arc3,rad={rad}", color=_sign_colour(value),
-            linewidth=_edge_width(value), linestyle=EDGE_STYLES[_edge_kind(attrs)], zorder=2)
+            mutation_scale=10 + 8 * min(abs(strength), 1.0) if np.isfinite(strength) else 10,
+            connectionstyle=f"arc3,rad={rad}", color=_sign_colour(strength),
+            linewidth=_edge_width(strength), linestyle=EDGE_STYLES[_edge_kind(attrs)],
+            zorder=2)
         ax.add_patch(arrow)
         out.edges.append((u, v, arrow))
         drawn.append((u, v, attrs, rad))
@@ -395,7 +402,7 @@ def network_legend(fig: Figure, kinds: Iterable[str], *, ring: bool = False,
     # one row when it fits (about 1.9 inches an entry), else rows of three
     ncol = len(handles) if 1.9 * len(handles) <= fig.get_figwidth() else 3
     return fig.legend(handles=handles, loc=loc, ncol=ncol, fontsize=9,
-                      title="edge colour: sign; line: kind; width: |value|",
+                      title="edge colour: sign; line: kind; width: |effect| (else |partial corr.|)",
                       title_fontsize=9, frameon=False)
 
 

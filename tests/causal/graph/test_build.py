@@ -218,3 +218,15 @@ def test_export_errors(tmp_path):
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad\.json"):
         read_json(bad)
+
+
+def test_summary_graph_carries_the_effect_size_when_the_links_have_it(make_links):
+    links = make_links({("fear_others", "depression", 1): 0.12,
+                        ("depression", "self_compassion", 1): -0.13}, tau_max=1)
+    plain = next(iter(summary_graph(links).edges(data=True)))[2]
+    assert math.isnan(plain.get("effect", math.nan))  # no effect estimated: none on the edge
+    table = links.table.assign(effect=links.table["value"] * 2, effect_low=-1.0, effect_high=1.0)
+    with_effect = Links(table=table, variables=links.variables, tau_max=1, alpha=0.05)
+    edge = summary_graph(with_effect).edges["fear_others", "depression"]
+    assert edge["effect"] == pytest.approx(0.24)
+    assert (edge["effect_low"], edge["effect_high"]) == (-1.0, 1.0)

@@ -12,6 +12,7 @@ import itertools
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.patches import Circle, FancyArrowPatch
 
@@ -185,3 +186,19 @@ def test_panels_share_one_frame(tmp_path, figures):
     axes = figures[-1].axes
     assert axes[0].get_xlim() == axes[1].get_xlim()
     assert axes[0].get_ylim() == axes[1].get_ylim()
+
+
+def test_edge_width_follows_the_effect_when_present(figures, tmp_path):
+    """Two links with the same partial correlation but different effects get different widths."""
+    from causal import Links, plot_graph, summary_graph
+
+    table = pd.DataFrame({
+        "source": ["a", "b"], "target": ["b", "c"], "lag": [1, 1], "value": [0.1, 0.1],
+        "p_value": [0.001, 0.001], "significant": [True, True], "ci_low": [0.05, 0.05],
+        "ci_high": [0.15, 0.15], "effect": [0.05, 0.6], "effect_low": [0.0, 0.5],
+        "effect_high": [0.1, 0.7]})
+    graph = summary_graph(Links(table=table, variables=("a", "b", "c"), tau_max=1, alpha=0.05))
+    plot_graph(graph, tmp_path / "g", formats=("png",))
+    widths = sorted(p.get_linewidth() for p in figures[-1].axes[0].patches
+                    if type(p).__name__ == "FancyArrowPatch")
+    assert widths == pytest.approx([1.0 + 5 * 0.05, 1.0 + 5 * 0.6])
