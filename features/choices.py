@@ -12,9 +12,11 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["PREPS", "SCENARIO_NAMES"]
+__all__ = ["PREPS", "SCENARIO_NAMES", "VALUE_LABELS"]
 
 #: Valid values of ``prep`` (within-person preprocessing, :mod:`features.transforms`).
 PREPS: tuple[str, ...] = ("detrend", "center", "none")
 #: Preset scenarios of :func:`features.scenarios.get_scenario`.
 SCENARIO_NAMES: tuple[str, ...] = ("paper", "null", "reversed")
+#: Valid values of ``value_labels`` (SPSS/Stata value labels, :mod:`features.formats`).
+VALUE_LABELS: tuple[str, ...] = ("codes", "labels")

@@ -1,10 +1,12 @@
-r"""Read long-format panels from CSV, text or Parquet files.
+r"""Read long-format panels from CSV, text, Parquet, SPSS, Stata or Excel files.
 
 Rows read from a file are labelled with their **line number in the file**
 (the header is line 1), so every later error or exclusion that names a row
 points at a line the user can open in an editor. Blank lines are skipped but
 still counted, and a record whose quoted field spans several lines is labelled
-with the line it starts on.
+with the line it starts on. SPSS ``.sav``, Stata ``.dta`` and Excel ``.xlsx``
+files are read by :mod:`features.formats` (rows labelled by case number or
+sheet row).
 
 Examples
 --------
@@ -26,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from features.errors import DataError
+from features.formats import FORMAT_SUFFIXES, read_formatted
 
 __all__ = ["NA_VALUES", "read_table"]
 
@@ -38,16 +41,24 @@ _TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
-def read_table(path: str | Path, *, sep: str | None = None) -> pd.DataFrame:
-    """Read a long-format table from a CSV/text or Parquet file.
+def read_table(path: str | Path, *, sep: str | None = None, value_labels: str = "codes",
+               sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a long-format table from a CSV/text, Parquet, SPSS, Stata or Excel file.
 
     Parameters
     ----------
     path : str or Path
         ``.csv``, ``.txt``, ``.tsv`` or ``.dat`` (delimited text; the
         delimiter is sniffed unless ``sep`` is given), or ``.parquet``/``.pq``.
+        SPSS ``.sav``/``.zsav``/``.por``, Stata ``.dta`` and Excel
+        ``.xlsx``/``.xlsm`` are read by :func:`features.formats.read_formatted`.
     sep : str, optional
         Field delimiter for text files.
+    value_labels : {"codes", "labels"}
+        SPSS/Stata: keep numeric codes (default) or map labelled codes to their
+        labels (see :mod:`features.formats`).
+    sheet : str or int, optional
+        Excel: sheet name or 0-based position (default the first sheet).
 
     Returns
     -------
@@ -73,6 +84,10 @@ def read_table(path: str | Path, *, sep: str | None = None) -> pd.DataFrame:
     if path.is_dir():
         raise DataError(f"{path}: is a directory, expected a CSV or Parquet file")
     suffix = path.suffix.lower()
+    if suffix not in FORMAT_SUFFIXES and (value_labels != "codes" or sheet is not None):
+        option = "sheet" if sheet is not None else "value_labels"
+        raise DataError(f"{path}: {option} applies to SPSS, Stata or Excel files, not "
+                        f"{suffix or 'this'} files")
     if suffix in _PARQUET_SUFFIXES:
         df = _read_parquet(path)
         if df.empty:
@@ -80,8 +95,13 @@ def read_table(path: str | Path, *, sep: str | None = None) -> pd.DataFrame:
         df.index = pd.RangeIndex(2, len(df) + 2, name="row")
     elif suffix in _TEXT_SUFFIXES:
         df = _read_text(path, sep)
+    elif suffix in FORMAT_SUFFIXES:
+        df = read_formatted(path, value_labels=value_labels, sheet=sheet)
+    elif suffix == ".xls":
+        raise DataError(f"{path}: old binary Excel (.xls) is not supported; save it as .xlsx")
     else:
-        raise DataError(f"{path}: unknown file type {suffix!r}; use .csv, .txt, .tsv or .parquet")
+        raise DataError(f"{path}: unknown file type {suffix!r}; use .csv, .txt, .tsv, "
+                        ".parquet, .sav, .dta or .xlsx")
     df.columns = [str(c).strip() for c in df.columns]
     logger.info("read %d rows x %d columns from %s", len(df), df.shape[1], path)
     return df

@@ -24,7 +24,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from causal.discovery.choices import CI_TESTS, METHODS
-from features.choices import PREPS
+from features.choices import PREPS, VALUE_LABELS
 
 if TYPE_CHECKING:  # pragma: no cover
     from causal.cli.pipeline import DataOptions
@@ -126,13 +126,18 @@ def n_groups(text: str) -> int | str:
 
 def add_data_options(p: argparse.ArgumentParser) -> None:
     """Add the data file and how to read it (shared by ``discover`` and ``individual``)."""
-    p.add_argument("data", help="CSV, TXT or Parquet file in long format")
+    p.add_argument("data", help="long-format file: CSV/TXT, Parquet, SPSS .sav, Stata .dta or "
+                                "Excel .xlsx")
     p.add_argument("--id", default="patient", help="patient id column (default patient)")
     p.add_argument("--time", default="week", help="time column, integer or date (default week)")
     p.add_argument("--time-step", help="step for date times, e.g. 7D (default: inferred)")
     p.add_argument("--vars", type=csv_list, help="variables to use (default: all numeric)")
     p.add_argument("--segment", action="append", default=[],
                    help="column whose change breaks the series (repeatable)")
+    p.add_argument("--value-labels", choices=VALUE_LABELS, default="codes",
+                   help="SPSS/Stata value labels: keep the numeric codes (default) or map "
+                        "labelled codes to their labels")
+    p.add_argument("--sheet", help="Excel sheet name or 0-based position (default: the first)")
 
 
 def data_options(args: argparse.Namespace) -> DataOptions:
@@ -140,7 +145,8 @@ def data_options(args: argparse.Namespace) -> DataOptions:
     from causal.cli.pipeline import DataOptions
 
     return DataOptions(id_col=args.id, time_col=args.time, variables=args.vars,
-                       segments=args.segment, time_step=args.time_step)
+                       segments=args.segment, time_step=args.time_step,
+                       value_labels=args.value_labels, sheet=args.sheet)
 
 
 def add_parallel_options(p: argparse.ArgumentParser) -> None:

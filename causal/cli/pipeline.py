@@ -95,8 +95,9 @@ def read_data(path: str | Path, options: DataOptions | None = None) -> pd.DataFr
     ...
     features.errors.DataError: /nonexistent/cohort.csv: file not found
     """
+    o = options if options is not None else DataOptions()
     try:
-        return read_table(path)
+        return read_table(path, value_labels=o.value_labels, sheet=o.sheet)
     except OSError as exc:
         raise DataError(f"{path}: cannot read the file ({_reason(exc)})") from exc
 
@@ -159,6 +160,11 @@ class DataOptions:
     ----------
     id_col, time_col, variables, segments, time_step
         See :meth:`features.panel.Panel.from_frame`.
+    value_labels : {"codes", "labels"}
+        SPSS/Stata files: keep numeric codes or map them to their labels
+        (:mod:`features.formats`).
+    sheet : str, optional
+        Excel files: sheet name or 0-based position.
 
     Examples
     --------
@@ -171,6 +177,8 @@ class DataOptions:
     variables: Sequence[str] | None = None
     segments: Sequence[str] = ()
     time_step: str | None = None
+    value_labels: str = "codes"
+    sheet: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "segments", tuple(self.segments))
