@@ -20,6 +20,7 @@ from causal.cli.options import (
     data_options,
     n_groups,
     progress,
+    rename_pairs,
     share,
 )
 
@@ -33,6 +34,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     i = sub.add_parser("individual", help="per-patient graphs, group/individual edges, "
                                           "subgroups")
     add_data_options(i)
+    i.add_argument("--rename", type=rename_pairs, help="rename columns first: old=new,...")
     g = i.add_argument_group("per-patient discovery")
     add_test_options(g)
     add_prep_option(g)
@@ -56,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
 
     pcmci = dict(tau_max=args.tau_max, alpha=args.alpha, pc_alpha=args.pc_alpha,
                  method=args.method, ci_test=args.ci_test, prep=args.prep)
-    options = IndividualOptions(data=data_options(args), group_threshold=args.group_threshold,
+    options = IndividualOptions(data=data_options(args), rename=args.rename,
+                                group_threshold=args.group_threshold,
                                 subgroups=args.subgroups,
                                 group_col=args.group_col, pcmci=pcmci, random_state=args.seed,
                                 n_jobs=args.n_jobs, scheduler=args.scheduler,

@@ -439,7 +439,10 @@ class IndividualOptions:
     Parameters
     ----------
     data : DataOptions
-        How the data are read.
+        How the data are read (column names before or after ``rename``).
+    rename : mapping, optional
+        Column renames applied first (e.g. ``{"pieker": "worry"}``), as for
+        :class:`DiscoverOptions`.
     group_threshold : float
         Share of patients a group edge needs (GIMME: 0.75).
     subgroups : int or "auto", optional
@@ -467,6 +470,7 @@ class IndividualOptions:
     """
 
     data: DataOptions = field(default_factory=DataOptions)
+    rename: Mapping[str, str] | None = None
     group_threshold: float = 0.75
     subgroups: int | str | None = None
     group_col: str | None = None
@@ -540,11 +544,16 @@ def compute_individual(data: pd.DataFrame | str | Path,
     """
     o = options if options is not None else IndividualOptions()
     df = read_data(data, o.data) if isinstance(data, (str, Path)) else data
+    names, group_col = o.data, o.group_col
+    if o.rename:
+        df = rename_columns(df, o.rename)
+        names = names.renamed(o.rename)
+        group_col = None if group_col is None else o.rename.get(group_col, group_col)
     groups = None
-    if o.group_col is not None:
-        groups = _patient_groups(df, o.data.id_col, o.group_col)
-        df = df.drop(columns=[o.group_col])
-    panel = build_panel(df, o.data)
+    if group_col is not None:
+        groups = _patient_groups(df, names.id_col, group_col)
+        df = df.drop(columns=[group_col])
+    panel = build_panel(df, names)
     model = IndividualPCMCI(PanelPCMCI(**o.pcmci), group_threshold=o.group_threshold,
                             n_jobs=o.n_jobs, scheduler=o.scheduler, progress=o.progress,
                             random_state=o.random_state).fit(panel)

@@ -46,3 +46,34 @@ def test_individual_refuses_short_series_with_the_needed_length(cli, tmp_path, g
     one_error_line(code, err, "needs at least 31 time points per patient")
 
 
+
+
+def test_individual_rename_direction_exclusions_and_weak_subgroups(cli, tmp_path):
+    # One scenario for every patient: no real subgroups, so --subgroups 2 must be flagged weak.
+    a = generic_scenario(3, 0).with_cross([("x1", "x2", 0.5)], name="A")
+    df = simulate_subgroups([a, a], [8, 8], n_weeks=60, random_state=4).drop(
+        columns="subgroup")
+    df.loc[(df["patient"] == 3) & (df["week"] > 3), "x3"] = 0.0  # nearly constant x3
+    data = tmp_path / "long.csv"
+    df.rename(columns={"x1": "pieker", "patient": "subjno"}).to_csv(data, index=False)
+    code, _, err = cli("-q", "individual", data, "--rename", "pieker=worry,subjno=person",
+                       "--id", "person", "--vars", "worry,x2,x3", "--method", "pcmciplus",
+                       "--subgroups", "2", "--out", tmp_path / "o")
+    assert code == 0, err
+    out = tmp_path / "o"
+    links = pd.read_csv(out / "patient_links.csv")
+    assert list(links.columns[:5]) == ["patient", "source", "target", "lag", "direction"]
+    assert "worry" in set(links["source"]) and "pieker" not in set(links["source"])
+    zero = links[links["lag"] == 0]
+    # each contemporaneous pair once per patient (3 pairs of 3 variables), with a direction
+    assert (zero.groupby("patient").size() == 3).all()
+    assert set(zero["direction"]) <= {"->", "--"} and set(links.loc[links["lag"] > 0,
+                                                                     "direction"]) == {"->"}
+    shares = pd.read_csv(out / "edge_shares.csv")
+    assert (shares["lag"] == 0).sum() == 3 and "direction" in shares.columns
+    exclusions = pd.read_csv(out / "exclusions.csv")
+    flat = exclusions[exclusions["reason"].str.contains("nearly constant")]
+    assert flat["patient"].tolist() == [3] and flat["column"].tolist() == ["x3"]
+    assert flat["value"].tolist() == [3]  # weeks 1-3 differ from the constant
+    summary = (out / "summary.txt").read_text(encoding="utf-8")
+    assert "WARNING: weak subgroup solution: silhouette" in summary and "stability" in summary
