@@ -133,10 +133,10 @@ def _pcmci_runner(model: PanelPCMCI, ci_test: str,
 
     ti = model._input
     dataframe = ti.dataframe()
-    conf_level = 1 - 2 * model.alpha
+    ci_level = 1 - 2 * model.alpha
 
     def run() -> dict[str, Any]:
-        test = make_ci_test(ci_test, conf_level=conf_level, df_loss=model.df_loss_)
+        test = make_ci_test(ci_test, ci_level=ci_level, df_loss=model.df_loss_)
         if log is not None:
             record_calls(test, log)
         pcmci = PCMCI(dataframe=dataframe, cond_ind_test=test, verbosity=0)
@@ -228,7 +228,7 @@ def estimate_tigramite(model: PanelPCMCI, calls: list[Call], engine_pcmci_s: flo
     n_probed : int
         Number of calls replayed.
     """
-    test = make_ci_test("parcorr-tigramite", conf_level=1 - 2 * model.alpha,
+    test = make_ci_test("parcorr-tigramite", ci_level=1 - 2 * model.alpha,
                         df_loss=model.df_loss_)
     test.set_dataframe(model._input.dataframe())
     estimate, n_probed = engine_pcmci_s, 0

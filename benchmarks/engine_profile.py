@@ -87,7 +87,7 @@ def profile_engine(n_patients: int = 1000, n_weeks: int = 13, n_vars: int = 5, t
     cut = 2 * tau_max
 
     def new_test(log: list[Call] | None = None) -> Any:
-        test = make_ci_test("parcorr", conf_level=conf, df_loss=model.df_loss_)
+        test = make_ci_test("parcorr", ci_level=conf, df_loss=model.df_loss_)
         return test if log is None else record_calls(test, log)
 
     def run(test: Any) -> Any:

@@ -30,12 +30,15 @@ from features._lazy import lazy_api
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from causal.discovery import CI_TESTS, METHODS, Links, PanelPCMCI
+    from causal.discovery.links import format_link
     from causal.effects import jackknife_effects, lagged_effects
     from causal.graph import (
         compare_graphs,
         edge_table,
         leading_variables,
         precedes,
+        read_graphml,
+        read_json,
         strengths,
         summary_graph,
         time_series_graph,
@@ -58,28 +61,34 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         plot_power_curve,
     )
     from causal.power import PowerResult, power_curve
+    from causal.rates import Rate, summarize_rate
     from causal.resampling import (
         BootstrapResult,
         ClusterBootstrap,
         IndividualPCMCI,
         SubgroupResult,
+        compare_groups,
         find_subgroups,
     )
+    from causal.resampling.parallel import parallel_map
 
 #: Public name -> the stage subpackage that defines it.
 _API: dict[str, str] = {
     **dict.fromkeys(("CI_TESTS", "METHODS", "Links", "PanelPCMCI"), "causal.discovery"),
     **dict.fromkeys(("jackknife_effects", "lagged_effects"), "causal.effects"),
     **dict.fromkeys(("compare_graphs", "edge_table", "leading_variables", "precedes",
-                     "strengths", "summary_graph", "time_series_graph", "write_graphml",
-                     "write_json"), "causal.graph"),
+                     "read_graphml", "read_json", "strengths", "summary_graph",
+                     "time_series_graph", "write_graphml", "write_json"), "causal.graph"),
     **dict.fromkeys(("Hypothesis", "HypothesisError", "Verdict", "VerdictTable", "evaluate",
                      "load_hypotheses"), "causal.hypotheses"),
     **dict.fromkeys(("plot_edge_frequency", "plot_forest", "plot_graph", "plot_patients",
                      "plot_power_curve"), "causal.plotting"),
     **dict.fromkeys(("PowerResult", "power_curve"), "causal.power"),
     **dict.fromkeys(("BootstrapResult", "ClusterBootstrap", "IndividualPCMCI",
-                     "SubgroupResult", "find_subgroups"), "causal.resampling"),
+                     "SubgroupResult", "compare_groups", "find_subgroups"), "causal.resampling"),
+    "parallel_map": "causal.resampling.parallel",
+    **dict.fromkeys(("Rate", "summarize_rate"), "causal.rates"),
+    "format_link": "causal.discovery.links",
 }
 
 __all__ = [
@@ -93,17 +102,21 @@ __all__ = [
     "Links",
     "PanelPCMCI",
     "PowerResult",
+    "Rate",
     "SubgroupResult",
     "Verdict",
     "VerdictTable",
     "compare_graphs",
+    "compare_groups",
     "edge_table",
     "evaluate",
     "find_subgroups",
+    "format_link",
     "jackknife_effects",
     "lagged_effects",
     "leading_variables",
     "load_hypotheses",
+    "parallel_map",
     "plot_edge_frequency",
     "plot_forest",
     "plot_graph",
@@ -111,7 +124,10 @@ __all__ = [
     "plot_power_curve",
     "power_curve",
     "precedes",
+    "read_graphml",
+    "read_json",
     "strengths",
+    "summarize_rate",
     "summary_graph",
     "time_series_graph",
     "write_graphml",

@@ -88,7 +88,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LinearRegression
 
-from causal.discovery.links import Links
+from causal.discovery.links import Links, format_link
 from features.choices import PREPS
 from features.errors import DataError, is_integer
 from features.lags import lag_name, lag_table
@@ -351,7 +351,7 @@ class JackknifeEffects:
             return head + "\n  (no links requested)"
         lines = [head]
         for r in self.table.itertuples(index=False):
-            lines.append(f"  {r.source}(t-{r.lag}) -> {r.target}(t): raw {r.estimate:+.3f}, "
+            lines.append(f"  {format_link(r.source, r.target, r.lag)}: raw {r.estimate:+.3f}, "
                          f"corrected {r.corrected:+.3f} (halves {r.first_half:+.3f}, "
                          f"{r.second_half:+.3f})")
         return "\n".join(lines)

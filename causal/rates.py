@@ -36,8 +36,8 @@ class Rate:
     rate : float
         ``k / n``.
     ci_low, ci_high : float
-        Wilson score interval at level ``confidence``.
-    confidence : float
+        Wilson score interval at level ``ci_level``.
+    ci_level : float
         Level of the interval.
     """
 
@@ -46,7 +46,7 @@ class Rate:
     rate: float
     ci_low: float
     ci_high: float
-    confidence: float = 0.95
+    ci_level: float = 0.95
 
     def as_dict(self) -> dict[str, float | int]:
         """Return ``k, n, rate, ci_low, ci_high`` (for a results table row)."""
@@ -54,11 +54,11 @@ class Rate:
                 "ci_high": self.ci_high}
 
     def __str__(self) -> str:
-        return (f"{self.rate:.3f} ({self.k}/{self.n}), {100 * self.confidence:g}% CI "
+        return (f"{self.rate:.3f} ({self.k}/{self.n}), {100 * self.ci_level:g}% CI "
                 f"[{self.ci_low:.3f}, {self.ci_high:.3f}]")
 
 
-def summarize_rate(k: int, n: int, confidence: float = 0.95) -> Rate:
+def summarize_rate(k: int, n: int, ci_level: float = 0.95) -> Rate:
     """Return the rate ``k / n`` with its Wilson score interval.
 
     Parameters
@@ -67,7 +67,7 @@ def summarize_rate(k: int, n: int, confidence: float = 0.95) -> Rate:
         Number of events, ``0 <= k <= n``.
     n : int
         Number of trials, >= 1.
-    confidence : float
+    ci_level : float
         Interval level in (0, 1).
 
     Returns
@@ -78,7 +78,7 @@ def summarize_rate(k: int, n: int, confidence: float = 0.95) -> Rate:
     k = check_int("k", k, minimum=0)
     if k > n:
         raise InputError(f"need 0 <= k <= n, got k={k}, n={n}")
-    confidence = check_real("confidence", confidence, low=0, high=1)
-    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    ci_level = check_real("ci_level", ci_level, low=0, high=1)
+    ci = binomtest(k, n).proportion_ci(confidence_level=ci_level, method="wilson")
     return Rate(k=k, n=n, rate=k / n, ci_low=float(ci.low), ci_high=float(ci.high),
-                confidence=confidence)
+                ci_level=ci_level)

@@ -83,7 +83,7 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
         "data": source, "method": links.method, "ci_test": links.ci_test,
         "tau_max": links.tau_max, "alpha": links.alpha, "pc_alpha": s.get("pc_alpha"),
         "fdr": s.get("fdr") or "none", "prep": s.get("prep"), "standardize": s.get("standardize"),
-        "cut_off": s.get("cut_off"), "confidence level": s.get("conf_level"),
+        "cut_off": s.get("cut_off"), "confidence level": s.get("ci_level"),
     }
     out += ["## Settings", "", markdown_table(pd.DataFrame(
         {"setting": list(settings), "value": [str(v) for v in settings.values()]})), ""]
@@ -111,7 +111,7 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
     out += ["## Discovered links", "",
             f"{len(links.table)} links tested, {len(sig)} significant at alpha = {links.alpha}. "
             "`value` is the partial correlation of the final (MCI) test; the interval is the "
-            f"{s.get('conf_level', 1 - 2 * links.alpha):.0%} confidence interval. Every tested "
+            f"{s.get('ci_level', 1 - 2 * links.alpha):.0%} confidence interval. Every tested "
             "link is in `links.csv`.", ""]
     if not sig.empty:
         cols = ["source", "target", "lag", "value", "p_value", "ci_low", "ci_high"]

@@ -38,9 +38,10 @@ class ExclusionReport:
 
     ``records`` has columns :data:`EXCLUSION_COLUMNS`; ``level`` is ``"row"``
     (one record per excluded row; ``row`` is the input row label, for files
-    the line number), ``"patient"`` (one record per excluded patient) or
+    the line number), ``"patient"`` (one record per excluded patient),
     ``"column"`` (a column left out of the automatically detected variables;
-    ``value`` is an example value).
+    ``value`` is an example value) or ``"warning"`` (a value kept and analysed
+    but flagged, e.g. a possible missing-value code; nothing is excluded).
     """
 
     records: pd.DataFrame = field(
@@ -64,7 +65,8 @@ class ExclusionReport:
             "column": [pd.NA if column is None else column] * n,
             "value": na if values is None else list(values), "reason": [reason] * n,
         })
-        logger.info("excluded %d %s(s): %s", n, level, reason)
+        logger.info("%s %d %s(s): %s", "flagged" if level == "warning" else "excluded", n, level,
+                    reason)
         frames = [f for f in (self.records, new) if not f.empty]
         return ExclusionReport(pd.concat(frames, ignore_index=True))
 

@@ -49,6 +49,7 @@ import datetime
 import logging
 import numbers
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ _NA_STRINGS = frozenset({"", "NA", "N/A", "NaN", "nan", "NULL", "null", ".", "-"
 
 
 def read_formatted(path: str | Path, *, value_labels: str = "codes",
-                   sheet: str | int | None = None) -> pd.DataFrame:
+                   sheet: str | int | None = None, labels: Iterable[str] = ()) -> pd.DataFrame:
     """Read an SPSS, Stata or Excel file, chosen by its suffix (:data:`FORMAT_SUFFIXES`).
 
     Parameters
@@ -90,6 +91,9 @@ def read_formatted(path: str | Path, *, value_labels: str = "codes",
         their labels.
     sheet : str or int, optional
         Excel: sheet name or 0-based position (default: the first sheet).
+    labels : iterable of str
+        Label columns (patient ids): text in them stays text (``007`` is not
+        7); see :func:`features.io.read_table`.
 
     Returns
     -------
@@ -111,16 +115,17 @@ def read_formatted(path: str | Path, *, value_labels: str = "codes",
     if kind == "excel":
         if value_labels != "codes":
             raise DataError(f"{path}: value labels apply to SPSS and Stata files, not Excel")
-        return read_excel(path, sheet=sheet)
+        return read_excel(path, sheet=sheet, labels=labels)
     if sheet is not None:
         raise DataError(f"{path}: sheet applies to Excel files, not {kind.upper()} files")
     if kind == "spss":
-        return read_spss(path, value_labels=value_labels)
-    return read_stata(path, value_labels=value_labels)
+        return read_spss(path, value_labels=value_labels, labels=labels)
+    return read_stata(path, value_labels=value_labels, labels=labels)
 
 
 # ------------------------------------------------------------------ SPSS / Stata
-def read_spss(path: str | Path, *, value_labels: str = "codes") -> pd.DataFrame:
+def read_spss(path: str | Path, *, value_labels: str = "codes",
+              labels: Iterable[str] = ()) -> pd.DataFrame:
     """Read an SPSS ``.sav``/``.zsav``/``.por`` file (see the module docstring).
 
     Parameters
@@ -129,6 +134,8 @@ def read_spss(path: str | Path, *, value_labels: str = "codes") -> pd.DataFrame:
         The file.
     value_labels : {"codes", "labels"}
         Keep the numeric codes (default) or map labelled codes to labels.
+    labels : iterable of str
+        Label columns whose text stays text (see :func:`read_formatted`).
 
     Returns
     -------
@@ -137,10 +144,11 @@ def read_spss(path: str | Path, *, value_labels: str = "codes") -> pd.DataFrame:
     """
     path = Path(path)
     reader = "read_por" if path.suffix.lower() == ".por" else "read_sav"
-    return _read_readstat(path, reader, "SPSS", value_labels)
+    return _read_readstat(path, reader, "SPSS", value_labels, labels)
 
 
-def read_stata(path: str | Path, *, value_labels: str = "codes") -> pd.DataFrame:
+def read_stata(path: str | Path, *, value_labels: str = "codes",
+               labels: Iterable[str] = ()) -> pd.DataFrame:
     """Read a Stata ``.dta`` file (see the module docstring).
 
     Parameters
@@ -149,16 +157,19 @@ def read_stata(path: str | Path, *, value_labels: str = "codes") -> pd.DataFrame
         The file.
     value_labels : {"codes", "labels"}
         Keep the numeric codes (default) or map labelled codes to labels.
+    labels : iterable of str
+        Label columns whose text stays text (see :func:`read_formatted`).
 
     Returns
     -------
     pandas.DataFrame
         Indexed by observation number (1, 2, ...).
     """
-    return _read_readstat(Path(path), "read_dta", "Stata", value_labels)
+    return _read_readstat(Path(path), "read_dta", "Stata", value_labels, labels)
 
 
-def _read_readstat(path: Path, reader: str, kind: str, value_labels: str) -> pd.DataFrame:
+def _read_readstat(path: Path, reader: str, kind: str, value_labels: str,
+                   labels: Iterable[str]) -> pd.DataFrame:
     value_labels = check_choice("value_labels", value_labels, VALUE_LABELS)
     _check_file(path)
     try:
@@ -183,8 +194,7 @@ def _read_readstat(path: Path, reader: str, kind: str, value_labels: str) -> pd.
                     "codes kept" if value_labels == "codes" else "mapped to labels", shown, more)
     if df.shape[0] == 0:
         raise DataError(f"{path}: the file has no data rows")
-    df.columns = [str(c).strip() for c in df.columns]
-    df = _tidy_columns(df)
+    df = _tidy_columns(df, labels)
     df.index = pd.RangeIndex(1, len(df) + 1, name="row")
     return df
 
@@ -196,7 +206,8 @@ def _show_labels(labels: dict[Any, Any]) -> str:
 
 
 # ------------------------------------------------------------------------- Excel
-def read_excel(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
+def read_excel(path: str | Path, *, sheet: str | int | None = None,
+               labels: Iterable[str] = ()) -> pd.DataFrame:
     """Read one sheet of an Excel ``.xlsx``/``.xlsm`` workbook (see the module docstring).
 
     The first non-blank row is the header; columns that are blank in the
@@ -210,6 +221,8 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     sheet : str or int, optional
         Sheet name or 0-based position; default the first sheet (the others
         are named in the log).
+    labels : iterable of str
+        Label columns whose text stays text (see :func:`read_formatted`).
 
     Returns
     -------
@@ -270,7 +283,7 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
                         f"once in the header row {header_row}")
     df = pd.DataFrame(cells[:, keep], columns=names,
                       index=pd.Index([i for i, _ in body], dtype=np.int64, name="row"))
-    return _tidy_columns(df)
+    return _tidy_columns(df, labels)
 
 
 def _sheet(book: Any, sheet: str | int | None, path: Path) -> Any:
@@ -311,13 +324,17 @@ def _is_na(value: Any) -> bool:
     return isinstance(value, float) and np.isnan(value)
 
 
-def _tidy_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Give every column the dtype a CSV reader would give it (see the module docstring)."""
+def _tidy_columns(df: pd.DataFrame, labels: Iterable[str] = ()) -> pd.DataFrame:
+    """Give every column the dtype a CSV reader would give it (see the module docstring).
+
+    Text in a label column (patient ids) is only stripped, never turned into numbers.
+    """
+    labels = {str(c).strip() for c in ([labels] if isinstance(labels, str) else labels)}
     out = {}
     for name in df.columns:
         col = df[name]
         if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
-            col = _tidy_object(col)
+            col = _tidy_object(col, numbers_from_text=str(name).strip() not in labels)
         if col.dtype.kind == "f" and col.notna().all() and np.isfinite(col).all() and (
                 col == np.round(col)).all() and col.abs().max() < 2**53:
             col = col.astype(np.int64)
@@ -325,7 +342,7 @@ def _tidy_columns(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
-def _tidy_object(col: pd.Series) -> pd.Series:
+def _tidy_object(col: pd.Series, *, numbers_from_text: bool = True) -> pd.Series:
     values = [None if _is_na(v) else (v.strip() if isinstance(v, str) else v) for v in col]
     present = [v for v in values if v is not None]
     nan = np.nan
@@ -336,7 +353,7 @@ def _tidy_object(col: pd.Series) -> pd.Series:
     if present and all(isinstance(v, (datetime.date, pd.Timestamp)) for v in present):
         return pd.Series(pd.to_datetime(pd.Series(values, dtype=object)).to_numpy(),
                          index=col.index, name=col.name)
-    if present and all(isinstance(v, str) for v in present):
+    if numbers_from_text and present and all(isinstance(v, str) for v in present):
         parsed = pd.to_numeric(pd.Series(present), errors="coerce")
         if parsed.notna().all():  # numbers stored as text, as a CSV file would hold them
             return pd.to_numeric(pd.Series(values, index=col.index, dtype=object,

@@ -7,17 +7,38 @@ that was set aside, with its reason. Nothing is dropped silently.
 
 Validation rules (see ``docs/method.md``):
 
-* missing id / time / variable / segment **columns** -> :class:`DataError`;
-* **non-numeric** or **non-finite** (inf) variable values -> :class:`DataError`
-  naming column, row and value (``NA``-like strings are missing values);
-* non-integer, non-finite, huge (beyond 2**53) or unparsable **time** values ->
-  :class:`DataError`; dates become steps from each patient's first date;
+* missing id / time / variable / segment **columns**, two columns of one name,
+  or one column given two roles (``id_col == time_col``, a segment that is the
+  time) -> :class:`DataError`;
+* patient ids that differ only in surrounding blanks (``'P7 '`` and ``'P7'``)
+  -> :class:`DataError` naming both;
+* **non-numeric**, **non-finite** (inf) or **overflowing** (``|x| > 1e100``,
+  whose squares and sums leave floating point) variable values ->
+  :class:`DataError` naming column, row and value (``NA``-like strings are
+  missing values);
+* non-integer, non-finite, huge (beyond 2**53) or unparsable **time** values,
+  a time column mixing integers and dates, dates with a **time zone**, and
+  **ambiguous** day/month dates (``03/04/2024`` when no date of the column
+  has a day above 12 and ``dayfirst`` is not given) -> :class:`DataError`
+  naming column and row; dates become steps from each patient's first date;
+* a patient whose times **span** more steps than ``max_span`` (default
+  ``max(1000, 50 x`` the patient's rows``)``: a typo such as ``20240115`` in a
+  week column) -> :class:`DataError` naming patient, row and value, before
+  anything builds a grid over the time span;
+* a variable value **far outside the rest of its column** (beyond median
+  +- 20 x MAD, the median absolute deviation; e.g. a ``-999`` missing code
+  among scores 0..27) -> a logged warning naming value, column and count, and
+  one ``warning`` record per value in ``exclusions`` (the value is analysed as
+  given: declare missing codes with :func:`features.io.read_table`'s
+  ``na_values``);
 * **duplicate** (patient, segment, time) rows -> :class:`DataError`;
 * a variable with **zero within-patient variance** in every patient ->
   :class:`DataError`;
 * without ``variables``: a text column of *mostly* numbers (a typo in a measure)
-  -> :class:`DataError`; other non-numeric columns (labels such as ``group``)
-  are ignored, logged and reported as ``column`` records;
+  -> :class:`DataError`; a text column of numbers written with separators
+  (``1,234``, decimal commas) -> :class:`DataError` unless
+  ``drop_text_columns=True``; other non-numeric columns (labels such as
+  ``group``) are ignored, logged and reported as ``column`` records;
 * rows with a missing id, time or segment, or with every variable missing ->
   excluded and reported;
 * patients with fewer than ``min_lagged_rows`` usable lagged rows for the
@@ -38,6 +59,7 @@ ExclusionReport: 0 row(s) and 1 patient(s) excluded
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -45,16 +67,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.checks import check_bool, check_int
 from features.errors import DataError, format_value
 from features.exclusions import ExclusionReport
 from features.samples import usable_lagged_rows
 
-__all__ = ["Panel"]
+__all__ = ["MAX_VALUE", "OUTLIER_MADS", "SPAN_FLOOR", "SPAN_PER_ROW", "Panel"]
 
 logger = logging.getLogger(__name__)
 
 _NA_STRINGS = {"", "na", "n/a", "nan", "null", ".", "-", "none"}
 _MAX_TIME = 2**53  # largest |time|: beyond it, float times no longer hold every integer
+#: Largest |value| of a variable: squares and sums of up to 1e100 rows stay finite.
+MAX_VALUE = 1e100
+#: A value beyond median +- OUTLIER_MADS x MAD of its column is flagged as a possible code.
+OUTLIER_MADS = 20
+#: Default largest time span of a patient: max(SPAN_FLOOR, SPAN_PER_ROW x its rows).
+SPAN_FLOOR, SPAN_PER_ROW = 1000, 50
+_TZ = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$",
+                 re.IGNORECASE)
+_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\b")
+_NUMBER_LIKE = re.compile(r"^[+-]?[\d\s.,'\u2019]*\d[\d\s.,'\u2019]*$")
 
 
 @dataclass(frozen=True)
@@ -81,7 +114,8 @@ class Panel:
     def from_frame(cls, df: pd.DataFrame, *, id_col: str = "patient", time_col: str = "week",
                    variables: Sequence[str] | None = None, segments: Sequence[str] = (),
                    tau_max: int | None = 1, min_lagged_rows: int = 2,
-                   time_step: str | pd.Timedelta | None = None) -> Panel:
+                   time_step: str | pd.Timedelta | None = None, dayfirst: bool | None = None,
+                   max_span: int | None = None, drop_text_columns: bool = False) -> Panel:
         """Validate a long-format DataFrame and build a panel.
 
         Parameters
@@ -109,6 +143,20 @@ class Panel:
         time_step : str or Timedelta, optional
             Step for date times (e.g. ``"7D"``); default: the most common
             difference between consecutive (sorted) dates within patients.
+        dayfirst : bool, optional
+            Whether dates such as ``03/04/2024`` put the day first (3 April).
+            Default: inferred from the column (a first number above 12 means
+            day first, a second number above 12 month first); a column where
+            every such date could be read either way raises
+            :class:`DataError`.
+        max_span : int, optional
+            Largest time span (last minus first time step) of one patient;
+            default ``max(1000, 50 x`` the patient's rows``)``. A longer span
+            is almost always a typo, and lag grids grow with the span.
+        drop_text_columns : bool
+            Without ``variables``: leave out (with a warning and a
+            ``column`` record) columns of numbers written with separators
+            (``1,234``) instead of raising :class:`DataError`.
 
         Raises
         ------
@@ -120,9 +168,14 @@ class Panel:
         if df.empty:
             raise DataError("the data have no rows")
         segments = tuple(segments)
+        dayfirst = None if dayfirst is None else check_bool("dayfirst", dayfirst)
+        max_span = None if max_span is None else check_int("max_span", max_span, minimum=1)
+        drop_text_columns = check_bool("drop_text_columns", drop_text_columns)
+        _check_roles(df, id_col, time_col, segments)
         _check_columns(df, [id_col, time_col, *segments, *(variables or [])])
         if variables is None:
-            variables, report = _detect_variables(df, [id_col, time_col, *segments])
+            variables, report = _detect_variables(df, [id_col, time_col, *segments],
+                                                  drop_text_columns)
         else:
             report = ExclusionReport.empty()
         variables = tuple(str(v) for v in variables)
@@ -131,6 +184,7 @@ class Panel:
         if clash := sorted(set(variables) & {id_col, time_col, *segments}):
             raise DataError(f"column(s) {clash} cannot be both a variable and the id/time/segment")
         work = df[[id_col, *segments, time_col, *variables]].copy()
+        _check_id_blanks(work[id_col], id_col)
         for v in variables:
             work[v] = _to_numeric(work[v], v)
         for col, what in [(id_col, "patient id"), (time_col, "time"),
@@ -140,15 +194,18 @@ class Panel:
                 report = report.add("row", f"missing {what}", work[id_col].to_numpy()[bad],
                                     rows=work.index[bad], column=col)
                 work = work[~bad]
-        work[time_col], time_unit = _to_steps(work, id_col, time_col, time_step)
+        times = work[time_col]
+        work[time_col], time_unit = _to_steps(work, id_col, time_col, time_step, dayfirst)
         empty = work[list(variables)].isna().all(axis=1).to_numpy()
         if empty.any():
             report = report.add("row", "every variable missing", work[id_col].to_numpy()[empty],
                                 rows=work.index[empty])
-            work = work[~empty]
+            work, times = work[~empty], times[~empty]
         if work.empty:
             raise DataError("no rows left after removing rows with missing id, time or all "
                             "variables")
+        _check_span(work, id_col, time_col, times, max_span)
+        report = _flag_outliers(work, id_col, variables, report)
         # no row removed: no patient gone
         gone = (pd.Index(df[id_col].dropna().unique()).difference(pd.Index(work[id_col].unique()))
                 if len(work) < len(df) else ())
@@ -256,6 +313,97 @@ def _check_columns(df: pd.DataFrame, cols: Iterable[str]) -> None:
         raise DataError(f"missing column(s) {missing}; available columns: {list(df.columns)}")
 
 
+def _check_roles(df: pd.DataFrame, id_col: str, time_col: str, segments: Sequence[str]) -> None:
+    """Refuse duplicate column names and a column given two roles (id, time, segment)."""
+    if df.columns.has_duplicates:
+        twice = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        raise DataError(f"duplicate column name(s) {twice}: every column needs its own name "
+                        "(two columns renamed to one name?)")
+    roles: dict[str, str] = {}
+    for role, col in [("id", id_col), ("time", time_col), *[("segment", s) for s in segments]]:
+        if col in roles:
+            both = "listed twice as a segment" if role == roles[col] == "segment" else (
+                f"given as both the {roles[col]} and the {role} column")
+            raise DataError(f"column {col!r} is {both}; the id, time and segment columns "
+                            "must be different columns")
+        roles[col] = role
+
+
+def _check_id_blanks(ids: pd.Series, id_col: str) -> None:
+    """Refuse text ids that differ only in surrounding blanks ('P7 ' and 'P7')."""
+    if not (pd.api.types.is_object_dtype(ids) or pd.api.types.is_string_dtype(ids)):
+        return
+    text = ids[[isinstance(v, str) for v in ids]]
+    stripped = text.str.strip()
+    if (text == stripped).all():
+        return
+    frame = pd.DataFrame({"raw": text.to_numpy(), "key": stripped.to_numpy(),
+                          "row": text.index}).drop_duplicates("raw")
+    clash = frame[frame.duplicated("key", keep=False)]
+    if clash.empty:
+        return
+    first = clash[clash["key"] == clash["key"].iloc[0]]
+    shown = " and ".join(f"{format_value(r.raw)} (row {r.row})" for r in first.itertuples())
+    raise DataError(f"column {id_col!r}: patient ids {shown} differ only in surrounding "
+                    "blanks and would be read as different patients; fix the ids")
+
+
+def _check_span(work: pd.DataFrame, id_col: str, time_col: str, times: pd.Series,
+                max_span: int | None) -> None:
+    """Refuse a patient whose time span is far larger than its number of rows."""
+    t = work[time_col].to_numpy(np.int64)
+    groups = pd.DataFrame({"id": work[id_col].to_numpy(), "t": t}).groupby("id", sort=False)["t"]
+    span = (groups.transform("max") - groups.transform("min")).to_numpy()
+    n = groups.transform("size").to_numpy()
+    limit = np.maximum(SPAN_FLOOR, SPAN_PER_ROW * n) if max_span is None else np.full(
+        len(t), max_span)
+    bad = span > limit
+    if not bad.any():
+        return
+    patient = work[id_col].to_numpy()[int(np.flatnonzero(bad)[0])]
+    mine = (work[id_col] == patient).to_numpy() & bad
+    # the row farthest from the patient's median time is the likely typo
+    dev = np.where(mine, np.abs(t - groups.transform("median").to_numpy()), -1)
+    pos = int(np.argmax(dev))
+    rule = (f"max_span={max_span}" if max_span is not None else
+            f"max({SPAN_FLOOR}, {SPAN_PER_ROW} x {int(n[pos])} rows)")
+    raise DataError(f"patient {format_value(patient)}: column {time_col!r} spans "
+                    f"{int(span[pos])} time steps over {int(n[pos])} rows, more than "
+                    f"{int(limit[pos])} ({rule}); row {work.index[pos]} has {time_col} "
+                    f"{format_value(times.iloc[pos])}: a typo? (allow longer spans with "
+                    "max_span, --max-span)")
+
+
+def _flag_outliers(work: pd.DataFrame, id_col: str, variables: Sequence[str],
+                   report: ExclusionReport) -> ExclusionReport:
+    """Warn about values far outside the rest of their column (possible missing codes)."""
+    for v in variables:
+        x = work[v].to_numpy(dtype=float)
+        obs = x[~np.isnan(x)]
+        if len(obs) < 5:
+            continue
+        med = float(np.median(obs))
+        mad = float(np.median(np.abs(obs - med)))
+        if mad == 0:
+            continue
+        with np.errstate(invalid="ignore"):
+            far = np.abs(x - med) > OUTLIER_MADS * mad
+        if not far.any():
+            continue
+        values, counts = np.unique(x[far], return_counts=True)
+        shown = ", ".join(f"{format_value(a)} ({int(c)}x)"
+                          for a, c in zip(values, counts, strict=True))
+        logger.warning("column %r: %d value(s) far outside the rest of the column (beyond "
+                       "median %s +- %d x MAD %s): %s; missing-value codes? They are analysed "
+                       "as given: declare codes with --na-values (na_values)", v,
+                       int(far.sum()), format_value(med), OUTLIER_MADS, format_value(mad), shown)
+        report = report.add("warning", f"value far outside the column (beyond median +- "
+                            f"{OUTLIER_MADS} x MAD): a missing-value code? analysed as given",
+                            work[id_col].to_numpy()[far], rows=work.index[far], column=v,
+                            values=x[far])
+    return report
+
+
 def _first(mask: np.ndarray | pd.Series, col: pd.Series) -> tuple[Any, str]:
     """Return label and shown value at the first True of ``mask`` (positional access)."""
     pos = int(np.flatnonzero(np.asarray(mask, dtype=bool))[0])
@@ -286,10 +434,18 @@ def _to_numeric(col: pd.Series, name: str, hint: str = "") -> np.ndarray:
         raise DataError(f"column {name!r}: row {row} has non-finite value "
                         f"{format_value(values[inf][0])} "
                         f"({int(inf.sum())} non-finite value(s) in this column)")
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(values) > MAX_VALUE
+    if huge.any():
+        row, _ = _first(huge, col)
+        raise DataError(f"column {name!r}: row {row} has value {format_value(values[huge][0])}, "
+                        f"too large to analyse (|value| must be at most {MAX_VALUE:g}; "
+                        f"{int(huge.sum())} such value(s) in this column)")
     return values
 
 
-def _detect_variables(df: pd.DataFrame, keys: Sequence[str]) -> tuple[list[str], ExclusionReport]:
+def _detect_variables(df: pd.DataFrame, keys: Sequence[str],
+                      drop_text_columns: bool = False) -> tuple[list[str], ExclusionReport]:
     """Pick the numeric columns; report the others; reject mostly-numeric text columns."""
     chosen, report = [], ExclusionReport.empty()
     for name in df.columns:
@@ -303,6 +459,8 @@ def _detect_variables(df: pd.DataFrame, keys: Sequence[str]) -> tuple[list[str],
         if kind == "mostly numeric":  # a typo in a measure: raises naming row and value
             _to_numeric(col, str(name), hint="; most values are numbers, so the column is read "
                         "as a measure: fix the value, or list the variables to leave it out")
+        if kind == "text" and not drop_text_columns:
+            _refuse_number_text(col, str(name))
         example = col.dropna().iloc[0] if col.notna().any() else pd.NA
         logger.warning("column %r is not a numeric variable (%s, e.g. %s): ignored; list the "
                        "variables explicitly to analyse it", name, kind, format_value(example))
@@ -312,6 +470,22 @@ def _detect_variables(df: pd.DataFrame, keys: Sequence[str]) -> tuple[list[str],
         raise DataError(f"no numeric variable columns besides {keys[0]!r} and {keys[1]!r}; "
                         f"columns are {list(df.columns)}")
     return chosen, report
+
+
+def _refuse_number_text(col: pd.Series, name: str) -> None:
+    """Raise if most values of a text column are numbers written with separators."""
+    text = col.dropna().astype(str).str.strip()
+    text = text[~text.str.lower().isin(_NA_STRINGS)]
+    like = text.str.match(_NUMBER_LIKE) & ~text.str.match(_DMY)  # 15.01.2024 is a date
+    if text.empty or like.sum() <= len(text) / 2:
+        return
+    unread = like & pd.to_numeric(text, errors="coerce").isna()
+    row, shown = text.index[unread.to_numpy()][0], format_value(text[unread].iloc[0])
+    raise DataError(f"column {name!r}: row {row} has {shown}, a number written with a thousands "
+                    f"separator or a decimal comma ({int(unread.sum())} such value(s)), so the "
+                    "whole measure would be dropped; read decimal commas with decimal=',' "
+                    "(--decimal ,), remove thousands separators, or leave such columns out "
+                    "with drop_text_columns=True (--drop-text-columns)")
 
 
 def _column_kind(col: pd.Series) -> str:
@@ -343,21 +517,14 @@ def _check_duplicates(work: pd.DataFrame, keys: list[str]) -> None:
 
 
 def _to_steps(work: pd.DataFrame, id_col: str, time_col: str,
-              time_step: str | pd.Timedelta | None) -> tuple[np.ndarray, str | None]:
+              time_step: str | pd.Timedelta | None,
+              dayfirst: bool | None = None) -> tuple[np.ndarray, str | None]:
     """Return integer time steps, and the step as text for dates (else None)."""
     col = work[time_col]
     numbers = _numeric_times(col)
     if numbers is not None:
         return _integer_steps(numbers, col, time_col), None
-    try:
-        dates = pd.to_datetime(col, errors="raise", format="mixed")
-    except (ValueError, TypeError, OverflowError) as exc:
-        parsed = pd.to_datetime(col, errors="coerce", format="mixed")
-        if not parsed.isna().any():
-            raise DataError(f"column {time_col!r}: cannot read the dates ({exc})") from None
-        row, shown = _first(parsed.isna(), col)
-        raise DataError(f"column {time_col!r}: row {row} has time {shown}, which is neither "
-                        "an integer nor a date") from None
+    dates = _parse_dates(col, time_col, dayfirst)
     # Positional frame: steps count from each patient's own first date, so only
     # differences within a patient matter (patients may start on any weekday).
     frame = pd.DataFrame({"id": work[id_col].to_numpy(), "t": dates.reset_index(drop=True)})
@@ -381,6 +548,65 @@ def _to_steps(work: pd.DataFrame, id_col: str, time_col: str,
                         f"of time steps ({step}) from the first date of patient {patient} "
                         f"({format_value(origin[frac].iloc[0])}); pass time_step")
     return np.round(offset).astype(np.int64), str(step)
+
+
+def _parse_dates(col: pd.Series, time_col: str, dayfirst: bool | None) -> pd.Series:
+    """Parse a date column; refuse numbers mixed in, time zones and ambiguous day/month order."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        row, shown = _first(col.notna(), col)
+        raise DataError(f"column {time_col!r}: row {row} has time {shown} with a time zone "
+                        f"({col.dtype.tz}); store local dates without a time zone")
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col
+    text = col.astype("string").str.strip()
+    number = pd.to_numeric(text, errors="coerce").notna().to_numpy()
+    if number.any():
+        _refuse_non_dates(col.where(~number), ~number, time_col)
+        (row, shown), (row2, shown2) = _first(number, col), _first(~number, col)
+        raise DataError(f"column {time_col!r} mixes integer times and dates: row {row} has "
+                        f"{shown}, row {row2} has {shown2}; use one kind throughout")
+    zoned = text.str.contains(_TZ).fillna(False).to_numpy(bool)
+    if zoned.any():
+        row, shown = _first(zoned, col)
+        raise DataError(f"column {time_col!r}: row {row} has time {shown} with a time zone "
+                        f"({int(zoned.sum())} such value(s)); write local dates and times "
+                        "without a time zone")
+    parts = text.str.extract(_DMY).astype(float)
+    slashed = parts[0].notna().to_numpy()
+    if slashed.any() and dayfirst is None:
+        first, second = parts[0].to_numpy(), parts[1].to_numpy()
+        day_first, month_first = first > 12, second > 12
+        if day_first.any() and month_first.any():
+            (row, shown), (row2, shown2) = _first(day_first, col), _first(month_first, col)
+            raise DataError(f"column {time_col!r}: row {row} has {shown} (day first) but row "
+                            f"{row2} has {shown2} (month first); use one date format")
+        if not (day_first.any() or month_first.any()):
+            ambiguous = slashed & (first != second)
+            if ambiguous.any():
+                row, shown = _first(ambiguous, col)
+                raise DataError(f"column {time_col!r}: row {row} has date {shown}, which reads "
+                                "as day/month or month/day, and no date of the column tells "
+                                "which; pass dayfirst=True (--dayfirst) for day/month, or write "
+                                "dates as YYYY-MM-DD")
+        dayfirst = bool(day_first.any())
+    options = {"dayfirst": bool(dayfirst)} if slashed.any() else {}
+    _refuse_non_dates(col, np.ones(len(col), bool), time_col, **options)
+    try:
+        return pd.to_datetime(col, errors="raise", format="mixed", **options)
+    except (ValueError, TypeError, OverflowError):  # every value parses alone, not together
+        row, shown = _first(np.ones(len(col), bool), col)
+        raise DataError(f"column {time_col!r}: cannot read the dates as one column (row {row} "
+                        f"has {shown}); write them all as YYYY-MM-DD") from None
+
+
+def _refuse_non_dates(col: pd.Series, where: np.ndarray, time_col: str, **options: Any) -> None:
+    """Raise naming the first value at ``where`` that is neither an integer nor a date."""
+    parsed = pd.to_datetime(col, errors="coerce", format="mixed", **options)
+    bad = where & parsed.isna().to_numpy()
+    if bad.any():
+        row, shown = _first(bad, col)
+        raise DataError(f"column {time_col!r}: row {row} has time {shown}, which is neither "
+                        "an integer nor a date")
 
 
 def _numeric_times(col: pd.Series) -> np.ndarray | None:

@@ -117,6 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
+    except MemoryError as exc:
+        what = f" ({exc})" if str(exc) else ""
+        return _fail(f"out of memory{what} while running {' '.join(argv[:1]) or 'the command'}: "
+                     "the data or the requested analysis (tau_max, variables, bootstrap "
+                     "replicates, patients' time spans) is too large for this machine")
     except Exception as exc:  # the one place that reports every failure
         from features.errors import InputError
 

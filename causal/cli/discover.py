@@ -20,9 +20,11 @@ from causal.cli.options import (
     add_parallel_options,
     add_prep_option,
     add_test_options,
+    check_seed_option,
     count,
     data_options,
     link,
+    out_folder,
     progress,
     rename_pairs,
 )
@@ -73,8 +75,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def add_demo_parser(sub: Any) -> argparse.ArgumentParser:
     """Add the ``demo`` command to the sub-parsers ``sub``."""
     m = sub.add_parser("demo", help="paper-calibrated simulated cohort + melsom2023 hypotheses")
-    m.add_argument("--out", required=True, help="output folder")
-    m.add_argument("--seed", type=int, default=DEMO_SEED)
+    m.add_argument("--out", type=out_folder, required=True, help="output folder")
+    m.add_argument("--seed", type=check_seed_option, default=DEMO_SEED)
     m.set_defaults(func=run_demo)
     return m
 
@@ -108,20 +110,25 @@ def run(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run ``demo``: simulate the paper cohort into ``--out`` and discover with melsom2023."""
-    from causal.cli.pipeline import DiscoverOptions, compute_discover, write_discover, writing_to
+    from causal.cli.pipeline import (
+        DiscoverOptions,
+        compute_discover,
+        write_discover_files,
+        writing_to,
+    )
     from features.simulate import simulate_cohort
 
     out = Path(args.out)
     df = simulate_cohort("paper", DEMO_PATIENTS, DEMO_WEEKS, random_state=args.seed)
-    data = out / "cohort.csv"
-    with writing_to(out):
-        df.to_csv(data, index=False)
     options = DiscoverOptions(hypotheses="melsom2023", random_state=args.seed,
                               command=args.command_line,
                               source=f"simulated paper-calibrated cohort ({DEMO_PATIENTS} "
                                      f"patients x {DEMO_WEEKS} weeks, seed {args.seed}): "
                                      "cohort.csv")
-    result = compute_discover(data, options)
-    write_discover(result, out)
+    with writing_to(out) as stage:  # one atomic folder: cohort.csv and the discover outputs
+        data = stage / "cohort.csv"
+        df.to_csv(data, index=False)
+        result = compute_discover(data, options)
+        write_discover_files(result, stage)
     logger.info("%s\noutputs in %s", result, out)
     return 0

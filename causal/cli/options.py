@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import re
 from typing import TYPE_CHECKING
 
 from causal.discovery.choices import CI_TESTS, METHODS
@@ -35,15 +36,20 @@ __all__ = [
     "add_parallel_options",
     "add_prep_option",
     "add_test_options",
+    "check_seed_option",
     "count",
     "csv_list",
     "data_options",
     "link",
     "n_groups",
+    "n_jobs",
+    "out_file",
+    "out_folder",
     "probability",
     "progress",
     "rename_pairs",
     "share",
+    "time_step",
 ]
 
 
@@ -110,6 +116,64 @@ def count(text: str) -> int:
     return x
 
 
+def check_seed_option(text: str) -> int:
+    """``--seed``: an integer >= 0 (checked before any work)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
+def n_jobs(text: str) -> int:
+    """``--n-jobs``: a positive integer or -1 (all cores)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or -1, "
+                                         f"got {text!r}") from None
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or -1, got {text}")
+    return value
+
+
+def out_folder(text: str) -> str:
+    """``--out`` of a command writing a folder: not empty, not an existing file."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got an empty name")
+    from pathlib import Path
+
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is an existing file, not a folder")
+    return text
+
+
+def out_file(text: str) -> str:
+    """``--out`` of a command writing one file: not empty, not an existing folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file name, got an empty name")
+    from pathlib import Path
+
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is an existing folder, not a file")
+    return text
+
+
+def time_step(text: str) -> str:
+    """``--time-step``: a pandas offset such as ``7D``, ``1D`` or ``2h``."""
+    import pandas as pd
+
+    try:
+        pd.tseries.frequencies.to_offset(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a time step such as 7D, 1D or 2h, got {text!r}") from None
+    return text
+
+
 def n_groups(text: str) -> int | str:
     """Parse an integer >= 2, or ``auto``."""
     if text == "auto":
@@ -130,7 +194,8 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
                                 "Excel .xlsx")
     p.add_argument("--id", default="patient", help="patient id column (default patient)")
     p.add_argument("--time", default="week", help="time column, integer or date (default week)")
-    p.add_argument("--time-step", help="step for date times, e.g. 7D (default: inferred)")
+    p.add_argument("--time-step", type=time_step,
+                   help="step for date times, e.g. 7D (default: inferred)")
     p.add_argument("--vars", type=csv_list, help="variables to use (default: all numeric)")
     p.add_argument("--segment", action="append", default=[],
                    help="column whose change breaks the series (repeatable)")
@@ -138,6 +203,18 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
                    help="SPSS/Stata value labels: keep the numeric codes (default) or map "
                         "labelled codes to their labels")
     p.add_argument("--sheet", help="Excel sheet name or 0-based position (default: the first)")
+    p.add_argument("--na-values", type=csv_list, metavar="CODES",
+                   help="missing-value codes, e.g. -999,999,. (added to NA, empty, ...)")
+    p.add_argument("--decimal", choices=(".", ","), default=".", help="decimal mark (default .)")
+    p.add_argument("--dayfirst", action="store_true", default=None,
+                   help="dates are day/month/year (03/04/2024 = 3 April)")
+    p.add_argument("--drop-text-columns", action="store_true",
+                   help="leave out columns of numbers written with separators (1,234) "
+                        "instead of stopping with an error")
+    p.add_argument("--max-span", type=int, metavar="STEPS",
+                   help="largest time span of one patient (default max(1000, 50 x its rows))")
+    # argparse would read "--na-values -999,99" as an unknown option "-999,99"
+    p._negative_number_matcher = re.compile(r"^-\d")
 
 
 def data_options(args: argparse.Namespace) -> DataOptions:
@@ -146,13 +223,15 @@ def data_options(args: argparse.Namespace) -> DataOptions:
 
     return DataOptions(id_col=args.id, time_col=args.time, variables=args.vars,
                        segments=args.segment, time_step=args.time_step,
+                       na_values=args.na_values, decimal=args.decimal, dayfirst=args.dayfirst,
+                       drop_text_columns=args.drop_text_columns, max_span=args.max_span,
                        value_labels=args.value_labels, sheet=args.sheet)
 
 
 def add_parallel_options(p: argparse.ArgumentParser) -> None:
     """Add ``--n-jobs`` and ``--scheduler``."""
     g = p.add_argument_group("parallel execution")
-    g.add_argument("--n-jobs", type=int, default=1,
+    g.add_argument("--n-jobs", type=n_jobs, default=1,
                    help="local worker processes (default 1; -1 = all cores)")
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask cluster: address of its scheduler, e.g. "
@@ -179,8 +258,8 @@ def add_prep_option(g: argparse._ArgumentGroup) -> None:
 def add_out_and_seed(p: argparse.ArgumentParser, *, seed: int = 0,
                      seed_help: str = "seed for everything random (default 0)") -> None:
     """Add the required ``--out`` folder and ``--seed``."""
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--seed", type=int, default=seed, help=seed_help)
+    p.add_argument("--out", type=out_folder, required=True, help="output folder")
+    p.add_argument("--seed", type=check_seed_option, default=seed, help=seed_help)
 
 
 def progress(args: argparse.Namespace) -> bool | None:

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,7 +51,12 @@ from causal.discovery.estimator import PanelPCMCI
 from causal.discovery.links import Links
 from causal.graph.build import write_graphml, write_json
 from causal.hypotheses.spec import Hypothesis, HypothesisError, load_hypotheses
-from causal.hypotheses.verdicts import HYPOTHESIS_COLUMNS, VerdictTable, evaluate
+from causal.hypotheses.verdicts import (
+    HYPOTHESIS_COLUMNS,
+    VerdictTable,
+    check_hypotheses,
+    evaluate,
+)
 from causal.plotting.graphs import plot_edge_frequency, plot_forest, plot_graph, plot_patients
 from causal.report import write_report
 from causal.resampling.bootstrap import ClusterBootstrap, bootstrap_section
@@ -62,10 +69,29 @@ from features.exclusions import ExclusionReport
 from features.io import read_table
 from features.panel import Panel
 
-__all__ = ["BOOTSTRAP_FILES", "INDIVIDUAL_FILES", "OUTPUT_FILES", "DataOptions",
-           "DiscoverOptions", "DiscoverResult", "IndividualOptions", "IndividualResult",
-           "build_panel", "compute_discover", "compute_individual", "discover", "individual",
-           "read_data", "rename_columns", "write_discover", "write_individual", "writing_to"]
+__all__ = [
+    "BOOTSTRAP_FILES",
+    "INDIVIDUAL_FILES",
+    "OUTPUT_FILES",
+    "DataOptions",
+    "DiscoverOptions",
+    "DiscoverResult",
+    "IndividualOptions",
+    "IndividualResult",
+    "build_panel",
+    "check_out_dir",
+    "compute_discover",
+    "compute_individual",
+    "discover",
+    "individual",
+    "published",
+    "read_data",
+    "rename_columns",
+    "write_discover",
+    "write_discover_files",
+    "write_individual",
+    "writing_to",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -85,10 +111,13 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def read_data(path: str | Path, options: DataOptions | None = None) -> pd.DataFrame:
+def read_data(path: str | Path, options: DataOptions | None = None,
+              rename: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read a long-format file; an unreadable file raises :class:`DataError` naming it.
 
-    ``options`` (:class:`DataOptions`) is where reading settings go.
+    ``options`` (:class:`DataOptions`) holds the reading settings (missing-value
+    codes, decimal mark); the id column (and any column ``rename`` maps onto it)
+    is read as labels, never as numbers.
 
     >>> read_data("/nonexistent/cohort.csv")
     Traceback (most recent call last):
@@ -96,8 +125,10 @@ def read_data(path: str | Path, options: DataOptions | None = None) -> pd.DataFr
     features.errors.DataError: /nonexistent/cohort.csv: file not found
     """
     o = options if options is not None else DataOptions()
+    labels = [o.id_col, *(old for old, new in (rename or {}).items() if new == o.id_col)]
     try:
-        return read_table(path, value_labels=o.value_labels, sheet=o.sheet)
+        return read_table(path, na_values=o.na_values, decimal=o.decimal, labels=labels,
+                          value_labels=o.value_labels, sheet=o.sheet)
     except OSError as exc:
         raise DataError(f"{path}: cannot read the file ({_reason(exc)})") from exc
 
@@ -114,22 +145,78 @@ def _read_hypotheses(spec: str | Path) -> tuple[Hypothesis, ...]:
 
 
 @contextmanager
-def writing_to(out_dir: Path) -> Iterator[Path]:
-    """Create ``out_dir``; a file problem inside the block raises :class:`InputError` naming it.
+def writing_to(out_dir: str | Path) -> Iterator[Path]:
+    """Write a command's outputs atomically: into a staging folder, moved into place at the end.
 
+    The block writes into the yielded staging folder (a hidden sibling of
+    ``out_dir``). Only when the block ends without an exception is the staging
+    folder moved to ``out_dir``; an existing ``out_dir`` folder is then replaced
+    as a whole, so old and new files are never mixed. On any error, interrupt
+    (SIGINT) or termination (SIGTERM) the staging folder is removed and
+    ``out_dir`` is left as it was. A file problem raises :class:`InputError`
+    naming the folder.
+
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "results"
+    >>> with writing_to(out) as stage:
+    ...     _ = (stage / "links.csv").write_text("x")
+    >>> sorted(p.name for p in out.iterdir())
+    ['links.csv']
     >>> with writing_to(Path("/proc/no/such/folder")):  # doctest: +ELLIPSIS
     ...     pass
     Traceback (most recent call last):
     ...
     features.errors.InputError: cannot write the output folder /proc/no/such/folder: ...
     """
+    out = check_out_dir(out_dir)
+    stage: Path | None = None
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        yield out_dir
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+        yield stage
+        _publish(stage, out)
     except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out_dir) else ""
-        raise InputError(f"cannot write the output folder {out_dir}: {_reason(exc)}{where}"
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out) else ""
+        raise InputError(f"cannot write the output folder {out}: {_reason(exc)}{where}"
                          ) from exc
+    finally:
+        if stage is not None and stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """Return ``out_dir`` as a Path if it can be an output folder, else raise :class:`InputError`.
+
+    It must not be empty (``''`` would mean the current folder) and must not be
+    an existing file.
+
+    >>> check_out_dir("")
+    Traceback (most recent call last):
+    ...
+    features.errors.InputError: the output folder must not be empty
+    """
+    if not str(out_dir).strip():
+        raise InputError("the output folder must not be empty")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"the output folder {out} is an existing file")
+    return out
+
+
+def _publish(stage: Path, out: Path) -> None:
+    """Move the finished staging folder to ``out``, replacing an old ``out`` folder whole."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.{stage.name.rsplit('.', 2)[-2]}.old")
+        out.rename(old)
+    stage.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def published(paths: Sequence[Path], stage: Path, out: Path) -> tuple[Path, ...]:
+    """Return the final locations (under ``out``) of files written under ``stage``."""
+    return tuple(out / Path(p).relative_to(stage) for p in paths)
 
 
 def rename_columns(df: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame:
@@ -142,6 +229,8 @@ def rename_columns(df: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame
     if missing:
         raise DataError(f"--rename: column(s) {missing} not in the data; columns are "
                         f"{list(df.columns)}")
+    if twice := sorted({n for n in mapping.values() if list(mapping.values()).count(n) > 1}):
+        raise DataError(f"--rename: several columns renamed to {twice}")
     clash = [new for old, new in mapping.items() if new in df.columns and new not in mapping]
     if clash:
         raise DataError(f"--rename: new name(s) {clash} already exist in the data")
@@ -160,6 +249,10 @@ class DataOptions:
     ----------
     id_col, time_col, variables, segments, time_step
         See :meth:`features.panel.Panel.from_frame`.
+    na_values, decimal
+        Missing-value codes and decimal mark (:func:`features.io.read_table`).
+    dayfirst, drop_text_columns, max_span
+        See :meth:`features.panel.Panel.from_frame`.
     value_labels : {"codes", "labels"}
         SPSS/Stata files: keep numeric codes or map them to their labels
         (:mod:`features.formats`).
@@ -177,11 +270,18 @@ class DataOptions:
     variables: Sequence[str] | None = None
     segments: Sequence[str] = ()
     time_step: str | None = None
+    na_values: Sequence[str] | None = None
+    decimal: str = "."
+    dayfirst: bool | None = None
+    drop_text_columns: bool = False
+    max_span: int | None = None
     value_labels: str = "codes"
     sheet: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "segments", tuple(self.segments))
+        if self.na_values is not None:
+            object.__setattr__(self, "na_values", tuple(self.na_values))
         if self.variables is not None:
             object.__setattr__(self, "variables", tuple(self.variables))
 
@@ -201,7 +301,9 @@ def build_panel(df: pd.DataFrame, options: DataOptions) -> Panel:
                             variables=None if options.variables is None else list(
                                 options.variables),
                             segments=list(options.segments), tau_max=None,
-                            time_step=options.time_step)
+                            time_step=options.time_step, dayfirst=options.dayfirst,
+                            drop_text_columns=options.drop_text_columns,
+                            max_span=options.max_span)
 
 
 def _check_pcmci(pcmci: Mapping[str, Any]) -> dict[str, Any]:
@@ -338,7 +440,7 @@ def compute_discover(data: pd.DataFrame | str | Path,
     o = options if options is not None else DiscoverOptions()
     if isinstance(data, (str, Path)):
         source = o.source or str(data)
-        df = read_data(data, o.data)
+        df = read_data(data, o.data, o.rename)
     else:
         source = o.source or "DataFrame"
         df = data
@@ -349,6 +451,8 @@ def compute_discover(data: pd.DataFrame | str | Path,
     claims = _read_hypotheses(o.hypotheses) if o.hypotheses is not None else None
     panel = build_panel(df, names)
     estimator = PanelPCMCI(random_state=o.random_state, **o.pcmci)
+    if claims:  # before any discovery work (a bootstrap can take minutes)
+        check_hypotheses(claims, panel.variables, estimator.tau_max)
     boot = None
     if o.bootstrap:
         boot = ClusterBootstrap(estimator, n_boot=o.bootstrap, ci_level=o.ci_level,
@@ -377,13 +481,14 @@ def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, .
         If the folder or a file in it cannot be written.
     """
     out = Path(out_dir)
-    with writing_to(out):
-        files = _write_discover(result, out)
+    with writing_to(out) as stage:
+        files = published(write_discover_files(result, stage), stage, out)
     logger.info("wrote %d files to %s", len(files), out)
     return files
 
 
-def _write_discover(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
+def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
+    """Write the files of :func:`write_discover` into the existing folder ``out``."""
     model, verdicts, boot, panel = result.model, result.verdicts, result.bootstrap, result.panel
     files = [model.links_.to_csv(out / "links.csv"),
              write_graphml(model.graph_, out / "graph.graphml"),
@@ -543,7 +648,7 @@ def compute_individual(data: pd.DataFrame | str | Path,
     IndividualResult
     """
     o = options if options is not None else IndividualOptions()
-    df = read_data(data, o.data) if isinstance(data, (str, Path)) else data
+    df = read_data(data, o.data, o.rename) if isinstance(data, (str, Path)) else data
     names, group_col = o.data, o.group_col
     if o.rename:
         df = rename_columns(df, o.rename)
@@ -593,8 +698,8 @@ def write_individual(result: IndividualResult, out_dir: str | Path) -> tuple[Pat
         If the folder or a file in it cannot be written.
     """
     out = Path(out_dir)
-    with writing_to(out):
-        files = _write_individual(result, out)
+    with writing_to(out) as stage:
+        files = published(_write_individual(result, stage), stage, out)
     logger.info("wrote %d files to %s", len(files), out)
     return files
 

@@ -32,6 +32,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from causal.cli.options import check_seed_option, n_jobs, out_folder
+
 __all__ = ["CONFIG_KEYS", "add_parser", "configure_parser", "read_config", "run"]
 
 logger = logging.getLogger("therapy_pcmci")  # what the command reports to the user
@@ -77,10 +79,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="tested edge CAUSE:EFFECT (default fear_others:depression)")
     parser.add_argument("--config", type=Path, default=None,
                         help="TOML grid (effect and weeks may be lists; see docs/usage.md)")
-    parser.add_argument("--out", type=Path, required=True,
+    parser.add_argument("--out", type=out_folder, required=True,
                         help="output folder for power.csv, power.png and power.svg")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default 1)")
-    parser.add_argument("--n-jobs", type=int, default=1,
+    parser.add_argument("--seed", type=check_seed_option, default=None,
+                        help="random seed (default 1)")
+    parser.add_argument("--n-jobs", type=n_jobs, default=1,
                         help="parallel workers (default 1; -1 = all cores)")
     parser.add_argument("--scheduler", default=None,
                         help="address of a Dask scheduler to run the cohorts on")
@@ -155,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     """
     import pandas as pd
 
-    from causal.cli.pipeline import writing_to
+    from causal.cli.pipeline import published, writing_to
     from causal.plotting.studies import plot_power_curve
     from causal.power import DEFAULT_EDGE, DEFAULT_PATIENTS, power_curve
     from features.errors import InputError
@@ -186,10 +189,11 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     curves = table.assign(curve=[f"effect {e:g}, {w} weeks"
                                  for e, w in zip(table["effect"], table["n_weeks"], strict=True)])
-    with writing_to(out):
-        table.to_csv(out / "power.csv", index=False)
-        paths = plot_power_curve(curves, out / "power",
+    with writing_to(out) as stage:
+        table.to_csv(stage / "power.csv", index=False)
+        paths = plot_power_curve(curves, stage / "power",
                                  group="curve" if len(results) > 1 else None)
+        paths = published(paths, stage, out)
     for r in results:
         logger.info("%s", r)
     logger.info("wrote %s", ", ".join(str(p) for p in [out / "power.csv", *paths]))

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from causal.cli.options import check_seed_option, out_file
 from features.choices import SCENARIO_NAMES
 
 __all__ = ["DEMO_PATIENTS", "DEMO_SEED", "DEMO_WEEKS", "add_parser", "run"]
@@ -28,11 +29,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     s.add_argument("--scenario", choices=SCENARIO_NAMES, default="paper")
     s.add_argument("--patients", type=int, default=DEMO_PATIENTS)
     s.add_argument("--weeks", type=int, default=DEMO_WEEKS)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=check_seed_option, default=0)
     s.add_argument("--missing", type=float, default=0.0, help="share of missing weeks")
     s.add_argument("--dropout", type=float, default=0.0, help="share of patients dropping out")
     s.add_argument("--effect-scale", type=float, default=1.0, help="multiply the cross effects")
-    s.add_argument("--out", required=True, help="output CSV path")
+    s.add_argument("--out", type=out_file, required=True, help="output CSV path")
     s.set_defaults(func=run)
     return s
 

@@ -567,11 +567,11 @@ class Rerun:
         self.data = data
         self.ci_test = ci_test
         self.df_loss = np.asarray(df_loss, dtype=float)
-        self.conf_level = 1 - 2 * float(algorithm.alpha)
+        self.ci_level = 1 - 2 * float(algorithm.alpha)
         self.pooled = ci_test == "parcorr"
         if self.pooled:
             self._dataframe = data.dataframe()
-            self._base = make_ci_test("parcorr", conf_level=self.conf_level, df_loss=self.df_loss)
+            self._base = make_ci_test("parcorr", ci_level=self.ci_level, df_loss=self.df_loss)
 
     def __call__(self, weights: np.ndarray, *, seed: int | None = None) -> LinkRun:
         """Return the run with integer-valued per-dataset ``weights`` (a test's ``seed``)."""
@@ -584,7 +584,7 @@ class Rerun:
                 for _ in range(m):
                     dup[len(dup)] = self.data.data[b].copy()
             dataframe = _dataframe(dup, self.data.var_names)
-            test = make_ci_test(self.ci_test, conf_level=self.conf_level,
+            test = make_ci_test(self.ci_test, ci_level=self.ci_level,
                                 random_state=None if seed is None else int(seed),
                                 df_loss=float(self.df_loss @ w))
         return run_pcmci(self.algorithm, dataframe, test)

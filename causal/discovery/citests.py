@@ -85,7 +85,7 @@ def _within(name: str, df_loss: float, **kwargs: Any) -> Any:
     return test
 
 
-def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None = None,
+def make_ci_test(name: str, *, ci_level: float = 0.9, random_state: int | None = None,
                  df_loss: float | Any = 0) -> Any:
     """Return a fresh tigramite conditional-independence test.
 
@@ -101,7 +101,7 @@ def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None
         correlation; needs the ``dcor`` package) or ``"cmiknn"``
         (nearest-neighbour conditional mutual information with a permutation
         test; slow).
-    conf_level : float
+    ci_level : float
         Level of the analytic confidence intervals (ParCorr-type tests).
     random_state : int, optional
         Seed of the permutation / null-distribution draws (GPDC, CMIknn).
@@ -116,12 +116,12 @@ def make_ci_test(name: str, *, conf_level: float = 0.9, random_state: int | None
     if name == "parcorr":
         from causal.discovery.engine import PooledParCorr
 
-        return PooledParCorr(df_loss=df_loss, confidence="analytic", conf_lev=conf_level)
+        return PooledParCorr(df_loss=df_loss, confidence="analytic", conf_lev=ci_level)
     df_loss = float(sum(df_loss)) if hasattr(df_loss, "__len__") else df_loss
     if name in ("parcorr-tigramite", "robust_parcorr"):
         within = "WithinParCorr" if name == "parcorr-tigramite" else "WithinRobustParCorr"
         return _within(within, df_loss, significance="analytic", confidence="analytic",
-                       conf_lev=conf_level)
+                       conf_lev=ci_level)
     if name == "gpdc":
         try:
             from tigramite.independence_tests.gpdc import GPDC

@@ -46,7 +46,7 @@ from causal.discovery._tigramite import (
 )
 from causal.discovery.choices import CI_TESTS, METHODS
 from causal.discovery.citests import WITHIN_DF_TESTS, make_ci_test, within_df_loss
-from causal.discovery.links import Links
+from causal.discovery.links import Links, format_link
 from causal.graph.build import summary_graph
 from features.checks import check_bool, check_choice, check_int, check_probability, check_seed
 from features.choices import PREPS
@@ -208,7 +208,7 @@ class PanelPCMCI(BaseEstimator):
         undefined = links.table[links.table["p_value"].isna()]
         if undefined.empty:
             return
-        which = ", ".join(f"{r.source}(t-{r.lag}) -> {r.target}"
+        which = ", ".join(format_link(r.source, r.target, r.lag)
                           for r in undefined.head(5).itertuples())
         raise DataError(
             f"{len(undefined)} of {len(links.table)} tests gave no p-value (NaN), e.g. {which}: "
@@ -296,7 +296,7 @@ class PanelPCMCI(BaseEstimator):
             warnings.filterwarnings("ignore", message="In analysis mode 'multiple'. There is just",
                                     category=UserWarning)
             dataframe = self._input.dataframe()
-        test = make_ci_test(self.ci_test, conf_level=1 - 2 * self.alpha,
+        test = make_ci_test(self.ci_test, ci_level=1 - 2 * self.alpha,
                             random_state=self.random_state, df_loss=self.df_loss_)
         run = run_pcmci(self._algorithm, dataframe, test, default_samples=self.n_samples_)
         self.links_ = self._wrap(run)
@@ -324,7 +324,7 @@ class PanelPCMCI(BaseEstimator):
     def _wrap(self, run: LinkRun) -> Links:
         names = list(self._algorithm.names)
         settings = {"pc_alpha": self.pc_alpha, "fdr": self.fdr, "prep": self.prep,
-                    "standardize": self.standardize, "conf_level": 1 - 2 * self.alpha,
+                    "standardize": self.standardize, "ci_level": 1 - 2 * self.alpha,
                     "cut_off": self.cut_off, "prep_by": self.prep_by, "df_loss": self.df_loss_}
         return Links(table=run.table, variables=tuple(names), tau_max=int(self.tau_max),
                      alpha=float(self.alpha), method=self.method, ci_test=self.ci_test,

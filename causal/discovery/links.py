@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["LINK_COLUMNS", "Links"]
+__all__ = ["LINK_COLUMNS", "Links", "format_link"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,22 @@ _DEFAULTS: dict[str, Any] = {
     "n_samples": -1,
 }
 
+
+
+def format_link(source: str, target: str, lag: int, *, directed: bool = True) -> str:
+    """Return the one readable name of a link ``source(t - lag) -> target(t)``.
+
+    Used for every link shown to a reader: messages, reports, labels and the
+    ``edge`` columns of output tables.
+
+    >>> format_link("fear_others", "depression", 1)
+    'fear_others(t-1) -> depression(t)'
+    >>> format_link("worry", "sad", 0, directed=False)
+    'worry(t) -- sad(t)'
+    """
+    lag = int(lag)
+    when = f"(t-{lag})" if lag > 0 else "(t)"
+    return f"{source}{when} {'->' if directed else '--'} {target}(t)"
 
 @dataclass(frozen=True)
 class Links:
@@ -195,7 +211,6 @@ class Links:
             return head + "\n  (no significant links)"
         lines = [head]
         for r in sig.itertuples(index=False):
-            arrow = "->" if r.directed else "--"
-            lines.append(f"  {r.source}(t-{r.lag}) {arrow} {r.target}(t): "
+            lines.append(f"  {format_link(r.source, r.target, r.lag, directed=r.directed)}: "
                          f"value={r.value:+.3f}, p={r.p_value:.3g}")
         return "\n".join(lines)

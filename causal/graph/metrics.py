@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
-from causal.discovery.links import Links
+from causal.discovery.links import Links, format_link
 from features.errors import is_integer
 
 __all__ = [
@@ -234,7 +234,7 @@ def edge_states(graph: GraphLike, candidates: Sequence[EdgeKey], *,
         elif key[2] == 0:
             n_contemporaneous += 1
         elif key[0] != key[1]:
-            raise ValueError(f"edge {key[0]}(t-{key[2]}) -> {key[1]}(t) is not among the "
+            raise ValueError(f"edge {format_link(key[0], key[1], key[2])} is not among the "
                              "candidate edges (unknown variable or lag above tau_max?)")
     if n_contemporaneous:
         logger.debug("ignored %d contemporaneous (lag 0) edges", n_contemporaneous)

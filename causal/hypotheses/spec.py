@@ -51,6 +51,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from causal.discovery.links import format_link
 from features.errors import InputError, is_integer
 
 __all__ = [
@@ -139,7 +140,7 @@ class Hypothesis:
             raise HypothesisError(f"description must be a string, got {self.description!r}")
 
     def __str__(self) -> str:
-        return (f"{self.name}: {self.cause}(t-{self.lag}) -> {self.effect}(t) "
+        return (f"{self.name}: {format_link(self.cause, self.effect, self.lag)} "
                 f"expected {self.expected}")
 
 

@@ -9,7 +9,7 @@ Decision rule
 ``sesoi`` is the smallest effect size of interest on the partial-correlation
 scale. ``[ci_low, ci_high]`` is the link's confidence interval, which the
 discovery layer computes at level ``1 - 2 * alpha`` (unless
-``links.settings["conf_level"]`` says otherwise); the effect is
+``links.settings["ci_level"]`` says otherwise); the effect is
 *equivalent to zero* when ``-sesoi < ci_low`` and ``ci_high < +sesoi``.
 With a ``1 - 2 * alpha`` interval this is exactly the two one-sided tests
 (TOST) procedure at level ``alpha`` (Schuirmann 1987; Lakens 2017).
@@ -87,7 +87,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from causal.discovery.links import Links
+from causal.discovery.links import Links, format_link
 from causal.hypotheses.spec import (
     EXPECTATIONS,
     Hypothesis,
@@ -103,6 +103,7 @@ __all__ = [
     "VERDICTS",
     "Verdict",
     "VerdictTable",
+    "check_hypotheses",
     "decide",
     "evaluate",
 ]
@@ -286,7 +287,7 @@ class Verdict:
         boot = ("" if math.isnan(self.edge_frequency) else
                 f", bootstrap {self.edge_frequency:.0%} [{_fmt(self.boot_low)}, "
                 f"{_fmt(self.boot_high)}]")
-        return (f"{h.name}: {h.cause}(t-{h.lag}) -> {h.effect}(t) expected {h.expected}: "
+        return (f"{h.name}: {format_link(h.cause, h.effect, h.lag)} expected {h.expected}: "
                 f"{self.verdict.upper()} (value {_fmt(self.value)}, p={self.p_value:.3g}, "
                 f"CI [{_fmt(self.ci_low)}, {_fmt(self.ci_high)}]{boot}) - {self.reason}")
 
@@ -301,7 +302,7 @@ class VerdictTable:
         One per hypothesis, in input order.
     alpha : float
         Significance level of the discovery run.
-    conf_level : float
+    ci_level : float
         Level of the confidence intervals used for equivalence.
     bootstrap : bool
         Whether bootstrap columns were supplied (adds them to :meth:`to_frame`).
@@ -311,7 +312,7 @@ class VerdictTable:
 
     verdicts: tuple[Verdict, ...]
     alpha: float
-    conf_level: float
+    ci_level: float
     bootstrap: bool = False
     min_frequency: float = MIN_EDGE_FREQUENCY
 
@@ -360,24 +361,43 @@ class VerdictTable:
         counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
         boot = (f", cluster bootstrap: significant links need >= {self.min_frequency:.0%} of "
                 "replicates" if self.bootstrap else "")
-        head = (f"Hypothesis verdicts (alpha={self.alpha:g}, {100 * self.conf_level:g}% CI"
+        head = (f"Hypothesis verdicts (alpha={self.alpha:g}, {100 * self.ci_level:g}% CI"
                 f"{boot}): {counts}")
         return "\n".join([head, *(f"  {v}" for v in self.verdicts)])
 
 
 # ---------------------------------------------------------------- evaluate
+def check_hypotheses(hypotheses: Iterable[Hypothesis], variables: Iterable[str],
+                     tau_max: int) -> None:
+    """Raise :class:`HypothesisError` if a claim names a variable or lag the run will not have.
+
+    Called before any discovery work, so a mismatch is reported before a long
+    bootstrap rather than after it.
+
+    >>> h = Hypothesis("f2d", "fear", "depression", expected="positive")
+    >>> check_hypotheses([h], ["fear", "depression"], tau_max=1)
+    >>> check_hypotheses([h], ["fear", "mood"], tau_max=1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    causal.hypotheses.spec.HypothesisError: hypothesis 'f2d': effect variable 'depression' ...
+    """
+    names = list(variables)
+    for h in hypotheses:
+        for role in ("cause", "effect"):
+            var = getattr(h, role)
+            if var not in names:
+                raise HypothesisError(
+                    f"hypothesis {h.name!r}: {role} variable {var!r} is not among the discovery "
+                    f"variables {names}; rename the data column or the hypothesis "
+                    "so the names match")
+        if h.lag > tau_max:
+            raise HypothesisError(f"hypothesis {h.name!r}: lag={h.lag} exceeds the discovery "
+                                  f"tau_max={tau_max}; rerun with tau_max >= {h.lag}")
+
+
 def _check_against(h: Hypothesis, links: Links) -> None:
     """Raise if ``h`` names variables or a lag the discovery run does not have."""
-    for role in ("cause", "effect"):
-        var = getattr(h, role)
-        if var not in links.variables:
-            raise HypothesisError(
-                f"hypothesis {h.name!r}: {role} variable {var!r} is not among the discovery "
-                f"variables {list(links.variables)}; rename the data column or the hypothesis "
-                "so the names match")
-    if h.lag > links.tau_max:
-        raise HypothesisError(f"hypothesis {h.name!r}: lag={h.lag} exceeds the discovery "
-                              f"tau_max={links.tau_max}; rerun with tau_max >= {h.lag}")
+    check_hypotheses([h], links.variables, links.tau_max)
 
 
 def _bootstrap_lookup(bootstrap: pd.DataFrame) -> dict[tuple[str, str, int], tuple[float, ...]]:
@@ -434,11 +454,11 @@ def evaluate(hypotheses: Iterable[Hypothesis] | str | Path, links: Links, *,
         _check_against(h, links)
     override = None if sesoi is None else _check_sesoi(sesoi, "sesoi override")
     boot = None if bootstrap is None else _bootstrap_lookup(bootstrap)
-    conf_level = float(links.settings.get("conf_level", 1 - 2 * links.alpha))
-    if not math.isclose(conf_level, 1 - 2 * links.alpha):
+    ci_level = float(links.settings.get("ci_level", 1 - 2 * links.alpha))
+    if not math.isclose(ci_level, 1 - 2 * links.alpha):
         logger.warning("confidence intervals are at level %g, not 1 - 2*alpha = %g; the "
-                       "equivalence test then has level %g", conf_level, 1 - 2 * links.alpha,
-                       (1 - conf_level) / 2)
+                       "equivalence test then has level %g", ci_level, 1 - 2 * links.alpha,
+                       (1 - ci_level) / 2)
 
     verdicts = []
     for h in claims:
@@ -466,5 +486,5 @@ def evaluate(hypotheses: Iterable[Hypothesis] | str | Path, links: Links, *,
                                 **stats, **extra))
         logger.debug("hypothesis %s: %s", h.name, verdict)
     return VerdictTable(verdicts=tuple(verdicts), alpha=float(links.alpha),
-                        conf_level=conf_level, bootstrap=boot is not None,
+                        ci_level=ci_level, bootstrap=boot is not None,
                         min_frequency=float(min_frequency))

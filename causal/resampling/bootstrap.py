@@ -65,8 +65,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from causal.discovery.estimator import PanelPCMCI
+from causal.discovery.links import format_link
 from causal.resampling._replicates import Job, check_full_sample, make_job, run_chunk
-from causal.resampling.group import edge_label
 from causal.resampling.parallel import check_n_jobs, parallel_map
 from features.checks import check_bool, check_int, check_probability, check_seed
 from features.errors import DataError, InputError
@@ -137,7 +137,7 @@ class BootstrapResult:
             word = ("STABLE" if r.frequency >= STABLE_FREQUENCY else
                     "FREQUENT" if r.frequency >= 0.5 else "RARE")
             lines.append(
-                f"  {edge_label(r.source, r.target, r.lag)}: {word}, significant in "
+                f"  {format_link(r.source, r.target, r.lag)}: {word}, significant in "
                 f"{r.frequency:.1%} of replicates (+{r.share_positive:.1%} / "
                 f"-{r.share_negative:.1%}), mean {r.mean:+.3f}, interval "
                 f"[{r.boot_low:+.3f}, {r.boot_high:+.3f}]")
@@ -335,7 +335,7 @@ def bootstrap_section(result: BootstrapResult,
     e = e[e["source"] != e["target"]].sort_values("frequency", ascending=False, kind="stable")
     marked = {(s, t, int(k)) for s, t, k in hypothesis_edges}
     table = pd.DataFrame({
-        "link": [edge_label(s, t, k) + (" (hypothesis)" if (s, t, int(k)) in marked else "")
+        "link": [format_link(s, t, k) + (" (hypothesis)" if (s, t, int(k)) in marked else "")
                  for s, t, k in zip(e["source"], e["target"], e["lag"], strict=True)],
         "frequency": e["frequency"].round(3), "mean": e["mean"].round(3),
         "boot_low": e["boot_low"].round(3), "boot_high": e["boot_high"].round(3),

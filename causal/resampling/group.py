@@ -26,19 +26,10 @@ import pandas as pd
 
 from causal.rates import summarize_rate
 
-__all__ = ["EDGE_CLASSES", "edge_label", "group_graph", "summarize_edges"]
+__all__ = ["EDGE_CLASSES", "group_graph", "summarize_edges"]
 
 #: Classes of :attr:`IndividualPCMCI.summary_ <causal.resampling.individual.IndividualPCMCI>`.
 EDGE_CLASSES = ("group", "individual", "absent")
-
-
-def edge_label(source: str, target: str, lag: int) -> str:
-    """Return the readable name of a lagged link.
-
-    >>> edge_label("worry", "sad", 1)
-    'worry(t-1) -> sad'
-    """
-    return f"{source}(t-{int(lag)}) -> {target}" if int(lag) > 0 else f"{source} -- {target}"
 
 
 def summarize_edges(keys: pd.Index, values: pd.DataFrame, presence: pd.DataFrame,

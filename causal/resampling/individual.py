@@ -29,7 +29,7 @@ Examples
 >>> df = simulate_cohort(s, n_patients=6, n_weeks=80, random_state=3)
 >>> from causal.discovery.estimator import PanelPCMCI
 >>> model = IndividualPCMCI(PanelPCMCI(tau_max=1)).fit(df, variables=["x1", "x2"])
->>> row = model.summary_.set_index("edge").loc["x1(t-1) -> x2"]
+>>> row = model.summary_.set_index("edge").loc["x1(t-1) -> x2(t)"]
 >>> row["class"], bool(row["share"] >= 0.75)
 ('group', True)
 >>> model.group_graph_.has_edge("x1", "x2"), model.group_graph_.has_edge("x2", "x1")
@@ -50,8 +50,8 @@ from sklearn.base import BaseEstimator, clone
 
 from causal.discovery.citests import within_df_loss
 from causal.discovery.estimator import PanelPCMCI, block_samples
-from causal.discovery.links import Links
-from causal.resampling.group import edge_label, group_graph, summarize_edges
+from causal.discovery.links import Links, format_link
+from causal.resampling.group import group_graph, summarize_edges
 from causal.resampling.parallel import check_n_jobs, parallel_map
 from features.checks import check_bool, check_int, check_real, check_seed
 from features.errors import DataError, InputError
@@ -198,7 +198,8 @@ class IndividualPCMCI(BaseEstimator):
         Variables as nodes, one edge per variable pair with a group link
         (the link with the largest share if several lags qualify).
     edge_matrix_ : pandas.DataFrame
-        Patients x links (columns named by :func:`edge_label`) of the raw MCI
+        Patients x links (columns named by :func:`~causal.discovery.links.format_link`) of
+        the raw MCI
         partial correlations, significant or not: every tested link has a
         value, so the matrix has no NaN (a NaN from the test would be set to
         0.0 with a warning in the log). Raw values keep the effect sizes for
@@ -393,7 +394,7 @@ class IndividualPCMCI(BaseEstimator):
         if value.isna().to_numpy().any():
             logger.warning("%d NaN link values set to 0.0", int(value.isna().to_numpy().sum()))
             value = value.fillna(0.0)
-        labels = [edge_label(*c) for c in value.columns]
+        labels = [format_link(s, t, k, directed=k > 0) for s, t, k in value.columns]
         self.edge_matrix_ = pd.DataFrame(value.to_numpy(float), index=order, columns=labels)
         self.presence_ = pd.DataFrame(sig.to_numpy(bool), index=order, columns=labels)
         self.summary_ = summarize_edges(value.columns, self.edge_matrix_, self.presence_,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.errors import DataError
+from features.errors import DataError, InputError
 from features.io import NA_VALUES, read_table
 
 BRINGMANN = Path(__file__).resolve().parents[2] / "features" / "data" / "bringmann2013_mbct_esm.txt"
@@ -385,3 +385,125 @@ def test_bringmann_rows_match_file_lines(bringmann):
                 assert np.isnan(value)
             else:
                 assert value == float(raw), (row, col)
+
+
+# --------------------------------------------------------------------------- issue 12: misreads
+
+
+def test_na_values_declare_missing_codes_as_text_and_number(tmp_path):
+    path = _write(tmp_path, "codes.csv", "patient,week,x,y\n1,1,-999,a\n1,2,-999.0,-999\n"
+                                         "1,3,4,b\n1,4,999,.\n")
+    df = read_table(path, na_values=["-999", 999])
+    assert df["x"].isna().tolist() == [True, True, False, True]
+    assert df["y"].isna().tolist() == [False, True, False, True]
+    assert read_table(path)["x"].tolist() == [-999, -999, 4, 999]  # not declared: kept
+
+
+def test_na_values_apply_to_parquet(tmp_path):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "codes.parquet"
+    pd.DataFrame({"x": [1.0, -999.0, 3.0], "g": ["a", "-999", "b"]}).to_parquet(path)
+    df = read_table(path, na_values=["-999"])
+    assert df["x"].isna().tolist() == [False, True, False]
+    assert df["g"].isna().tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("bad", [[True], [None], [["x"]]])
+def test_na_values_must_be_text_or_numbers(tmp_path, bad):
+    path = _write(tmp_path, "a.csv", "a,b\n1,2\n")
+    with pytest.raises(InputError, match="na_values must be strings or numbers"):
+        read_table(path, na_values=bad)
+
+
+def test_decimal_comma(tmp_path):
+    path = _write(tmp_path, "dec.csv", "patient;week;x\n1;1;3,5\n1;2;-0,25\n")
+    assert read_table(path, decimal=",")["x"].tolist() == [3.5, -0.25]
+    assert read_table(path)["x"].tolist() == ["3,5", "-0,25"]
+    with pytest.raises(InputError, match=re.escape("decimal must be '.' or ','")):
+        read_table(path, decimal=";")
+    comma = _write(tmp_path, "comma.csv", "a,b\n1,2\n")
+    with pytest.raises(InputError, match="delimiter and the decimal mark are both ','"):
+        read_table(comma, decimal=",")
+
+
+def test_labels_are_read_as_text(tmp_path):
+    path = _write(tmp_path, "ids.csv", "patient ,week\n007,1\n7,1\n 8,2\n")
+    df = read_table(path, labels=["patient", "absent"])
+    assert df["patient"].tolist() == ["007", "7", "8"]
+    assert read_table(path)["patient"].tolist() == [7, 7, 8]  # without labels: numbers
+
+
+@pytest.mark.parametrize(("text", "expected", "dtype"), [
+    ("1\n2\n10\n", [1, 2, 10], "int64"),
+    ("1\nNA\n10\n", [1.0, np.nan, 10.0], "float64"),
+    ("1\n2.0\n10\n", ["1", "2.0", "10"], "str"),
+    ("-3\n+4\n10\n", ["-3", "+4", "10"], "str"),
+    ("P1\nP2\nP10\n", ["P1", "P2", "P10"], "str"),
+])
+def test_labels_become_integers_only_when_written_as_plain_integers(tmp_path, text, expected,
+                                                                    dtype):
+    df = read_table(_write(tmp_path, "ids.csv", "patient,x\n" + text.replace("\n", ",1\n")),
+                    labels="patient")
+    pd.testing.assert_series_equal(df["patient"], pd.Series(expected, index=df.index,
+                                                            name="patient"), check_dtype=False)
+    assert str(df["patient"].dtype) == dtype
+
+
+@pytest.mark.parametrize(("header", "shown"), [
+    ("patient,week,depression,depression", "'depression' (columns 3, 4)"),
+    ("patient,week,depression,depression ", "'depression' (columns 3, 4)"),
+    ("patient, week,week ,x", "'week' (columns 2, 3)"),
+])
+def test_duplicate_header_names_are_refused(tmp_path, header, shown):
+    path = _write(tmp_path, "dup.csv", header + "\n1,1,2,3\n")
+    with pytest.raises(DataError, match=re.escape(f"{path}: duplicate column name(s) {shown}")):
+        read_table(path)
+
+
+def test_duplicate_names_in_parquet_are_refused(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "dup.parquet"
+    pq.write_table(pa.table([[1, 2], [3, 4], [5, 6]], names=["patient", "x", "x"]), path)
+    with pytest.raises(DataError, match=re.escape(f"{path}: duplicate column name(s) 'x' "
+                                                  "(columns 2, 3)")):
+        read_table(path)
+
+
+@pytest.mark.parametrize(("content", "line"), [
+    (b"a,b\n1,2\n3,4\x00\n5,6\n", 3),
+    (b"a,b\n\x001,2\n", 2),
+    (b"a,b\r\n1,2\r\n\r\n3,\x004\r\n", 4),
+    (b"a,b\n1,2\n\n\n\x00", 5),
+])
+def test_nul_byte_names_its_line(tmp_path, content, line):
+    path = _write(tmp_path, "nul.csv", content)
+    with pytest.raises(DataError, match=re.escape(f"{path}: line {line} holds a NUL byte")):
+        read_table(path)
+
+
+def test_latin1_file_names_file_line_and_encoding(tmp_path):
+    path = _write(tmp_path, "latin.csv", "patient,week,x\n1,1,2\n1,2,café\n".encode("latin-1"))
+    with pytest.raises(DataError, match=re.escape(
+            f"{path}: not a UTF-8 text file (byte 0xe9 on line 3 is not valid UTF-8; it looks "
+            "Latin-1 / Windows-1252 encoded)")):
+        read_table(path)
+
+
+def test_utf16_file_is_named(tmp_path):
+    path = _write(tmp_path, "u16.csv", "patient,week\n1,1\n".encode("utf-16"))
+    with pytest.raises(DataError, match="it looks UTF-16 encoded"):
+        read_table(path)
+
+
+def test_na_values_do_not_apply_to_labels(tmp_path):
+    path = _write(tmp_path, "ids.csv", "patient,week,x\n999,1,999\n1,1,2\n")
+    df = read_table(path, na_values=["999"], labels=["patient"])
+    assert df["patient"].tolist() == [999, 1] and df["x"].isna().tolist() == [True, False]
+
+
+def test_trailing_delimiter_column_is_dropped_but_named_empty_columns_are_kept(tmp_path):
+    path = _write(tmp_path, "trail.csv", "patient,week,x,\n1,1,2,\n1,2,3,\n")
+    assert read_table(path).columns.tolist() == ["patient", "week", "x"]
+    path = _write(tmp_path, "named.csv", "patient,week,x,y\n1,1,2,\n1,2,3,\n")
+    assert read_table(path).columns.tolist() == ["patient", "week", "x", "y"]

@@ -800,3 +800,192 @@ def test_patient_with_every_row_excluded_gets_a_patient_record():
     assert panel.exclusions.n_rows == 3
     assert rec.loc[rec["level"] == "patient", "patient"].tolist() == [2]
     assert "every row excluded" in rec.loc[rec["level"] == "patient", "reason"].iloc[0]
+
+
+# --------------------------------------------------------------------------- issue 12: misreads
+
+
+def test_duplicate_column_names_are_refused_by_name():
+    df = _frame()
+    df.columns = ["patient", "week", "x", "x"]
+    with pytest.raises(DataError, match=r"duplicate column name\(s\) \['x'\]"):
+        _build(df)
+
+
+@pytest.mark.parametrize(("kw", "words"), [
+    ({"id_col": "week", "time_col": "week"}, "column 'week' is given as both the id and the time"),
+    ({"segments": ["week"]}, "column 'week' is given as both the time and the segment"),
+    ({"segments": ["patient"]}, "column 'patient' is given as both the id and the segment"),
+    ({"segments": ["depression", "depression"]}, "column 'depression' is listed twice as a "
+                                                 "segment"),
+])
+def test_one_column_in_two_roles(kw, words):
+    with pytest.raises(DataError, match=re.escape(words)):
+        _build(_frame(), **kw)
+
+
+def test_ids_differing_only_in_blanks_are_refused_naming_both():
+    df = _frame(patient=["P7", "P7 ", "P7", "P7", "P8", "P8", "P8", "P8"])
+    df.index = range(2, 10)
+    with pytest.raises(DataError, match=re.escape("patient ids 'P7' (row 2) and 'P7 ' (row 3) "
+                                                  "differ only in surrounding blanks")):
+        _build(df)
+
+
+def test_text_ids_are_distinct_labels():
+    panel = _build(_frame(patient=["007"] * 4 + ["7"] * 4))
+    assert sorted(panel.patients.tolist()) == ["007", "7"]
+    panel = _build(_frame(patient=["P7 "] * 4 + ["P8"] * 4))  # a blank but no clash: kept
+    assert panel.n_patients == 2
+
+
+@pytest.mark.parametrize("typo", [10**12, 10**9, 20240115])
+def test_time_span_far_beyond_the_rows_names_patient_row_and_value(typo):
+    week = [1, 2, 3, 4, 1, 2, typo, 4]
+    with pytest.raises(DataError, match=re.escape(
+            f"patient 2: column 'week' spans {typo - 1} time steps over 4 rows, more than 1000 "
+            f"(max(1000, 50 x 4 rows)); row 6 has week {typo}")):
+        _build(_frame(week=week))
+
+
+def test_time_span_rule_and_max_span():
+    week = [1, 2, 3, 4, 1, 2, 3, 1001]  # span 1000 = the floor: allowed
+    assert _build(_frame(week=week)).n_rows == 8
+    with pytest.raises(DataError, match=re.escape("more than 10 (max_span=10); row 7 has week "
+                                                  "1001")):
+        _build(_frame(week=week), max_span=10)
+    week = [1, 2, 3, 4, 1, 2, 3, 1002]
+    with pytest.raises(DataError, match="spans 1001 time steps"):
+        _build(_frame(week=week))
+    assert _build(_frame(week=[1, 2, 3, 4, 1, 2, 3, 10**12]), max_span=10**12).n_rows == 8
+    with pytest.raises(ValueError, match="max_span must be an integer >= 1"):
+        _build(_frame(), max_span=0)
+
+
+def test_span_uses_the_date_steps():
+    typo = str((pd.Timestamp("2024-01-15") + pd.Timedelta(weeks=52 * 200)).date())  # year 2223
+    week = ["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22",
+            "2024-01-01", "2024-01-08", typo, "2024-01-22"]
+    with pytest.raises(DataError, match=re.escape(f"spans 10402 time steps over 4 rows, more "
+                                                  f"than 1000 (max(1000, 50 x 4 rows)); row 6 "
+                                                  f"has week '{typo}'")):
+        _build(_frame(week=week))
+
+
+def test_integers_mixed_with_dates_name_both_rows():
+    week = ["1", "2024-01-08", "2024-01-15", "2024-01-22"] * 2
+    with pytest.raises(DataError, match=re.escape(
+            "column 'week' mixes integer times and dates: row 0 has '1', row 1 has "
+            "'2024-01-08'")):
+        _build(_frame(week=week))
+
+
+@pytest.mark.parametrize("stamp", ["2024-01-08T09:00:00+01:00", "2024-01-08 09:00Z",
+                                   "2024-01-08 09:00:00 UTC", "2024-01-08T09:00:00-0500"])
+def test_time_zones_are_refused_naming_row(stamp):
+    week = ["2024-01-01", stamp, "2024-01-15", "2024-01-22"] * 2
+    with pytest.raises(DataError, match=r"column 'week': row 1 has time .* with a time zone"):
+        _build(_frame(week=week))
+
+
+def test_time_zone_aware_dtype_is_refused():
+    week = pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22"] * 2)
+    df = _frame(week=week.tz_localize("Europe/Oslo"))
+    with pytest.raises(DataError, match=r"row 0 has time .* with a time zone \(Europe/Oslo\)"):
+        _build(df)
+
+
+_DAYS = ["01/03/2024", "02/03/2024", "03/03/2024", "04/03/2024"] * 2
+
+
+def test_ambiguous_day_month_dates_need_dayfirst():
+    with pytest.raises(DataError, match=re.escape(
+            "column 'week': row 0 has date '01/03/2024', which reads as day/month or "
+            "month/day")) as info:
+        _build(_frame(week=_DAYS))
+    assert "--dayfirst" in str(info.value)
+    panel = _build(_frame(week=_DAYS), dayfirst=True)
+    assert panel.time_unit == "1 days 00:00:00"
+    assert panel.data["week"].tolist() == [0, 1, 2, 3] * 2
+    with pytest.raises(ValueError, match="dayfirst must be"):
+        _build(_frame(week=_DAYS), dayfirst="yes")
+
+
+def test_day_first_is_inferred_from_a_day_above_12():
+    days = ["10/03/2024", "11/03/2024", "12/03/2024", "13/03/2024"] * 2
+    panel = _build(_frame(week=days))
+    assert panel.data["week"].tolist() == [0, 1, 2, 3] * 2
+    months = ["03/10/2024", "03/11/2024", "03/12/2024", "03/13/2024"] * 2
+    assert _build(_frame(week=months)).data["week"].tolist() == [0, 1, 2, 3] * 2
+
+
+def test_day_first_and_month_first_dates_in_one_column():
+    week = ["13/03/2024", "03/14/2024", "03/15/2024", "03/16/2024"] * 2
+    with pytest.raises(DataError, match=re.escape("row 0 has '13/03/2024' (day first) but row 1 "
+                                                  "has '03/14/2024' (month first)")):
+        _build(_frame(week=week))
+
+
+@pytest.mark.parametrize("big", [1e308, -1e300, 1e101])
+def test_overflowing_values_are_one_error_naming_the_column(big):
+    x = [20.0, 18, big, 15, 11, 12, 10, 9]
+    with pytest.raises(DataError, match=re.escape(f"column 'depression': row 2 has value "
+                                                  f"{big!r}, too large to analyse")):
+        _build(_frame(depression=x))
+
+
+def test_far_out_values_are_warned_about_and_recorded(caplog):
+    x = [20.0, 18, -999, 15, 11, 12, -999, 9]
+    with caplog.at_level("WARNING", logger="features.panel"):
+        panel = _build(_frame(depression=x))
+    assert "column 'depression': 2 value(s) far outside" in caplog.text
+    assert "-999 (2x)" in caplog.text and "--na-values" in caplog.text
+    rec = panel.exclusions.records
+    flagged = rec[rec["level"] == "warning"]
+    assert flagged["row"].tolist() == [2, 6] and flagged["value"].tolist() == [-999, -999]
+    assert set(flagged["column"]) == {"depression"}
+    assert panel.exclusions.n_rows == 0 and panel.n_rows == 8  # analysed as given
+
+
+def test_ordinary_spread_is_not_flagged(caplog):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=400)  # |z| > 20 x MAD (about 13.5 SD) has probability ~0
+    df = pd.DataFrame({"patient": np.repeat(np.arange(40), 10), "week": np.tile(np.arange(10), 40),
+                       "x": x, "y": rng.integers(0, 28, size=400)})
+    with caplog.at_level("WARNING", logger="features.panel"):
+        panel = _build(df)
+    assert "far outside" not in caplog.text
+    assert (panel.exclusions.records["level"] != "warning").all()
+
+
+@pytest.mark.parametrize("values", [["1,234", "2,345", "1,111", "3,456"],
+                                    ["1,5", "2,5", "3,25", "1,75"],
+                                    ["1 234", "2 345", "1 111", "3 456"]])
+def test_numbers_with_separators_are_an_error_unless_dropped(values):
+    df = _frame(anxiety=values * 2)
+    with pytest.raises(DataError, match=re.escape(
+            f"column 'anxiety': row 0 has '{values[0]}', a number written with a thousands "
+            "separator or a decimal comma (8 such value(s))")) as info:
+        _build(df)
+    assert "--drop-text-columns" in str(info.value) and "--decimal ," in str(info.value)
+    panel = _build(df, drop_text_columns=True)
+    assert panel.variables == ("depression", "fear_others")
+    assert panel.exclusions.ignored_columns == ["anxiety"]
+
+
+def test_label_columns_are_still_ignored_without_opt_in():
+    panel = _build(_frame(group=["CBT", "CBT", "CBT", "CBT", "TAU", "TAU", "TAU", "TAU"]))
+    assert panel.exclusions.ignored_columns == ["group"]
+
+
+def test_integers_mixed_with_non_dates_name_the_non_date():
+    week = ["1", "2", "soon", "4"] * 2
+    with pytest.raises(DataError, match=re.escape("column 'week': row 2 has time 'soon', which "
+                                                  "is neither an integer nor a date")):
+        _build(_frame(week=week))
+
+
+def test_dotted_dates_are_not_numbers_with_separators():
+    dates = ["15.01.2024", "22.01.2024", "29.01.2024", "05.02.2024"] * 2
+    panel = _build(_frame(visit=dates))
+    assert panel.exclusions.ignored_columns == ["visit"]

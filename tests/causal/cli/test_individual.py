@@ -22,7 +22,7 @@ def test_individual_command(cli, tmp_path):
                  "subgroups.csv", "subgroup_differences.csv", "summary.txt"):
         assert (tmp_path / "o" / name).is_file(), name
     shares = pd.read_csv(tmp_path / "o" / "edge_shares.csv").set_index("edge")
-    assert shares.loc["x1(t-1) -> x2", "n_patients"] == 12
+    assert shares.loc["x1(t-1) -> x2(t)", "n_patients"] == 12
     code, _, _ = cli("-q", "individual", data, "--vars", "x1,x2", "--subgroups", "2",
                      "--out", tmp_path / "k")
     assert code == 0 and len(pd.read_csv(tmp_path / "k" / "subgroups.csv")) == 12

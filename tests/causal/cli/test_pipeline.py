@@ -24,6 +24,7 @@ from causal.cli.pipeline import (
     read_data,
     rename_columns,
     write_discover,
+    writing_to,
 )
 from causal.graph import read_graphml, read_json
 from causal.hypotheses import HYPOTHESIS_COLUMNS
@@ -393,3 +394,48 @@ def test_individual_bad_input(two_groups, tmp_path):
     short = simulate_cohort("paper", n_patients=10, n_weeks=13, random_state=1)
     with pytest.raises(DataError, match=r"needs at least 31 time points"):
         individual(short, tmp_path, IndividualOptions())
+
+
+# ------------------------------------------------------------ atomic output folders
+def test_writing_to_replaces_an_old_folder_as_a_whole(tmp_path):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "report.md").write_text("old report")
+    with writing_to(out) as stage:
+        assert stage != out and stage.parent == out.parent
+        (stage / "links.csv").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["links.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]  # no staging left
+
+
+@pytest.mark.parametrize("error", [InputError("bad"), KeyboardInterrupt(), SystemExit(143)])
+def test_writing_to_leaves_nothing_new_on_error_or_interrupt(tmp_path, error):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "report.md").write_text("old report")
+    with pytest.raises(type(error)), writing_to(out) as stage:
+        (stage / "links.csv").write_text("new")
+        raise error
+    assert sorted(p.name for p in out.iterdir()) == ["report.md"]
+    assert (out / "report.md").read_text() == "old report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_writing_to_a_new_folder_leaves_none_on_error(tmp_path):
+    out = tmp_path / "deep" / "results"
+    with pytest.raises(InputError), writing_to(out):
+        raise InputError("bad")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("bad", ["", "  "])
+def test_writing_to_refuses_an_empty_name(bad):
+    with pytest.raises(InputError, match="must not be empty"), writing_to(bad):
+        pass
+
+
+def test_writing_to_refuses_an_existing_file(tmp_path):
+    path = tmp_path / "file.csv"
+    path.write_text("x")
+    with pytest.raises(InputError, match="existing file"), writing_to(path):
+        pass

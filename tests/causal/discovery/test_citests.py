@@ -48,7 +48,7 @@ def test_ci_test_names():
     ("robust_parcorr", RobustParCorr),
 ])
 def test_parcorr_family_classes_and_settings(name, cls):
-    test = make_ci_test(name, conf_level=0.8)
+    test = make_ci_test(name, ci_level=0.8)
     assert isinstance(test, cls)
     assert test.significance == "analytic"
     # analytic confidence intervals at the requested level feed the equivalence tests
@@ -158,7 +158,7 @@ def test_df_loss_makes_p_values_larger_and_intervals_wider():
 def test_within_df_tests_match_the_plain_test_at_reduced_sample_size(name):
     plain_cls = RobustParCorr if name == "robust_parcorr" else ParCorr
     plain = plain_cls(significance="analytic", confidence="analytic", conf_lev=0.9)
-    within = make_ci_test(name, conf_level=0.9, df_loss=12)
+    within = make_ci_test(name, ci_level=0.9, df_loss=12)
     assert isinstance(within, plain_cls)  # the engine subclasses ParCorr too
     xyz = np.array([0, 1, 2])
     assert (within.get_analytic_significance(0.15, 100, 3, xyz)

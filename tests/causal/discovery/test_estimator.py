@@ -144,7 +144,7 @@ def test_fit_returns_self_with_fitted_attributes(cohort):
     assert model.panel_.variables == VARS
     assert model.links_.variables == VARS
     assert (model.links_.tau_max, model.links_.alpha, model.links_.method) == (1, 0.05, "pcmci")
-    assert model.links_.settings["conf_level"] == pytest.approx(0.9)
+    assert model.links_.settings["ci_level"] == pytest.approx(0.9)
     assert list(model.links_.table.columns[:len(LINK_COLUMNS)]) == list(LINK_COLUMNS)
     assert set(model.graph_.nodes) == set(VARS)
     sig = model.links_.significant()
@@ -402,7 +402,7 @@ def test_required_link_is_tigramites_mci_test(method, link):
     row = model.links_.get(*link)
     assert bool(row["required"]) and bool(row["significant"]) and bool(row["directed"])
     assert model.links_.table["required"].sum() == 1
-    ref = make_ci_test("parcorr-tigramite", conf_level=0.9, df_loss=model.df_loss_)
+    ref = make_ci_test("parcorr-tigramite", ci_level=0.9, df_loss=model.df_loss_)
     val, pval, (lo, hi), n = _mci_test(model, ref, *link)
     assert row["value"] == pytest.approx(val, abs=1e-9)
     assert row["p_value"] == pytest.approx(pval, abs=1e-9)

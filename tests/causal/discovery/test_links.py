@@ -86,7 +86,7 @@ def test_str_shows_each_significant_link_with_its_orientation():
                      method="pcmciplus"))
     assert text.splitlines()[0].startswith("Links: 4 tested, 3 significant (pcmciplus")
     assert "a(t-1) -> b(t)" in text
-    assert "a(t-0) -- b(t)" in text and "b(t-0) -- a(t)" in text
+    assert "a(t) -- b(t)" in text and "b(t) -- a(t)" in text
     empty = _table(significant=[False] * 4)
     assert "(no significant links)" in str(Links(table=empty, variables=VARS, tau_max=1,
                                                  alpha=0.05))

@@ -133,7 +133,7 @@ def test_links_table_contemporaneous_contract_and_summary_graph():
 def gappy_test():
     df = simulate_cohort("paper", n_patients=12, n_weeks=10, missing=0.2, random_state=3)
     ti = to_tigramite(Panel.from_frame(df, tau_max=2), pad=0)
-    test = make_ci_test("parcorr", conf_level=0.9)
+    test = make_ci_test("parcorr", ci_level=0.9)
     test.set_dataframe(ti.dataframe())
     return ti, test
 

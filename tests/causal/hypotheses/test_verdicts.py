@@ -161,7 +161,7 @@ def test_evaluate_melsom_preset(links):
     }
     assert table.counts() == {"supported": 2, "contradicted": 2, "inconclusive": 2}
     assert len(table) == 6
-    assert table.conf_level == pytest.approx(0.9)
+    assert table.ci_level == pytest.approx(0.9)
     assert evaluate("melsom2023", links).to_frame().equals(table.to_frame())
 
 
@@ -229,10 +229,10 @@ def test_untested_link_is_inconclusive():
 
 
 def test_conf_level_mismatch_is_logged(caplog):
-    lk = make_links({}, settings_={"conf_level": 0.95})
+    lk = make_links({}, settings_={"ci_level": 0.95})
     with caplog.at_level(logging.WARNING, logger="causal.hypotheses.spec"):
         table = evaluate([Hypothesis("h", "fear_others", "depression")], lk)
-    assert table.conf_level == pytest.approx(0.95)
+    assert table.ci_level == pytest.approx(0.95)
     assert "1 - 2*alpha" in caplog.text
 
 
@@ -263,7 +263,7 @@ def test_verdict_validates_and_counts_include_zeros():
     with pytest.raises(ValueError, match="'maybe'"):
         Verdict(h, "maybe", 0.1, 0.01, 0.0, 0.2, True, "x.", 0.05)
     v = Verdict(h, "supported", 0.1, 0.01, 0.0, 0.2, True, "x.", 0.05)
-    table = VerdictTable(verdicts=(v,), alpha=0.05, conf_level=0.9)
+    table = VerdictTable(verdicts=(v,), alpha=0.05, ci_level=0.9)
     assert table.counts() == {"supported": 1, "contradicted": 0, "inconclusive": 0}
     assert "edge_frequency" not in table.to_frame().columns
 

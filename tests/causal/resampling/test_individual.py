@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from causal import IndividualPCMCI, Links, PanelPCMCI
-from causal.resampling.group import EDGE_CLASSES, edge_label
+from causal.discovery.links import format_link
+from causal.resampling.group import EDGE_CLASSES
 from causal.resampling.individual import MIN_VARYING_POINTS, min_series_length, one_row_per_link
 from features.datasets import KOSSAKOWSKI_ITEMS, load_bringmann2013_tidy, load_kossakowski2017_tidy
 from features.errors import DataError, InputError
@@ -54,7 +55,7 @@ def test_min_series_length_formula():
 def test_true_edge_in_every_patient_is_a_group_edge(homogeneous):
     s = homogeneous.summary_.set_index("edge")
     assert homogeneous.edge_matrix_.shape == (40, 9)
-    row = s.loc[edge_label("x1", "x2", 1)]
+    row = s.loc[format_link("x1", "x2", 1)]
     # Power of a df~90 partial-correlation test for an effect of this size is ~1, so the
     # share is far above the 75% threshold.
     assert row["class"] == "group" and row["share"] >= 0.9
@@ -65,7 +66,7 @@ def test_true_edge_in_every_patient_is_a_group_edge(homogeneous):
 
 def test_absent_edges_are_found_at_about_alpha(homogeneous):
     s = homogeneous.summary_
-    null = s[(s["source"] != s["target"]) & (s["edge"] != edge_label("x1", "x2", 1))]
+    null = s[(s["source"] != s["target"]) & (s["edge"] != format_link("x1", "x2", 1))]
     assert len(null) == 5
     assert set(null["class"]) <= {"individual", "absent"}
     # Each null share is Binomial(40, 0.05)/40: P(share >= 0.2) = P(X >= 8) ~ 0.002.
@@ -92,7 +93,7 @@ def test_fitted_tables_are_consistent(homogeneous):
     assert (m.presence_.sum(axis=0).to_numpy() == m.summary_["n_significant"].to_numpy()).all()
     one = m.links_by_patient_[5].table
     row = one[(one["source"] == "x1") & (one["target"] == "x2")].iloc[0]
-    assert m.edge_matrix_.loc[5, edge_label("x1", "x2", 1)] == row["value"]
+    assert m.edge_matrix_.loc[5, format_link("x1", "x2", 1)] == row["value"]
     assert isinstance(m.group_graph_, nx.DiGraph)
     text = str(m)
     assert "40 patient(s) analysed" in text and "x1(t-1) -> x2" in text
@@ -154,7 +155,7 @@ def test_pcmciplus_patient_links_have_one_row_per_pair_and_a_direction():
                          ).groupby("pair")["significant"].sum()
     for r in s.itertuples(index=False):
         assert r.n_significant == counts[tuple(sorted((r.source, r.target)))]
-        assert r.edge == f"{r.source} -- {r.target}"
+        assert r.edge == f"{r.source}(t) -- {r.target}(t)"
 
 
 # -------------------------------------------------------------- too short

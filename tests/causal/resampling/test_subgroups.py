@@ -5,15 +5,15 @@ import pandas as pd
 import pytest
 
 from causal import IndividualPCMCI, PanelPCMCI, SubgroupResult, find_subgroups
+from causal.discovery.links import format_link
 from causal.resampling import compare_groups
-from causal.resampling.group import edge_label
 from causal.resampling.subgroups import WEAK_SILHOUETTE, WEAK_STABILITY, cluster_stability
 from features.errors import DataError
 from features.scenarios import generic_scenario
 from features.simulate import simulate_subgroups
 
-A_EDGE = edge_label("x1", "x2", 1)
-B_EDGE = edge_label("x2", "x1", 1)
+A_EDGE = format_link("x1", "x2", 1)
+B_EDGE = format_link("x2", "x1", 1)
 
 
 @pytest.fixture(scope="module")
