@@ -177,3 +177,20 @@ def test_excel_structural_problems_name_file_and_place(tmp_path):
     empty = _workbook(tmp_path / "empty.xlsx", {})
     with pytest.raises(DataError, match=r"empty\.xlsx: sheet 'data' is empty"):
         read_excel(empty)
+
+
+@pytest.mark.parametrize("suffix", [".sav", ".xlsx"])
+def test_label_columns_stay_text_and_na_codes_apply(tmp_path, suffix):
+    df = pd.DataFrame({"patient": ["007", "7", "7"], "beep": [1.0, 1.0, 2.0],
+                       "mood": [-999.0, 3.0, 4.0]})
+    path = tmp_path / f"ids{suffix}"
+    if suffix == ".sav":
+        pyreadstat.write_sav(df, str(path))
+    else:
+        _workbook(path, {"A1": list(df.columns), **{f"A{i + 2}": list(r) for i, r in
+                                                     enumerate(df.itertuples(index=False))}})
+    read = read_table(path, labels=["patient"], na_values=["-999"])
+    assert read["patient"].tolist() == ["007", "7", "7"]  # two patients, not one
+    assert read["mood"].isna().tolist() == [True, False, False]
+    # without labels, text of numbers becomes numbers, as in a CSV column
+    assert read_table(path)["patient"].tolist() == [7, 7, 7]
