@@ -77,3 +77,22 @@ def test_individual_rename_direction_exclusions_and_weak_subgroups(cli, tmp_path
     assert flat["value"].tolist() == [3]  # weeks 1-3 differ from the constant
     summary = (out / "summary.txt").read_text(encoding="utf-8")
     assert "WARNING: weak subgroup solution: silhouette" in summary and "stability" in summary
+
+
+def test_individual_background_knowledge_reaches_every_patient(cli, tmp_path):
+    a = generic_scenario(2, 0).with_cross([("x1", "x2", 0.5)], name="A")
+    data = tmp_path / "long.csv"
+    simulate_subgroups([a], [6], n_weeks=60, random_state=4).drop(
+        columns="subgroup").to_csv(data, index=False)
+    code, _, err = cli("-q", "individual", data, "--forbid", "x1:x2:1", "--require",
+                       "x2:x1:1", "--standardize", "--out", tmp_path / "o")
+    assert code == 0, err
+    links = pd.read_csv(tmp_path / "o" / "patient_links.csv")
+    # the planted x1 -> x2 is forbidden (never tested); the absent x2 -> x1 is required,
+    # so it is kept in every patient although its test is not significant
+    tested = set(zip(links["source"], links["target"], links["lag"], strict=True))
+    assert tested == {("x1", "x1", 1), ("x2", "x1", 1), ("x2", "x2", 1)}
+    required = links[(links["source"] == "x2") & (links["target"] == "x1")]
+    assert required["significant"].all() and (required["p_value"] > 0.05).any()
+    shares = pd.read_csv(tmp_path / "o" / "edge_shares.csv").set_index("edge")
+    assert shares.loc["x2(t-1) -> x1(t)", "share"] == 1.0
