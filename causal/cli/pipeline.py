@@ -295,15 +295,33 @@ class DataOptions:
             segments=[mapping.get(s, s) for s in self.segments])
 
 
-def build_panel(df: pd.DataFrame, options: DataOptions) -> Panel:
-    """Validate ``df`` into a :class:`~features.panel.Panel` as ``options`` say."""
-    return Panel.from_frame(df, id_col=options.id_col, time_col=options.time_col,
-                            variables=None if options.variables is None else list(
-                                options.variables),
-                            segments=list(options.segments), tau_max=None,
-                            time_step=options.time_step, dayfirst=options.dayfirst,
-                            drop_text_columns=options.drop_text_columns,
-                            max_span=options.max_span)
+def build_panel(df: pd.DataFrame, options: DataOptions,
+                source: str | Path | None = None) -> Panel:
+    """Validate ``df`` into a :class:`~features.panel.Panel` as ``options`` say.
+
+    With ``source`` (the file the data came from), a :class:`DataError`
+    names the file before the column and row: its rows are the file's lines
+    (text), case numbers (SPSS, Stata) or sheet rows (Excel), see
+    :func:`features.io.read_table`.
+
+    >>> df = pd.DataFrame({"patient": [1, 1], "week": [1, 2], "x": [1.0, "5x"]})
+    >>> build_panel(df, DataOptions(variables=["x"]), source="ema.xlsx")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    features.errors.DataError: ema.xlsx: column 'x': row 1 has non-numeric value '5x' ...
+    """
+    try:
+        return Panel.from_frame(df, id_col=options.id_col, time_col=options.time_col,
+                                variables=None if options.variables is None else list(
+                                    options.variables),
+                                segments=list(options.segments), tau_max=None,
+                                time_step=options.time_step, dayfirst=options.dayfirst,
+                                drop_text_columns=options.drop_text_columns,
+                                max_span=options.max_span)
+    except DataError as exc:
+        if source is None or str(exc).startswith(f"{source}:"):
+            raise
+        raise DataError(f"{source}: {exc}") from exc
 
 
 def _check_pcmci(pcmci: Mapping[str, Any]) -> dict[str, Any]:
@@ -449,7 +467,7 @@ def compute_discover(data: pd.DataFrame | str | Path,
         df = rename_columns(df, o.rename)
         names = names.renamed(o.rename)
     claims = _read_hypotheses(o.hypotheses) if o.hypotheses is not None else None
-    panel = build_panel(df, names)
+    panel = build_panel(df, names, data if isinstance(data, (str, Path)) else None)
     estimator = PanelPCMCI(random_state=o.random_state, **o.pcmci)
     if claims:  # before any discovery work (a bootstrap can take minutes)
         check_hypotheses(claims, panel.variables, estimator.tau_max)
@@ -658,7 +676,7 @@ def compute_individual(data: pd.DataFrame | str | Path,
     if group_col is not None:
         groups = _patient_groups(df, names.id_col, group_col)
         df = df.drop(columns=[group_col])
-    panel = build_panel(df, names)
+    panel = build_panel(df, names, data if isinstance(data, (str, Path)) else None)
     model = IndividualPCMCI(PanelPCMCI(**o.pcmci), group_threshold=o.group_threshold,
                             n_jobs=o.n_jobs, scheduler=o.scheduler, progress=o.progress,
                             random_state=o.random_state).fit(panel)
@@ -699,12 +717,14 @@ def write_individual(result: IndividualResult, out_dir: str | Path) -> tuple[Pat
     """
     out = Path(out_dir)
     with writing_to(out) as stage:
-        files = published(_write_individual(result, stage), stage, out)
+        files = published(_write_individual(result, stage, out), stage, out)
     logger.info("wrote %d files to %s", len(files), out)
     return files
 
 
-def _write_individual(result: IndividualResult, out: Path) -> tuple[Path, ...]:
+def _write_individual(result: IndividualResult, out: Path,
+                      final: Path | None = None) -> tuple[Path, ...]:
+    """Write into ``out`` (a staging folder); ``summary.txt`` names ``final``."""
     model, found, panel = result.model, result.subgroups, result.panel
     tables = {"edge_shares.csv": model.summary_, "patient_links.csv": model.patient_links_,
               "patients.csv": model.patients_.reset_index()}
@@ -735,7 +755,7 @@ def _write_individual(result: IndividualResult, out: Path) -> tuple[Path, ...]:
                                        f"subgroup {g}: group edges "
                                        f"({int((found.labels == g).sum())} patients)")
     summary_path = out / "summary.txt"
-    summary_path.write_text(f"{result}\noutputs in {out}\n", encoding="utf-8")
+    summary_path.write_text(f"{result}\noutputs in {final or out}\n", encoding="utf-8")
     files.append(summary_path)
     return tuple(files)
 

@@ -70,3 +70,16 @@ def test_sheet_option_and_its_errors(cli, tmp_path, one_error_line):
     simulate_cohort("paper", 12, 8, random_state=0).to_csv(csv, index=False)
     code, _, err = cli("discover", csv, "--value-labels", "labels", "--out", tmp_path / "p")
     one_error_line(code, err, "c.csv: value_labels applies to SPSS")
+
+
+@pytest.mark.parametrize(("suffix", "row"), [(".xlsx", 4), (".sav", 3), (".csv", 4)])
+def test_data_errors_name_the_file_column_and_row(cli, tmp_path, one_error_line, suffix, row):
+    # the third record has a typo: sheet row 4, case 3, file line 4
+    df = pd.DataFrame({"patient": [1, 1, 1, 1], "week": [1, 2, 3, 4],
+                       "a": [1.0, 2.0, 4.0, 1.0], "b": ["2", "3", "5x", "1"]})
+    path = tmp_path / f"typo{suffix}"
+    {".xlsx": _xlsx, ".sav": lambda d, p: pyreadstat.write_sav(d, str(p)),
+     ".csv": lambda d, p: d.to_csv(p, index=False)}[suffix](df, path)
+    code, _, err = cli("discover", path, "--vars", "a,b", "--out", tmp_path / "o")
+    one_error_line(code, err, f"{path}: column 'b': row {row} has non-numeric value '5x'")
+    assert not (tmp_path / "o").exists()

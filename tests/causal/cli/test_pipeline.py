@@ -377,7 +377,7 @@ def test_individual_known_groups(two_groups, tmp_path):
     # the group column is a grouping, never a variable
     assert set(result.model.panel_.variables) == {"x1", "x2"}
     diff = pd.read_csv(tmp_path / "subgroup_differences.csv")
-    crossed = diff.set_index("edge").loc[["x1(t-1) -> x2", "x2(t-1) -> x1"], "p_adjusted"]
+    crossed = diff.set_index("edge").loc[["x1(t-1) -> x2(t)", "x2(t-1) -> x1(t)"], "p_adjusted"]
     assert (crossed < 0.05).all()
 
 
