@@ -717,14 +717,14 @@ def write_individual(result: IndividualResult, out_dir: str | Path) -> tuple[Pat
     """
     out = Path(out_dir)
     with writing_to(out) as stage:
-        files = published(_write_individual(result, stage, out), stage, out)
+        files = published(_write_individual(result, stage, final=out), stage, out)
     logger.info("wrote %d files to %s", len(files), out)
     return files
 
 
-def _write_individual(result: IndividualResult, out: Path,
+def _write_individual(result: IndividualResult, out: Path, *,
                       final: Path | None = None) -> tuple[Path, ...]:
-    """Write into ``out`` (a staging folder); ``summary.txt`` names ``final``."""
+    """Write the files of :func:`write_individual` into ``out`` (``final``: where they end up)."""
     model, found, panel = result.model, result.subgroups, result.panel
     tables = {"edge_shares.csv": model.summary_, "patient_links.csv": model.patient_links_,
               "patients.csv": model.patients_.reset_index()}

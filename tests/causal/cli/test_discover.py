@@ -337,7 +337,7 @@ def test_discover_bootstrap_writes_its_files(cli, tmp_path, good_csv):
 @pytest.mark.parametrize(("args", "needles"), [
     (["--bootstrap", "-1"], ["--bootstrap", "-1"]),
     (["--bootstrap", "many"], ["--bootstrap", "'many'"]),
-    (["--bootstrap", "5", "--n-jobs", "0"], ["n_jobs", "0"]),
+    (["--bootstrap", "5", "--n-jobs", "0"], ["--n-jobs", "0"]),
 ])
 def test_bad_bootstrap_options(cli, tmp_path, good_csv, args, needles, one_error_line):
     code, _, err = cli("discover", good_csv, *args, "--out", tmp_path / "o")
@@ -370,4 +370,6 @@ def test_out_that_is_a_file_is_an_input_error_naming_it(cli, tmp_path, good_csv,
     blocker = tmp_path / "results"
     blocker.write_text("not a folder", encoding="utf-8")
     code, _, err = cli("discover", good_csv, "--out", blocker)
-    one_error_line(code, err, "cannot write the output folder", str(blocker))
+    one_error_line(code, err, "--out", "existing file", str(blocker))
+    code, _, err = cli("discover", good_csv, "--out", blocker / "inside")
+    one_error_line(code, err, "cannot write the output folder", str(blocker / "inside"))

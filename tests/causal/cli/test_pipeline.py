@@ -105,8 +105,10 @@ def test_options_are_checked_before_any_work():
 def test_unwritable_output_folder_is_an_input_error(run, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
-    with pytest.raises(InputError, match="cannot write the output folder"):
+    with pytest.raises(InputError, match="is an existing file"):
         write_discover(run.result, blocker)
+    with pytest.raises(InputError, match="cannot write the output folder"):
+        write_discover(run.result, blocker / "inside")
 
 
 def test_unreadable_data_is_a_data_error_naming_the_file(tmp_path):

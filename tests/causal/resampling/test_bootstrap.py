@@ -60,12 +60,12 @@ def test_fitted_attributes_are_consistent(fitted):
 def test_result_str_and_report_section(fitted):
     text = str(fitted)
     assert text.startswith("Cluster bootstrap: 40 of 40 replicates of 60 patients")
-    assert "fear_others(t-1) -> depression:" in text and "95% percentile" in text
+    assert "fear_others(t-1) -> depression(t):" in text and "95% percentile" in text
     title, body = bootstrap_section(fitted.result_, [("fear_others", "depression", 1)])
     assert title == "Cluster bootstrap"
     assert "| link | frequency |" in body
-    assert "fear_others(t-1) -> depression (hypothesis)" in body
-    assert "depression(t-1) -> depression" not in body  # cross-lagged links only
+    assert "fear_others(t-1) -> depression(t) (hypothesis)" in body
+    assert "depression(t-1) -> depression(t)" not in body  # cross-lagged links only
     assert "not fitted" in str(ClusterBootstrap())
 
 

@@ -96,7 +96,7 @@ def test_fitted_tables_are_consistent(homogeneous):
     assert m.edge_matrix_.loc[5, format_link("x1", "x2", 1)] == row["value"]
     assert isinstance(m.group_graph_, nx.DiGraph)
     text = str(m)
-    assert "40 patient(s) analysed" in text and "x1(t-1) -> x2" in text
+    assert "40 patient(s) analysed" in text and "x1(t-1) -> x2(t)" in text
 
 
 # ------------------------------------------------------ contemporaneous links

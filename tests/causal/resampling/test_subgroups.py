@@ -83,7 +83,7 @@ def test_cross_lagged_only_and_explicit_edges(planted):
     assert cross.labels.equals(chosen.labels)
     assert cross.adjusted_rand(truth) >= 0.8
     with pytest.raises(ValueError, match="unknown edge"):
-        find_subgroups(model, edges=["x9(t-1) -> x1"])
+        find_subgroups(model, edges=["x9(t-1) -> x1(t)"])
 
 
 def test_bad_inputs(planted):
