@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from causal.discovery.choices import CI_TESTS, METHODS
@@ -105,38 +106,30 @@ def share(text: str) -> float:
     return x
 
 
+def _integer(text: str, what: str, ok: Callable[[int], bool]) -> int:
+    """Parse an integer for which ``ok`` holds, else explain ``what`` was expected."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+    return value
+
+
 def count(text: str) -> int:
     """Parse an integer >= 0."""
-    try:
-        x = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if x < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return x
+    return _integer(text, "an integer >= 0", lambda x: x >= 0)
 
 
 def check_seed_option(text: str) -> int:
     """``--seed``: an integer >= 0 (checked before any work)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
+    return _integer(text, "an integer >= 0", lambda x: x >= 0)
 
 
 def n_jobs(text: str) -> int:
     """``--n-jobs``: a positive integer or -1 (all cores)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or -1, "
-                                         f"got {text!r}") from None
-    if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or -1, got {text}")
-    return value
+    return _integer(text, "a positive integer or -1", lambda x: x >= 1 or x == -1)
 
 
 def out_folder(text: str) -> str:
@@ -178,14 +171,7 @@ def n_groups(text: str) -> int | str:
     """Parse an integer >= 2, or ``auto``."""
     if text == "auto":
         return text
-    try:
-        k = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2 or 'auto', "
-                                         f"got {text!r}") from None
-    if k < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2 or 'auto', got {text}")
-    return k
+    return _integer(text, "an integer >= 2 or 'auto'", lambda x: x >= 2)
 
 
 def add_data_options(p: argparse.ArgumentParser) -> None:
