@@ -2,7 +2,8 @@ r"""Read SPSS, Stata and Excel files: the files experience-sampling studies arri
 
 :func:`features.io.read_table` dispatches here by suffix:
 
-* SPSS ``.sav``, ``.zsav`` and ``.por`` and Stata ``.dta`` through
+* SPSS ``.sav``, ``.zsav`` and ``.por`` (the portable format stores names in
+  upper case) and Stata ``.dta`` through
   `pyreadstat <https://github.com/Roche/pyreadstat>`_;
 * Excel ``.xlsx`` and ``.xlsm`` through `openpyxl <https://openpyxl.readthedocs.io>`_
   (the old binary ``.xls`` is refused with advice to save it as ``.xlsx``).

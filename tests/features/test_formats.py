@@ -194,3 +194,17 @@ def test_label_columns_stay_text_and_na_codes_apply(tmp_path, suffix):
     assert read["mood"].isna().tolist() == [True, False, False]
     # without labels, text of numbers becomes numbers, as in a CSV column
     assert read_table(path)["patient"].tolist() == [7, 7, 7]
+
+
+def test_compressed_sav_and_portable_spss(tmp_path):
+    df = pd.DataFrame({"patient": [1.0, 1.0, 2.0], "beep": [1.0, 2.0, 1.0],
+                       "mood": [3.25, np.nan, 4.0]})
+    zsav = tmp_path / "c.zsav"
+    pyreadstat.write_sav(df, str(zsav), compress=True)
+    pd.testing.assert_frame_equal(read_table(zsav).reset_index(drop=True),
+                                  df.astype({"patient": "int64", "beep": "int64"}))
+    por = tmp_path / "c.por"
+    pyreadstat.write_por(df, str(por))
+    # the portable format stores names in upper case
+    assert read_table(por).columns.tolist() == ["PATIENT", "BEEP", "MOOD"]
+    assert read_table(por)["MOOD"].isna().tolist() == [False, True, False]
