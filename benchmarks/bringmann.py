@@ -47,8 +47,8 @@ logger = logging.getLogger(__name__)
 #: The 6 items: 5 mood items and the pleasantness of the last event.
 ITEMS = ("opgewkt_", "pieker", "angstig_", "somber__", "ontspann", "onplplez")
 #: ``therapy-pcmci`` arguments after the data file and before ``--out``.
-COMMAND = ("--id", "subjno", "--time", "beepno", "--segment", "st_period", "--segment",
-           "dayno", "--vars", ",".join(ITEMS))
+COMMAND = ("--id", "subjno", "--day", "dayno", "--beep", "beepno", "--segment", "st_period",
+           "--vars", ",".join(ITEMS))
 #: Read + compute must stay below this (seconds).
 TARGET_SECONDS = 3.0
 

@@ -196,6 +196,7 @@ def _resolve(links: Any, tau_max: int | None, prep: str | None,
     if _is_model(links):
         params = links.get_params()
         model_tau, model_prep, model_by = params["tau_max"], params["prep"], params["prep_by"]
+        model_prep = getattr(links, "prep_", model_prep)  # fitted: "auto" resolved
     elif isinstance(links, Links):
         model_tau = links.tau_max
         model_prep = links.settings.get("prep")

@@ -63,7 +63,9 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
     panel : Panel
         The prepared panel that was analysed (its exclusion report included).
     n_samples : int
-        Samples in a test with no missing values (pooled over patients).
+        Complete samples (every variable observed at lags 0..tau_max, pooled
+        over patients); the report also gives the median and range of the
+        samples the tests used (``links.table["n_samples"]``).
     source : str
         Where the data came from (file name or "simulated ...").
     verdicts : VerdictTable, optional
@@ -88,17 +90,31 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
     out += ["## Settings", "", markdown_table(pd.DataFrame(
         {"setting": list(settings), "value": [str(v) for v in settings.values()]})), ""]
     d = panel.describe()
-    counts = pd.DataFrame({
-        "quantity": ["patients analysed", "rows analysed", "median rows per patient",
-                     "pooled samples per test (complete cases)", "rows excluded",
-                     "patients excluded"],
-        # object dtype: counts stay ints (written in full), only the median is a float
-        "count": pd.Series([int(d["patients"]), int(d["rows"]),
-                            float(d["rows_per_patient_median"]), int(n_samples),
-                            int(d["rows_excluded"]), int(d["patients_excluded"])], dtype=object),
-    })
+    used = _used_samples(links)
+    quantities = ["patients analysed", "rows analysed", "median rows per patient"]
+    values: list[Any] = [int(d["patients"]), int(d["rows"]), float(d["rows_per_patient_median"])]
+    if used is not None:
+        quantities += ["pooled samples the tests used: median", "pooled samples the tests "
+                       "used: min", "pooled samples the tests used: max"]
+        values += [float(used.median()), int(used.min()), int(used.max())]
+    quantities += ["complete samples at lags 0..tau_max (upper bound per test)", "rows excluded",
+                   "patients excluded"]
+    values += [int(n_samples), int(d["rows_excluded"]), int(d["patients_excluded"])]
+    # object dtype: counts stay ints (written in full), only the medians are floats
+    counts = pd.DataFrame({"quantity": quantities, "count": pd.Series(values, dtype=object)})
     missing = ", ".join(f"{v}: {n}" for v, n in d["missing_values"].items())
-    out += ["## Samples", "", markdown_table(counts), "",
+    if used is not None:
+        which = ("The pooled samples shown are those the tests actually used (column "
+                 "`n_samples` of `links.csv`, per link): a test needs every variable in it "
+                 "observed, its lags and its conditions' lags inside the same block")
+        which += (" (patient-day: no lag crosses a night)" if panel.day_col else "")
+        which += (f". The complete-sample count ({int(n_samples)}) only counts rows with every "
+                  "variable observed at lags 0..tau_max; conditions reaching further back leave "
+                  "a test fewer samples.")
+    else:
+        which = (f"The pooled sample count shown ({int(n_samples)}) counts rows with every "
+                 "variable observed at lags 0..tau_max; the tests did not count their samples.")
+    out += ["## Samples", "", markdown_table(counts), "", which, "",
             f"Missing values per variable (rows kept, samples dropped per test): {missing}.", ""]
     out += ["## Exclusions", ""]
     summary = panel.exclusions.summary()
@@ -134,6 +150,15 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
     if figures:
         out += ["## Figures", ""] + [f"![{f}]({f})" for f in figures] + [""]
     return "\n".join(out)
+
+
+def _used_samples(links: Links) -> pd.Series | None:
+    """Return the ``n_samples`` of every test that counted them (None if none did)."""
+    if "n_samples" not in links.table:
+        return None
+    n = pd.to_numeric(links.table["n_samples"], errors="coerce")
+    n = n[n >= 0]
+    return None if n.empty else n
 
 
 def write_report(path: str | Path, **kwargs: Any) -> Path:

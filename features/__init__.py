@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from features.lags import lag_table
     from features.panel import Panel
     from features.scenarios import Scenario, generic_scenario, get_scenario
-    from features.simulate import simulate_cohort, simulate_subgroups
+    from features.simulate import simulate_cohort, simulate_ema, simulate_subgroups
     from features.transforms import prepare
 
 #: Public name -> the module that defines it.
@@ -42,7 +42,8 @@ _API: dict[str, str] = {
     "lag_table": "features.lags",
     "Panel": "features.panel",
     **dict.fromkeys(("Scenario", "generic_scenario", "get_scenario"), "features.scenarios"),
-    **dict.fromkeys(("simulate_cohort", "simulate_subgroups"), "features.simulate"),
+    **dict.fromkeys(("simulate_cohort", "simulate_ema", "simulate_subgroups"),
+                    "features.simulate"),
     "PREPS": "features.choices",
     "prepare": "features.transforms",
 }
@@ -61,6 +62,7 @@ __all__ = [
     "prepare",
     "read_table",
     "simulate_cohort",
+    "simulate_ema",
     "simulate_subgroups",
 ]
 

@@ -12,10 +12,14 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["PREPS", "SCENARIO_NAMES", "VALUE_LABELS"]
+__all__ = ["DUPLICATES", "PREPS", "SCENARIO_NAMES", "VALUE_LABELS"]
 
 #: Valid values of ``prep`` (within-person preprocessing, :mod:`features.transforms`).
-PREPS: tuple[str, ...] = ("detrend", "center", "none")
+#: ``"auto"`` is ``"diurnal"`` for day/beep designs, else ``"detrend"``.
+PREPS: tuple[str, ...] = ("detrend", "center", "none", "diurnal", "auto")
+#: Values of ``duplicates`` (:meth:`features.panel.Panel.from_frame`): rows sharing
+#: patient, segments and time raise an error, or the first is kept.
+DUPLICATES: tuple[str, ...] = ("error", "keep-first")
 #: Preset scenarios of :func:`features.scenarios.get_scenario`.
 SCENARIO_NAMES: tuple[str, ...] = ("paper", "null", "reversed")
 #: Valid values of ``value_labels`` (SPSS/Stata value labels, :mod:`features.formats`).

@@ -122,16 +122,21 @@ def load_bringmann2013_tidy() -> pd.DataFrame:
     Notes
     -----
     Beeps are only comparable within one day: a lag must never cross a night
-    or the gap between the two periods. Run discovery with time ``beep`` and
-    the segments ``(period, day)``, so that each person-period-day is its own
-    block and the first beep of every day has no lagged value::
+    or the gap between the two periods. Give the day/beep design and the
+    period as a segment, so that each person-period-day is its own block, the
+    first beep of every day has no lagged value, and the default preprocessing
+    removes each person's time-of-day profile and trend over the study
+    (``docs/method.md``, "Day/beep designs")::
 
-        PanelPCMCI(tau_max=1).fit(df, id_col="person", time_col="beep",
-                                  segments=("period", "day"),
+        PanelPCMCI(tau_max=1).fit(df, id_col="person", day_col="day", beep_col="beep",
+                                  segments=("period",),
                                   variables=["cheerful", "worry", "fearful", "sad", "relaxed"])
 
+    (``time_col="beep"`` with ``segments=("period", "day")`` gives the same
+    blocks, but detrends along the hours of the day and keeps the rhythm.)
+
     Rows without a ``beep`` are excluded by :meth:`features.panel.Panel.from_frame`
-    with the reason ``"missing time"`` (they are reported, not silently
+    with the reason ``"missing beep"`` (they are reported, not silently
     dropped), and unanswered beeps with ``"every variable missing"``. The
     same arguments work for :class:`causal.resampling.individual.IndividualPCMCI`.
 

@@ -31,7 +31,12 @@ Validation rules (see ``docs/method.md``):
   one ``warning`` record per value in ``exclusions`` (the value is analysed as
   given: declare missing codes with :func:`features.io.read_table`'s
   ``na_values``);
-* **duplicate** (patient, segment, time) rows -> :class:`DataError`;
+* **duplicate** (patient, segment, time) rows -> :class:`DataError` naming the
+  rows (``duplicates="keep-first"`` keeps the first and reports the others);
+* with ``day_col`` and ``beep_col`` (an EMA / ESM design, like mlVAR's
+  ``dayvar`` / ``beepvar``): the day is part of the block, so no lag crosses a
+  night; a missing beep is a gap; missing day or beep -> row excluded; days are
+  integers or dates, beeps integers;
 * a variable with **zero within-patient variance** in every patient ->
   :class:`DataError`;
 * without ``variables``: a text column of *mostly* numbers (a typo in a measure)
@@ -67,8 +72,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.checks import check_bool, check_int
-from features.errors import DataError, format_value
+from features.checks import check_bool, check_choice, check_int
+from features.choices import DUPLICATES
+from features.errors import DataError, InputError, format_value
 from features.exclusions import ExclusionReport
 from features.samples import usable_lagged_rows
 
@@ -99,6 +105,12 @@ class Panel:
     and time, indexed by the original row labels. ``time_col`` holds integer
     time steps (dates are converted with ``time_unit``). Lags are only ever
     taken within a *block*: one patient and one combination of segment values.
+
+    A day/beep design (``day_col`` and ``beep_col`` set) holds
+    ``[id_col, *segments, day_col, beep_col, *variables]``; ``time_col`` is
+    ``beep_col`` and a block is one patient-(segment-)day (:attr:`block_cols`),
+    while :attr:`segment_cols` (without the day) groups the within-person
+    transforms and :meth:`study_time` gives the time trends are fitted on.
     """
 
     data: pd.DataFrame
@@ -108,25 +120,39 @@ class Panel:
     segments: tuple[str, ...] = ()
     exclusions: ExclusionReport = field(default_factory=ExclusionReport.empty)
     time_unit: str | None = None
+    day_col: str | None = None
+    beep_col: str | None = None
 
     # ------------------------------------------------------------ construction
     @classmethod
-    def from_frame(cls, df: pd.DataFrame, *, id_col: str = "patient", time_col: str = "week",
-                   variables: Sequence[str] | None = None, segments: Sequence[str] = (),
-                   tau_max: int | None = 1, min_lagged_rows: int = 2,
-                   time_step: str | pd.Timedelta | None = None, dayfirst: bool | None = None,
-                   max_span: int | None = None, drop_text_columns: bool = False) -> Panel:
+    def from_frame(cls, df: pd.DataFrame, *, id_col: str = "patient",
+                   time_col: str | None = None, day_col: str | None = None,
+                   beep_col: str | None = None, variables: Sequence[str] | None = None,
+                   segments: Sequence[str] = (), tau_max: int | None = 1,
+                   min_lagged_rows: int = 2, time_step: str | pd.Timedelta | None = None,
+                   dayfirst: bool | None = None, max_span: int | None = None,
+                   drop_text_columns: bool = False, duplicates: str = "error",
+                   max_gap: str | pd.Timedelta | None = None) -> Panel:
         """Validate a long-format DataFrame and build a panel.
 
         Parameters
         ----------
         df : pandas.DataFrame
             One row per patient per time point.
-        id_col, time_col : str
-            Patient id and time columns. Time is integer (weeks, beeps) or
-            dates; dates become integer steps of ``time_step`` counted from
-            each patient's first date (only differences within a patient
-            matter, so patients may start on any day).
+        id_col : str
+            Patient id column.
+        time_col : str, optional
+            Time column (default ``"week"`` unless ``day_col``/``beep_col``
+            are given). Time is integer (weeks, beeps) or dates; dates become
+            integer steps of ``time_step`` counted from each patient's first
+            date (only differences within a patient matter, so patients may
+            start on any day).
+        day_col, beep_col : str, optional
+            Day and beep-of-day columns of an experience-sampling design
+            (give both, instead of ``time_col``). Days are integers or dates
+            (steps of one day), beeps integers (1, 2, ... within the day). Each
+            patient-day is a block: no lag crosses a night, a missing beep is
+            a gap, and rows with no day or beep are excluded and reported.
         variables : sequence of str, optional
             Measures to analyse; default every numeric column other than the
             id, time and segment columns (text holding only numbers counts;
@@ -157,6 +183,18 @@ class Panel:
             Without ``variables``: leave out (with a warning and a
             ``column`` record) columns of numbers written with separators
             (``1,234``) instead of raising :class:`DataError`.
+        max_gap : str or Timedelta, optional
+            For irregular schedules (random beeps, a schedule that shifts, cancelled
+            beeps): ``time_col`` holds date-times and the panel becomes a day/beep
+            design with columns ``{time_col}_day`` (calendar day, counted from the
+            patient's first day) and ``{time_col}_beep`` (position in the day's
+            order). Consecutive observations of a day are one lag apart when at most
+            ``max_gap`` (e.g. ``"3h"``) apart; a longer gap breaks the series like a
+            missed beep, and no lag crosses a night. Not with ``day_col``/``beep_col``.
+        duplicates : {"error", "keep-first"}
+            Rows with the same patient, segments and time (day and beep):
+            an error naming the rows, or keep the first (in input order) and
+            list the others in ``exclusions``.
 
         Raises
         ------
@@ -171,23 +209,36 @@ class Panel:
         dayfirst = None if dayfirst is None else check_bool("dayfirst", dayfirst)
         max_span = None if max_span is None else check_int("max_span", max_span, minimum=1)
         drop_text_columns = check_bool("drop_text_columns", drop_text_columns)
-        _check_roles(df, id_col, time_col, segments)
-        _check_columns(df, [id_col, time_col, *segments, *(variables or [])])
+        check_choice("duplicates", duplicates, DUPLICATES)
+        time_unit = None
+        if max_gap is not None:
+            df, day_col, beep_col, time_unit = _schedule(df, id_col, time_col, day_col,
+                                                         beep_col, segments, max_gap)
+            time_col = None
+        time_col, day = _design(time_col, day_col, beep_col, segments)
+        if day and time_step is not None:
+            raise InputError("time_step is the step of date times in time_col; a day/beep "
+                             "design counts days and beeps, so leave time_step out")
+        _check_roles(df, id_col, time_col, (*segments, *day))
+        _check_columns(df, [id_col, *day, time_col, *segments, *(variables or [])])
         if variables is None:
-            variables, report = _detect_variables(df, [id_col, time_col, *segments],
+            variables, report = _detect_variables(df, [id_col, time_col, *day, *segments],
                                                   drop_text_columns)
         else:
             report = ExclusionReport.empty()
         variables = tuple(str(v) for v in variables)
         if twice := sorted(v for v in set(variables) if variables.count(v) > 1):
             raise DataError(f"variables listed twice: {twice}")
-        if clash := sorted(set(variables) & {id_col, time_col, *segments}):
-            raise DataError(f"column(s) {clash} cannot be both a variable and the id/time/segment")
-        work = df[[id_col, *segments, time_col, *variables]].copy()
+        if clash := sorted(set(variables) & {id_col, time_col, *day, *segments}):
+            raise DataError(f"column(s) {clash} cannot be both a variable and the "
+                            "id/time/day/segment")
+        work = df[[id_col, *segments, *day, time_col, *variables]].copy()
         _check_id_blanks(work[id_col], id_col)
         for v in variables:
             work[v] = _to_numeric(work[v], v)
-        for col, what in [(id_col, "patient id"), (time_col, "time"),
+        for col, what in [(id_col, "patient id"),
+                          *[(c, w) for c, w in zip(day, ["day"], strict=False)],
+                          (time_col, "beep" if day else "time"),
                           *[(s, f"segment {s!r}") for s in segments]]:
             bad = work[col].isna().to_numpy()
             if bad.any():
@@ -195,7 +246,11 @@ class Panel:
                                     rows=work.index[bad], column=col)
                 work = work[~bad]
         times = work[time_col]
-        work[time_col], time_unit = _to_steps(work, id_col, time_col, time_step, dayfirst)
+        if day:
+            work[day[0]], _ = _to_steps(work, id_col, day[0], "1D", dayfirst)
+            work[time_col] = _to_steps(work, id_col, time_col, None, dayfirst)[0]
+        else:
+            work[time_col], time_unit = _to_steps(work, id_col, time_col, time_step, dayfirst)
         empty = work[list(variables)].isna().all(axis=1).to_numpy()
         if empty.any():
             report = report.add("row", "every variable missing", work[id_col].to_numpy()[empty],
@@ -204,6 +259,12 @@ class Panel:
         if work.empty:
             raise DataError("no rows left after removing rows with missing id, time or all "
                             "variables")
+        keys = [id_col, *segments, *day, time_col]
+        if duplicates == "keep-first":  # before the outlier check: only kept rows count
+            kept = len(work)
+            work, report = _keep_first(work, keys, report)
+            if len(work) < kept:
+                times = times.loc[work.index]
         _check_span(work, id_col, time_col, times, max_span)
         report = _flag_outliers(work, id_col, variables, report)
         # no row removed: no patient gone
@@ -212,7 +273,6 @@ class Panel:
         if len(gone):
             report = report.add("patient", "every row excluded (missing time or all variables)",
                                 gone)
-        keys = [id_col, *segments, time_col]
         try:
             ordered = work.sort_values(keys, kind="stable")
         except TypeError:  # unorderable keys: duplicates are still reported first
@@ -223,7 +283,8 @@ class Panel:
         work = ordered
         _check_variance(work, id_col, variables)
         panel = cls(data=work, id_col=id_col, time_col=time_col, variables=variables,
-                    segments=segments, exclusions=report, time_unit=time_unit)
+                    segments=segments, exclusions=report, time_unit=time_unit,
+                    day_col=day[0] if day else None, beep_col=time_col if day else None)
         if tau_max is not None:
             panel = panel.drop_short(tau_max, min_lagged_rows)
         logger.info("panel: %d patients, %d rows, variables %s", panel.n_patients, panel.n_rows,
@@ -233,8 +294,75 @@ class Panel:
     # ---------------------------------------------------------------- methods
     @property
     def block_cols(self) -> list[str]:
-        """Columns identifying a block (patient plus segments)."""
+        """Columns identifying a block (patient plus segments, plus the day of a day/beep design).
+
+        Lags are taken within a block only.
+        """
+        return [self.id_col, *self.segments, *([self.day_col] if self.day_col else [])]
+
+    @property
+    def segment_cols(self) -> list[str]:
+        """Columns identifying a patient's segment (patient plus segments; never the day).
+
+        Within-person transforms with ``by="segment"`` fit one model per segment.
+        """
         return [self.id_col, *self.segments]
+
+    @property
+    def time_cols(self) -> list[str]:
+        """The time columns: ``[day_col, beep_col]`` for day/beep designs, else ``[time_col]``."""
+        return [self.day_col, self.time_col] if self.day_col else [self.time_col]
+
+    @property
+    def beeps_per_day(self) -> int | None:
+        """Beeps per day of a day/beep design (largest minus smallest beep, plus 1), else None."""
+        if not self.day_col or self.data.empty:
+            return None
+        beeps = self.data[self.time_col]
+        return int(beeps.max() - beeps.min()) + 1
+
+    def study_time(self) -> np.ndarray:
+        """Time since the start of the study, per row, for fitting slow trends.
+
+        For a day/beep design it is ``day + (beep - first beep) / beeps_per_day``
+        (in days), with a patient's segments laid one after the other when their
+        days restart (Bringmann's periods count days 1-10 each); else the
+        integer time steps. A trend on this time is a trend over the study, not
+        a pattern over the hours of the day.
+
+        >>> df = pd.DataFrame({"p": [1] * 4, "d": [1, 1, 2, 2], "b": [1, 2, 1, 2],
+        ...                    "x": [1.0, 2.0, 4.0, 3.0]})
+        >>> Panel.from_frame(df, id_col="p", day_col="d", beep_col="b",
+        ...                  tau_max=None).study_time().tolist()
+        [1.0, 1.5, 2.0, 2.5]
+        """
+        t = self.data[self.time_col].to_numpy(dtype=float)
+        if not self.day_col:
+            return t
+        day = self.data[self.day_col].to_numpy(dtype=float)
+        if self.segments:  # lay each patient's segments end to end when their days overlap
+            seg = self.data.groupby(self.segment_cols, sort=False)[self.day_col]
+            first, span = seg.transform("min"), seg.transform("max") - seg.transform("min") + 1
+            starts = pd.DataFrame({"p": self.data[self.id_col].to_numpy(),
+                                   "g": self.data.groupby(self.segment_cols,
+                                                          sort=False).ngroup().to_numpy(),
+                                   "first": first.to_numpy(), "span": span.to_numpy()})
+            per = starts.drop_duplicates("g")
+            offset = per.groupby("p", sort=False)["span"].cumsum() - per["span"]
+            base = per.groupby("p", sort=False)["first"].transform("min")
+            shift = pd.Series((base + offset - per["first"]).to_numpy(), index=per["g"])
+            overlap = self._segments_overlap()
+            if overlap:
+                day = day + shift.reindex(starts["g"]).to_numpy(dtype=float)
+        beep0 = float(t.min()) if len(t) else 0.0
+        return day + (t - beep0) / float(self.beeps_per_day or 1)
+
+    def _segments_overlap(self) -> bool:
+        """Whether some patient's segments share day numbers (days restart per segment)."""
+        seg = self.data.groupby(self.segment_cols, sort=False)[self.day_col].agg(["min", "max"])
+        seg = seg.reset_index().sort_values([self.id_col, "min"], kind="stable")
+        same = seg[self.id_col].to_numpy()[1:] == seg[self.id_col].to_numpy()[:-1]
+        return bool((same & (seg["min"].to_numpy()[1:] <= seg["max"].to_numpy()[:-1])).any())
 
     @property
     def patients(self) -> np.ndarray:
@@ -503,6 +631,100 @@ def _column_kind(col: pd.Series) -> str:
     return "mostly numeric" if n_num > n_obs / 2 else "text"
 
 
+def _design(time_col: str | None, day_col: str | None, beep_col: str | None,
+            segments: tuple[str, ...]) -> tuple[str, list[str]]:
+    """Return the time column and ``[day_col]`` (empty without a day/beep design)."""
+    if day_col is None and beep_col is None:
+        return ("week" if time_col is None else time_col), []
+    if day_col is None or beep_col is None:
+        given, other = ("day_col", "beep_col") if beep_col is None else ("beep_col", "day_col")
+        raise InputError(f"{given} needs {other} too: a day/beep design names the day and the "
+                         "beep-of-day columns")
+    if time_col is not None and time_col != beep_col:
+        raise InputError(f"give either time_col ({time_col!r}) or day_col and beep_col "
+                         f"({day_col!r}, {beep_col!r}), not both")
+    if day_col == beep_col:
+        raise InputError(f"day_col and beep_col must differ, got {day_col!r} for both")
+    if clash := sorted({day_col, beep_col} & set(segments)):
+        raise InputError(f"column(s) {clash} are the day/beep columns; the day already breaks "
+                         "the series, so leave them out of the segments")
+    return beep_col, [day_col]
+
+
+def _schedule(df: pd.DataFrame, id_col: str, time_col: str | None, day_col: str | None,
+              beep_col: str | None, segments: tuple[str, ...], max_gap: Any
+              ) -> tuple[pd.DataFrame, str, str, str]:
+    """Turn date-times into a day/beep design: calendar day, and order within the day.
+
+    Returns the new frame, the day and beep column names and a description of
+    the rule. Within a (patient, segments, day), observations are numbered in
+    time order; a gap longer than ``max_gap`` skips a number (a missing beep),
+    and identical date-times share one (duplicates).
+    """
+    if day_col is not None or beep_col is not None:
+        raise InputError("max_gap orders date-times within the day; give it with time_col, "
+                         "not with day_col and beep_col")
+    time_col = "week" if time_col is None else time_col
+    try:
+        gap = pd.Timedelta(max_gap)
+    except (ValueError, TypeError):
+        raise InputError(f"max_gap must be a duration such as '3h' or '90min', got "
+                         f"{format_value(max_gap)}") from None
+    if pd.isna(gap) or gap <= pd.Timedelta(0):
+        raise InputError(f"max_gap must be a positive duration, got {format_value(max_gap)}")
+    _check_columns(df, [id_col, time_col, *segments])
+    day_col, beep_col = f"{time_col}_day", f"{time_col}_beep"
+    if clash := [c for c in (day_col, beep_col) if c in df.columns]:
+        raise InputError(f"max_gap makes the columns {day_col!r} and {beep_col!r}, but the data "
+                         f"already have {clash}; rename them")
+    col = df[time_col]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        raise DataError(f"column {time_col!r}: max_gap needs date-times, but the column holds "
+                        "numbers; give day_col and beep_col for numbered beeps")
+    dates = pd.to_datetime(col, errors="coerce", format="mixed")
+    bad = dates.isna().to_numpy() & col.notna().to_numpy()
+    if bad.any():
+        row, shown = _first(bad, col)
+        raise DataError(f"column {time_col!r}: row {row} has {shown}, which is not a date-time "
+                        "(max_gap orders date-times within the day)")
+    frame = pd.DataFrame({"id": df[id_col].to_numpy(), "t": dates.to_numpy()})
+    for i, seg in enumerate(segments):
+        frame[f"s{i}"] = df[seg].to_numpy()
+    origin = frame.groupby("id", sort=False, dropna=False)["t"].transform("min").dt.normalize()
+    frame["day"] = (frame["t"].dt.normalize() - origin).dt.days
+    keys = ["id", *[f"s{i}" for i in range(len(segments))], "day"]
+    ordered = frame[frame["t"].notna()].sort_values([*keys, "t"], kind="stable")
+    step = ordered.groupby(keys, sort=False, dropna=False)["t"].diff()
+    inc = np.where(step.isna(), 1, np.where(step <= pd.Timedelta(0), 0,
+                                            np.where(step > gap, 2, 1)))
+    beep = pd.Series(inc, index=ordered.index).groupby(
+        [ordered[k] for k in keys], sort=False, dropna=False).cumsum()
+    out = df.drop(columns=[time_col]).copy()
+    out[day_col] = frame["day"].set_axis(df.index)
+    out[beep_col] = beep.reindex(frame.index).set_axis(df.index)
+    rule = f"order within the day, max gap {gap}"
+    logger.info("%s: date-times as %s and %s (%s)", time_col, day_col, beep_col, rule)
+    return out, day_col, beep_col, rule
+
+
+def _keep_first(work: pd.DataFrame, keys: list[str],
+                report: ExclusionReport) -> tuple[pd.DataFrame, ExclusionReport]:
+    """Drop all but the first row (input order) of each duplicate key group; report them."""
+    later = work.duplicated(keys, keep="first").to_numpy()
+    if not later.any():
+        return work, report
+    group = work.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    first_row = pd.Series(work.index, dtype=object).groupby(group).transform("first").to_numpy()
+    shown = [", ".join(f"{k}={format_value(work[k].iloc[i])}" for k in keys[1:])
+             + f" (row {format_value(first_row[i])} kept)" for i in np.flatnonzero(later)]
+    logger.warning("%d duplicate row(s) of (%s) excluded; the first of each is kept",
+                   int(later.sum()), ", ".join(keys))
+    report = report.add("row", f"duplicate ({', '.join(keys)}): first row kept",
+                        work[keys[0]].to_numpy()[later], rows=work.index[later],
+                        column=",".join(keys[1:]), values=shown)
+    return work[~later], report
+
+
 def _check_duplicates(work: pd.DataFrame, keys: list[str]) -> None:
     dup = work.duplicated(keys, keep=False).to_numpy()
     if not dup.any():
@@ -513,7 +735,8 @@ def _check_duplicates(work: pd.DataFrame, keys: list[str]) -> None:
     where = ", ".join(f"{k}={format_value(first[k])}" for k in keys[1:])
     raise DataError(f"duplicate rows for patient {format_value(first[keys[0]])} at {where} "
                     f"(rows {work.index[same].tolist()}); {int(dup.sum())} rows in duplicate "
-                    f"({', '.join(keys)}) groups")
+                    f"({', '.join(keys)}) groups; remove them, or use duplicates='keep-first' "
+                    "to keep the first row of each group")
 
 
 def _to_steps(work: pd.DataFrame, id_col: str, time_col: str,

@@ -72,7 +72,7 @@ from features.scenarios import (
     get_scenario,
 )
 
-__all__ = ["simulate_cohort", "simulate_subgroups"]
+__all__ = ["simulate_cohort", "simulate_ema", "simulate_subgroups"]
 
 logger = logging.getLogger(__name__)
 
@@ -258,3 +258,110 @@ def simulate_subgroups(
         frames.append(frame)
         first_id += size
     return pd.concat(frames, ignore_index=True)
+
+
+def simulate_ema(
+    scenario: Scenario | str = "null",
+    n_persons: int = 80,
+    n_days: int = 14,
+    n_beeps: int = 5,
+    *,
+    missing: float = 0.2,
+    diurnal_amplitude: float = 0.6,
+    day_trend: float = 0.05,
+    random_state: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    r"""Simulate an experience-sampling (EMA / ESM) cohort: days, beeps, a daily rhythm.
+
+    For person :math:`i`, day :math:`d = 1..D`, beep :math:`b = 1..B` and
+    variable :math:`k` (all on the within-person SD scale of :math:`z`)
+
+    .. math::
+
+        y_{i,d,b,k} = a_{i,k} + c_{i,k}\,(d - 1) + r\,\lambda_{i,k}\,
+        \sqrt{2}\cos\!\bigl(\pi\,\tfrac{b-1}{B-1} + \varphi_i\bigr) + z_{i,d,b,k},
+
+    * :math:`z`: the scenario's within-person VAR(1) (unit stationary
+      variance, so cross effects are in within-person SD units), running beep
+      to beep within a day and restarting from its stationary distribution
+      each morning (a night is a long gap);
+    * a **time-of-day rhythm shared by a person's measures**: one phase
+      :math:`\varphi_i \sim U(0, 2\pi)` per person (half a cycle over the day),
+      loadings :math:`\lambda_{i,k} = \pm U(0.5, 1.5)` with the sign
+      alternating over the variables (moods that rise as others fall) and
+      amplitude :math:`r` = ``diurnal_amplitude`` (about the rhythm's SD);
+    * a **slow trend over days** :math:`c_{i,k} = ` ``day_trend`` :math:`\cdot
+      (\pm g_i + 0.5\,u_{i,k})`, :math:`g_i, u_{i,k} \sim N(0, 1)`: a person's
+      measures improve or worsen together;
+    * levels :math:`a_{i,k} \sim N(0, 1)`;
+    * ``missing``: each beep is missed independently (the row is absent).
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+        Variables and lag-1 dynamics (its instruments are not used; values are
+        continuous).
+    n_persons, n_days, n_beeps : int
+        Design: persons (ids ``1..n_persons``), days and beeps per day (>= 2).
+    missing : float
+        Probability in ``[0, 1)`` that a beep is missed.
+    diurnal_amplitude : float
+        Amplitude of the shared time-of-day rhythm (>= 0).
+    day_trend : float
+        SD of the per-day slopes (>= 0).
+    random_state : int, numpy.random.Generator or None
+        Seed; the same seed gives an identical frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``person``, ``day``, ``beep`` (int64) and the variables,
+        sorted by person, day and beep.
+
+    Examples
+    --------
+    >>> df = simulate_ema("null", n_persons=2, n_days=3, n_beeps=4, missing=0.0,
+    ...                   random_state=1)
+    >>> df.columns[:3].tolist(), df.shape, df["beep"].max()
+    (['person', 'day', 'beep'], (24, 6), np.int64(4))
+    """
+    scenario = _resolve(scenario)
+    n_persons = _check_int("n_persons", n_persons, 1)
+    n_days = _check_int("n_days", n_days, 1)
+    n_beeps = _check_int("n_beeps", n_beeps, 2)
+    missing = _check_prob("missing", missing, upper_inclusive=False)
+    for name, value in (("diurnal_amplitude", diurnal_amplitude), ("day_trend", day_trend)):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not (
+                np.isfinite(value) and value >= 0):
+            raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
+    rng = np.random.default_rng(random_state)
+    k = len(scenario.variables)
+    a_t = scenario.transition_matrix().T
+    # z: (person, day, beep, variable); each day starts from the stationary distribution.
+    z = rng.standard_normal((n_persons, n_days, n_beeps, k))
+    z[:, :, 0] = z[:, :, 0] @ np.linalg.cholesky(scenario.stationary_cov()).T
+    z[:, :, 1:] = z[:, :, 1:] @ np.linalg.cholesky(scenario.innovation_cov()).T
+    for b in range(1, n_beeps):
+        z[:, :, b] += z[:, :, b - 1] @ a_t
+    sign = np.where(np.arange(k) % 2 == 0, 1.0, -1.0)
+    level = rng.standard_normal((n_persons, k))
+    slope = float(day_trend) * (rng.standard_normal((n_persons, 1)) * sign
+                                + 0.5 * rng.standard_normal((n_persons, k)))
+    phase = rng.uniform(0.0, 2 * np.pi, size=n_persons)
+    loading = sign * rng.uniform(0.5, 1.5, size=(n_persons, k))
+    hours = np.pi * np.arange(n_beeps) / (n_beeps - 1)
+    shape = np.sqrt(2.0) * np.cos(hours[None, :] + phase[:, None])  # (person, beep)
+    rhythm = float(diurnal_amplitude) * shape[:, None, :, None] * loading[:, None, None, :]
+    days = np.arange(n_days, dtype=float)
+    trend = slope[:, None, None, :] * days[None, :, None, None]
+    y = level[:, None, None, :] + trend + rhythm + z
+    person, day, beep = (g.ravel() for g in np.meshgrid(
+        np.arange(1, n_persons + 1), np.arange(1, n_days + 1), np.arange(1, n_beeps + 1),
+        indexing="ij"))
+    keep = rng.random(person.size) >= missing if missing > 0 else np.ones(person.size, bool)
+    frame = pd.DataFrame(y.reshape(-1, k)[keep], columns=list(scenario.variables))
+    frame.insert(0, "beep", beep[keep].astype(np.int64))
+    frame.insert(0, "day", day[keep].astype(np.int64))
+    frame.insert(0, "person", person[keep].astype(np.int64))
+    logger.debug("simulated EMA cohort: %d rows from %s", len(frame), scenario)
+    return frame.reset_index(drop=True)

@@ -14,11 +14,19 @@ works per patient (or per patient and segment), on the observed rows only:
   Maxwell 2015; Curran & Bauer 2011 on disaggregating trends): removes
   differences in level *and* in the speed of change, the within-person
   analogue of the latent curve part of LCM-SR (Curran et al. 2014).
+* :func:`diurnal` - for day/beep (EMA) designs, the default: per-person
+  beep-of-day means (the time-of-day profile) and a linear trend over study
+  time, fitted jointly (Bringmann et al. 2013; Hamaker et al. 2018 on
+  detrending in ESM; Epskamp et al. 2018). A rhythm shared by a person's
+  measures otherwise becomes lagged "effects".
 * :func:`standardize` - within-person standardization (Wang & Maxwell 2015
   discuss its trade-offs): divides by each patient's within SD.
 
-Patients whose series are too short to estimate the transform (fewer than 2
-observed values for centering, 3 for detrending) are excluded and reported.
+Trends are fitted on :meth:`Panel.study_time <features.panel.Panel.study_time>`:
+for day/beep designs ``day + (beep - 1) / beeps_per_day``, never the beep-of-day
+alone. Patients whose series are too short to estimate the transform (fewer
+than 2 observed values for centering, 3 for detrending, ``beeps_per_day + 2``
+for the diurnal model) are excluded and reported.
 
 Examples
 --------
@@ -40,10 +48,10 @@ import numpy as np
 import pandas as pd
 
 from features.choices import PREPS
-from features.errors import DataError
+from features.errors import DataError, InputError
 from features.panel import Panel
 
-__all__ = ["center", "detrend", "prepare", "standardize"]
+__all__ = ["center", "detrend", "diurnal", "prepare", "resolve_prep", "standardize"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +63,7 @@ def _groups(panel: Panel, by: By) -> list[str]:
     if by == "patient":
         return [panel.id_col]
     if by == "segment":
-        return panel.block_cols
+        return panel.segment_cols
     raise ValueError(f"by must be 'patient' or 'segment', got {by!r}")
 
 
@@ -108,6 +116,9 @@ def center(panel: Panel, *, by: By = "patient") -> Panel:
 def detrend(panel: Panel, *, by: By = "patient") -> Panel:
     """Remove each patient's own least-squares linear trend in time from each variable.
 
+    Time is :meth:`~features.panel.Panel.study_time` (day and beep for a
+    day/beep design).
+
     The intercept and slope are fitted per patient and variable on the
     observed rows (closed-form OLS from group sums), so a missing week
     neither shifts the trend nor is imputed.
@@ -133,7 +144,7 @@ def detrend(panel: Panel, *, by: By = "patient") -> Panel:
     # contiguous 1-d arrays (pandas group transforms took 3x longer at 1,000 x 13 x 5).
     codes = data.groupby(groups, sort=False).ngroup().to_numpy()
     n_groups = int(codes.max()) + 1 if codes.size else 0
-    t = data[panel.time_col].to_numpy(dtype=float)
+    t = panel.study_time()
     values = data[cols].to_numpy(dtype=float, na_value=np.nan).T.copy()
     for j, x in enumerate(values):
         obs = ~np.isnan(x)
@@ -150,6 +161,90 @@ def detrend(panel: Panel, *, by: By = "patient") -> Panel:
         values[j] = x - x_mean - slope * (t - t_mean)
     data[cols] = values.T
     return panel.with_data(data)
+
+
+def diurnal(panel: Panel, *, by: By = "patient") -> Panel:
+    """Remove each patient's time-of-day profile and linear trend over the study.
+
+    Per patient (or segment) and variable, the least-squares fit of
+    ``x ~ beep-of-day means + slope * study_time`` on the observed rows is
+    subtracted: one mean per beep of the day (the diurnal profile, which also
+    absorbs the patient's level) and one slope over
+    :meth:`~features.panel.Panel.study_time` (the slow trend across days).
+    Computed by Frisch-Waugh-Lovell: both ``x`` and study time are centred
+    within (patient, beep), then the slope is fitted on the centred values.
+    This uses ``beeps_per_day + 1`` parameters per patient, which
+    :func:`causal.discovery.citests.within_df_loss` subtracts from the tests'
+    degrees of freedom.
+
+    Parameters
+    ----------
+    panel : Panel
+        Validated panel with a day/beep design (``day_col`` and ``beep_col``).
+    by : {"patient", "segment"}
+        One model per patient, or per patient and segment (never per day).
+
+    Returns
+    -------
+    Panel
+        New panel of residuals; patients with fewer than ``beeps_per_day + 2``
+        observed values of a variable are excluded and reported.
+
+    Raises
+    ------
+    InputError
+        If the panel has no day/beep design.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"p": [1] * 6, "d": [1, 1, 2, 2, 3, 3], "b": [1, 2] * 3,
+    ...                    "x": [1.0, 3.0, 2.0, 4.0, 3.0, 5.0]})
+    >>> panel = Panel.from_frame(df, id_col="p", day_col="d", beep_col="b", tau_max=None)
+    >>> diurnal(panel).data["x"].round(9).abs().tolist()  # rhythm + trend: nothing left
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    """
+    if not panel.day_col:
+        raise InputError("prep 'diurnal' needs a day/beep design (day_col and beep_col); "
+                         "use prep 'detrend' for other designs")
+    groups = _groups(panel, by)
+    panel = _exclude_short(panel, groups, int(panel.beeps_per_day or 1) + 2,
+                           "the diurnal model (beep-of-day means and a trend)")
+    data = panel.data.copy()
+    cols = list(panel.variables)
+    cells = data.groupby([*groups, panel.time_col], sort=False).ngroup().to_numpy()
+    codes = data.groupby(groups, sort=False).ngroup().to_numpy()
+    n_cells = int(cells.max()) + 1 if cells.size else 0
+    n_groups = int(codes.max()) + 1 if codes.size else 0
+    t = panel.study_time()
+    values = data[cols].to_numpy(dtype=float, na_value=np.nan).T.copy()
+    for j, x in enumerate(values):
+        obs = ~np.isnan(x)
+        count = np.maximum(np.bincount(cells, weights=obs, minlength=n_cells), 1.0)
+        t_c = t - (np.bincount(cells, weights=np.where(obs, t, 0.0), minlength=n_cells)
+                   / count)[cells]
+        x_c = x - (np.bincount(cells, weights=np.where(obs, x, 0.0), minlength=n_cells)
+                   / count)[cells]
+        t_c = np.where(obs, t_c, 0.0)
+        sxx = np.bincount(codes, weights=t_c * t_c, minlength=n_groups)
+        sxy = np.bincount(codes, weights=t_c * np.where(obs, x_c, 0.0), minlength=n_groups)
+        slope = np.divide(sxy, sxx, out=np.zeros_like(sxy), where=sxx > 1e-12)[codes]
+        values[j] = x_c - slope * t_c
+    data[cols] = values.T
+    return panel.with_data(data)
+
+
+def resolve_prep(prep: str, panel: Panel) -> str:
+    """Return the transform ``prep="auto"`` stands for: ``"diurnal"`` for day/beep designs.
+
+    Any other value is returned unchanged.
+
+    >>> df = pd.DataFrame({"patient": [1, 1, 1], "week": [1, 2, 3], "x": [1.0, 2.0, 4.0]})
+    >>> resolve_prep("auto", Panel.from_frame(df, tau_max=None))
+    'detrend'
+    """
+    if prep != "auto":
+        return prep
+    return "diurnal" if panel.day_col else "detrend"
 
 
 def standardize(panel: Panel, *, by: By = "patient") -> Panel:
@@ -180,7 +275,7 @@ def standardize(panel: Panel, *, by: By = "patient") -> Panel:
     return panel.with_data(data)
 
 
-def prepare(panel: Panel, prep: str = "detrend", *, standardize_within: bool = False,
+def prepare(panel: Panel, prep: str = "auto", *, standardize_within: bool = False,
             by: By = "patient") -> Panel:
     """Apply the named within-person preprocessing.
 
@@ -188,8 +283,10 @@ def prepare(panel: Panel, prep: str = "detrend", *, standardize_within: bool = F
     ----------
     panel : Panel
         Validated panel.
-    prep : {"detrend", "center", "none"}
-        ``"none"`` pools raw scores (only for comparison: it confounds
+    prep : {"auto", "detrend", "diurnal", "center", "none"}
+        ``"auto"`` (default) is ``"diurnal"`` for day/beep designs and
+        ``"detrend"`` otherwise (:func:`resolve_prep`). ``"none"`` pools raw
+        scores (only for comparison: it confounds
         between-patient differences and trends with within-patient dynamics).
     standardize_within : bool
         Also divide by each patient's within SD.
@@ -198,8 +295,11 @@ def prepare(panel: Panel, prep: str = "detrend", *, standardize_within: bool = F
     """
     if prep not in PREPS:
         raise ValueError(f"prep must be one of {PREPS}, got {prep!r}")
+    prep = resolve_prep(prep, panel)
     if prep == "detrend":
         panel = detrend(panel, by=by)
+    elif prep == "diurnal":
+        panel = diurnal(panel, by=by)
     elif prep == "center":
         panel = center(panel, by=by)
     if standardize_within:

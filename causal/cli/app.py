@@ -18,7 +18,8 @@ Long runs show progress bars on standard error when it is a terminal;
 Exit codes, each with one line on standard error and never a traceback:
 
 * 2 - bad input (:class:`features.errors.InputError` or a usage error):
-  ``error: ...``;
+  ``error: ...``; the library names parameters (``time_step``), the message
+  names the flags (``--time-step``, :func:`flag_names`);
 * 1 - an internal error (any other exception): ``internal error: <Type>:
   <message> (traceback in <path>)``, the full traceback written to a log file
   under :func:`tempfile.gettempdir`;
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -45,7 +47,7 @@ from typing import NoReturn
 
 from causal.cli import discover, individual, power, simulate
 
-__all__ = ["UsageError", "build_parser", "configure_logging", "main"]
+__all__ = ["UsageError", "build_parser", "configure_logging", "flag_names", "main"]
 
 #: Exit codes.
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -126,8 +128,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         from features.errors import InputError
 
         if isinstance(exc, InputError):
-            return _fail(str(exc))
+            return _fail(flag_names(str(exc)))
         return _internal_error(exc)
+
+
+#: Library parameter names (as the library writes them in messages) -> command-line flags.
+_FLAGS = (
+    (re.compile(r"\bduplicates='keep-first'"), "--duplicates keep-first"),
+    (re.compile(r"\btime_step\b"), "--time-step"),
+    (re.compile(r"\bmax_gap\b"), "--max-gap"),
+    (re.compile(r"\bday_col\b"), "--day"),
+    (re.compile(r"\bbeep_col\b"), "--beep"),
+    (re.compile(r"\btime_col\b"), "--time"),
+)
+
+
+def flag_names(message: str) -> str:
+    """Name the command-line flags where a library message names the parameters.
+
+    >>> flag_names("cannot infer the time step; pass time_step")
+    'cannot infer the time step; pass --time-step'
+    >>> flag_names("or use duplicates='keep-first' to keep the first row")
+    'or use --duplicates keep-first to keep the first row'
+    """
+    for pattern, flag in _FLAGS:
+        message = pattern.sub(flag, message)
+    return message
 
 
 def _one_line(message: str) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from causal.discovery.choices import CI_TESTS, METHODS
-from features.choices import PREPS, VALUE_LABELS
+from features.choices import DUPLICATES, PREPS, VALUE_LABELS
 
 if TYPE_CHECKING:  # pragma: no cover
     from causal.cli.pipeline import DataOptions
@@ -179,9 +179,20 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="long-format file: CSV/TXT, Parquet, SPSS .sav, Stata .dta or "
                                 "Excel .xlsx")
     p.add_argument("--id", default="patient", help="patient id column (default patient)")
-    p.add_argument("--time", default="week", help="time column, integer or date (default week)")
+    p.add_argument("--time", help="time column, integer or date (default week; not with "
+                   "--day/--beep)")
     p.add_argument("--time-step", type=time_step,
                    help="step for date times, e.g. 7D (default: inferred)")
+    p.add_argument("--day", metavar="COL", help="day column of an EMA/ESM design (with --beep): "
+                   "no lag crosses a night")
+    p.add_argument("--beep", metavar="COL", help="beep-of-day column (1, 2, ... within the "
+                   "day; with --day): a missing beep is a gap")
+    p.add_argument("--max-gap", metavar="DURATION",
+                   help="irregular schedules: --time holds date-times; lag by order within the "
+                        "day, consecutive observations at most DURATION apart (e.g. 3h)")
+    p.add_argument("--duplicates", choices=DUPLICATES, default="error",
+                   help="rows with the same id and time (day and beep): error (default), or "
+                        "keep-first (the others are listed in exclusions.csv)")
     p.add_argument("--vars", type=csv_list, help="variables to use (default: all numeric)")
     p.add_argument("--segment", action="append", default=[],
                    help="column whose change breaks the series (repeatable)")
@@ -208,7 +219,8 @@ def data_options(args: argparse.Namespace) -> DataOptions:
     from causal.cli.pipeline import DataOptions
 
     return DataOptions(id_col=args.id, time_col=args.time, variables=args.vars,
-                       segments=args.segment, time_step=args.time_step,
+                       segments=args.segment, time_step=args.time_step, day_col=args.day,
+                       beep_col=args.beep, duplicates=args.duplicates, max_gap=args.max_gap,
                        na_values=args.na_values, decimal=args.decimal, dayfirst=args.dayfirst,
                        drop_text_columns=args.drop_text_columns, max_span=args.max_span,
                        value_labels=args.value_labels, sheet=args.sheet)
@@ -237,8 +249,9 @@ def add_test_options(g: argparse._ArgumentGroup) -> None:
 
 def add_prep_option(g: argparse._ArgumentGroup) -> None:
     """Add ``--prep``."""
-    g.add_argument("--prep", choices=PREPS, default="detrend",
-                   help="within-person preprocessing (default detrend)")
+    g.add_argument("--prep", choices=PREPS, default="auto",
+                   help="within-person preprocessing (default auto: diurnal, i.e. time-of-day "
+                        "profile and trend over study time, with --day/--beep; else detrend)")
 
 
 def add_out_and_seed(p: argparse.ArgumentParser, *, seed: int = 0,

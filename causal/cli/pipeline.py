@@ -247,8 +247,9 @@ class DataOptions:
 
     Parameters
     ----------
-    id_col, time_col, variables, segments, time_step
-        See :meth:`features.panel.Panel.from_frame`.
+    id_col, time_col, variables, segments, time_step, day_col, beep_col, duplicates, max_gap
+        See :meth:`features.panel.Panel.from_frame`; ``time_col`` None means
+        ``"week"`` unless ``day_col`` and ``beep_col`` are given.
     na_values, decimal
         Missing-value codes and decimal mark (:func:`features.io.read_table`).
     dayfirst, drop_text_columns, max_span
@@ -266,10 +267,14 @@ class DataOptions:
     """
 
     id_col: str = "patient"
-    time_col: str = "week"
+    time_col: str | None = None
     variables: Sequence[str] | None = None
     segments: Sequence[str] = ()
     time_step: str | None = None
+    day_col: str | None = None
+    beep_col: str | None = None
+    duplicates: str = "error"
+    max_gap: str | None = None
     na_values: Sequence[str] | None = None
     decimal: str = "."
     dayfirst: bool | None = None
@@ -290,6 +295,8 @@ class DataOptions:
         return dataclasses.replace(
             self, id_col=mapping.get(self.id_col, self.id_col),
             time_col=mapping.get(self.time_col, self.time_col),
+            day_col=mapping.get(self.day_col, self.day_col),
+            beep_col=mapping.get(self.beep_col, self.beep_col),
             variables=None if self.variables is None else [mapping.get(v, v)
                                                            for v in self.variables],
             segments=[mapping.get(s, s) for s in self.segments])
@@ -315,7 +322,9 @@ def build_panel(df: pd.DataFrame, options: DataOptions,
                                 variables=None if options.variables is None else list(
                                     options.variables),
                                 segments=list(options.segments), tau_max=None,
-                                time_step=options.time_step, dayfirst=options.dayfirst,
+                                time_step=options.time_step, day_col=options.day_col,
+                                beep_col=options.beep_col, duplicates=options.duplicates,
+                                max_gap=options.max_gap, dayfirst=options.dayfirst,
                                 drop_text_columns=options.drop_text_columns,
                                 max_span=options.max_span)
     except DataError as exc:
@@ -526,7 +535,7 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
                            variables=list(panel.variables),
                            n_patients=min(result.options.n_plot_patients, panel.n_patients),
                            random_state=result.options.random_state,
-                           path_stem=out / "patients")
+                           segments=panel.block_cols[1:], path_stem=out / "patients")
     figures, sections = ["graph.png", "patients.png"], []
     if boot is not None:
         path = out / "bootstrap.csv"

@@ -66,6 +66,7 @@ __all__ = [
     "MISSING_FLAG",
     "Algorithm",
     "LinkRun",
+    "NoSamplesError",
     "Rerun",
     "TigramiteInput",
     "complete_samples",
@@ -489,6 +490,10 @@ class LinkRun:
     parents: dict[str, list[tuple[str, int]]]
 
 
+class NoSamplesError(DataError):
+    """A test had no valid sample (its nodes are never observed together in one block)."""
+
+
 def run_pcmci(algorithm: Algorithm, dataframe: Any, test: Any, *,
               default_samples: int = -1) -> LinkRun:
     """Run PCMCI or PCMCI+ on a tigramite ``DataFrame`` with a given test.
@@ -511,6 +516,8 @@ def run_pcmci(algorithm: Algorithm, dataframe: Any, test: Any, *,
     """
     from tigramite.pcmci import PCMCI
 
+    from causal.discovery.engine import NoValidSamplesError
+
     a = algorithm
     assumptions = a.assumptions
     pcmci = PCMCI(dataframe=dataframe, cond_ind_test=test, verbosity=0)
@@ -531,6 +538,10 @@ def run_pcmci(algorithm: Algorithm, dataframe: Any, test: Any, *,
         res = {**res, **reestimate_required(pcmci.cond_ind_test, res, assumptions, parents,
                                             tau)}
     except ValueError as exc:  # tigramite reports degenerate data as ValueError
+        if isinstance(exc, NoValidSamplesError) or str(exc).startswith("No valid samples"):
+            # the message holds internal column numbers: say what it means instead
+            raise NoSamplesError(f"{a.method}: some test has no sample in which all its "
+                                 "variables and lags are observed within one block") from exc
         raise DataError(f"tigramite could not run {a.method} on these data: {exc}") from exc
     names = list(a.names)
     table = links_table(res, names, assumptions, test=pcmci.cond_ind_test, parents=parents,

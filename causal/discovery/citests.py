@@ -32,28 +32,41 @@ logger = logging.getLogger(__name__)
 #: Tests whose analytic p-values and intervals take the within-transform df correction.
 WITHIN_DF_TESTS = ("parcorr", "parcorr-tigramite", "robust_parcorr")
 
-#: Parameters each within-person transform estimates per patient (or segment).
-_PARAMS_PER_GROUP = {"none": 0, "center": 1, "detrend": 2}
+#: Parameters each within-person transform estimates per patient (or segment); the
+#: diurnal model adds one mean per beep of the day (``beeps_per_day``) to its slope.
+_PARAMS_PER_GROUP = {"none": 0, "center": 1, "detrend": 2, "diurnal": 1}
 
 
-def within_df_loss(prep: str, n_groups: int) -> int:
+def within_df_loss(prep: str, n_groups: int, *, beeps_per_day: int | None = None) -> int:
     """Degrees of freedom used up by a within-person transform.
 
     Centering estimates one mean and detrending an intercept and a slope per
-    patient (or per segment); the residuals then satisfy that many linear
-    constraints per group, so the pooled test has ``n - dim - loss`` residual
-    degrees of freedom, as for the within (fixed-effects) estimator
-    (Wooldridge 2010, *Econometric Analysis of Cross Section and Panel Data*,
-    sec. 10.5). Without it, short series give too small p-values: on
-    226 x 13 null cohorts the spurious-edge rate is 0.082 at alpha 0.05
-    (1,800 tests, SE 0.005) and 0.053 with it (``docs/method.md``).
+    patient (or per segment); the diurnal model of day/beep designs one mean
+    per beep of the day and a slope over study time (``beeps_per_day + 1``).
+    The residuals then satisfy that many linear constraints per group, so the
+    pooled test has ``n - dim - loss`` residual degrees of freedom, as for the
+    within (fixed-effects) estimator (Wooldridge 2010, *Econometric Analysis
+    of Cross Section and Panel Data*, sec. 10.5). Without it, short series
+    give too small p-values: on 226 x 13 null cohorts the spurious-edge rate
+    is 0.082 at alpha 0.05 (1,800 tests, SE 0.005) and 0.053 with it
+    (``docs/method.md``). ``"auto"`` counts as ``"diurnal"`` when
+    ``beeps_per_day`` is given, else as ``"detrend"``.
 
     >>> within_df_loss("detrend", 226), within_df_loss("none", 226)
     (452, 0)
+    >>> within_df_loss("diurnal", 80, beeps_per_day=5)
+    480
     """
+    if prep == "auto":
+        prep = "detrend" if beeps_per_day is None else "diurnal"
     if prep not in _PARAMS_PER_GROUP:
         raise InputError(f"unknown prep {prep!r}")
-    return _PARAMS_PER_GROUP[prep] * int(n_groups)
+    per_group = _PARAMS_PER_GROUP[prep]
+    if prep == "diurnal":
+        if beeps_per_day is None:
+            raise InputError("prep 'diurnal' needs beeps_per_day to count its degrees of freedom")
+        per_group += int(beeps_per_day)
+    return per_group * int(n_groups)
 
 
 class _WithinDF:

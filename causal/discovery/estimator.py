@@ -37,6 +37,7 @@ from sklearn.base import BaseEstimator
 from causal.discovery._tigramite import (
     Algorithm,
     LinkRun,
+    NoSamplesError,
     Rerun,
     TigramiteInput,
     complete_samples,
@@ -53,7 +54,7 @@ from features.choices import PREPS
 from features.errors import DataError, InputError, format_value
 from features.exclusions import ExclusionReport
 from features.panel import Panel
-from features.transforms import prepare
+from features.transforms import prepare, resolve_prep
 
 __all__ = ["PanelPCMCI", "block_samples"]
 
@@ -84,8 +85,10 @@ class PanelPCMCI(BaseEstimator):
         One of :data:`causal.discovery.citests.CI_TESTS`.
     fdr : {None, "fdr_bh"}
         Benjamini-Hochberg correction of the MCI p-values (tigramite's).
-    prep : {"detrend", "center", "none"}
+    prep : {"auto", "detrend", "diurnal", "center", "none"}
         Within-person preprocessing (see :mod:`features.transforms`).
+        ``"auto"`` (default): ``"diurnal"`` (time-of-day profile and trend
+        over study time, per patient) for day/beep designs, else ``"detrend"``.
     standardize : bool
         Also standardize within patient.
     prep_by : {"patient", "segment"}
@@ -109,7 +112,8 @@ class PanelPCMCI(BaseEstimator):
         Patients with fewer usable lagged rows are excluded and reported.
     within_df : bool, default True
         Subtract the degrees of freedom the within-person transform used
-        (1 per patient for centering, 2 for detrending) from the analytic
+        (1 per patient for centering, 2 for detrending, beeps per day + 1
+        for the diurnal model) from the analytic
         tests' degrees of freedom (see :func:`causal.discovery.citests.within_df_loss`).
     random_state : int, optional
         Seed for stochastic tests (CMIknn, GPDC).
@@ -117,7 +121,7 @@ class PanelPCMCI(BaseEstimator):
 
     def __init__(self, tau_max: int = 1, *, alpha: float = 0.05, pc_alpha: float | None = 0.2,
                  method: str = "pcmci", ci_test: str = "parcorr", fdr: str | None = None,
-                 prep: str = "detrend", standardize: bool = False, prep_by: str = "patient",
+                 prep: str = "auto", standardize: bool = False, prep_by: str = "patient",
                  forbid: Iterable[LinkSpec] = (), require: Iterable[LinkSpec] = (),
                  contemporaneous: bool = True, cut_off: str = "2xtau_max",
                  min_lagged_rows: int = 2, within_df: bool = True,
@@ -186,17 +190,66 @@ class PanelPCMCI(BaseEstimator):
         what = (f"{2 + max_conds} variables (X, Y + {n_vars} x tau_max={tau} lagged{contemp} "
                 "conditions)")
         if loss:
-            what += f" and prep={self.prep!r} used {loss:g} degrees of freedom"
-        hints = ["use fewer variables or a smaller tau_max", "add patients or weeks"]
-        if loss and self.prep == "detrend":
-            hints.append("use prep='center' (1 instead of 2 degrees of freedom per patient)")
-        if loss:
-            hints.append("set within_df=False")
+            what += f" and prep={self.prep_!r} used {loss:g} degrees of freedom"
         raise DataError(
             f"too few samples for {self.method}: {self.n_samples_} complete samples (pooled "
             f"over {self.panel_.n_patients} patient(s)), but the largest test has {what}, so "
-            f"at least {needed} samples are needed for one residual degree of freedom. To fix: "
-            + "; ".join(hints) + ".")
+            f"at least {needed} samples are needed for one residual degree of freedom. "
+            + self._advice(n_vars, loss))
+
+    def _block_size(self) -> tuple[int, str, str]:
+        """Return the usual block length, its unit and the block's name, for advice."""
+        panel = self.panel_
+        if panel.day_col:
+            return int(panel.beeps_per_day or 0), "beeps a day", "person-day"
+        lengths = self.blocks_["length"].to_numpy() - self._input.pad
+        name = "block (patient x segment)" if panel.segments else "patient"
+        return (int(np.median(lengths)) if len(lengths) else 0,
+                "time points per " + name + " (median)", name)
+
+    def _advice(self, n_vars: int, loss: float) -> str:
+        """Return what fits this design: the samples a block can give, and what would help.
+
+        With short blocks (a few beeps a day) a lag costs samples in every
+        block, so "fewer variables" cannot help; it is only suggested when the
+        test with two variables would fit.
+        """
+        tau = int(self.tau_max)
+        size, unit, block = self._block_size()
+        cut = tau if self.cut_off == "tau_max" else 2 * tau
+        per_block, mci = max(size - cut, 0), max(size - 2 * tau, 0)
+        design = (f"At {size} {unit}, tau_max={tau} leaves at most {per_block} sample(s) per "
+                  f"{block}: no lag crosses a {'night' if self.panel_.day_col else 'block'}, "
+                  f"and the first {cut} time point(s) of each {block} only serve as lags")
+        if mci < per_block:
+            design += (f" ({mci} for tests whose conditions reach {2 * tau} steps back, as "
+                       "PCMCI's MCI tests can)")
+        hints = []
+        best = (size - 1) // 2  # the largest tau_max whose MCI tests keep a sample per block
+        cut_best = best if self.cut_off == "tau_max" else 2 * best
+        if tau > best or per_block == 0:
+            hints.append(f"use a smaller tau_max (tau_max={best} leaves {size - cut_best} per "
+                         f"{block})" if best >= 1
+                         else "use longer series: even tau_max=1 leaves no sample per " + block)
+            return (design + ". Fewer variables or more " +
+                    ("persons or days" if self.panel_.day_col else "patients") +
+                    " cannot help. To fix: " + "; ".join(hints) + ".")
+        plus = self.method == "pcmciplus" and bool(self.contemporaneous)
+        smallest = int(np.ceil(loss)) + 2 + 2 * tau + (1 if plus else 0) + 1
+        if n_vars > 2 and self.n_samples_ >= smallest:
+            hints.append("use fewer variables")
+        if tau > 1:
+            hints.append("use a smaller tau_max")
+        hints.append("add persons or days" if self.panel_.day_col else "add patients or weeks")
+        if self.cut_off != "tau_max":
+            hints.append(f"use cut_off='tau_max' ({tau} more sample(s) per {block})")
+        if loss and self.prep_ in ("detrend", "diurnal"):
+            fewer = "2" if self.prep_ == "detrend" else f"{size + 1}"
+            hints.append(f"use prep='center' (1 instead of {fewer} degrees of freedom per "
+                         "patient)")
+        if loss:
+            hints.append("set within_df=False")
+        return design + ". To fix: " + "; ".join(hints) + "."
 
     def _check_p_values(self, links: Links) -> None:
         """Raise DataError if any test gave an undefined (NaN) p-value.
@@ -213,20 +266,23 @@ class PanelPCMCI(BaseEstimator):
         raise DataError(
             f"{len(undefined)} of {len(links.table)} tests gave no p-value (NaN), e.g. {which}: "
             f"too few samples ({self.n_samples_} complete samples) for the conditions used, or "
-            "a variable that is an exact linear function of others. Use fewer variables or a "
-            "smaller tau_max, add patients or weeks, or use prep='center' or within_df=False.")
+            "a variable that is an exact linear function of others. "
+            + self._advice(len(links.variables), self.df_loss_))
 
     # ------------------------------------------------------------------- fit
-    def fit(self, data: Panel | pd.DataFrame, *, id_col: str = "patient", time_col: str = "week",
-            variables: Sequence[str] | None = None, segments: Sequence[str] = ()) -> PanelPCMCI:
+    def fit(self, data: Panel | pd.DataFrame, *, id_col: str = "patient",
+            time_col: str | None = None, variables: Sequence[str] | None = None,
+            segments: Sequence[str] = (), day_col: str | None = None,
+            beep_col: str | None = None, duplicates: str = "error") -> PanelPCMCI:
         """Validate and prepare the data, run discovery and store the results.
 
         Parameters
         ----------
         data : Panel or pandas.DataFrame
             A validated :class:`~features.panel.Panel`, or a long-format frame
-            (validated here with ``id_col``, ``time_col``, ``variables`` and
-            ``segments``).
+            (validated here with ``id_col``, ``time_col``, ``variables``,
+            ``segments``, ``day_col``, ``beep_col`` and ``duplicates``: see
+            :meth:`features.panel.Panel.from_frame`).
 
         Returns
         -------
@@ -238,7 +294,8 @@ class PanelPCMCI(BaseEstimator):
             ``blocks_`` (one row per block, the unit tigramite sees as one
             dataset, in dataset order: the block's id and segment values,
             ``start`` time, ``length`` of its time grid, ``n_samples``
-            complete test samples and ``df_loss``), ``n_samples_`` (samples in
+            complete test samples and ``df_loss``), ``prep_`` (the transform
+            ``prep`` stands for: ``"auto"`` resolved), ``n_samples_`` (samples in
             a test without missing values), ``df_loss_`` (degrees of freedom
             of the within transform) and ``parents_`` (``{target: [(source,
             lag), ...]}``: the lagged conditions of the final tests, see
@@ -270,10 +327,12 @@ class PanelPCMCI(BaseEstimator):
         else:
             panel = Panel.from_frame(data, id_col=id_col, time_col=time_col, variables=variables,
                                      segments=segments, tau_max=tau,
-                                     min_lagged_rows=self.min_lagged_rows)
+                                     min_lagged_rows=self.min_lagged_rows, day_col=day_col,
+                                     beep_col=beep_col, duplicates=duplicates)
         if len(panel.variables) < 2:
             raise DataError(f"discovery needs at least 2 variables, got {list(panel.variables)}")
-        panel = prepare(panel, self.prep, standardize_within=self.standardize, by=self.prep_by)
+        self.prep_ = resolve_prep(self.prep, panel)
+        panel = prepare(panel, self.prep_, standardize_within=self.standardize, by=self.prep_by)
         panel = panel.drop_short(tau, self.min_lagged_rows)
         self.panel_ = panel
         self.exclusions_: ExclusionReport = panel.exclusions
@@ -298,7 +357,11 @@ class PanelPCMCI(BaseEstimator):
             dataframe = self._input.dataframe()
         test = make_ci_test(self.ci_test, ci_level=1 - 2 * self.alpha,
                             random_state=self.random_state, df_loss=self.df_loss_)
-        run = run_pcmci(self._algorithm, dataframe, test, default_samples=self.n_samples_)
+        try:
+            run = run_pcmci(self._algorithm, dataframe, test, default_samples=self.n_samples_)
+        except NoSamplesError as exc:
+            raise DataError(f"{exc}. {self._advice(len(panel.variables), self.df_loss_)}"
+                            ) from exc
         self.links_ = self._wrap(run)
         self.parents_ = run.parents
         self._check_p_values(self.links_)
@@ -323,7 +386,7 @@ class PanelPCMCI(BaseEstimator):
 
     def _wrap(self, run: LinkRun) -> Links:
         names = list(self._algorithm.names)
-        settings = {"pc_alpha": self.pc_alpha, "fdr": self.fdr, "prep": self.prep,
+        settings = {"pc_alpha": self.pc_alpha, "fdr": self.fdr, "prep": self.prep_,
                     "standardize": self.standardize, "ci_level": 1 - 2 * self.alpha,
                     "cut_off": self.cut_off, "prep_by": self.prep_by, "df_loss": self.df_loss_}
         return Links(table=run.table, variables=tuple(names), tau_max=int(self.tau_max),
@@ -342,9 +405,16 @@ class PanelPCMCI(BaseEstimator):
         if not self.within_df:
             return loss
         panel = self.panel_
-        cols = panel.block_cols if self.prep_by == "segment" else [panel.id_col]
-        first = ti.blocks.loc[samples > 0, cols].drop_duplicates().index
-        loss[np.asarray(first, dtype=np.int64)] = within_df_loss(self.prep, 1)
+        cols = panel.segment_cols if self.prep_by == "segment" else [panel.id_col]
+        first = ti.blocks.loc[samples > 0, cols].drop_duplicates()
+        if self.prep_ == "diurnal":  # one mean per beep the group has, plus the slope
+            beeps = panel.data.groupby(cols, sort=False)[panel.time_col].nunique()
+            per = beeps.reindex(pd.MultiIndex.from_frame(first) if len(cols) > 1
+                                else pd.Index(first[cols[0]])).to_numpy()
+            loss[first.index.to_numpy(dtype=np.int64)] = [
+                within_df_loss("diurnal", 1, beeps_per_day=int(b)) for b in per]
+            return loss
+        loss[first.index.to_numpy(dtype=np.int64)] = within_df_loss(self.prep_, 1)
         return loss
 
 

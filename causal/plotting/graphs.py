@@ -155,11 +155,33 @@ def _time_grid(times: pd.Series) -> pd.Index:
     return pd.Index(np.unique(values))
 
 
+def _patient_series(rows: pd.DataFrame, patient: Any, time_col: str, variables: list[str],
+                    segments: list[str]) -> pd.DataFrame:
+    """One patient's values on a gap-aware x grid, blocks end to end, NaN between blocks."""
+    parts, end = [], -np.inf
+    groups = rows.groupby(segments, sort=False, dropna=False) if segments else [(None, rows)]
+    for _, block in groups:
+        dup = block[time_col].duplicated()
+        if dup.any():
+            where = f" within one block of {segments}" if segments else ""
+            raise ValueError(f"patient {patient!r} has duplicated {time_col!r}{where} "
+                             f"{block.loc[dup, time_col].tolist()}")
+        series = block.set_index(block[time_col].astype(float))[variables]
+        series = series.reindex(_time_grid(block[time_col]))
+        shift = 0.0 if series.index[0] > end else end + 2 - series.index[0]
+        series.index = series.index + shift
+        if parts:  # break the line between blocks
+            parts.append(pd.DataFrame(np.nan, index=[series.index[0] - 0.5], columns=variables))
+        parts.append(series)
+        end = float(series.index[-1])
+    return pd.concat(parts) if len(parts) > 1 else parts[0]
+
+
 def plot_patients(data: pd.DataFrame, *, id_col: str = "patient", time_col: str = "week",
                   variables: Sequence[str] | None = None, patients: Sequence | None = None,
                   n_patients: int = 4, random_state: int | np.random.Generator | None = None,
-                  path_stem: str | Path, formats: Iterable[str] = _DEFAULT_FORMATS
-                  ) -> list[Path]:
+                  segments: Sequence[str] = (), path_stem: str | Path,
+                  formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
     """Plot the time series of a few patients, one panel per variable.
 
     Parameters
@@ -175,6 +197,11 @@ def plot_patients(data: pd.DataFrame, *, id_col: str = "patient", time_col: str 
         with ``numpy.random.default_rng(random_state)``.
     n_patients, random_state : int, int or numpy.random.Generator or None
         Size and seed of that draw.
+    segments : sequence of str
+        Columns whose change breaks a patient's series (segments, the day of
+        a day/beep design): each block is drawn on its own time grid, the
+        blocks of a patient one after the other (shifted when time restarts,
+        e.g. beeps 1-5 of every day), with the line broken between them.
     path_stem, formats : str or Path, iterable of str
         Output path without suffix, and the file formats to write.
 
@@ -217,21 +244,19 @@ def plot_patients(data: pd.DataFrame, *, id_col: str = "patient", time_col: str 
 
     fig = Figure(figsize=(8, 0.6 + 2.1 * len(variables)), layout="constrained")
     axes = fig.subplots(len(variables), 1, sharex=True, squeeze=False)[:, 0]
+    segments = list(segments)
+    _require(data, segments, "data")
     for patient in patients:
         rows = data[data[id_col] == patient]
-        dup = rows[time_col].duplicated()
-        if dup.any():
-            raise ValueError(f"patient {patient!r} has duplicated {time_col!r} "
-                             f"{rows.loc[dup, time_col].tolist()}")
-        series = rows.set_index(rows[time_col].astype(float))[variables]
-        series = series.reindex(_time_grid(rows[time_col]))
+        series = _patient_series(rows, patient, time_col, variables, segments)
         for ax, var in zip(axes, variables, strict=True):
             ax.plot(series.index, series[var].astype(float), marker="o", markersize=3.5,
                     linewidth=1.3, label=str(patient))
     for ax, var in zip(axes, variables, strict=True):
         ax.set_ylabel(var)
         ax.grid(alpha=0.3)
-    axes[-1].set_xlabel(time_col)
+    axes[-1].set_xlabel(time_col if not segments else
+                        f"{time_col} ({', '.join(segments)} blocks end to end)")
     axes[0].legend(title=id_col, fontsize=8, title_fontsize=8, loc="upper left",
                    bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path_stem, formats)

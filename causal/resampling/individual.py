@@ -57,6 +57,7 @@ from features.checks import check_bool, check_int, check_real, check_seed
 from features.errors import DataError, InputError
 from features.exclusions import ExclusionReport
 from features.panel import Panel
+from features.transforms import resolve_prep
 
 __all__ = [
     "MIN_VARYING_POINTS",
@@ -76,7 +77,7 @@ PATIENT_LINK_COLUMNS = ("source", "target", "lag", "direction", "value", "p_valu
 
 
 def min_series_length(tau_max: int, n_vars: int, *, prep: str = "detrend", min_df: int = 20,
-                      contemporaneous: bool = False) -> int:
+                      contemporaneous: bool = False, beeps_per_day: int | None = None) -> int:
     """Time points one patient needs for per-patient PCMCI at ``tau_max``.
 
     Parameters
@@ -91,6 +92,8 @@ def min_series_length(tau_max: int, n_vars: int, *, prep: str = "detrend", min_d
         Residual degrees of freedom required in the largest test.
     contemporaneous : bool
         PCMCI+ with lag-0 links (more candidate conditions).
+    beeps_per_day : int, optional
+        Beeps per day of a day/beep design (the diurnal model's parameters).
 
     Returns
     -------
@@ -129,7 +132,8 @@ def min_series_length(tau_max: int, n_vars: int, *, prep: str = "detrend", min_d
         check_int(name, val, minimum=low)
     n_cand = n_vars * tau_max + (n_vars - 1 if contemporaneous else 0)
     dim_max = 2 * n_cand + 1
-    return int(2 * tau_max + dim_max + within_df_loss(prep, 1) + min_df)
+    loss = within_df_loss(prep, 1, beeps_per_day=beeps_per_day)
+    return int(2 * tau_max + dim_max + loss + min_df)
 
 
 class IndividualPCMCI(BaseEstimator):
@@ -242,18 +246,19 @@ class IndividualPCMCI(BaseEstimator):
         return template
 
     # ------------------------------------------------------------------- fit
-    def fit(self, data: Panel | pd.DataFrame, *, id_col: str = "patient", time_col: str = "week",
-            variables: Sequence[str] | None = None,
-            segments: Sequence[str] = ()) -> IndividualPCMCI:
+    def fit(self, data: Panel | pd.DataFrame, *, id_col: str = "patient",
+            time_col: str | None = None, variables: Sequence[str] | None = None,
+            segments: Sequence[str] = (), day_col: str | None = None,
+            beep_col: str | None = None, duplicates: str = "error") -> IndividualPCMCI:
         """Run discovery on each patient and aggregate the graphs.
 
         Parameters
         ----------
         data : Panel or pandas.DataFrame
             A validated panel or a long-format frame (validated here).
-        id_col, time_col, variables, segments
+        id_col, time_col, variables, segments, day_col, beep_col, duplicates
             As for :meth:`features.panel.Panel.from_frame`; each patient's
-            segments (e.g. days) are separate blocks that no lag crosses.
+            segments (and days) are separate blocks that no lag crosses.
 
         Returns
         -------
@@ -274,7 +279,8 @@ class IndividualPCMCI(BaseEstimator):
             panel = data.drop_short(tau, min_rows)
         else:
             panel = Panel.from_frame(data, id_col=id_col, time_col=time_col, variables=variables,
-                                     segments=segments, tau_max=tau, min_lagged_rows=min_rows)
+                                     segments=segments, tau_max=tau, min_lagged_rows=min_rows,
+                                     day_col=day_col, beep_col=beep_col, duplicates=duplicates)
         if len(panel.variables) < 2:
             raise DataError(f"discovery needs at least 2 variables, got {list(panel.variables)}")
         self.panel_ = panel
@@ -291,7 +297,8 @@ class IndividualPCMCI(BaseEstimator):
     def _needed(self, panel: Panel, template: PanelPCMCI) -> tuple[int, int]:
         contemporaneous = template.method == "pcmciplus" and bool(template.contemporaneous)
         needed = min_series_length(int(template.tau_max), len(panel.variables),
-                                   prep=template.prep, min_df=self.min_df,
+                                   prep=resolve_prep(template.prep, panel), min_df=self.min_df,
+                                   beeps_per_day=panel.beeps_per_day,
                                    contemporaneous=contemporaneous)
         return needed, needed - 2 * int(template.tau_max)
 
@@ -301,11 +308,12 @@ class IndividualPCMCI(BaseEstimator):
         needed, needed_samples = self._needed(panel, template)
         samples = _test_samples(panel, tau, template.cut_off)
         required = pd.Series(needed_samples, index=samples.index)
-        prep = template.prep
+        prep, beeps = resolve_prep(template.prep, panel), panel.beeps_per_day
         if template.prep_by == "segment":
-            blocks = panel.data.groupby(panel.block_cols, sort=False).size().reset_index()
+            blocks = panel.data.groupby(panel.segment_cols, sort=False).size().reset_index()
             n_blocks = blocks.groupby(panel.id_col).size().reindex(samples.index)
-            required += [within_df_loss(prep, int(n)) - within_df_loss(prep, 1) for n in n_blocks]
+            required += [within_df_loss(prep, int(n), beeps_per_day=beeps)
+                         - within_df_loss(prep, 1, beeps_per_day=beeps) for n in n_blocks]
         ok = samples >= required
         if not ok.any():
             complete = panel.data[list(panel.variables)].notna().all(axis=1)

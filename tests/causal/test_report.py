@@ -61,6 +61,9 @@ def report(model, verdicts) -> str:
                          figures=["graph.png", "patients.png"], command="therapy-pcmci demo")
 
 
+COMPLETE = "complete samples at lags 0..tau_max (upper bound per test)"
+
+
 def _section(text: str, title: str) -> str:
     match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
     assert match, f"section {title!r} missing"
@@ -92,7 +95,7 @@ def test_settings_match_the_links(report, model):
     assert float(settings["alpha"]) == links.alpha
     assert float(settings["pc_alpha"]) == model.pc_alpha
     assert settings["fdr"] == "none"
-    assert settings["prep"] == model.prep
+    assert settings["prep"] == model.prep_
     assert settings["cut_off"] == model.cut_off
     assert float(settings["confidence level"]) == pytest.approx(1 - 2 * links.alpha)
 
@@ -103,7 +106,7 @@ def test_sample_counts_match_the_model(report, model):
     assert float(counts["patients analysed"]) == model.panel_.n_patients == 40
     assert float(counts["rows analysed"]) == d["rows"]
     assert float(counts["median rows per patient"]) == d["rows_per_patient_median"]
-    assert float(counts["pooled samples per test (complete cases)"]) == model.n_samples_
+    assert float(counts[COMPLETE]) == model.n_samples_
     assert float(counts["rows excluded"]) == model.exclusions_.n_rows == 1
     assert float(counts["patients excluded"]) == model.exclusions_.n_patients == 1
     missing = re.search(r"Missing values per variable.*?: (.*)\.", _section(report, "Samples"))
@@ -111,19 +114,28 @@ def test_sample_counts_match_the_model(report, model):
         assert f"{var}: {n}" in missing.group(1)
 
 
+def test_sample_counts_are_those_the_tests_used(report, model):
+    counts = _table(_section(report, "Samples")).set_index("quantity")["count"]
+    used = model.links_.table["n_samples"]
+    assert float(counts["pooled samples the tests used: median"]) == float(used.median())
+    assert int(counts["pooled samples the tests used: min"]) == int(used.min())
+    assert int(counts["pooled samples the tests used: max"]) == int(used.max())
+    assert "`n_samples` of `links.csv`" in _section(report, "Samples")
+
+
 def test_large_counts_are_written_in_full(model):
     # EMA panels easily pool > 10,000 samples; a count must not become "1.234e+04"
     text = render_report(links=model.links_, panel=model.panel_, n_samples=123456,
                          source="x")
     counts = _table(_section(text, "Samples")).set_index("quantity")["count"]
-    assert counts["pooled samples per test (complete cases)"] == "123456"
+    assert counts[COMPLETE] == "123456"
 
 
 def test_counts_are_integers_and_the_median_a_number(report, model):
     counts = _table(_section(report, "Samples")).set_index("quantity")["count"]
     d = model.panel_.describe()
     for quantity in ("patients analysed", "rows analysed", "rows excluded",
-                     "patients excluded", "pooled samples per test (complete cases)"):
+                     "patients excluded", COMPLETE):
         assert re.fullmatch(r"\d+", counts[quantity]), (quantity, counts[quantity])
     assert counts["rows analysed"] == str(d["rows"])
     assert float(counts["median rows per patient"]) == pytest.approx(

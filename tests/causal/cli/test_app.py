@@ -26,10 +26,13 @@ def test_parser_has_the_three_commands():
 
 def test_discover_defaults():
     args = build_parser().parse_args(["discover", "d.csv", "--out", "o"])
+    # no --time: "week", unless --day/--beep are given (features.panel.Panel.from_frame)
     assert (args.id, args.time, args.tau_max, args.alpha, args.pc_alpha) == (
-        "patient", "week", 1, 0.05, 0.2)
+        "patient", None, 1, 0.05, 0.2)
+    assert (args.day, args.beep, args.duplicates) == (None, None, "error")
+    # auto: diurnal with --day/--beep, else detrend (features.transforms.resolve_prep)
     assert (args.method, args.ci_test, args.fdr, args.prep, args.cut_off) == (
-        "pcmci", "parcorr", "none", "detrend", "2xtau_max")
+        "pcmci", "parcorr", "none", "auto", "2xtau_max")
     assert args.forbid == [] and args.require == [] and args.segment == []
 
 
