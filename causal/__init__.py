@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from features._lazy import lazy_api
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from causal.discovery import CI_TESTS, METHODS, Links, PanelPCMCI
+    from causal.discovery import CI_TESTS, METHODS, Links, Networks, PanelPCMCI, three_networks
     from causal.discovery.links import format_link
     from causal.effects import jackknife_effects, lagged_effects
     from causal.graph import (
@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         plot_edge_frequency,
         plot_forest,
         plot_graph,
+        plot_networks,
         plot_patients,
         plot_power_curve,
     )
@@ -74,15 +75,16 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 
 #: Public name -> the stage subpackage that defines it.
 _API: dict[str, str] = {
-    **dict.fromkeys(("CI_TESTS", "METHODS", "Links", "PanelPCMCI"), "causal.discovery"),
+    **dict.fromkeys(("CI_TESTS", "METHODS", "Links", "Networks", "PanelPCMCI",
+                     "three_networks"), "causal.discovery"),
     **dict.fromkeys(("jackknife_effects", "lagged_effects"), "causal.effects"),
     **dict.fromkeys(("compare_graphs", "edge_table", "leading_variables", "precedes",
                      "read_graphml", "read_json", "strengths", "summary_graph",
                      "time_series_graph", "write_graphml", "write_json"), "causal.graph"),
     **dict.fromkeys(("Hypothesis", "HypothesisError", "Verdict", "VerdictTable", "evaluate",
                      "load_hypotheses"), "causal.hypotheses"),
-    **dict.fromkeys(("plot_edge_frequency", "plot_forest", "plot_graph", "plot_patients",
-                     "plot_power_curve"), "causal.plotting"),
+    **dict.fromkeys(("plot_edge_frequency", "plot_forest", "plot_graph", "plot_networks",
+                     "plot_patients", "plot_power_curve"), "causal.plotting"),
     **dict.fromkeys(("PowerResult", "power_curve"), "causal.power"),
     **dict.fromkeys(("BootstrapResult", "ClusterBootstrap", "IndividualPCMCI",
                      "SubgroupResult", "compare_groups", "find_subgroups"), "causal.resampling"),
@@ -100,6 +102,7 @@ __all__ = [
     "HypothesisError",
     "IndividualPCMCI",
     "Links",
+    "Networks",
     "PanelPCMCI",
     "PowerResult",
     "Rate",
@@ -120,6 +123,7 @@ __all__ = [
     "plot_edge_frequency",
     "plot_forest",
     "plot_graph",
+    "plot_networks",
     "plot_patients",
     "plot_power_curve",
     "power_curve",
@@ -129,6 +133,7 @@ __all__ = [
     "strengths",
     "summarize_rate",
     "summary_graph",
+    "three_networks",
     "time_series_graph",
     "write_graphml",
     "write_json",

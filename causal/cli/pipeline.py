@@ -5,9 +5,12 @@ columns, fit :class:`~causal.discovery.estimator.PanelPCMCI`, judge the
 hypotheses) followed by :func:`write_discover`, which writes every output file
 into one folder:
 
-``links.csv``, ``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``),
-``patients.png`` (+ ``.svg``), ``hypotheses.csv``, ``exclusions.csv``,
-``report.md``.
+``links.csv`` (every tested lagged link and the lag-0 rows of the
+contemporaneous network), ``between.csv`` (the between-person network),
+``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``), ``networks.png``
+(+ ``.svg``: the temporal, contemporaneous and between-person networks side by
+side, :mod:`causal.discovery.networks`), ``patients.png`` (+ ``.svg``),
+``hypotheses.csv``, ``exclusions.csv``, ``report.md``.
 
 With ``DiscoverOptions(bootstrap=B)`` (``--bootstrap B``) a patient cluster
 bootstrap (:class:`~causal.resampling.bootstrap.ClusterBootstrap`) also writes
@@ -49,6 +52,7 @@ import pandas as pd
 
 from causal.discovery.estimator import PanelPCMCI
 from causal.discovery.links import Links
+from causal.discovery.networks import Networks, networks_section, three_networks
 from causal.graph.build import write_graphml, write_json
 from causal.hypotheses.spec import Hypothesis, HypothesisError, load_hypotheses
 from causal.hypotheses.verdicts import (
@@ -58,6 +62,7 @@ from causal.hypotheses.verdicts import (
     evaluate,
 )
 from causal.plotting.graphs import plot_edge_frequency, plot_forest, plot_graph, plot_patients
+from causal.plotting.networks import plot_networks
 from causal.report import write_report
 from causal.resampling.bootstrap import ClusterBootstrap, bootstrap_section
 from causal.resampling.group import group_graph
@@ -97,7 +102,7 @@ logger = logging.getLogger(__name__)
 
 #: Files every discover run writes.
 OUTPUT_FILES = ("links.csv", "graph.graphml", "graph.json", "graph.png", "hypotheses.csv",
-                "exclusions.csv", "report.md")
+                "exclusions.csv", "report.md", "between.csv", "networks.png")
 #: Files every individual run writes.
 INDIVIDUAL_FILES = ("edge_shares.csv", "patient_links.csv", "patients.csv", "exclusions.csv",
                     "group_graph.graphml", "group_graph.json", "group_graph.png",
@@ -420,6 +425,10 @@ class DiscoverResult:
     hypotheses : tuple of Hypothesis, optional
     verdicts : VerdictTable, optional
     bootstrap : ClusterBootstrap, optional
+    networks : Networks, optional
+        The temporal, contemporaneous and between-person networks
+        (:func:`causal.discovery.networks.three_networks`); ``links.csv`` and
+        ``between.csv``.
     """
 
     options: DiscoverOptions
@@ -429,6 +438,7 @@ class DiscoverResult:
     hypotheses: tuple[Hypothesis, ...] | None = None
     verdicts: VerdictTable | None = None
     bootstrap: ClusterBootstrap | None = None
+    networks: Networks | None = None
 
     @property
     def links(self) -> Links:
@@ -491,7 +501,8 @@ def compute_discover(data: pd.DataFrame | str | Path,
     verdicts = (evaluate(claims, model.links_, sesoi=o.sesoi,
                          bootstrap=None if boot is None else boot.edges_) if claims else None)
     return DiscoverResult(options=o, source=source, panel=panel, model=model, hypotheses=claims,
-                          verdicts=verdicts, bootstrap=boot)
+                          verdicts=verdicts, bootstrap=boot,
+                          networks=three_networks(model, panel))
 
 
 def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, ...]:
@@ -517,7 +528,9 @@ def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, .
 def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
     """Write the files of :func:`write_discover` into the existing folder ``out``."""
     model, verdicts, boot, panel = result.model, result.verdicts, result.bootstrap, result.panel
-    files = [model.links_.to_csv(out / "links.csv"),
+    # links.csv: discovery's links plus the contemporaneous network's lag-0 rows
+    written = result.networks.links if result.networks is not None else model.links_
+    files = [written.to_csv(out / "links.csv"),
              write_graphml(model.graph_, out / "graph.graphml"),
              write_json(model.graph_, out / "graph.json"),
              model.exclusions_.to_csv(out / "exclusions.csv")]
@@ -537,6 +550,14 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
                            random_state=result.options.random_state,
                            segments=panel.block_cols[1:], path_stem=out / "patients")
     figures, sections = ["graph.png", "patients.png"], []
+    if result.networks is not None:
+        path = out / "between.csv"
+        result.networks.between.to_csv(path, index=False)
+        files.append(path)
+        files += plot_networks(result.networks.graphs(), out / "networks",
+                               title=f"the three networks ({model.method.upper()}, "
+                                     f"alpha={model.alpha})")
+        sections.append(("The three networks", networks_section(result.networks)))
     if boot is not None:
         path = out / "bootstrap.csv"
         boot.edges_.to_csv(path, index=False)

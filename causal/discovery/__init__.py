@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from causal.discovery.citests import within_df_loss
     from causal.discovery.estimator import PanelPCMCI
     from causal.discovery.links import LINK_COLUMNS, Links
+    from causal.discovery.networks import Networks, three_networks
 
 #: Public name -> the module that defines it.
 _API: dict[str, str] = {
@@ -27,9 +28,11 @@ _API: dict[str, str] = {
     "within_df_loss": "causal.discovery.citests",
     "PanelPCMCI": "causal.discovery.estimator",
     **dict.fromkeys(("LINK_COLUMNS", "Links"), "causal.discovery.links"),
+    **dict.fromkeys(("Networks", "three_networks"), "causal.discovery.networks"),
 }
 
-__all__ = ["CI_TESTS", "LINK_COLUMNS", "METHODS", "Links", "PanelPCMCI", "within_df_loss"]
+__all__ = ["CI_TESTS", "LINK_COLUMNS", "METHODS", "Links", "Networks", "PanelPCMCI",
+           "three_networks", "within_df_loss"]
 
 
 __getattr__, __dir__ = lazy_api(__name__, _API, globals())

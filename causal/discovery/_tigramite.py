@@ -75,6 +75,7 @@ __all__ = [
     "link_state",
     "links_table",
     "mci_conditions",
+    "recorded_confidence",
     "reestimate_required",
     "run_pcmci",
     "to_tigramite",
@@ -202,6 +203,65 @@ def reestimate_required(test: Any, res: Mapping[str, Any], assumptions: Assumpti
             logger.debug("required link %d -> %d at lag %d re-tested: value %.3f, p %.3g",
                          i, j, lag, v, p)
     return {"val_matrix": val, "p_matrix": pval, "conf_matrix": conf}
+
+
+def recorded_confidence(test: Any, res: Mapping[str, Any], assumptions: Assumptions,
+                        tau_max: int) -> np.ndarray | None:
+    """Confidence bounds of each reported value, from the test that produced it.
+
+    PCMCI+ reports, per link, the statistic of the test with the largest
+    p-value among the condition sets it tried (tigramite's ``_pcalg_skeleton``;
+    lag-0 entries are symmetrized to the larger p-value of both directions),
+    but no interval. Every test a tigramite test object runs is logged in its
+    ``ci_results`` (``(X, Y, Z) -> (val, pval, dependent)``); the test behind
+    a reported ``val`` is the logged one with that exact value (at lag 0 in
+    either direction), the largest p-value among equal values. Its interval is
+    ``test.get_confidence(X, Y, Z)``: the same statistic and degrees of freedom
+    (``n - 2 - |Z|``, minus the within-transform loss), as PCMCI reports.
+
+    Parameters
+    ----------
+    test : tigramite CondIndTest
+        The test after the run (``PCMCI.cond_ind_test``), its ``ci_results`` filled.
+    res : mapping
+        tigramite's result dict (``val_matrix``).
+    assumptions : mapping
+        The tested links.
+    tau_max : int
+        Largest lag of the run.
+
+    Returns
+    -------
+    ndarray of shape (N, N, tau_max + 1, 2) or None
+        NaN where no logged test matches (e.g. a required link, re-tested
+        later); None if the test gives no intervals (``confidence`` unset).
+    """
+    if not getattr(test, "confidence", None):
+        return None
+    val = np.asarray(res["val_matrix"], dtype=float)
+    conf = np.full((*val.shape, 2), np.nan)
+    logged: dict[tuple[Node, Node], list[tuple[float, float, tuple[Node, ...]]]] = {}
+    for (x, y, z), (v, p, _) in getattr(test, "ci_results", {}).items():
+        if len(x) == 1 and len(y) == 1:
+            logged.setdefault((tuple(x[0]), tuple(y[0])), []).append(
+                (float(v), -np.inf if p is None else float(p), tuple(z)))
+    for j, links_j in assumptions.items():
+        for (i, neg_lag), _assumed in links_j.items():
+            lag = -neg_lag
+            target = val[i, j, lag]
+            pairs = [((i, -lag), (j, 0))] + ([((j, 0), (i, 0))] if lag == 0 else [])
+            best = None
+            for x, y in pairs:
+                for v, p, z in logged.get((x, y), []):
+                    if v == target and (best is None or p >= best[0]):
+                        best = (p, x, y, z)
+            if best is None:
+                continue
+            _, x, y, z = best
+            bounds = test.get_confidence([x], [y], Z=list(z), tau_max=tau_max)
+            if bounds is not None:
+                conf[i, j, lag] = bounds
+    return conf
 
 
 def link_samples(test: Any, i: int, j: int, lag: int, z: Sequence[Node], tau_max: int,
@@ -535,6 +595,9 @@ def run_pcmci(algorithm: Algorithm, dataframe: Any, test: Any, *,
                                       link_assumptions=copy.deepcopy(assumptions),
                                       fdr_method=fdr)
             parents = pcmci.all_lagged_parents
+            # tigramite's PCMCI+ gives no intervals: take them from the reported tests
+            res = {**res, "conf_matrix": recorded_confidence(pcmci.cond_ind_test, res,
+                                                             assumptions, tau)}
         res = {**res, **reestimate_required(pcmci.cond_ind_test, res, assumptions, parents,
                                             tau)}
     except ValueError as exc:  # tigramite reports degenerate data as ValueError

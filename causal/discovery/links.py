@@ -48,6 +48,7 @@ LINK_COLUMNS: tuple[str, ...] = (
     "ci_high",
     "directed",
     "n_samples",
+    "direction",
 )
 
 _DEFAULTS: dict[str, Any] = {
@@ -57,6 +58,18 @@ _DEFAULTS: dict[str, Any] = {
     "n_samples": -1,
 }
 
+
+def _directions(table: pd.DataFrame) -> np.ndarray:
+    """Return the ``direction`` column: ``"->"``, ``"<-"`` or ``"--"`` (see :class:`Links`)."""
+    lag = table["lag"].to_numpy()
+    oriented = (lag == 0) & table["directed"].to_numpy(bool) & table["significant"].to_numpy(bool)
+    heads = set(zip(table["source"][oriented], table["target"][oriented], strict=True))
+    reverse = np.array([(t, s) in heads for s, t in zip(table["source"], table["target"],
+                                                          strict=True)], dtype=bool)
+    out = np.full(len(table), "--", dtype=object)
+    out[reverse & (lag == 0)] = "<-"
+    out[(lag > 0) | oriented] = "->"
+    return out
 
 
 def format_link(source: str, target: str, lag: int, *, directed: bool = True) -> str:
@@ -74,6 +87,7 @@ def format_link(source: str, target: str, lag: int, *, directed: bool = True) ->
     when = f"(t-{lag})" if lag > 0 else "(t)"
     return f"{source}{when} {'->' if directed else '--'} {target}(t)"
 
+
 @dataclass(frozen=True)
 class Links:
     """Discovered lagged links with their test statistics.
@@ -85,7 +99,9 @@ class Links:
 
         - ``source``, ``target`` (str): variable names; the link is
           ``source(t - lag) -> target(t)``.
-        - ``lag`` (int, >= 0): 0 is a contemporaneous link (PCMCI+ only).
+        - ``lag`` (int, >= 0): 0 is a contemporaneous link (PCMCI+; for PCMCI
+          :func:`causal.discovery.networks.three_networks` adds the lag-0 rows
+          of the residual partial correlations).
         - ``value`` (float): the test statistic (partial correlation for
           ParCorr-type tests).
         - ``p_value`` (float): p-value of the final (MCI) test (FDR-adjusted
@@ -109,6 +125,14 @@ class Links:
           So ``directed=True`` at lag 0 implies ``significant=True``, and
           consumers treat a significant undirected row as an edge both ways
           (:func:`causal.graph.build.summary_graph`).
+        - ``direction`` (str): how to read the row, derived from ``lag``,
+          ``significant`` and ``directed``: ``"->"`` for every lagged row and
+          for the source row of an oriented contemporaneous link (``a -> b``);
+          ``"<-"`` for the reverse row ``(b, a, 0)`` of that link (not
+          significant itself: the link is the other row); ``"--"`` for any
+          other lag-0 row: an undirected contemporaneous association (one
+          symmetric test, reported in both rows). See ``docs/method.md``,
+          "The three networks".
         - ``n_samples`` (int): samples behind the link's test, -1 if unknown.
           With the default ``ci_test="parcorr"`` (the pooled engine) this is
           the exact number of samples in which the link's ends and its MCI
@@ -158,6 +182,7 @@ class Links:
         table = table.astype({"source": str, "target": str, "lag": int, "value": float,
                               "p_value": float, "significant": bool, "ci_low": float,
                               "ci_high": float, "directed": bool, "n_samples": int})
+        table["direction"] = _directions(table)
         extra = [c for c in table.columns if c not in LINK_COLUMNS]
         table = table[list(LINK_COLUMNS) + extra]
         table = table.sort_values(["target", "source", "lag"], kind="stable")

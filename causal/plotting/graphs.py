@@ -19,8 +19,6 @@ Examples
 ...     paths = plot_graph(g, Path(tmp) / "graph", formats=("png", "svg"))
 ...     [(p.name, p.stat().st_size > 0) for p in paths]
 [('graph.png', True), ('graph.svg', True)]
->>> _edge_label({"lag": 1, "value": -0.123, "lags": "1,2"})
-'lag 1: -0.12 (lags 1,2)'
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -36,6 +33,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from causal.plotting._base import _DEFAULT_FORMATS, _numeric, _require, _save
+from causal.plotting.networks import (
+    _NEUTRAL,
+    _panel_inches,
+    draw_network,
+    figure_of_panels,
+    network_legend,
+)
 
 __all__ = [
     "plot_edge_frequency",
@@ -44,31 +48,13 @@ __all__ = [
     "plot_patients",
 ]
 
-_POSITIVE, _NEGATIVE, _NEUTRAL = "#c0392b", "#2166ac", "#7f7f7f"
 _VERDICT_COLOURS = {"supported": "#1a9850", "contradicted": "#d73027",
                     "inconclusive": "#7f7f7f"}  # any other verdict is drawn black
-_NODE_SIZE = 3000
-_BOX = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}
-
-
-# ------------------------------------------------------------------ helpers
-def _sign_colour(value: float) -> str:
-    if not np.isfinite(value) or value == 0:
-        return _NEUTRAL
-    return _POSITIVE if value > 0 else _NEGATIVE
-
-
-def _edge_label(attrs: dict[str, Any]) -> str:
-    """Format an edge as ``"lag 1: +0.12"``, listing all lags when there are several."""
-    label = f"lag {int(attrs['lag'])}: {float(attrs['value']):+.2f}"
-    lags = str(attrs.get("lags", "") or "")
-    if "," in lags:
-        label += f" (lags {lags.replace(' ', '')})"
-    return label
 
 
 # ------------------------------------------------------------------- graphs
 def plot_graph(graph: nx.DiGraph, path_stem: str | Path, *, title: str | None = None,
+               edge_labels: bool | None = None,
                formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
     """Draw a summary graph of discovered links.
 
@@ -83,6 +69,10 @@ def plot_graph(graph: nx.DiGraph, path_stem: str | Path, *, title: str | None = 
         Output path without suffix (``.<format>`` is appended), and the formats.
     title : str, optional
         Figure title.
+    edge_labels : bool, optional
+        Write ``lag k: value`` on each edge; by default only up to
+        :data:`causal.plotting.networks.EDGE_LABEL_MAX` variables (every value
+        is in ``links.csv``).
 
     Returns
     -------
@@ -91,10 +81,12 @@ def plot_graph(graph: nx.DiGraph, path_stem: str | Path, *, title: str | None = 
 
     Notes
     -----
-    Nodes sit on a circle in node order. Colour shows the sign (red positive,
-    blue negative), width ``|value|``; curved arrows keep ``A -> B`` and
-    ``B -> A`` apart. Undirected links are drawn once, without arrowheads.
-    Autoregressive links are written under the node name, not drawn as loops.
+    Drawn by :func:`causal.plotting.networks.draw_network`: nodes on a circle
+    sized not to overlap, names outside it (never covered), colour by sign (red
+    positive, blue negative), width ``1 + 5 |value|``, solid lagged and dashed
+    contemporaneous (lag 0) edges, curved arrows keep ``A -> B`` and ``B -> A``
+    apart, undirected links drawn once without arrowheads, autoregressive
+    links written under the node name. A legend explains colour and line style.
     """
     if not isinstance(graph, nx.DiGraph):
         raise TypeError(f"graph must be a networkx.DiGraph, got {type(graph).__name__}")
@@ -103,46 +95,14 @@ def plot_graph(graph: nx.DiGraph, path_stem: str | Path, *, title: str | None = 
         if missing:
             raise ValueError(f"edge {u!r} -> {v!r} lacks attribute(s) {missing}")
 
-    fig = Figure(figsize=(7.5, 7.5), layout="constrained")
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    ax.set(title=title or "", xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal")
+    fig, (ax,) = figure_of_panels(1, _panel_inches([graph]), title=title)
+    drawn = draw_network(ax, graph, edge_labels=edge_labels)
+    kinds = {"lagged"} | {"contemporaneous" for _, _, a in graph.edges(data=True)
+                          if int(a["lag"]) == 0}
+    network_legend(fig, kinds, ring=drawn.rings)
     if graph.number_of_edges() == 0:
         ax.text(0.5, 0.5 if graph.number_of_nodes() == 0 else 0.02, "no significant links",
                 transform=ax.transAxes, ha="center", va="center", fontsize=14, color=_NEUTRAL)
-    if graph.number_of_nodes() == 0:
-        return _save(fig, path_stem, formats)
-    pos = nx.circular_layout(graph)
-    nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=_NODE_SIZE, node_color="#f2f2f2",
-                           edgecolors="#404040", linewidths=1.2)
-    nx.draw_networkx_labels(graph, pos, ax=ax, font_size=10, bbox=_BOX)
-
-    directed, undirected, seen = nx.DiGraph(), nx.DiGraph(), set()
-    for u, v, attrs in graph.edges(data=True):
-        if u == v or attrs.get("autoregressive", False):
-            ax.text(pos[u][0], pos[u][1] - 0.18, f"AR {float(attrs['value']):+.2f} "
-                    f"(lag {int(attrs['lag'])})", ha="center", va="top", fontsize=9,
-                    color=_sign_colour(float(attrs["value"])), bbox=_BOX, zorder=4)
-        elif attrs.get("directed", True):
-            directed.add_edge(u, v, **attrs)
-        elif frozenset((u, v)) not in seen:  # an undirected pair is one link: draw it once
-            seen.add(frozenset((u, v)))
-            undirected.add_edge(u, v, **attrs)
-
-    for sub, style, arrows in ((directed, "arc3,rad=0.18", "-|>"), (undirected, "arc3", "-")):
-        if sub.number_of_edges() == 0:
-            continue
-        values = [float(a["value"]) for _, _, a in sub.edges(data=True)]
-        nx.draw_networkx_edges(
-            sub, pos, ax=ax, edgelist=list(sub.edges), node_size=_NODE_SIZE, arrows=True,
-            arrowstyle=arrows, arrowsize=18, connectionstyle=style,
-            edge_color=[_sign_colour(x) for x in values],
-            width=[1.0 + 5.0 * min(abs(x), 1.0) if np.isfinite(x) else 1.0 for x in values])
-        nx.draw_networkx_edge_labels(
-            sub, pos, ax=ax, edge_labels={(u, v): _edge_label(a) for u, v, a in
-                                          sub.edges(data=True)},
-            node_size=_NODE_SIZE, connectionstyle=style, rotate=False, font_size=9,
-            bbox=_BOX)
     return _save(fig, path_stem, formats)
 
 

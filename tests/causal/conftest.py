@@ -17,6 +17,7 @@ from matplotlib.image import imread
 
 from causal import Links
 from causal.plotting import graphs as plotting
+from causal.plotting import networks as plotting_networks
 from causal.plotting import studies as plotting_studies
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -61,7 +62,7 @@ def png_pixels() -> Callable[[Path], np.ndarray]:
 def figures(monkeypatch) -> list:
     """Capture every Figure that passes through ``_save`` of the plotting modules."""
     captured = []
-    for module in (plotting, plotting_studies):
+    for module in (plotting, plotting_networks, plotting_studies):
         original = module._save
 
         def spy(fig, path_stem, formats, _original=original):

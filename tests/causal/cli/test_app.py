@@ -59,7 +59,7 @@ def test_installed_console_script_and_module_entry_point(tmp_path, good_csv):
                          "--vars", "depression,fear_others", "--out", str(tmp_path / "o")],
                         capture_output=True, text=True, timeout=300, check=False)
     assert ok.returncode == 0, ok.stderr
-    assert len(pd.read_csv(tmp_path / "o" / "links.csv")) == 4
+    assert len(pd.read_csv(tmp_path / "o" / "links.csv")) == 4 + 2  # + the lag-0 pair
 
     bad = subprocess.run([sys.executable, "-m", "causal.cli", "discover", str(good_csv),
                           "--tau-max", "0", "--out", str(tmp_path / "b")],

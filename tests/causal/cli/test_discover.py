@@ -54,7 +54,13 @@ def test_discover_writes_every_file(cli, tmp_path, good_csv):
     for name in (*OUTPUT_FILES, "graph.svg", "patients.png"):
         assert (out / name).is_file(), name
     links = pd.read_csv(out / "links.csv")
-    assert len(links) == len(VARS) ** 2
+    # every lagged link, and two lag-0 rows per pair (the contemporaneous network)
+    assert (links["lag"] == 1).sum() == len(VARS) ** 2
+    assert (links["lag"] == 0).sum() == len(VARS) * (len(VARS) - 1)
+    assert set(links.loc[links["lag"] == 0, "direction"]) == {"--"}
+    between = pd.read_csv(out / "between.csv")
+    assert len(between) == len(VARS) * (len(VARS) - 1) // 2
+    assert "## The three networks" in (out / "report.md").read_text(encoding="utf-8")
     hyp = pd.read_csv(out / "hypotheses.csv")
     assert hyp.empty and hyp.columns.tolist() == list(HYPOTHESIS_COLUMNS)
     assert "error" not in err
@@ -72,7 +78,7 @@ def test_discover_vars(cli, tmp_path, good_csv):
     assert code == 0
     links = pd.read_csv(out / "links.csv")
     assert set(links["source"]) | set(links["target"]) == {"depression", "fear_others"}
-    assert len(links) == 4
+    assert len(links) == 4 + 2  # + the lag-0 pair, both rows
 
 
 def test_discover_segment(cli, tmp_path, cohort):
@@ -123,6 +129,9 @@ def test_discover_pcmciplus(cli, tmp_path, good_csv):
     links = pd.read_csv(tmp_path / "links.csv")
     assert set(links["lag"]) == {0, 1}
     assert len(links[links["lag"] == 0]) == len(VARS) * (len(VARS) - 1)
+    # PCMCI+ rows have intervals (from the reported test), so absent claims can be judged
+    assert links[["ci_low", "ci_high"]].notna().all().all()
+    assert set(links["direction"]) <= {"->", "<-", "--"}
 
 
 def test_discover_fdr(cli, tmp_path, good_csv):
@@ -141,7 +150,8 @@ def test_discover_forbid_and_require(cli, tmp_path, good_csv):
     links = pd.read_csv(tmp_path / "links.csv")
     key = list(zip(links["source"], links["target"], links["lag"], strict=True))
     assert ("fear_others", "depression", 1) not in key
-    req = links[(links["source"] == "self_compassion") & (links["target"] == "depression")]
+    req = links[(links["source"] == "self_compassion") & (links["target"] == "depression")
+                & (links["lag"] == 1)]
     assert req["required"].tolist() == [True] and req["significant"].tolist() == [True]
     assert links["required"].sum() == 1
 
@@ -154,7 +164,7 @@ def test_discover_options_reach_the_report(cli, tmp_path, good_csv):
     for row in ("| tau_max | 2 |", "| alpha | 0.01 |", "| cut_off | tau_max |",
                 "| prep | center |"):
         assert row in report
-    assert set(pd.read_csv(tmp_path / "links.csv")["lag"]) == {1, 2}
+    assert set(pd.read_csv(tmp_path / "links.csv")["lag"]) == {0, 1, 2}
 
 
 def test_one_short_patient_among_many_is_excluded(cli, tmp_path, cohort):

@@ -130,13 +130,18 @@ def test_writes_every_output_file(run):
 def test_links_csv_has_every_tested_link(run):
     links = pd.read_csv(run.out_dir / "links.csv")
     triples = set(zip(links["source"], links["target"], links["lag"], strict=True))
-    assert triples == set(itertools.product(VARS, VARS, [1]))
-    assert len(links) == len(VARS) ** 2
+    pairs = {(a, b, 0) for a, b in itertools.permutations(VARS, 2)}
+    assert triples == set(itertools.product(VARS, VARS, [1])) | pairs
+    assert len(links) == len(VARS) ** 2 + len(pairs)
     # non-significant links are written too (the cohort's null links are not all found)
-    assert (~links["significant"]).any() and links["significant"].any()
+    lagged = links[links["lag"] > 0].reset_index(drop=True)
+    assert (~lagged["significant"]).any() and lagged["significant"].any()
+    # discovery's rows are written unchanged; the lag-0 rows are the contemporaneous network
     table = run.result.model.links_.table
-    pd.testing.assert_series_equal(links["p_value"], table["p_value"], check_exact=False)
+    pd.testing.assert_series_equal(lagged["p_value"], table["p_value"], check_exact=False)
     assert links.columns.tolist() == table.columns.tolist()
+    contemp = run.result.networks.contemporaneous
+    np.testing.assert_allclose(links.loc[links["lag"] == 0, "value"], contemp["value"])
 
 
 def test_graph_files_match_the_model(run):
@@ -218,7 +223,7 @@ def test_variables_restrict_the_analysis(data, tmp_path):
     result, _ = discover(data, tmp_path, DiscoverOptions(
         data=DataOptions(variables=["depression", "fear_others"]), random_state=0))
     assert result.model.links_.variables == ("depression", "fear_others")
-    assert len(pd.read_csv(tmp_path / "links.csv")) == 4
+    assert len(pd.read_csv(tmp_path / "links.csv")) == 4 + 2  # + the lag-0 pair
 
 
 def test_sesoi_override_reaches_the_verdicts(data, tmp_path):

@@ -96,3 +96,25 @@ def test_nan_confidence_bounds_survive():
     links = Links(table=_table(ci_low=np.nan, ci_high=np.nan), variables=VARS, tau_max=1,
                   alpha=0.05)
     assert links.table[["ci_low", "ci_high"]].isna().all().all()
+
+
+def test_direction_reads_each_row():
+    """'->' lagged and the head row of an oriented lag-0 link, '<-' its reverse, '--' else."""
+    oriented = Links(table=_table(directed=[True, True, True, False]), variables=VARS,
+                     tau_max=1, alpha=0.05).table.set_index(["source", "target", "lag"])
+    assert oriented.loc[("a", "b", 0), "direction"] == "->"
+    assert oriented.loc[("b", "a", 0), "direction"] == "<-"
+    assert (oriented.xs(1, level="lag")["direction"] == "->").all()
+    unoriented = _table(directed=[True, True, False, False], significant=[False, True, True, True])
+    t = Links(table=unoriented, variables=VARS, tau_max=1, alpha=0.05).table
+    assert t.loc[t["lag"] == 0, "direction"].tolist() == ["--", "--"]
+    absent = _table(directed=[True, True, False, False], significant=[False, True, False, False])
+    t = Links(table=absent, variables=VARS, tau_max=1, alpha=0.05).table
+    assert t.loc[t["lag"] == 0, "direction"].tolist() == ["--", "--"]
+
+
+def test_direction_is_derived_not_taken_from_the_input():
+    table = _table(directed=[True, True, False, False], direction=["<-"] * 4)
+    t = Links(table=table, variables=VARS, tau_max=1, alpha=0.05).table
+    assert t.loc[t["lag"] == 1, "direction"].tolist() == ["->", "->"]
+    assert t.loc[t["lag"] == 0, "direction"].tolist() == ["--", "--"]

@@ -370,3 +370,38 @@ def test_link_assumptions_with_background_knowledge():
 def test_link_assumptions_reject_bad_links(spec, needle):
     with pytest.raises(InputError, match=needle):
         link_assumptions(["a", "b"], tau_min=1, tau_max=1, require=[spec])
+
+
+# -------------------------------------------------------- PCMCI+ intervals
+@pytest.mark.parametrize("ci_test", ["parcorr", "parcorr-tigramite"])
+def test_pcmciplus_intervals_come_from_the_reported_test(ci_test):
+    """Every PCMCI+ row gets the interval of its own test (same value and df).
+
+    The analytic interval at level 1 - 2*alpha inverts the same Student-t test as the
+    p-value, so it excludes 0 exactly when p < 2*alpha: a wrong df would break this for
+    values near the boundary and would not give identical results for both engines.
+    """
+    from causal import PanelPCMCI
+
+    df = simulate_cohort("paper", n_patients=60, n_weeks=13, random_state=3)
+    model = PanelPCMCI(tau_max=1, method="pcmciplus", ci_test=ci_test).fit(df)
+    t = model.links_.table
+    assert t[["ci_low", "ci_high"]].notna().all().all()
+    assert ((t["ci_low"] <= t["value"]) & (t["value"] <= t["ci_high"])).all()
+    excludes_zero = (t["ci_low"] > 0) | (t["ci_high"] < 0)
+    assert (excludes_zero == (t["p_value"] < 2 * model.alpha)).all()
+    lag0 = t[t["lag"] == 0].set_index(["source", "target"])
+    mirror = lag0.rename_axis(["target", "source"]).reorder_levels(["source", "target"])
+    pd.testing.assert_frame_equal(lag0[["ci_low", "ci_high"]],
+                                  mirror.loc[lag0.index, ["ci_low", "ci_high"]])
+
+
+def test_pcmciplus_intervals_agree_between_engines():
+    """The pooled engine and tigramite's ParCorr log the same tests: equal intervals."""
+    from causal import PanelPCMCI
+
+    df = simulate_cohort("paper", n_patients=40, n_weeks=13, random_state=4)
+    tables = [PanelPCMCI(tau_max=1, method="pcmciplus", ci_test=name).fit(df).links_.table
+              for name in ("parcorr", "parcorr-tigramite")]
+    for col in ("value", "ci_low", "ci_high"):
+        np.testing.assert_allclose(tables[0][col], tables[1][col], rtol=0, atol=1e-10)

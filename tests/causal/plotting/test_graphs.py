@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.image import AxesImage
-from matplotlib.patches import FancyArrowPatch
+from matplotlib.patches import Circle, FancyArrowPatch
 
 from causal import plot_edge_frequency, plot_forest, plot_graph, plot_patients
 from causal.plotting import graphs as plotting
+from causal.plotting import networks
 
 VARS = ["depression", "self_compassion", "fear_others"]
 
@@ -68,52 +69,57 @@ def _hex(rgba) -> str:
 
 def test_graph_draws_the_edges_labels_and_nodes(tmp_path, graph, figures):
     plot_graph(graph, tmp_path / "g", title="Summary", formats=("png",))
-    ax = figures[0].axes[0]
-    assert ax.get_title() == "Summary"
+    fig = figures[0]
+    ax = fig.axes[0]
+    assert fig.texts[0].get_text() == "Summary"  # the figure title
     arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
     # width 1 + 5 |value| and colour by sign, one arrow per drawn link
-    drawn = sorted((round(a.get_linewidth(), 6), _hex(a.get_edgecolor())) for a in arrows)
-    assert drawn == [(1.4, plotting._NEGATIVE),   # depression -> fear_others, -0.08
-                     (1.6, plotting._POSITIVE),   # fear_others -> depression, +0.12
-                     (2.55, plotting._NEGATIVE)]  # depression -- self_compassion, -0.31
+    drawn = sorted((round(a.get_linewidth(), 6), _hex(a.get_edgecolor()), a.get_linestyle())
+                   for a in arrows)
+    assert drawn == [(1.4, networks._NEGATIVE, "solid"),    # depression -> fear_others, -0.08
+                     (1.6, networks._POSITIVE, "solid"),    # fear_others -> depression, +0.12
+                     (2.55, networks._NEGATIVE, "dashed")]  # depression -- self_compassion, lag 0
     texts = {t.get_text(): t for t in ax.texts}
-    # every node is labelled, at its place on the circle
-    pos = nx.circular_layout(graph)
+    # every node is named, just outside its circle; the autoregression under the name
+    pos = networks.circle_layout(VARS)
+    circles = [p for p in ax.patches if isinstance(p, Circle)]
+    assert sorted(tuple(np.round(c.center, 9)) for c in circles) == sorted(
+        tuple(np.round(p, 9)) for p in pos.values())
     for var in VARS:
-        np.testing.assert_allclose(texts[var].get_position(), pos[var], atol=1e-12)
-    # one label per drawn link, and the autoregression as text under its node
+        name = texts.get(var) or texts[f"{var}\nAR +0.35 (lag 1)"]
+        offset = np.asarray(name.get_position()) - pos[var]
+        assert np.dot(offset, pos[var]) > 0  # outwards
+    assert "depression\nAR +0.35 (lag 1)" in texts
+    # one label per drawn link
     assert {"lag 1: +0.12 (lags 1,2)", "lag 2: -0.08", "lag 0: -0.31"} <= set(texts)
     assert [t for t in texts if t.startswith("lag 0")] == ["lag 0: -0.31"]
-    ar = [t for t in texts if t.startswith("AR")]
-    assert ar == ["AR +0.35 (lag 1)"]
-    assert texts[ar[0]].get_position()[1] < pos["depression"][1]
-    assert ax.get_legend() is None  # colour and width are explained by the labels
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["positive", "negative", "lagged (t-k → t)", "contemporaneous (lag 0)"]
 
 
-def test_graph_png_shows_both_sign_colours(tmp_path, graph, png_pixels):
+def test_graph_png_shows_both_sign_colours(tmp_path, graph, png_pixels, figures):
     pixels = png_pixels(plot_graph(graph, tmp_path / "g", formats=("png",))[0])
     assert pixels.std() > 0.01  # not blank
 
     def share(colour: str) -> float:
         return float(np.mean(np.all(np.abs(pixels - to_rgb(colour)) < 0.08, axis=-1)))
 
-    # red (positive) and blue (negative) arrows are visible; a graph of only
-    # positive links has no blue at all
-    assert share(plotting._POSITIVE) > 1e-4 and share(plotting._NEGATIVE) > 1e-4
+    # red (positive) and blue (negative) arrows are visible
+    assert share(networks._POSITIVE) > 1e-3 and share(networks._NEGATIVE) > 1e-3
     positive = nx.DiGraph()
     positive.add_edge("a", "b", **edge(1, 0.4))
     pixels = png_pixels(plot_graph(positive, tmp_path / "p", formats=("png",))[0])
-    assert share(plotting._POSITIVE) > 1e-4 and share(plotting._NEGATIVE) == 0
+    # only the small legend swatch is blue now
+    assert share(networks._POSITIVE) > 5 * share(networks._NEGATIVE)
 
 
-@pytest.mark.parametrize(("value", "present", "absent"),
-                         [(0.4, "#c0392b", "#2166ac"), (-0.4, "#2166ac", "#c0392b")])
-def test_graph_colour_by_sign(tmp_path, value, present, absent):
+@pytest.mark.parametrize(("value", "present"), [(0.4, "#c0392b"), (-0.4, "#2166ac")])
+def test_graph_colour_by_sign(tmp_path, value, present, figures):
     g = nx.DiGraph()
     g.add_edge("a", "b", **edge(1, value))
-    svg = plot_graph(g, tmp_path / "g", formats=("svg",))[0].read_text()
-    assert present in svg
-    assert absent not in svg
+    plot_graph(g, tmp_path / "g", formats=("svg",))
+    arrows = [p for p in figures[0].axes[0].patches if isinstance(p, FancyArrowPatch)]
+    assert [_hex(a.get_edgecolor()) for a in arrows] == [present]
 
 
 @pytest.mark.parametrize("nodes", [[], VARS])
