@@ -96,3 +96,29 @@ def test_individual_background_knowledge_reaches_every_patient(cli, tmp_path):
     assert required["significant"].all() and (required["p_value"] > 0.05).any()
     shares = pd.read_csv(tmp_path / "o" / "edge_shares.csv").set_index("edge")
     assert shares.loc["x2(t-1) -> x1(t)", "share"] == 1.0
+
+
+def test_individual_on_the_bundled_ema_layout(cli, tmp_path):
+    # issue 10: individual takes --day/--beep, --rename and --duplicates on real EMA data
+    from features.datasets import load_bringmann2013
+
+    raw = load_bringmann2013()
+    keep = raw[raw["subjno"].isin(raw["subjno"].unique()[:25])]
+    doubled = keep[keep["beepno"].notna() & keep["opgewkt_"].notna()].iloc[[0]]
+    data = tmp_path / "mbct.csv"
+    pd.concat([keep, doubled]).to_csv(data, index=False)  # the doubled row is the last line
+    args = ("individual", data, "--id", "subjno", "--day", "dayno", "--beep", "beepno",
+            "--segment", "st_period", "--vars", "opgewkt_,pieker,somber__,ontspann",
+            "--rename", "opgewkt_=cheerful,pieker=worry,somber__=sad,ontspann=relaxed")
+    code, _, err = cli("-q", *args, "--out", tmp_path / "o")
+    assert code == 2 and "duplicate" in err.lower() and not (tmp_path / "o").exists()
+    code, _, err = cli("-q", *args, "--duplicates", "keep-first", "--out", tmp_path / "o")
+    assert code == 0, err
+    out = tmp_path / "o"
+    exclusions = pd.read_csv(out / "exclusions.csv")
+    assert (exclusions["row"] == len(keep) + 2).sum() == 1  # the doubled row, by file line
+    links = pd.read_csv(out / "patient_links.csv")
+    assert set(links["source"]) == {"cheerful", "worry", "sad", "relaxed"}
+    assert set(links["direction"]) == {"->"}
+    summary = (out / "summary.txt").read_text(encoding="utf-8")
+    assert "patient(s) analysed" in summary
