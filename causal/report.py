@@ -104,8 +104,9 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
     counts = pd.DataFrame({"quantity": quantities, "count": pd.Series(values, dtype=object)})
     missing = ", ".join(f"{v}: {n}" for v, n in d["missing_values"].items())
     if used is not None:
-        which = ("The pooled samples shown are those the tests actually used (column "
-                 "`n_samples` of `links.csv`, per link): a test needs every variable in it "
+        which = ("The pooled samples shown are those the discovery tests actually used (column "
+                 "`n_samples` of `links.csv`, per link; rows of the contemporaneous network "
+                 "carry their own counts): a test needs every variable in it "
                  "observed, its lags and its conditions' lags inside the same block")
         which += (" (patient-day: no lag crosses a night)" if panel.day_col else "")
         which += (f". The complete-sample count ({int(n_samples)}) only counts rows with every "

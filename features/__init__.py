@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 from features._lazy import lazy_api
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from features.choices import PREPS
+    from features.choices import PREPS, TRAJECTORIES
     from features.datasets import load_bringmann2013_tidy, load_kossakowski2017_tidy
+    from features.diagnostics import TrendDiagnostics, diagnose_trends
     from features.errors import DataError
     from features.exclusions import ExclusionReport
     from features.io import read_table
@@ -31,11 +32,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from features.panel import Panel
     from features.scenarios import Scenario, generic_scenario, get_scenario
     from features.simulate import simulate_cohort, simulate_ema, simulate_subgroups
+    from features.trajectories import Trajectory
     from features.transforms import prepare
 
 #: Public name -> the module that defines it.
 _API: dict[str, str] = {
     **dict.fromkeys(("load_bringmann2013_tidy", "load_kossakowski2017_tidy"), "features.datasets"),
+    **dict.fromkeys(("TrendDiagnostics", "diagnose_trends"), "features.diagnostics"),
     "DataError": "features.errors",
     "ExclusionReport": "features.exclusions",
     "read_table": "features.io",
@@ -44,16 +47,21 @@ _API: dict[str, str] = {
     **dict.fromkeys(("Scenario", "generic_scenario", "get_scenario"), "features.scenarios"),
     **dict.fromkeys(("simulate_cohort", "simulate_ema", "simulate_subgroups"),
                     "features.simulate"),
-    "PREPS": "features.choices",
+    **dict.fromkeys(("PREPS", "TRAJECTORIES"), "features.choices"),
+    "Trajectory": "features.trajectories",
     "prepare": "features.transforms",
 }
 
 __all__ = [
     "PREPS",
+    "TRAJECTORIES",
     "DataError",
     "ExclusionReport",
     "Panel",
     "Scenario",
+    "Trajectory",
+    "TrendDiagnostics",
+    "diagnose_trends",
     "generic_scenario",
     "get_scenario",
     "lag_table",

@@ -16,10 +16,13 @@ and variable :math:`k`
 
 .. math::
 
-    y_{i,t,k} = a_{i,k} + b_{i,k}\,t + s_k\,z_{i,t,k},
+    y_{i,t,k} = m_{i,k}(t) + s_k\,z_{i,t,k},
 
-then rounded to the instrument's resolution and clipped to its range
-(:class:`Instrument`).
+with the trend :math:`m_{i,k}(t) = a_{i,k} + b_{i,k}\,t` for ``trajectory="linear"``
+(the default; the other shapes, ``"early"``, ``"sudden"``, ``"relapse"`` and
+``"mixed"``, spend the same total change :math:`b_{i,k}(T-1)` differently over
+the weeks, see :mod:`features.trajectories`), then rounded to the instrument's
+resolution and clipped to its range (:class:`Instrument`).
 
 - Intercepts :math:`a_i` and slopes :math:`b_i` are jointly multivariate normal
   across patients with the instruments' means and SDs; intercepts correlate
@@ -38,10 +41,30 @@ then rounded to the instrument's resolution and clipped to its range
   A non-stationary :math:`A` (spectral radius >= 1) raises :class:`~features.errors.InputError`.
 - :math:`z_0 \sim N(0, \Gamma)`, so every week is a draw from the stationary
   distribution and no burn-in is needed.
+- Between-patient heterogeneity (``ar_sd``, ``cross_sd``): patient :math:`i`
+  has its own :math:`A_i = A + \Delta_i`, with independent
+  :math:`N(0, \texttt{ar\_sd}^2)` deviations on the diagonal and
+  :math:`N(0, \texttt{cross\_sd}^2)` deviations on the true (nonzero)
+  cross-lagged effects (absent effects stay 0 for everyone); a deviation that
+  would make :math:`A_i` nearly non-stationary (spectral radius >= 0.95) is
+  halved until it is not. The innovations keep :math:`\Sigma_e`, so a
+  patient's within-person variance moves with its own dynamics, and the
+  process starts after a burn-in of 50 weeks from 0.
 
 ``missing`` removes each patient-week independently; ``dropout`` makes a
 patient stop at a uniformly random week in ``4..T`` (that week and all later
-ones are removed). Removed rows do not appear in the long-format output.
+ones are removed). With ``dropout_improvement`` :math:`\beta`, a patient's
+probability of dropping out is
+:math:`\operatorname{expit}(\operatorname{logit}(\texttt{dropout}) + \beta g_i)`,
+where :math:`g_i` is the cohort z-score of the patient's mean improvement from the
+first to the last week's trend, in within-person SDs (informative dropout:
+positive :math:`\beta`, improvers leave; negative, non-improvers leave).
+Removed rows do not appear in the long-format output.
+
+Seeding: one ``random_state``. The draws of the linear, homogeneous model come
+first from its generator; the trajectory and heterogeneity draws come from a
+child generator (:meth:`numpy.random.Generator.spawn`), so adding a trajectory
+does not change a patient's intercepts, slopes or innovations.
 
 Examples
 --------
@@ -50,6 +73,10 @@ Examples
 ['patient', 'week', 'depression', 'self_compassion', 'fear_others']
 >>> df.shape
 (12, 5)
+>>> df = simulate_cohort("paper", n_patients=3, n_weeks=8, trajectory="sudden",
+...                      random_state=0)
+>>> df.shape
+(24, 5)
 >>> sorted(get_scenario("paper").true_edges())  # doctest: +NORMALIZE_WHITESPACE
 [('depression', 'fear_others', 1), ('depression', 'self_compassion', 1),
  ('fear_others', 'depression', 1)]
@@ -58,42 +85,51 @@ Examples
 from __future__ import annotations
 
 import logging
-import numbers
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from features.choices import SCENARIO_NAMES
-from features.errors import InputError
-from features.scenarios import (
-    Scenario,
-    _check_int,
-    get_scenario,
-)
+from features.checks import check_int, check_probability, check_real
+from features.choices import SCENARIO_NAMES, TRAJECTORIES
+from features.errors import InputError, format_value
+from features.scenarios import Scenario, get_scenario
+from features.trajectories import Trajectory, draw_trends, get_trajectory
 
 __all__ = ["simulate_cohort", "simulate_ema", "simulate_subgroups"]
 
 logger = logging.getLogger(__name__)
 
 
-def _check_prob(name: str, value: object, upper_inclusive: bool) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        ok = 0.0 <= float(value) <= 1.0 and (upper_inclusive or float(value) < 1.0)
-    if not ok:
-        bound = "<= 1" if upper_inclusive else "< 1"
-        raise InputError(f"{name} must be a number with 0 <= {name} {bound}, got {value!r}")
-    return float(value)
-
-
 def _check_design(n_weeks: object, missing: object, dropout: object) -> tuple[int, float, float]:
-    n_weeks = _check_int("n_weeks", n_weeks, 2)
-    missing = _check_prob("missing", missing, upper_inclusive=False)
-    dropout = _check_prob("dropout", dropout, upper_inclusive=True)
+    n_weeks = check_int("n_weeks", n_weeks, minimum=2)
+    missing = check_probability("missing", missing, zero_ok=True)
+    dropout = check_probability("dropout", dropout, zero_ok=True, one_ok=True)
     if dropout > 0 and n_weeks < 4:
         raise InputError(f"dropout needs n_weeks >= 4 (drop-out weeks are 4..T), got {n_weeks}")
     return n_weeks, missing, dropout
+
+
+@dataclass(frozen=True)
+class _Options:
+    """Validated options of the trajectory extensions (defaults: the original simulator)."""
+
+    trajectory: Trajectory
+    ar_sd: float
+    cross_sd: float
+    dropout_improvement: float
+
+    @classmethod
+    def check(cls, trajectory: object, ar_sd: object, cross_sd: object,
+              dropout_improvement: object) -> _Options:
+        if not isinstance(trajectory, Trajectory | str):
+            raise InputError(f"trajectory must be a Trajectory or one of "
+                             f"{', '.join(TRAJECTORIES)}, got {format_value(trajectory)}")
+        return cls(get_trajectory(trajectory),
+                   check_real("ar_sd", ar_sd, low=0.0, low_ok=True),
+                   check_real("cross_sd", cross_sd, low=0.0, low_ok=True),
+                   check_real("dropout_improvement", dropout_improvement))
 
 
 def _resolve(scenario: Scenario | str) -> Scenario:
@@ -106,6 +142,49 @@ def _resolve(scenario: Scenario | str) -> Scenario:
     return scenario
 
 
+def _patient_transitions(scenario: Scenario, n_patients: int, ar_sd: float, cross_sd: float,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Per patient ``A_i``: the scenario's ``A`` plus normal deviations of AR and true effects.
+
+    A patient whose ``A_i`` would have spectral radius >= 0.95 gets its
+    deviation halved until it is below (a non-stationary patient is not a
+    plausible within-person process).
+    """
+    a = scenario.transition_matrix()
+    k = len(a)
+    mask = np.eye(k) * ar_sd + (a != 0) * (1 - np.eye(k)) * cross_sd
+    dev = rng.standard_normal((n_patients, k, k)) * mask
+    for _ in range(20):
+        radius = np.max(np.abs(np.linalg.eigvals(a + dev)), axis=1)
+        bad = radius >= 0.95
+        if not bad.any():
+            break
+        dev[bad] *= 0.5
+    return a + dev
+
+
+def _heterogeneous_path(scenario: Scenario, transitions: np.ndarray, z: np.ndarray,
+                        rng: np.random.Generator, burn_in: int = 50) -> np.ndarray:
+    """VAR(1) with one ``A_i`` per patient after a burn-in; ``z`` holds unit innovations."""
+    n_weeks, n_patients, k = z.shape
+    chol = np.linalg.cholesky(scenario.innovation_cov())
+    state = np.zeros((n_patients, k))
+    for e in rng.standard_normal((burn_in, n_patients, k)) @ chol.T:
+        state = np.einsum("pkj,pj->pk", transitions, state) + e
+    out = z @ chol.T
+    for t in range(n_weeks):
+        state = np.einsum("pkj,pj->pk", transitions, state) + out[t]
+        out[t] = state
+    return out
+
+
+def _improvement(trend: np.ndarray, within: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Per patient: z-score (over the cohort) of the mean improvement in within-person SDs."""
+    gain = ((trend[:, -1] - trend[:, 0]) * direction / within).mean(axis=1)
+    sd = gain.std()
+    return (gain - gain.mean()) / sd if sd > 0 else np.zeros_like(gain)
+
+
 def _simulate(
     scenario: Scenario,
     n_patients: int,
@@ -114,9 +193,13 @@ def _simulate(
     dropout: float,
     rng: np.random.Generator,
     first_id: int,
+    options: _Options,
 ) -> pd.DataFrame:
     k = len(scenario.variables)
     inst = scenario.instruments
+    # Trajectory and heterogeneity draws come from a child generator, so the draws of the
+    # original simulator (linear, homogeneous) stay exactly as they were.
+    extra = rng.spawn(1)[0]
     # Random effects: standard normals -> correlated (Cholesky) -> scaled by SDs.
     effects = []
     for means, sds, corr in (
@@ -127,15 +210,22 @@ def _simulate(
         effects.append(np.asarray(means) + rng.standard_normal((n_patients, k)) @ chol.T * sds)
     intercept, slope = effects
     # Within-person VAR(1), vectorized over patients; z has shape (week, patient, variable).
-    a_t = scenario.transition_matrix().T
     z = rng.standard_normal((n_weeks, n_patients, k))
-    z[0] = z[0] @ np.linalg.cholesky(scenario.stationary_cov()).T
-    z[1:] = z[1:] @ np.linalg.cholesky(scenario.innovation_cov()).T
-    for t in range(1, n_weeks):
-        z[t] += z[t - 1] @ a_t
-    t_index = np.arange(n_weeks, dtype=float)[:, None, None]
+    if options.ar_sd > 0 or options.cross_sd > 0:
+        transitions = _patient_transitions(scenario, n_patients, options.ar_sd,
+                                           options.cross_sd, extra)
+        z = _heterogeneous_path(scenario, transitions, z, extra)
+    else:
+        a_t = scenario.transition_matrix().T
+        z[0] = z[0] @ np.linalg.cholesky(scenario.stationary_cov()).T
+        z[1:] = z[1:] @ np.linalg.cholesky(scenario.innovation_cov()).T
+        for t in range(1, n_weeks):
+            z[t] += z[t - 1] @ a_t
     within = np.array([i.within_sd for i in inst])
-    y = (intercept[None] + slope[None] * t_index + within * z).transpose(1, 0, 2)
+    direction = np.where(np.array([i.slope_mean for i in inst]) < 0, -1.0, 1.0)
+    trends = draw_trends(options.trajectory, intercept, slope, n_weeks, within, direction,
+                         extra)
+    y = trends.trend + within * z.transpose(1, 0, 2)  # (patient, week, variable)
     values = np.column_stack([inst[j].measure(y[:, :, j].ravel()) for j in range(k)])
     patient = np.repeat(np.arange(first_id, first_id + n_patients, dtype=np.int64), n_weeks)
     week = np.tile(np.arange(1, n_weeks + 1, dtype=np.int64), n_patients)
@@ -143,7 +233,12 @@ def _simulate(
     if missing > 0:
         keep &= rng.random(keep.size) >= missing
     if dropout > 0:
-        drops = rng.random(n_patients) < dropout
+        p_drop = np.full(n_patients, dropout)
+        if options.dropout_improvement != 0 and 0 < dropout < 1:
+            logit = np.log(dropout / (1 - dropout)) + options.dropout_improvement * _improvement(
+                trends.trend, within, direction)
+            p_drop = 1 / (1 + np.exp(-logit))
+        drops = rng.random(n_patients) < p_drop
         stop = np.where(drops, rng.integers(4, n_weeks + 1, size=n_patients), n_weeks + 1)
         keep &= week < np.repeat(stop, n_weeks)
     frame = pd.DataFrame(values[keep], columns=list(scenario.variables))
@@ -160,6 +255,10 @@ def simulate_cohort(
     missing: float = 0.0,
     dropout: float = 0.0,
     random_state: int | np.random.Generator | None = None,
+    trajectory: str | Trajectory = "linear",
+    ar_sd: float = 0.0,
+    cross_sd: float = 0.0,
+    dropout_improvement: float = 0.0,
 ) -> pd.DataFrame:
     """Simulate a long-format cohort from ``scenario`` (see the module docstring).
 
@@ -179,6 +278,19 @@ def simulate_cohort(
         ``n_weeks >= 4``).
     random_state : int, numpy.random.Generator or None
         Seed; the same seed gives an identical frame.
+    trajectory : str or Trajectory
+        Shape of the patients' change: a name in
+        :data:`~features.choices.TRAJECTORIES` (``"linear"``, ``"early"``,
+        ``"sudden"``, ``"relapse"``, ``"mixed"``) or a
+        :class:`~features.trajectories.Trajectory` with its parameters.
+    ar_sd, cross_sd : float
+        Between-patient SD of the autoregressive effects and of the true
+        (nonzero) cross-lagged effects; 0 means every patient has the
+        scenario's ``A``.
+    dropout_improvement : float
+        Log-odds ratio of dropping out per cohort SD of a patient's
+        improvement (positive: improvers leave more often); 0 means dropout
+        does not depend on improvement.
 
     Returns
     -------
@@ -196,10 +308,12 @@ def simulate_cohort(
     True
     """
     scenario = _resolve(scenario)
-    n_patients = _check_int("n_patients", n_patients, 1)
+    n_patients = check_int("n_patients", n_patients, minimum=1)
     n_weeks, missing, dropout = _check_design(n_weeks, missing, dropout)
+    options = _Options.check(trajectory, ar_sd, cross_sd, dropout_improvement)
     rng = np.random.default_rng(random_state)
-    frame = _simulate(scenario, n_patients, n_weeks, missing, dropout, rng, first_id=1)
+    frame = _simulate(scenario, n_patients, n_weeks, missing, dropout, rng, first_id=1,
+                      options=options)
     logger.debug("simulated %d rows from %s", len(frame), scenario)
     return frame
 
@@ -212,6 +326,10 @@ def simulate_subgroups(
     missing: float = 0.0,
     dropout: float = 0.0,
     random_state: int | np.random.Generator | None = None,
+    trajectory: str | Trajectory = "linear",
+    ar_sd: float = 0.0,
+    cross_sd: float = 0.0,
+    dropout_improvement: float = 0.0,
 ) -> pd.DataFrame:
     """Simulate cohorts from several scenarios and stack them with a ``subgroup`` column.
 
@@ -221,7 +339,7 @@ def simulate_subgroups(
         One scenario per subgroup; all must share the same variables.
     sizes : sequence of int
         Number of patients per subgroup.
-    n_weeks, missing, dropout, random_state
+    n_weeks, missing, dropout, random_state, trajectory, ar_sd, cross_sd, dropout_improvement
         As in :func:`simulate_cohort`.
 
     Returns
@@ -248,12 +366,13 @@ def simulate_subgroups(
             raise InputError(
                 f"scenario {s.name!r} has variables {s.variables}, expected {variables}"
             )
-    sizes = [_check_int(f"sizes[{g}]", n, 1) for g, n in enumerate(sizes)]
+    sizes = [check_int(f"sizes[{g}]", n, minimum=1) for g, n in enumerate(sizes)]
     n_weeks, missing, dropout = _check_design(n_weeks, missing, dropout)
+    options = _Options.check(trajectory, ar_sd, cross_sd, dropout_improvement)
     rng = np.random.default_rng(random_state)
     frames, first_id = [], 1
     for group, (scenario, size) in enumerate(zip(scenarios, sizes, strict=True)):
-        frame = _simulate(scenario, size, n_weeks, missing, dropout, rng, first_id)
+        frame = _simulate(scenario, size, n_weeks, missing, dropout, rng, first_id, options)
         frame.insert(2, "subgroup", np.int64(group))
         frames.append(frame)
         first_id += size
@@ -326,14 +445,12 @@ def simulate_ema(
     (['person', 'day', 'beep'], (24, 6), np.int64(4))
     """
     scenario = _resolve(scenario)
-    n_persons = _check_int("n_persons", n_persons, 1)
-    n_days = _check_int("n_days", n_days, 1)
-    n_beeps = _check_int("n_beeps", n_beeps, 2)
-    missing = _check_prob("missing", missing, upper_inclusive=False)
+    n_persons = check_int("n_persons", n_persons, minimum=1)
+    n_days = check_int("n_days", n_days, minimum=1)
+    n_beeps = check_int("n_beeps", n_beeps, minimum=2)
+    missing = check_probability("missing", missing, zero_ok=True)
     for name, value in (("diurnal_amplitude", diurnal_amplitude), ("day_trend", day_trend)):
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not (
-                np.isfinite(value) and value >= 0):
-            raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
+        check_real(name, value, low=0.0, low_ok=True)
     rng = np.random.default_rng(random_state)
     k = len(scenario.variables)
     a_t = scenario.transition_matrix().T

@@ -50,6 +50,7 @@ import pandas as pd
 from features.choices import PREPS
 from features.errors import DataError, InputError
 from features.panel import Panel
+from features.trends import TREND_MODELS, fit_trends, min_observations
 
 __all__ = ["center", "detrend", "diurnal", "prepare", "resolve_prep", "standardize"]
 
@@ -283,11 +284,15 @@ def prepare(panel: Panel, prep: str = "auto", *, standardize_within: bool = Fals
     ----------
     panel : Panel
         Validated panel.
-    prep : {"auto", "detrend", "diurnal", "center", "none"}
+    prep : str
+        One of :data:`features.choices.PREPS`.
         ``"auto"`` (default) is ``"diurnal"`` for day/beep designs and
         ``"detrend"`` otherwise (:func:`resolve_prep`). ``"none"`` pools raw
         scores (only for comparison: it confounds
         between-patient differences and trends with within-patient dynamics).
+        The last four are the trend models of :mod:`features.trends`
+        (patients with too few observed values for the model are excluded
+        and reported).
     standardize_within : bool
         Also divide by each patient's within SD.
     by : {"patient", "segment"}
@@ -302,6 +307,10 @@ def prepare(panel: Panel, prep: str = "auto", *, standardize_within: bool = Fals
         panel = diurnal(panel, by=by)
     elif prep == "center":
         panel = center(panel, by=by)
+    elif prep in TREND_MODELS:
+        groups = _groups(panel, by)
+        panel = _exclude_short(panel, groups, min_observations(prep), f"the {prep} trend model")
+        panel = fit_trends(panel, prep, groups=groups).panel
     if standardize_within:
         panel = standardize(panel, by=by)
     logger.info("prepared panel with prep=%s, standardize=%s", prep, standardize_within)

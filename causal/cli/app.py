@@ -45,7 +45,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from causal.cli import discover, individual, power, simulate
+from causal.cli.discover import add_demo_parser
+from causal.cli.discover import add_parser as add_discover_parser
+from causal.cli.individual import add_parser as add_individual_parser
+from causal.cli.power import add_parser as add_power_parser
+from causal.cli.simulate import add_parser as add_simulate_parser
 
 __all__ = ["UsageError", "build_parser", "configure_logging", "flag_names", "main"]
 
@@ -70,11 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="only errors; no progress bars")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    simulate.add_parser(sub)
-    discover.add_parser(sub)
-    individual.add_parser(sub)
-    discover.add_demo_parser(sub)
-    power.add_parser(sub)
+    add_simulate_parser(sub)
+    add_discover_parser(sub)
+    add_individual_parser(sub)
+    add_demo_parser(sub)
+    add_power_parser(sub)
     return parser
 
 

@@ -63,12 +63,13 @@ from causal.hypotheses.verdicts import (
 )
 from causal.plotting.graphs import plot_edge_frequency, plot_forest, plot_graph, plot_patients
 from causal.plotting.networks import plot_networks
-from causal.report import write_report
+from causal.report import markdown_table, write_report
 from causal.resampling.bootstrap import ClusterBootstrap, bootstrap_section
 from causal.resampling.group import group_graph
 from causal.resampling.individual import IndividualPCMCI
 from causal.resampling.subgroups import SubgroupResult, compare_groups, find_subgroups
 from features.checks import check_int, check_real
+from features.diagnostics import TrendDiagnostics, diagnose_trends
 from features.errors import DataError, InputError, is_integer
 from features.exclusions import ExclusionReport
 from features.io import read_table
@@ -87,6 +88,7 @@ __all__ = [
     "check_out_dir",
     "compute_discover",
     "compute_individual",
+    "diagnostics_section",
     "discover",
     "individual",
     "published",
@@ -429,6 +431,10 @@ class DiscoverResult:
         The temporal, contemporaneous and between-person networks
         (:func:`causal.discovery.networks.three_networks`); ``links.csv`` and
         ``between.csv``.
+    diagnostics : TrendDiagnostics, optional
+        How well the trend model (``prep``) fits each patient
+        (:func:`features.diagnostics.diagnose_trends`; None for segmented data
+        and day/beep designs).
     """
 
     options: DiscoverOptions
@@ -439,6 +445,7 @@ class DiscoverResult:
     verdicts: VerdictTable | None = None
     bootstrap: ClusterBootstrap | None = None
     networks: Networks | None = None
+    diagnostics: TrendDiagnostics | None = None
 
     @property
     def links(self) -> Links:
@@ -500,9 +507,35 @@ def compute_discover(data: pd.DataFrame | str | Path,
         model = estimator.fit(panel)
     verdicts = (evaluate(claims, model.links_, sesoi=o.sesoi,
                          bootstrap=None if boot is None else boot.edges_) if claims else None)
+    # per patient over time only: with segments or a day/beep design the same time can
+    # occur in several blocks of a patient, and the diurnal model is not a trend in weeks
+    diagnostics = None
+    if not panel.segments and not panel.day_col:
+        diagnostics = diagnose_trends(panel, model.prep)
     return DiscoverResult(options=o, source=source, panel=panel, model=model, hypotheses=claims,
                           verdicts=verdicts, bootstrap=boot,
-                          networks=three_networks(model, panel))
+                          networks=three_networks(model, panel), diagnostics=diagnostics)
+
+
+def diagnostics_section(diagnostics: TrendDiagnostics) -> tuple[str, str]:
+    """Return the report section on how well the trend model fits the patients."""
+    d = diagnostics
+    verdict = ("**The trend model misfits**: significantly more patients are flagged than a "
+               "fitting model flags by chance, so cross-lagged links may partly reflect "
+               "unmodelled change shared by a patient's measures (docs/method.md, trend "
+               "models; compare other `--prep` choices)." if d.misfit else
+               "No evidence that the trend model misfits more patients than chance.")
+    table = pd.DataFrame({
+        "check": ["any (patient flagged)", "curvature", "change point",
+                  "leftover autocorrelation"],
+        "share of patients": [f"{x:.1%}" for x in (d.share_patients, d.share_curvature,
+                                                   d.share_change_point,
+                                                   d.share_autocorrelation)]})
+    body = "\n".join([str(d), "", markdown_table(table), "",
+                      f"A trend model that fits flags {d.expected_share:.1%} of these patients "
+                      f"by chance (reference copies of the design); excess p = "
+                      f"{d.p_excess:.2g}. {verdict}"])
+    return "Trajectory diagnostics", body
 
 
 def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, ...]:
@@ -569,6 +602,8 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
             figures.append("forest.png")
         marked = [(h.cause, h.effect, h.lag) for h in result.hypotheses or ()]
         sections.append(bootstrap_section(boot.result_, marked))
+    if result.diagnostics is not None:
+        sections.append(diagnostics_section(result.diagnostics))
     files.append(write_report(out / "report.md", links=model.links_, panel=model.panel_,
                               n_samples=model.n_samples_, source=result.source,
                               verdicts=verdicts, figures=figures,

@@ -1,8 +1,10 @@
 """``therapy-pcmci simulate``: write a synthetic therapy cohort (CSV).
 
 Options: ``--scenario`` (a preset of :mod:`features.scenarios`), ``--patients``,
-``--weeks``, ``--seed``, ``--missing``, ``--dropout``, ``--effect-scale`` and the
-output CSV path ``--out``.
+``--weeks``, ``--seed``, ``--missing``, ``--dropout``, ``--effect-scale``,
+``--trajectory`` (the shape of patients' change, :mod:`features.trajectories`),
+``--ar-sd`` (between-patient SD of the autoregression) and the output CSV path
+``--out``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from causal.cli.options import check_seed_option, out_file
-from features.choices import SCENARIO_NAMES
+from features.choices import SCENARIO_NAMES, TRAJECTORIES
 
 __all__ = ["DEMO_PATIENTS", "DEMO_SEED", "DEMO_WEEKS", "add_parser", "run"]
 
@@ -33,6 +35,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     s.add_argument("--missing", type=float, default=0.0, help="share of missing weeks")
     s.add_argument("--dropout", type=float, default=0.0, help="share of patients dropping out")
     s.add_argument("--effect-scale", type=float, default=1.0, help="multiply the cross effects")
+    s.add_argument("--trajectory", choices=TRAJECTORIES, default="linear",
+                   help="shape of the patients' change: straight lines (default), early "
+                   "response, sudden gains and losses, relapse after a plateau, or a mixture")
+    s.add_argument("--ar-sd", type=float, default=0.0,
+                   help="between-patient SD of the autoregressive effects (default 0)")
     s.add_argument("--out", type=out_file, required=True, help="output CSV path")
     s.set_defaults(func=run)
     return s
@@ -46,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
     scenario = get_scenario(args.scenario, effect_scale=args.effect_scale)
     df = simulate_cohort(scenario, args.patients, args.weeks, missing=args.missing,
-                         dropout=args.dropout, random_state=args.seed)
+                         dropout=args.dropout, random_state=args.seed,
+                         trajectory=args.trajectory, ar_sd=args.ar_sd)
     out = Path(args.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from tigramite.independence_tests.robust_parcorr import RobustParCorr
 
 from causal.discovery.choices import CI_TESTS
 from features.errors import InputError
+from features.trends import TREND_PARAMS
 
 __all__ = ["WITHIN_DF_TESTS", "make_ci_test", "within_df_loss"]
 
@@ -32,9 +33,10 @@ logger = logging.getLogger(__name__)
 #: Tests whose analytic p-values and intervals take the within-transform df correction.
 WITHIN_DF_TESTS = ("parcorr", "parcorr-tigramite", "robust_parcorr")
 
-#: Parameters each within-person transform estimates per patient (or segment); the
-#: diurnal model adds one mean per beep of the day (``beeps_per_day``) to its slope.
-_PARAMS_PER_GROUP = {"none": 0, "center": 1, "detrend": 2, "diurnal": 1}
+#: Parameters each within-person transform estimates per patient (or segment): the trend
+#: models of :mod:`features.trends`; the diurnal model adds one mean per beep of the day
+#: (``beeps_per_day``) to its slope.
+_PARAMS_PER_GROUP = {**TREND_PARAMS, "diurnal": 1}
 
 
 def within_df_loss(prep: str, n_groups: int, *, beeps_per_day: int | None = None) -> int:
@@ -50,12 +52,19 @@ def within_df_loss(prep: str, n_groups: int, *, beeps_per_day: int | None = None
     give too small p-values: on 226 x 13 null cohorts the spurious-edge rate
     is 0.082 at alpha 0.05 (1,800 tests, SE 0.005) and 0.053 with it
     (``docs/method.md``). ``"auto"`` counts as ``"diurnal"`` when
-    ``beeps_per_day`` is given, else as ``"detrend"``.
+    ``beeps_per_day`` is given, else as ``"detrend"``. The other trend models
+    charge :data:`features.trends.TREND_PARAMS`: their parameters, plus one
+    for a searched change point (a data-dependent choice; its calibration is
+    measured in ``experiments/trajectories.py``). First differences charge 1
+    (the mean difference); the differenced first week is not a sample, so it
+    costs nothing here.
 
     >>> within_df_loss("detrend", 226), within_df_loss("none", 226)
     (452, 0)
     >>> within_df_loss("diurnal", 80, beeps_per_day=5)
     480
+    >>> within_df_loss("changepoint", 10)
+    40
     """
     if prep == "auto":
         prep = "detrend" if beeps_per_day is None else "diurnal"

@@ -230,7 +230,8 @@ def test_every_patient_constant_cannot_standardize():
 
 def test_prepare_names():
     panel = _random_panel(9, segments=True)
-    assert PREPS == ("detrend", "center", "none", "diurnal", "auto")
+    assert PREPS == ("detrend", "center", "none", "diurnal", "auto", "spline", "changepoint",
+                     "piecewise", "difference")
     pd.testing.assert_frame_equal(prepare(panel).data, detrend(panel).data)
     pd.testing.assert_frame_equal(prepare(panel, "detrend").data, detrend(panel).data)
     pd.testing.assert_frame_equal(prepare(panel, "center").data, center(panel).data)

@@ -35,8 +35,23 @@ def test_simulate_options(cli, tmp_path):
     pd.testing.assert_frame_equal(df, expected, check_dtype=False)
 
 
+@pytest.mark.parametrize("trajectory", ["early", "sudden", "relapse", "mixed"])
+def test_simulate_trajectory(cli, tmp_path, trajectory):
+    out = tmp_path / f"{trajectory}.csv"
+    code, _, _ = cli("simulate", "--patients", 12, "--weeks", 9, "--trajectory", trajectory,
+                     "--ar-sd", 0.15, "--seed", 4, "--out", out)
+    assert code == 0
+    expected = simulate_cohort("paper", 12, 9, trajectory=trajectory, ar_sd=0.15,
+                               random_state=4)
+    pd.testing.assert_frame_equal(pd.read_csv(out), expected, check_dtype=False)
+    linear = simulate_cohort("paper", 12, 9, random_state=4)
+    assert not expected.equals(linear)
+
+
 @pytest.mark.parametrize(("args", "needle"), [
     (["--patients", 0], "n_patients"),
+    (["--trajectory", "wavy"], "wavy"),
+    (["--ar-sd", -0.1], "ar_sd"),
     (["--weeks", 1], "n_weeks"),
     (["--scenario", "nope"], "nope"),
     (["--missing", 1.5], "missing"),
