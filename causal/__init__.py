@@ -31,10 +31,11 @@ from features._lazy import lazy_api
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from causal.discovery import CI_TESTS, METHODS, Links, Networks, PanelPCMCI, three_networks
     from causal.discovery.links import format_link
-    from causal.effects import jackknife_effects, lagged_effects
+    from causal.effects import jackknife_effects, lagged_effects, within_effects
     from causal.graph import (
         compare_graphs,
         edge_table,
+        leading_order,
         leading_variables,
         precedes,
         read_graphml,
@@ -46,13 +47,18 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         write_json,
     )
     from causal.hypotheses import (
+        Comparison,
         Hypothesis,
         HypothesisError,
         Verdict,
         VerdictTable,
+        compare,
+        effect_bootstrap,
         evaluate,
+        load_comparisons,
         load_hypotheses,
     )
+    from causal.hypotheses.sensitivity import run_sensitivity
     from causal.plotting import (
         plot_edge_frequency,
         plot_forest,
@@ -77,11 +83,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 _API: dict[str, str] = {
     **dict.fromkeys(("CI_TESTS", "METHODS", "Links", "Networks", "PanelPCMCI",
                      "three_networks"), "causal.discovery"),
-    **dict.fromkeys(("jackknife_effects", "lagged_effects"), "causal.effects"),
-    **dict.fromkeys(("compare_graphs", "edge_table", "leading_variables", "precedes",
-                     "read_graphml", "read_json", "strengths", "summary_graph",
+    **dict.fromkeys(("jackknife_effects", "lagged_effects", "within_effects"), "causal.effects"),
+    "run_sensitivity": "causal.hypotheses.sensitivity",
+    **dict.fromkeys(("compare_graphs", "edge_table", "leading_order", "leading_variables",
+                     "precedes", "read_graphml", "read_json", "strengths", "summary_graph",
                      "time_series_graph", "write_graphml", "write_json"), "causal.graph"),
-    **dict.fromkeys(("Hypothesis", "HypothesisError", "Verdict", "VerdictTable", "evaluate",
+    **dict.fromkeys(("Comparison", "Hypothesis", "HypothesisError", "Verdict", "VerdictTable",
+                     "compare", "effect_bootstrap", "evaluate", "load_comparisons",
                      "load_hypotheses"), "causal.hypotheses"),
     **dict.fromkeys(("plot_edge_frequency", "plot_forest", "plot_graph", "plot_networks",
                      "plot_patients", "plot_power_curve"), "causal.plotting"),
@@ -98,6 +106,7 @@ __all__ = [
     "METHODS",
     "BootstrapResult",
     "ClusterBootstrap",
+    "Comparison",
     "Hypothesis",
     "HypothesisError",
     "IndividualPCMCI",
@@ -109,15 +118,19 @@ __all__ = [
     "SubgroupResult",
     "Verdict",
     "VerdictTable",
+    "compare",
     "compare_graphs",
     "compare_groups",
     "edge_table",
+    "effect_bootstrap",
     "evaluate",
     "find_subgroups",
     "format_link",
     "jackknife_effects",
     "lagged_effects",
+    "leading_order",
     "leading_variables",
+    "load_comparisons",
     "load_hypotheses",
     "parallel_map",
     "plot_edge_frequency",
@@ -130,11 +143,13 @@ __all__ = [
     "precedes",
     "read_graphml",
     "read_json",
+    "run_sensitivity",
     "strengths",
     "summarize_rate",
     "summary_graph",
     "three_networks",
     "time_series_graph",
+    "within_effects",
     "write_graphml",
     "write_json",
 ]

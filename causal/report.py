@@ -24,11 +24,20 @@ from typing import Any
 import pandas as pd
 
 from causal.discovery.links import Links
-from causal.graph.summary import leading_variables, strengths
+from causal.graph.summary import LeadingOrder, strengths
+from causal.hypotheses.sensitivity import Sensitivity
 from causal.hypotheses.verdicts import VerdictTable
 from features.panel import Panel
 
-__all__ = ["markdown_table", "render_report", "write_report"]
+__all__ = ["EFFECT_SIZE_COLUMNS", "EFFECT_WORDS", "VALUE_WORDS", "add_effect_sizes",
+           "markdown_table", "render_report", "sensitivity_section", "write_report"]
+
+#: The plain words for ``value`` and ``effect`` wherever a reader meets them.
+VALUE_WORDS = "partial correlation (test statistic)"
+EFFECT_WORDS = "standardized within-person change per week"
+#: Columns :func:`add_effect_sizes` appends to ``hypotheses.csv`` (``effect`` there is the
+#: effect variable, so the link's effect is ``effect_size``).
+EFFECT_SIZE_COLUMNS = ("effect_size", "effect_low", "effect_high")
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +59,61 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def add_effect_sizes(frame: pd.DataFrame, links: Links) -> pd.DataFrame:
+    """Append each hypothesis link's ``effect`` and interval as :data:`EFFECT_SIZE_COLUMNS`.
+
+    ``frame`` has ``cause, effect, lag`` (e.g. :meth:`VerdictTable.to_frame
+    <causal.hypotheses.verdicts.VerdictTable.to_frame>`); links without an
+    ``effect`` column give NaN.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"source": ["a"], "target": ["b"], "lag": [1], "value": [0.1],
+    ...                       "p_value": [0.01], "significant": [True], "effect": [0.2],
+    ...                       "effect_low": [0.1], "effect_high": [0.3]})
+    >>> links = Links(table=table, variables=("a", "b"), tau_max=1, alpha=0.05)
+    >>> frame = pd.DataFrame({"name": ["h"], "cause": ["a"], "effect": ["b"], "lag": [1]})
+    >>> add_effect_sizes(frame, links).iloc[0].to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'name': 'h', 'cause': 'a', 'effect': 'b', 'lag': 1, 'effect_size': 0.2,
+     'effect_low': 0.1, 'effect_high': 0.3}
+    """
+    cols = ["effect", "effect_low", "effect_high"]
+    table = links.table
+    sizes = (table[["source", "target", "lag", *cols]] if set(cols) <= set(table.columns)
+             else table[["source", "target", "lag"]].assign(**dict.fromkeys(cols, float("nan"))))
+    sizes = sizes.rename(columns={"source": "cause", "target": "_target", **dict(
+        zip(cols, EFFECT_SIZE_COLUMNS, strict=True))})
+    merged = frame.merge(sizes, left_on=["cause", "effect", "lag"],
+                         right_on=["cause", "_target", "lag"], how="left", validate="many_to_one")
+    return merged.drop(columns="_target")[[*frame.columns, *EFFECT_SIZE_COLUMNS]]
+
+
+def _who_leads(links: Links, leading: LeadingOrder | None) -> list[str]:
+    out = ["## Who leads", ""]
+    if leading is None:
+        st = strengths(links).reset_index()
+        return [*out, "Out- and in-strength are sums of |value| over significant cross-lagged "
+                "links in this sample. No order is stated: the uncertainty of the order could "
+                "not be assessed.", "", markdown_table(st), ""]
+    table = leading.table.copy()
+    for c in ("net", "net_low", "net_high", "p_positive", "p_first"):
+        table[c] = table[c].round(3)
+    what = (f"`{leading.label}`" if leading.label == "value" else EFFECT_WORDS)
+    return [
+        *out,
+        f"A variable's net outflow `net` is the sum of |{what}| over its cross-lagged links "
+        "out minus over its links in: a variable whose changes precede others' has a positive "
+        f"net. Over {leading.n_boot} patient-bootstrap draws, `net_low`/`net_high` is its "
+        "95% interval, `p_positive` the share of replicates with a positive net and `p_first` "
+        "the share in which it leads outright. A step of the order is stated (`>`) only when "
+        "the earlier variable is ahead in at least the share given, else it is `~`: not "
+        f"distinguishable (family-wise error rate {leading.alpha:g}; `docs/hypotheses.md`).",
+        "", markdown_table(table), "", leading.render(), ""]
+
+
 def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
-                  verdicts: VerdictTable | None = None, figures: Sequence[str] = (),
+                  verdicts: VerdictTable | None = None, leading: LeadingOrder | None = None,
+                  figures: Sequence[str] = (),
                   command: str | None = None,
                   extra_sections: Sequence[tuple[str, str]] = ()) -> str:
     """Return the Markdown text of the report.
@@ -70,6 +132,8 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
         Where the data came from (file name or "simulated ...").
     verdicts : VerdictTable, optional
         Hypothesis verdicts.
+    leading : LeadingOrder, optional
+        Who leads, with its uncertainty (without it no order is stated).
     figures : sequence of str
         Figure file names (relative to the report) to embed.
     command : str, optional
@@ -125,32 +189,75 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
         out += [markdown_table(summary), "", "Every excluded row and patient is listed in "
                 "`exclusions.csv`.", ""]
     sig = links.significant()
+    level = s.get("ci_level", 1 - 2 * links.alpha)
+    has_effect = "effect" in sig.columns and sig["effect"].notna().any()
+    effect_text = (f" `effect` is the {EFFECT_WORDS} (within-person SDs of the target per "
+                   "within-person SD of the source, corrected for short-panel bias), with its "
+                   f"{level:.0%} interval `effect_low`/`effect_high`: the size to compare with "
+                   "the literature." if has_effect else "")
     out += ["## Discovered links", "",
             f"{len(links.table)} links tested, {len(sig)} significant at alpha = {links.alpha}. "
-            "`value` is the partial correlation of the final (MCI) test; the interval is the "
-            f"{s.get('ci_level', 1 - 2 * links.alpha):.0%} confidence interval. Every tested "
-            "link is in `links.csv`.", ""]
+            f"`value` is the {VALUE_WORDS} of the final (MCI) test; `ci_low`/`ci_high` is its "
+            f"{level:.0%} confidence interval.{effect_text} Every tested link is in "
+            "`links.csv`.", ""]
     if not sig.empty:
         cols = ["source", "target", "lag", "value", "p_value", "ci_low", "ci_high"]
+        if has_effect:
+            cols += ["effect", "effect_low", "effect_high"]
         out += [markdown_table(sig[cols]), ""]
-    st = strengths(links).reset_index()
-    lead = leading_variables(links)
-    out += ["## Who leads", "", "Out- and in-strength are sums of |value| over significant "
-            "cross-lagged links; a variable whose changes precede others' has positive `net`.", "",
-            markdown_table(st), "", f"Order of leading: {' > '.join(lead)}.", ""]
+    out += _who_leads(links, leading)
     if verdicts is not None:
         c = verdicts.counts()
+        shown = add_effect_sizes(verdicts.to_frame(), links).drop(columns=["reason"])
+        if shown["effect_size"].isna().all():
+            shown = shown.drop(columns=list(EFFECT_SIZE_COLUMNS))
+        else:  # next to the partial correlation
+            rest = [c for c in shown.columns if c not in EFFECT_SIZE_COLUMNS]
+            at = rest.index("ci_high") + 1
+            shown = shown[[*rest[:at], *EFFECT_SIZE_COLUMNS, *rest[at:]]]
         out += ["## Hypotheses", "", ", ".join(f"{k}: {v}" for k, v in c.items()) + ".", "",
-                markdown_table(verdicts.to_frame().drop(columns=["reason"], errors="ignore")), "",
+                f"`value` is the {VALUE_WORDS}; `effect_size` is the {EFFECT_WORDS}, with its "
+                "interval `effect_low`/`effect_high`.", "", markdown_table(shown), "",
                 "Reasons:", ""]
         out += [f"- **{v.hypothesis.name}** - {v.verdict}: {v.reason}" for v in verdicts] + [""]
         out += ["Decision rule: `docs/hypotheses.md`. An absent claim is supported only when "
-                "its interval lies inside the equivalence bounds (+-sesoi).", ""]
+                "its interval lies inside the equivalence bounds (+-sesoi), and contradicted "
+                "only when the link is significant and its whole interval lies beyond +-sesoi "
+                "(minimal-effect test: the effect is shown to be practically present).", ""]
     for title, body in extra_sections:
         out += [f"## {title}", "", body, ""]
     if figures:
         out += ["## Figures", ""] + [f"![{f}]({f})" for f in figures] + [""]
     return "\n".join(out)
+
+
+def sensitivity_section(result: Sensitivity) -> str:
+    """Return the body of the report's "Sensitivity" section for ``result``.
+
+    One row per hypothesis: its default verdict, how many alternative
+    specifications agree, and the ones that do not.
+    """
+    specs = result.specifications
+    preps = sorted({s.prep for s in specs})
+    taus = sorted({s.tau_max for s in specs})
+    alphas = sorted({s.pc_alpha for s in specs if s.pc_alpha is not None})
+    lines = [f"Each hypothesis was re-judged under {len(specs)} alternative specifications "
+             f"(drawn from prep {', '.join(preps)}; tau_max "
+             f"{', '.join(map(str, taus))}"
+             + (f"; pc_alpha {', '.join(f'{a:g}' for a in alphas)}" if alphas else "")
+             + "; the default excluded), by the analytic rule. "
+             "`agree` counts the specifications giving the default verdict; a verdict that "
+             "changes under reasonable alternatives hinges on an analytic choice and should "
+             "be reported with them. All runs are in `sensitivity.csv`.", ""]
+    table = result.table.assign(
+        agree=[f"{a}/{n}" for a, n in zip(result.table["n_agree"],
+                                          result.table["n_specifications"], strict=True)])
+    lines.append(markdown_table(table[["name", "expected", "verdict", "agree",
+                                       "disagreeing"]]))
+    if result.failures:
+        lines += ["", f"{len(result.failures)} specification(s) could not be run: "
+                  + "; ".join(f"{k} ({v.split(';')[0]})" for k, v in result.failures.items())]
+    return "\n".join(lines)
 
 
 def _used_samples(links: Links) -> pd.Series | None:

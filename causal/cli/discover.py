@@ -54,6 +54,9 @@ def _add_discovery_options(p: argparse.ArgumentParser) -> None:
     h = p.add_argument_group("hypotheses")
     h.add_argument("--hypotheses", help="preset name (melsom2023) or TOML file")
     h.add_argument("--sesoi", type=float, help="override the smallest effect size of interest")
+    h.add_argument("--no-sensitivity", action="store_true",
+                   help="do not re-judge the hypotheses under alternative trend models, "
+                        "tau_max and pc_alpha (sensitivity.csv and its report section)")
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -101,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
                               sesoi=args.sesoi, pcmci=pcmci_settings(args),
                               random_state=args.seed, bootstrap=args.bootstrap,
                               n_jobs=args.n_jobs, scheduler=args.scheduler,
-                              progress=progress(args), command=args.command_line)
+                              progress=progress(args), command=args.command_line,
+                              sensitivity=not args.no_sensitivity)
     result = compute_discover(args.data, options)
     write_discover(result, args.out)
     logger.info("%s\noutputs in %s", result, Path(args.out))

@@ -10,7 +10,19 @@ contemporaneous network), ``between.csv`` (the between-person network),
 ``graph.graphml``, ``graph.json``, ``graph.png`` (+ ``.svg``), ``networks.png``
 (+ ``.svg``: the temporal, contemporaneous and between-person networks side by
 side, :mod:`causal.discovery.networks`), ``patients.png`` (+ ``.svg``),
-``hypotheses.csv``, ``exclusions.csv``, ``report.md``.
+``hypotheses.csv``, ``sensitivity.csv``, ``comparisons.csv``, ``exclusions.csv``,
+``report.md``. With hypotheses, ``sensitivity.csv`` and a report section say how many
+alternative specifications (trend models, ``tau_max`` 1 and 2, ``pc_alpha`` 0.1
+and 0.2; :mod:`causal.hypotheses.sensitivity`) agree with each default verdict
+(``DiscoverOptions(sensitivity=False)``, ``--no-sensitivity``: off; the file then
+has its header only, as ``hypotheses.csv`` without hypotheses).
+
+Every run also estimates the effects of every lagged link with a patient
+cluster bootstrap (:func:`causal.hypotheses.comparisons.model_effects`, on
+``Links.effect`` when the links carry it): they judge the ``[[comparison]]``
+claims of the hypothesis file (``comparisons.csv``, a report section) and say
+who leads with its uncertainty (:func:`causal.graph.summary.leading_order`,
+the report's "Who leads").
 
 With ``DiscoverOptions(bootstrap=B)`` (``--bootstrap B``) a patient cluster
 bootstrap (:class:`~causal.resampling.bootstrap.ClusterBootstrap`) also writes
@@ -54,7 +66,24 @@ from causal.discovery.estimator import PanelPCMCI
 from causal.discovery.links import Links
 from causal.discovery.networks import Networks, networks_section, three_networks
 from causal.graph.build import write_graphml, write_json
-from causal.hypotheses.spec import Hypothesis, HypothesisError, load_hypotheses
+from causal.graph.summary import LeadingOrder, leading_order
+from causal.hypotheses.comparisons import (
+    COMPARISON_COLUMNS,
+    ComparisonTable,
+    EffectDraws,
+    check_comparisons,
+    compare,
+    comparison_section,
+    model_effects,
+)
+from causal.hypotheses.sensitivity import SENSITIVITY_COLUMNS, Sensitivity, run_sensitivity
+from causal.hypotheses.spec import (
+    Comparison,
+    Hypothesis,
+    HypothesisError,
+    load_comparisons,
+    load_hypotheses,
+)
 from causal.hypotheses.verdicts import (
     HYPOTHESIS_COLUMNS,
     VerdictTable,
@@ -63,12 +92,18 @@ from causal.hypotheses.verdicts import (
 )
 from causal.plotting.graphs import plot_edge_frequency, plot_forest, plot_graph, plot_patients
 from causal.plotting.networks import plot_networks
-from causal.report import markdown_table, write_report
+from causal.report import (
+    EFFECT_SIZE_COLUMNS,
+    add_effect_sizes,
+    markdown_table,
+    sensitivity_section,
+    write_report,
+)
 from causal.resampling.bootstrap import ClusterBootstrap, bootstrap_section
 from causal.resampling.group import group_graph
 from causal.resampling.individual import IndividualPCMCI
 from causal.resampling.subgroups import SubgroupResult, compare_groups, find_subgroups
-from features.checks import check_int, check_real
+from features.checks import check_bool, check_int, check_real
 from features.diagnostics import TrendDiagnostics, diagnose_trends
 from features.errors import DataError, InputError, is_integer
 from features.exclusions import ExclusionReport
@@ -104,7 +139,11 @@ logger = logging.getLogger(__name__)
 
 #: Files every discover run writes.
 OUTPUT_FILES = ("links.csv", "graph.graphml", "graph.json", "graph.png", "hypotheses.csv",
-                "exclusions.csv", "report.md", "between.csv", "networks.png")
+                "sensitivity.csv", "comparisons.csv", "exclusions.csv", "report.md",
+                "between.csv", "networks.png")
+#: Patient cluster-bootstrap replicates of the effects (comparisons, who leads) when
+#: ``bootstrap`` is 0; with ``bootstrap=B`` the effects use B replicates.
+EFFECT_REPLICATES = 1000
 #: Files every individual run writes.
 INDIVIDUAL_FILES = ("edge_shares.csv", "patient_links.csv", "patients.csv", "exclusions.csv",
                     "group_graph.graphml", "group_graph.json", "group_graph.png",
@@ -140,9 +179,9 @@ def read_data(path: str | Path, options: DataOptions | None = None,
         raise DataError(f"{path}: cannot read the file ({_reason(exc)})") from exc
 
 
-def _read_hypotheses(spec: str | Path) -> tuple[Hypothesis, ...]:
+def _read_hypotheses(spec: str | Path) -> tuple[tuple[Hypothesis, ...], tuple[Comparison, ...]]:
     try:
-        return load_hypotheses(spec)
+        return load_hypotheses(spec), load_comparisons(spec)
     except OSError as exc:
         raise HypothesisError(f"{spec}: cannot read the hypothesis file ({_reason(exc)})"
                               ) from exc
@@ -379,6 +418,10 @@ class DiscoverOptions:
         Patients drawn in ``patients.png``.
     source, command : str, optional
         Recorded in the report (``source`` defaults to the file name).
+    sensitivity : bool
+        With hypotheses: re-judge them under the alternative specifications of
+        :func:`causal.hypotheses.sensitivity.specifications` (``sensitivity.csv``
+        and a report section). Default True.
 
     Examples
     --------
@@ -402,9 +445,11 @@ class DiscoverOptions:
     n_plot_patients: int = 4
     source: str | None = None
     command: str | None = None
+    sensitivity: bool = True
 
     def __post_init__(self) -> None:
         check_int("bootstrap", self.bootstrap, minimum=0)
+        check_bool("sensitivity", self.sensitivity)
         check_real("ci_level", self.ci_level, low=0, high=1)
         check_int("n_plot_patients", self.n_plot_patients, minimum=1)
         object.__setattr__(self, "pcmci", _check_pcmci(self.pcmci))
@@ -427,6 +472,16 @@ class DiscoverResult:
     hypotheses : tuple of Hypothesis, optional
     verdicts : VerdictTable, optional
     bootstrap : ClusterBootstrap, optional
+    sensitivity : Sensitivity, optional
+        The verdicts under alternative specifications (with hypotheses and
+        ``options.sensitivity``).
+    effects : EffectDraws, optional
+        Effects of every lagged link with their patient-bootstrap draws
+        (None if they could not be estimated).
+    comparisons : ComparisonTable, optional
+        Verdicts on the ``[[comparison]]`` claims.
+    leading : LeadingOrder, optional
+        Who leads, with its uncertainty.
     networks : Networks, optional
         The temporal, contemporaneous and between-person networks
         (:func:`causal.discovery.networks.three_networks`); ``links.csv`` and
@@ -444,6 +499,10 @@ class DiscoverResult:
     hypotheses: tuple[Hypothesis, ...] | None = None
     verdicts: VerdictTable | None = None
     bootstrap: ClusterBootstrap | None = None
+    sensitivity: Sensitivity | None = None
+    effects: EffectDraws | None = None
+    comparisons: ComparisonTable | None = None
+    leading: LeadingOrder | None = None
     networks: Networks | None = None
     diagnostics: TrendDiagnostics | None = None
 
@@ -463,7 +522,32 @@ class DiscoverResult:
             lines.append(str(self.bootstrap.result_))
         if self.verdicts is not None:
             lines.append(str(self.verdicts))
+        if self.sensitivity is not None:
+            lines.append(str(self.sensitivity))
+        if self.comparisons is not None:
+            lines.append(str(self.comparisons))
+        if self.leading is not None:
+            lines.append(self.leading.render())
         return "\n".join(lines)
+
+
+def _effects(panel: Panel, model: PanelPCMCI, comparisons: tuple[Comparison, ...],
+             o: DiscoverOptions) -> tuple[EffectDraws | None, ComparisonTable | None,
+                                          LeadingOrder | None]:
+    """Effects with patient-bootstrap draws, the comparison verdicts and who leads."""
+    try:
+        draws = model_effects(model, panel, n_boot=o.bootstrap or EFFECT_REPLICATES,
+                              random_state=o.random_state)
+    except InputError as exc:
+        logger.warning("the effects could not be bootstrapped, so comparisons are "
+                       "inconclusive and who leads is not assessed: %s", exc)
+        table = (ComparisonTable.not_estimable(comparisons, str(exc), alpha=model.alpha)
+                 if comparisons else None)
+        return None, table, None
+    compared = compare(comparisons, draws, alpha=model.alpha) if comparisons else None
+    leading = leading_order(draws.table(), draws.replicates(), list(model.panel_.variables),
+                            alpha=model.alpha)
+    return draws, compared, leading
 
 
 def compute_discover(data: pd.DataFrame | str | Path,
@@ -492,11 +576,13 @@ def compute_discover(data: pd.DataFrame | str | Path,
     if o.rename:
         df = rename_columns(df, o.rename)
         names = names.renamed(o.rename)
-    claims = _read_hypotheses(o.hypotheses) if o.hypotheses is not None else None
+    claims, comparisons = (_read_hypotheses(o.hypotheses) if o.hypotheses is not None
+                           else (None, ()))
     panel = build_panel(df, names, data if isinstance(data, (str, Path)) else None)
     estimator = PanelPCMCI(random_state=o.random_state, **o.pcmci)
     if claims:  # before any discovery work (a bootstrap can take minutes)
         check_hypotheses(claims, panel.variables, estimator.tau_max)
+    check_comparisons(comparisons, panel.variables, estimator.tau_max)
     boot = None
     if o.bootstrap:
         boot = ClusterBootstrap(estimator, n_boot=o.bootstrap, ci_level=o.ci_level,
@@ -512,9 +598,14 @@ def compute_discover(data: pd.DataFrame | str | Path,
     diagnostics = None
     if not panel.segments and not panel.day_col:
         diagnostics = diagnose_trends(panel, model.prep)
-    return DiscoverResult(options=o, source=source, panel=panel, model=model, hypotheses=claims,
-                          verdicts=verdicts, bootstrap=boot,
-                          networks=three_networks(model, panel), diagnostics=diagnostics)
+    sensitivity = (run_sensitivity(panel, verdicts, model.get_params())
+                   if verdicts is not None and o.sensitivity else None)
+    effects, compared, leading = _effects(panel, model, comparisons, o)
+    return DiscoverResult(options=o, source=source, panel=panel, model=model,
+                          hypotheses=claims or None, verdicts=verdicts, bootstrap=boot,
+                          sensitivity=sensitivity, networks=three_networks(model, panel),
+                          diagnostics=diagnostics, effects=effects, comparisons=compared,
+                          leading=leading)
 
 
 def diagnostics_section(diagnostics: TrendDiagnostics) -> tuple[str, str]:
@@ -567,12 +658,19 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
              write_graphml(model.graph_, out / "graph.graphml"),
              write_json(model.graph_, out / "graph.json"),
              model.exclusions_.to_csv(out / "exclusions.csv")]
+    path = out / "hypotheses.csv"
     if verdicts is not None:
-        files.append(verdicts.to_csv(out / "hypotheses.csv"))
+        add_effect_sizes(verdicts.to_frame(), model.links_).to_csv(path, index=False)
     else:
-        path = out / "hypotheses.csv"
-        pd.DataFrame(columns=list(HYPOTHESIS_COLUMNS)).to_csv(path, index=False)
-        files.append(path)
+        pd.DataFrame(columns=[*HYPOTHESIS_COLUMNS, *EFFECT_SIZE_COLUMNS]).to_csv(path,
+                                                                               index=False)
+    files.append(path)
+    path = out / "comparisons.csv"
+    if result.comparisons is not None:
+        result.comparisons.to_csv(path)
+    else:
+        pd.DataFrame(columns=list(COMPARISON_COLUMNS)).to_csv(path, index=False)
+    files.append(path)
     title = (f"{model.method.upper()} ({model.ci_test}, tau_max={model.tau_max}, "
              f"alpha={model.alpha})")
     files += plot_graph(model.graph_, out / "graph", title=title)
@@ -604,9 +702,18 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
         sections.append(bootstrap_section(boot.result_, marked))
     if result.diagnostics is not None:
         sections.append(diagnostics_section(result.diagnostics))
+    if result.sensitivity is not None:
+        files.append(result.sensitivity.to_csv(out / "sensitivity.csv"))
+        sections.append(("Sensitivity", sensitivity_section(result.sensitivity)))
+    else:
+        path = out / "sensitivity.csv"
+        pd.DataFrame(columns=list(SENSITIVITY_COLUMNS)).to_csv(path, index=False)
+        files.append(path)
+    if result.comparisons is not None:
+        sections.insert(0, comparison_section(result.comparisons))
     files.append(write_report(out / "report.md", links=model.links_, panel=model.panel_,
                               n_samples=model.n_samples_, source=result.source,
-                              verdicts=verdicts, figures=figures,
+                              verdicts=verdicts, leading=result.leading, figures=figures,
                               command=result.options.command, extra_sections=sections))
     return tuple(files)
 

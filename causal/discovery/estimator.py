@@ -48,6 +48,7 @@ from causal.discovery._tigramite import (
 from causal.discovery.choices import CI_TESTS, METHODS
 from causal.discovery.citests import WITHIN_DF_TESTS, make_ci_test, within_df_loss
 from causal.discovery.links import Links, format_link
+from causal.effects import add_effects
 from causal.graph.build import summary_graph
 from features.checks import check_bool, check_choice, check_int, check_probability, check_seed
 from features.choices import PREPS
@@ -331,6 +332,7 @@ class PanelPCMCI(BaseEstimator):
                                      beep_col=beep_col, duplicates=duplicates)
         if len(panel.variables) < 2:
             raise DataError(f"discovery needs at least 2 variables, got {list(panel.variables)}")
+        raw = panel
         self.prep_ = resolve_prep(self.prep, panel)
         panel = prepare(panel, self.prep_, standardize_within=self.standardize, by=self.prep_by)
         panel = panel.drop_short(tau, self.min_lagged_rows)
@@ -365,6 +367,7 @@ class PanelPCMCI(BaseEstimator):
         self.links_ = self._wrap(run)
         self.parents_ = run.parents
         self._check_p_values(self.links_)
+        self.links_ = self._with_effects(self.links_, raw)
         self.graph_: nx.DiGraph = summary_graph(self.links_)
         logger.info("fitted %s: %d significant of %d tested links", self.method,
                     int(self.links_.table["significant"].sum()), len(self.links_.table))
@@ -392,6 +395,11 @@ class PanelPCMCI(BaseEstimator):
         return Links(table=run.table, variables=tuple(names), tau_max=int(self.tau_max),
                      alpha=float(self.alpha), method=self.method, ci_test=self.ci_test,
                      settings=settings)
+
+    def _with_effects(self, links: Links, raw: Panel) -> Links:
+        """Fill the ``effect`` columns of ``links`` (bias-corrected within-person effects)."""
+        return add_effects(links, self.panel_, prep=self.prep_, by=self.prep_by,
+                           standardized=bool(self.standardize), raw=raw)
 
     def _dataset_df_loss(self, ti: TigramiteInput, samples: np.ndarray) -> np.ndarray:
         """Per dataset: degrees of freedom its within transform used.

@@ -49,6 +49,9 @@ LINK_COLUMNS: tuple[str, ...] = (
     "directed",
     "n_samples",
     "direction",
+    "effect",
+    "effect_low",
+    "effect_high",
 )
 
 _DEFAULTS: dict[str, Any] = {
@@ -56,6 +59,9 @@ _DEFAULTS: dict[str, Any] = {
     "ci_high": np.nan,
     "directed": True,
     "n_samples": -1,
+    "effect": np.nan,
+    "effect_low": np.nan,
+    "effect_high": np.nan,
 }
 
 
@@ -181,7 +187,8 @@ class Links:
                 table[col] = default
         table = table.astype({"source": str, "target": str, "lag": int, "value": float,
                               "p_value": float, "significant": bool, "ci_low": float,
-                              "ci_high": float, "directed": bool, "n_samples": int})
+                              "ci_high": float, "directed": bool, "n_samples": int,
+                              "effect": float, "effect_low": float, "effect_high": float})
         table["direction"] = _directions(table)
         extra = [c for c in table.columns if c not in LINK_COLUMNS]
         table = table[list(LINK_COLUMNS) + extra]

@@ -12,12 +12,14 @@ from causal.graph.build import (
     write_json,
 )
 from causal.graph.metrics import GraphComparison, compare_graphs, structural_hamming_distance
-from causal.graph.summary import leading_variables, precedes, strengths
+from causal.graph.summary import LeadingOrder, leading_order, leading_variables, precedes, strengths
 
 __all__ = [
     "GraphComparison",
+    "LeadingOrder",
     "compare_graphs",
     "edge_table",
+    "leading_order",
     "leading_variables",
     "precedes",
     "read_graphml",

@@ -29,10 +29,14 @@ With a ``1 - 2 * alpha`` interval this is exactly the two one-sided tests
 ``absent``:
 
 1. equivalent to zero -> **supported** (significance does not matter);
-2. significant and ``|value| >= sesoi`` -> **contradicted**;
+2. significant and the whole interval beyond ``±sesoi`` (``ci_low > sesoi``
+   or ``ci_high < -sesoi``: the minimal-effect test at level ``alpha``,
+   the mirror image of TOST) -> **contradicted**: the effect is shown to be
+   practically present, not merely nonzero;
 3. otherwise -> inconclusive; in particular non-significance alone never
-   supports absence, and a NaN interval (a test without intervals) makes
-   equivalence untestable.
+   supports absence, a significant link whose interval reaches inside
+   ``±sesoi`` neither supports nor contradicts it, and a NaN interval (a test
+   without intervals) makes both tests impossible.
 
 So a claim and its opposite (``absent`` vs any other, ``positive`` vs
 ``negative``) are never supported together. A hypothesised link that the
@@ -49,9 +53,9 @@ With a cluster bootstrap
   (0.5) of the replicates *and* its bootstrap interval excludes zero on the
   side of its sign; otherwise the steps that need significance give
   inconclusive, with the failed check as reason;
-* equivalence uses the wider interval ``[min(ci_low, boot_low),
-  max(ci_high, boot_high)]`` (the bootstrap interval alone for tests without
-  analytic intervals).
+* equivalence, and the minimal-effect test of ``absent`` claims, use the
+  wider interval ``[min(ci_low, boot_low), max(ci_high, boot_high)]`` (the
+  bootstrap interval alone for tests without analytic intervals).
 
 The bootstrap thus only removes evidence (``docs/hypotheses.md``). A link
 missing from the frame is judged by the analytic rule alone, with a warning.
@@ -222,16 +226,22 @@ def decide(expected: str, value: float, significant: bool, ci_low: float, ci_hig
         if equivalent:
             return "supported", (f"equivalence shown: the {what} lies inside ±{sesoi:g} "
                                  f"({sig_word}, value {_fmt(value)}).")
-        if significant and abs(value) >= sesoi:
-            if unconfirmed:
-                return "inconclusive", (f"the link is significant with |value| "
-                                        f"{abs(value):.3f} >= SESOI {sesoi:g}, but "
-                                        f"{unconfirmed}.")
-            return "contradicted", (f"the link is significant with |value| {abs(value):.3f} "
-                                    f">= SESOI {sesoi:g}.")
+        if significant and abs(value) >= sesoi and unconfirmed:
+            return "inconclusive", (f"the link is significant with |value| {abs(value):.3f} "
+                                    f">= SESOI {sesoi:g}, but {unconfirmed}.")
+        if significant and has_interval and (lo > sesoi or hi < -sesoi):
+            return "contradicted", (f"the link is practically present: significant, and the "
+                                    f"whole {what} lies beyond ±{sesoi:g} (minimal-effect "
+                                    "test).")
         if not has_interval:
-            return "inconclusive", ("no confidence interval is available, so equivalence to "
-                                    f"zero cannot be tested ({sig_word}).")
+            return "inconclusive", ("no confidence interval is available, so neither "
+                                    "equivalence to zero nor a practically present effect can "
+                                    f"be tested ({sig_word}, value {_fmt(value)}).")
+        if significant and abs(value) >= sesoi:
+            return "inconclusive", (f"significant with |value| {abs(value):.3f} >= SESOI "
+                                    f"{sesoi:g}, but the {what} reaches inside ±{sesoi:g}: the "
+                                    "effect is not shown to be practically present "
+                                    "(minimal-effect test), nor negligible.")
         if significant:
             return "inconclusive", (f"significant, but |value| {abs(value):.3f} < SESOI "
                                     f"{sesoi:g} and the {what} is not inside ±{sesoi:g}: the "

@@ -170,13 +170,26 @@ def test_discovered_links_section_matches_the_links(report, model):
     np.testing.assert_allclose(shown["value"].astype(float), sig["value"], rtol=1e-3)
 
 
-def test_who_leads_section(report, model):
-    from causal import leading_variables
-
+def test_who_leads_section_states_no_order_without_its_uncertainty(report, model):
     body = _section(report, "Who leads")
     table = _table(body)
     assert set(table["variable"]) == set(model.links_.variables)
-    assert f"Order of leading: {' > '.join(leading_variables(model.links_))}." in body
+    assert "Order of leading" not in body and "No order is stated" in body
+
+
+def test_who_leads_section_with_its_uncertainty(model):
+    from causal import effect_bootstrap, leading_order
+
+    draws = effect_bootstrap(model.panel_, n_boot=200, prep="none", random_state=0)
+    leading = leading_order(draws.table(), draws.replicates())
+    text = render_report(links=model.links_, panel=model.panel_, n_samples=model.n_samples_,
+                         source="test", leading=leading)
+    body = _section(text, "Who leads")
+    assert leading.render() in body
+    table = _table(body)
+    assert table["variable"].tolist() == leading.order
+    assert list(table.columns) == ["variable", "net", "net_low", "net_high", "p_positive",
+                                   "p_first"]
 
 
 def test_hypotheses_section_matches_the_verdicts(report, verdicts):
@@ -219,3 +232,26 @@ def test_write_report_writes_the_rendered_text(tmp_path, model, verdicts):
     path = write_report(tmp_path / "report.md", **kwargs)
     assert path == tmp_path / "report.md"
     assert path.read_text(encoding="utf-8") == render_report(**kwargs)
+
+
+def test_report_shows_effects_and_the_absent_rule(report):
+    links_part = report.split("## Discovered links")[1].split("## Who leads")[0]
+    assert "| effect | effect_low | effect_high |" in links_part
+    assert "standardized within-person change per week" in links_part
+    assert "minimal-effect test" in report.split("## Hypotheses")[1]
+
+
+def test_sensitivity_section_lists_agreement(model, verdicts):
+    from causal.hypotheses.sensitivity import Specification, run_sensitivity
+    from causal.report import sensitivity_section
+
+    raw = simulate_cohort("paper", n_patients=40, n_weeks=10, missing=0.05, random_state=8)
+    result = run_sensitivity(raw, verdicts, model.get_params(),
+                             specs=[Specification("center", 1, 0.2),
+                                    Specification("detrend", 2, 0.1)])
+    text = sensitivity_section(result)
+    assert "2 alternative specifications" in text
+    assert "prep center, detrend; tau_max 1, 2; pc_alpha 0.1, 0.2" in text
+    assert "| name | expected | verdict | agree | disagreeing |" in text
+    n = result.table["n_specifications"].iloc[0]
+    assert f"| {result.table['n_agree'].iloc[0]}/{n} |" in text

@@ -14,7 +14,8 @@ import pytest
 from causal import load_hypotheses
 from causal.cli.app import main
 from causal.cli.pipeline import OUTPUT_FILES
-from causal.hypotheses import HYPOTHESIS_COLUMNS
+from causal.hypotheses import COMPARISON_COLUMNS, HYPOTHESIS_COLUMNS
+from causal.report import EFFECT_SIZE_COLUMNS
 
 VARS = ("depression", "self_compassion", "fear_others")
 N_PATIENTS, N_WEEKS = 12, 8
@@ -62,7 +63,9 @@ def test_discover_writes_every_file(cli, tmp_path, good_csv):
     assert len(between) == len(VARS) * (len(VARS) - 1) // 2
     assert "## The three networks" in (out / "report.md").read_text(encoding="utf-8")
     hyp = pd.read_csv(out / "hypotheses.csv")
-    assert hyp.empty and hyp.columns.tolist() == list(HYPOTHESIS_COLUMNS)
+    assert hyp.empty and hyp.columns.tolist() == [*HYPOTHESIS_COLUMNS, *EFFECT_SIZE_COLUMNS]
+    comparisons = pd.read_csv(out / "comparisons.csv")
+    assert comparisons.empty and tuple(comparisons.columns) == COMPARISON_COLUMNS
     assert "error" not in err
 
 
@@ -341,7 +344,7 @@ def test_discover_bootstrap_writes_its_files(cli, tmp_path, good_csv):
     assert (boot["n_boot"] == 20).all() and len(boot) == 9
     hyp = pd.read_csv(tmp_path / "hypotheses.csv")
     assert hyp.columns.tolist() == [*HYPOTHESIS_COLUMNS, "edge_frequency", "boot_low",
-                                    "boot_high"]
+                                    "boot_high", *EFFECT_SIZE_COLUMNS]
     assert hyp["edge_frequency"].between(0, 1).all()
 
 

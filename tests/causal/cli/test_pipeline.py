@@ -27,7 +27,8 @@ from causal.cli.pipeline import (
     writing_to,
 )
 from causal.graph import read_graphml, read_json
-from causal.hypotheses import HYPOTHESIS_COLUMNS
+from causal.hypotheses import COMPARISON_COLUMNS, HYPOTHESIS_COLUMNS, load_comparisons
+from causal.report import EFFECT_SIZE_COLUMNS
 from features.errors import DataError, InputError
 from features.scenarios import generic_scenario
 from features.simulate import simulate_cohort, simulate_subgroups
@@ -167,8 +168,79 @@ def test_header_only_hypotheses_csv_without_hypotheses(data, tmp_path):
     assert result.verdicts is None
     hyp = pd.read_csv(tmp_path / "hypotheses.csv")
     assert hyp.empty
-    assert hyp.columns.tolist() == list(HYPOTHESIS_COLUMNS)
+    assert hyp.columns.tolist() == [*HYPOTHESIS_COLUMNS, *EFFECT_SIZE_COLUMNS]
+    assert result.comparisons is None and result.leading is not None
     assert "## Hypotheses" not in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_comparisons_csv_and_report_sections(run):
+    result = run.result
+    frame = pd.read_csv(run.out_dir / "comparisons.csv")
+    assert tuple(frame.columns) == COMPARISON_COLUMNS
+    assert frame["name"].tolist() == [c.name for c in load_comparisons("melsom2023")]
+    row = frame.iloc[0]
+    draws = result.effects
+    strong = draws.estimate[draws.column("fear_others", "depression", 1)]
+    weak = draws.estimate[draws.column("depression", "fear_others", 1)]
+    assert row["difference"] == pytest.approx(abs(strong) - abs(weak))
+    assert row["ci_low"] < row["ci_high"]
+    assert row["verdict"] == result.comparisons.results[0].verdict
+    report = (run.out_dir / "report.md").read_text(encoding="utf-8")
+    section = report.split("## Comparisons", 1)[1].split("\n## ", 1)[0]
+    assert "| fear_leads_depression | fear_others -> depression stronger than " in section
+    assert f"| {round(row['ci_low'], 3):.4g} | {round(row['ci_high'], 3):.4g} |" in section
+    assert "standardized within-person change per week" in section
+    leads = report.split("## Who leads", 1)[1].split("\n## ", 1)[0]
+    assert result.leading.render() in leads
+    for r in result.leading.pairs.itertuples():  # every step carries its share
+        assert f"{r.ahead} ahead in {r.p_ahead:.1%} of draws" in leads
+    assert "fear_leads_depression" in str(result)
+
+
+def test_hypotheses_csv_carries_effect_sizes(run):
+    hyp = pd.read_csv(run.out_dir / "hypotheses.csv")
+    assert hyp.columns.tolist()[-3:] == list(EFFECT_SIZE_COLUMNS)
+    table = run.result.links.table
+    for row in hyp.itertuples():
+        link = table[(table["source"] == row.cause) & (table["target"] == row.effect)
+                     & (table["lag"] == row.lag)].iloc[0]
+        expected = link["effect"] if "effect" in table.columns else np.nan
+        assert row.effect_size == pytest.approx(expected, nan_ok=True)
+
+
+def test_series_too_short_for_the_effects_give_inconclusive_comparisons(tmp_path):
+    df = simulate_cohort("paper", n_patients=80, n_weeks=5, random_state=1)
+    result, _ = discover(df, tmp_path, DiscoverOptions(hypotheses="melsom2023", random_state=0))
+    frame = pd.read_csv(tmp_path / "comparisons.csv")
+    assert len(frame) == 1
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    if result.effects is None:  # the stand-in's jackknife needs >= 3 weeks per half
+        assert frame["verdict"].tolist() == ["inconclusive"]
+        assert "could not be estimated" in frame["reason"].iloc[0]
+        assert result.leading is None and "No order is stated" in report
+    else:  # Links.effect exists: the correlations come from the uncorrected VAR
+        assert result.leading.render() in report
+
+
+def test_a_file_with_only_comparisons(data, tmp_path):
+    path = tmp_path / "claims.toml"
+    path.write_text('[[comparison]]\nname = "c"\nstronger = "depression -> self_compassion"\n'
+                    'weaker = "self_compassion -> depression"\n', encoding="utf-8")
+    result, _ = discover(data, tmp_path / "out", DiscoverOptions(hypotheses=path,
+                                                                 random_state=0))
+    assert result.verdicts is None and len(result.comparisons) == 1
+    assert pd.read_csv(tmp_path / "out" / "hypotheses.csv").empty
+    assert len(pd.read_csv(tmp_path / "out" / "comparisons.csv")) == 1
+
+
+def test_comparisons_about_unknown_variables_fail_before_fitting(data, tmp_path, monkeypatch):
+    path = tmp_path / "claims.toml"
+    path.write_text('[[comparison]]\nname = "c"\nstronger = "anxiety -> depression"\n'
+                    'weaker = "depression -> fear_others"\n', encoding="utf-8")
+    monkeypatch.setattr(PanelPCMCI, "fit", lambda *a, **k: pytest.fail("fitted"))
+    with pytest.raises(HypothesisError, match=r"comparison 'c'.*'anxiety'"):
+        discover(data, tmp_path / "out", DiscoverOptions(hypotheses=path))
+    assert not (tmp_path / "out").exists()
 
 
 def test_exclusions_csv_lists_rows_and_patients(run):
@@ -329,7 +401,7 @@ def test_bootstrap_run_writes_the_extra_files(boot_run, run):
 def test_bootstrap_columns_in_hypotheses_csv(boot_run):
     hyp = pd.read_csv(boot_run.out_dir / "hypotheses.csv")
     assert hyp.columns.tolist() == [*HYPOTHESIS_COLUMNS, "edge_frequency", "boot_low",
-                                    "boot_high"]
+                                    "boot_high", *EFFECT_SIZE_COLUMNS]
     assert hyp.columns.tolist()[:10] == FIRST_HYPOTHESIS_COLUMNS
     edges = boot_run.result.bootstrap.edges_.set_index(["source", "target", "lag"])
     for row in hyp.itertuples():
@@ -446,3 +518,33 @@ def test_writing_to_refuses_an_existing_file(tmp_path):
     path.write_text("x")
     with pytest.raises(InputError, match="existing file"), writing_to(path):
         pass
+
+
+def test_sensitivity_csv_and_report_section(run):
+    sens = pd.read_csv(run.out_dir / "sensitivity.csv", keep_default_na=False,
+                       na_values=[""])
+    from causal.hypotheses.sensitivity import SENSITIVITY_COLUMNS
+
+    assert sens.columns.tolist() == list(SENSITIVITY_COLUMNS)
+    assert sens["name"].tolist() == [h.name for h in load_hypotheses("melsom2023")]
+    hyp = pd.read_csv(run.out_dir / "hypotheses.csv")
+    assert sens["verdict"].tolist() == hyp["verdict"].tolist()
+    n_specs = len(run.result.sensitivity.specifications)
+    assert (sens["n_specifications"] + sens["n_failed"] == n_specs).all()
+    report = (run.out_dir / "report.md").read_text(encoding="utf-8")
+    assert "## Sensitivity" in report and f"{n_specs} alternative specifications" in report
+    assert "Sensitivity:" in str(run.result)
+
+
+def test_sensitivity_can_be_switched_off_and_needs_hypotheses(data, tmp_path):
+    for options in (DiscoverOptions(random_state=0),
+                    DiscoverOptions(hypotheses="melsom2023", random_state=0,
+                                    sensitivity=False)):
+        out = tmp_path / str(options.sensitivity) / str(options.hypotheses)
+        result, _ = discover(data, out, options)
+        assert result.sensitivity is None
+        sens = pd.read_csv(out / "sensitivity.csv")
+        assert sens.empty and "n_agree" in sens.columns
+        assert "## Sensitivity" not in (out / "report.md").read_text(encoding="utf-8")
+    with pytest.raises(InputError, match="sensitivity"):
+        DiscoverOptions(sensitivity="yes")

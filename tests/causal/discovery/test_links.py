@@ -29,6 +29,20 @@ def test_missing_optional_columns_get_defaults_in_column_order():
     assert t["directed"].all()
     assert t["lag"].dtype.kind == "i" and t["n_samples"].dtype.kind == "i"
     assert t["significant"].dtype == bool
+    # the effect columns (causal.effects) follow the test statistics, NaN until filled
+    assert list(t.columns[-3:]) == ["effect", "effect_low", "effect_high"]
+    assert t[["effect", "effect_low", "effect_high"]].isna().all().all()
+
+
+def test_effect_columns_are_kept_as_floats():
+    links = Links(table=_table(effect=[0.1, 0.2, np.nan, np.nan], effect_low=[0, 0.1, np.nan,
+                                                                               np.nan],
+                               effect_high=[0.2, 0.3, np.nan, np.nan]),
+                  variables=VARS, tau_max=1, alpha=0.05)
+    row = links.get("a", "b", 1)
+    assert (row["effect"], row["effect_low"], row["effect_high"]) == (0.2, 0.1, 0.3)
+    assert links.table["effect_low"].dtype == float
+    assert np.isnan(links.get("a", "b", 0)["effect"])
 
 
 def test_extra_columns_are_kept_after_the_standard_ones():

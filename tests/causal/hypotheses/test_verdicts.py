@@ -68,10 +68,17 @@ S = 0.05
     ("absent", 0.01, False, -0.05, 0.04, "inconclusive", "non-significance alone"),
     ("absent", 0.01, False, -0.08, 0.09, "inconclusive", "non-significance alone"),
     ("absent", 0.04, True, 0.01, 0.07, "inconclusive", "not inside"),
-    ("absent", 0.20, True, 0.10, 0.30, "contradicted", ">= SESOI"),
-    ("absent", -0.05, True, -0.09, -0.01, "contradicted", ">= SESOI"),
+    ("absent", 0.20, True, 0.10, 0.30, "contradicted", "minimal-effect test"),
+    ("absent", -0.20, True, -0.30, -0.06, "contradicted", "beyond ±0.05"),
+    # significant and |value| >= SESOI, but the interval reaches inside ±SESOI: not shown
+    # practically present (the rule before issue 8 called these contradicted)
+    ("absent", -0.05, True, -0.09, -0.01, "inconclusive", "not shown to be practically"),
+    ("absent", 0.09, True, 0.04, 0.14, "inconclusive", "reaches inside ±0.05"),
+    ("absent", 0.09, True, 0.05, 0.13, "inconclusive", "reaches inside ±0.05"),
+    # the minimal-effect test also needs the link in the graph
+    ("absent", 0.20, False, 0.10, 0.30, "inconclusive", "not inside"),
     ("absent", 0.01, False, np.nan, np.nan, "inconclusive", "no confidence interval"),
-    ("absent", 0.20, True, np.nan, np.nan, "contradicted", ">= SESOI"),
+    ("absent", 0.20, True, np.nan, np.nan, "inconclusive", "no confidence interval"),
     ("absent", np.nan, False, np.nan, np.nan, "inconclusive", "no confidence interval"),
 ])
 def test_decide_branches(expected, value, sig, lo, hi, verdict, reason):
@@ -113,6 +120,8 @@ def test_decide_properties(stats):
     # non-significance never decides an absent claim by itself
     if not sig and not inside:
         assert v["absent"] == "inconclusive"
+    # contradicting absence needs a significant link whose whole interval lies beyond ±SESOI
+    assert (v["absent"] == "contradicted") == (sig and (lo > sesoi or hi < -sesoi))
     # a claim and its opposite are never supported together
     if v["absent"] == "supported":
         assert "supported" not in (v["positive"], v["negative"], v["present"])
@@ -282,7 +291,11 @@ def test_verdict_validates_and_counts_include_zeros():
         ("negative", 0.20, True, (0.10, 0.30), (0.9, 0.05, 0.35), "contradicted",
          "opposite sign"),
         ("negative", 0.20, True, (0.10, 0.30), (0.3, 0.05, 0.35), "inconclusive", "only 30%"),
-        ("absent", 0.20, True, (0.10, 0.30), (0.9, 0.05, 0.35), "contradicted", ">= SESOI"),
+        ("absent", 0.20, True, (0.10, 0.30), (0.9, 0.06, 0.35), "contradicted",
+         "minimal-effect test"),
+        # the minimal-effect test uses the wider interval too
+        ("absent", 0.20, True, (0.10, 0.30), (0.9, 0.04, 0.35), "inconclusive",
+         "widened to the bootstrap"),
         ("absent", 0.20, True, (0.10, 0.30), (0.2, -0.02, 0.35), "inconclusive", "only 20%"),
         # equivalence uses the wider of the analytic and the bootstrap interval
         ("absent", 0.01, False, (-0.03, 0.04), (0.1, -0.02, 0.03), "supported",
