@@ -84,3 +84,52 @@ def test_cli_bad_input(tmp_path):
     latin.write_bytes("effect = 0.1 # d\xe9j\xe0\n".encode("latin-1"))
     with pytest.raises(InputError, match=r"latin\.toml: the config file is not UTF-8"):
         run(parser.parse_args(["--config", str(latin), "--out", str(tmp_path)]))
+
+
+def test_cli_hypotheses_writes_per_claim_and_all_claims_power(tmp_path):
+    out = tmp_path / "claims"
+    code = main(["--quiet", "power", "--hypotheses", "melsom2023", "--patients", "60,240",
+                 "--weeks", "13", "--cohorts", "5", "--seed", "2", "--out", str(out)])
+    assert code == 0
+    assert {p.name for p in out.iterdir()} == {"claims_power.csv", "claims_required.csv",
+                                              "claims_power.png", "claims_power.svg"}
+    table = pd.read_csv(out / "claims_power.csv")
+    # six hypotheses, the comparison fear_leads_depression and "all", for 2 designs
+    assert table["claim"].iloc[-1] == "all" and len(table) == 2 * 8
+    assert "fear_leads_depression" in set(table["claim"])
+    assert table["power"].between(0, 1).all() and (table["n_cohorts"] == 5).all()
+    need = pd.read_csv(out / "claims_required.csv")
+    assert sorted(need["target"].unique()) == [0.8, 0.9]
+
+
+def test_cli_effects_list_gives_smallest_detectable_effect(tmp_path, caplog):
+    out = tmp_path / "small"
+    args = _parser().parse_args(["--effect", "0.05,0.3", "--edge", "depression:fear_others",
+                                 "--weeks", "8", "--patients", "60", "--cohorts", "4",
+                                 "--dropout", "0.2", "--missing", "0.1", "--out", str(out)])
+    with caplog.at_level("INFO", logger="therapy_pcmci"):
+        assert run(args) == 0
+    table = pd.read_csv(out / "power.csv")
+    assert table["effect"].tolist() == [0.05, 0.3]
+    assert (table["source"] == "depression").all() and (table["dropout"] == 0.2).all()
+    small = pd.read_csv(out / "smallest_effect.csv")
+    assert small["target"].tolist() == [0.8, 0.9]
+    assert "smallest effect with 80% power at 60 patients" in caplog.text
+
+
+def test_cli_ema_design(tmp_path):
+    out = tmp_path / "ema"
+    code = main(["--quiet", "power", "--days", "7", "--beeps", "5", "--patients", "20,40",
+                 "--effect", "0.2", "--cohorts", "3", "--out", str(out)])
+    assert code == 0
+    table = pd.read_csv(out / "power.csv")
+    assert table["days"].tolist() == [7, 7] and table["beeps"].tolist() == [5, 5]
+    assert table["n_weeks"].tolist() == [35, 35]
+
+
+def test_cli_trajectory(tmp_path):
+    out = tmp_path / "traj"
+    code = main(["--quiet", "power", "--trajectory", "relapse", "--weeks", "10", "--patients",
+                 "30", "--effect", "0.2", "--cohorts", "2", "--out", str(out)])
+    assert code == 0
+    assert pd.read_csv(out / "power.csv")["trajectory"].tolist() == ["relapse"]
