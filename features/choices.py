@@ -13,7 +13,7 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["DUPLICATES", "PREPS", "SCENARIO_NAMES", "TRAJECTORIES"]
+__all__ = ["DUPLICATES", "PREPS", "SCENARIO_NAMES", "TRAJECTORIES", "VALUE_LABELS"]
 
 #: Valid values of ``prep`` (within-person preprocessing, :mod:`features.transforms`).
 #: ``"auto"`` is ``"diurnal"`` for day/beep designs, else ``"detrend"``; the last four are
@@ -27,3 +27,5 @@ DUPLICATES: tuple[str, ...] = ("error", "keep-first")
 SCENARIO_NAMES: tuple[str, ...] = ("paper", "null", "reversed")
 #: Trajectory shapes of :mod:`features.trajectories` (``simulate --trajectory``).
 TRAJECTORIES: tuple[str, ...] = ("linear", "early", "sudden", "relapse", "mixed")
+#: Valid values of ``value_labels`` (SPSS/Stata value labels, :mod:`features.formats`).
+VALUE_LABELS: tuple[str, ...] = ("codes", "labels")

@@ -4,7 +4,9 @@ Rows read from a file are labelled with their **line number in the file**
 (the header is line 1), so every later error or exclusion that names a row
 points at a line the user can open in an editor. Blank lines are skipped but
 still counted, and a record whose quoted field spans several lines is labelled
-with the line it starts on.
+with the line it starts on. SPSS ``.sav``, Stata ``.dta`` and Excel ``.xlsx``
+files are read by :mod:`features.formats` (rows labelled by case number or
+sheet row).
 
 Nothing is misread silently (issue 12): text must be UTF-8 (a Latin-1 or
 UTF-16 file is refused, naming the file, the line and the likely encoding);
@@ -40,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from features.errors import DataError, InputError, format_value
+from features.formats import FORMAT_SUFFIXES, read_formatted
 
 __all__ = ["NA_VALUES", "read_table"]
 
@@ -54,14 +57,18 @@ _PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 def read_table(path: str | Path, *, sep: str | None = None,
                na_values: Iterable[str | float] | None = None, decimal: str = ".",
-               labels: Iterable[str] = ()) -> pd.DataFrame:
-    r"""Read a long-format table from a CSV/text or Parquet file.
+               labels: Iterable[str] = (), value_labels: str = "codes",
+               sheet: str | int | None = None) -> pd.DataFrame:
+    r"""Read a long-format table from a CSV/text, Parquet, SPSS, Stata or Excel file.
 
     Parameters
     ----------
     path : str or Path
         ``.csv``, ``.txt``, ``.tsv`` or ``.dat`` (delimited UTF-8 text; the
         delimiter is sniffed unless ``sep`` is given), or ``.parquet``/``.pq``.
+        SPSS ``.sav``/``.zsav``/``.por``, Stata ``.dta`` and Excel
+        ``.xlsx``/``.xlsm`` are read by :func:`features.formats.read_formatted`
+        (``na_values`` and ``labels`` apply to them too).
     sep : str, optional
         Field delimiter for text files.
     na_values : iterable of str or number, optional
@@ -79,6 +86,11 @@ def read_table(path: str | Path, *, sep: str | None = None,
         value is written as a plain integer (no leading zeros, signs, blanks
         or decimals) are they turned into integers, which are then the very
         same labels and sort numerically. Names not in the file are ignored.
+    value_labels : {"codes", "labels"}
+        SPSS/Stata: keep numeric codes (default) or map labelled codes to their
+        labels (see :mod:`features.formats`).
+    sheet : str or int, optional
+        Excel: sheet name or 0-based position (default the first sheet).
 
     Returns
     -------
@@ -119,6 +131,10 @@ def read_table(path: str | Path, *, sep: str | None = None,
     if path.is_dir():
         raise DataError(f"{path}: is a directory, expected a CSV or Parquet file")
     suffix = path.suffix.lower()
+    if suffix not in FORMAT_SUFFIXES and (value_labels != "codes" or sheet is not None):
+        option = "sheet" if sheet is not None else "value_labels"
+        raise DataError(f"{path}: {option} applies to SPSS, Stata or Excel files, not "
+                        f"{suffix or 'this'} files")
     if suffix in _PARQUET_SUFFIXES:
         df = _read_parquet(path)
         if df.empty:
@@ -128,8 +144,14 @@ def read_table(path: str | Path, *, sep: str | None = None,
         df = _replace_codes(df, codes, labels)
     elif suffix in _TEXT_SUFFIXES:
         df = _strip_names(_read_text(path, sep, codes, decimal, labels), path)
+    elif suffix in FORMAT_SUFFIXES:
+        df = read_formatted(path, value_labels=value_labels, sheet=sheet, labels=labels)
+        df = _replace_codes(_strip_names(df, path), codes, labels)
+    elif suffix == ".xls":
+        raise DataError(f"{path}: old binary Excel (.xls) is not supported; save it as .xlsx")
     else:
-        raise DataError(f"{path}: unknown file type {suffix!r}; use .csv, .txt, .tsv or .parquet")
+        raise DataError(f"{path}: unknown file type {suffix!r}; use .csv, .txt, .tsv, "
+                        ".parquet, .sav, .dta or .xlsx")
     for name in labels & set(df.columns):
         df[name] = _as_labels(df[name])
     logger.info("read %d rows x %d columns from %s", len(df), df.shape[1], path)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from causal.discovery.choices import CI_TESTS, METHODS
-from features.choices import DUPLICATES, PREPS
+from features.choices import DUPLICATES, PREPS, VALUE_LABELS
 
 if TYPE_CHECKING:  # pragma: no cover
     from causal.cli.pipeline import DataOptions
@@ -176,7 +176,8 @@ def n_groups(text: str) -> int | str:
 
 def add_data_options(p: argparse.ArgumentParser) -> None:
     """Add the data file and how to read it (shared by ``discover`` and ``individual``)."""
-    p.add_argument("data", help="CSV, TXT or Parquet file in long format")
+    p.add_argument("data", help="long-format file: CSV/TXT, Parquet, SPSS .sav, Stata .dta or "
+                                "Excel .xlsx")
     p.add_argument("--id", default="patient", help="patient id column (default patient)")
     p.add_argument("--time", help="time column, integer or date (default week; not with "
                    "--day/--beep)")
@@ -195,6 +196,10 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vars", type=csv_list, help="variables to use (default: all numeric)")
     p.add_argument("--segment", action="append", default=[],
                    help="column whose change breaks the series (repeatable)")
+    p.add_argument("--value-labels", choices=VALUE_LABELS, default="codes",
+                   help="SPSS/Stata value labels: keep the numeric codes (default) or map "
+                        "labelled codes to their labels")
+    p.add_argument("--sheet", help="Excel sheet name or 0-based position (default: the first)")
     p.add_argument("--na-values", type=csv_list, metavar="CODES",
                    help="missing-value codes, e.g. -999,999,. (added to NA, empty, ...)")
     p.add_argument("--decimal", choices=(".", ","), default=".", help="decimal mark (default .)")
@@ -217,7 +222,8 @@ def data_options(args: argparse.Namespace) -> DataOptions:
                        segments=args.segment, time_step=args.time_step, day_col=args.day,
                        beep_col=args.beep, duplicates=args.duplicates, max_gap=args.max_gap,
                        na_values=args.na_values, decimal=args.decimal, dayfirst=args.dayfirst,
-                       drop_text_columns=args.drop_text_columns, max_span=args.max_span)
+                       drop_text_columns=args.drop_text_columns, max_span=args.max_span,
+                       value_labels=args.value_labels, sheet=args.sheet)
 
 
 def add_parallel_options(p: argparse.ArgumentParser) -> None:

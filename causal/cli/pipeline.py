@@ -173,7 +173,8 @@ def read_data(path: str | Path, options: DataOptions | None = None,
     o = options if options is not None else DataOptions()
     labels = [o.id_col, *(old for old, new in (rename or {}).items() if new == o.id_col)]
     try:
-        return read_table(path, na_values=o.na_values, decimal=o.decimal, labels=labels)
+        return read_table(path, na_values=o.na_values, decimal=o.decimal, labels=labels,
+                          value_labels=o.value_labels, sheet=o.sheet)
     except OSError as exc:
         raise DataError(f"{path}: cannot read the file ({_reason(exc)})") from exc
 
@@ -299,6 +300,11 @@ class DataOptions:
         Missing-value codes and decimal mark (:func:`features.io.read_table`).
     dayfirst, drop_text_columns, max_span
         See :meth:`features.panel.Panel.from_frame`.
+    value_labels : {"codes", "labels"}
+        SPSS/Stata files: keep numeric codes or map them to their labels
+        (:mod:`features.formats`).
+    sheet : str, optional
+        Excel files: sheet name or 0-based position.
 
     Examples
     --------
@@ -320,6 +326,8 @@ class DataOptions:
     dayfirst: bool | None = None
     drop_text_columns: bool = False
     max_span: int | None = None
+    value_labels: str = "codes"
+    sheet: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "segments", tuple(self.segments))
@@ -340,17 +348,35 @@ class DataOptions:
             segments=[mapping.get(s, s) for s in self.segments])
 
 
-def build_panel(df: pd.DataFrame, options: DataOptions) -> Panel:
-    """Validate ``df`` into a :class:`~features.panel.Panel` as ``options`` say."""
-    return Panel.from_frame(df, id_col=options.id_col, time_col=options.time_col,
-                            variables=None if options.variables is None else list(
-                                options.variables),
-                            segments=list(options.segments), tau_max=None,
-                            time_step=options.time_step, day_col=options.day_col,
-                            beep_col=options.beep_col, duplicates=options.duplicates,
-                            max_gap=options.max_gap, dayfirst=options.dayfirst,
-                            drop_text_columns=options.drop_text_columns,
-                            max_span=options.max_span)
+def build_panel(df: pd.DataFrame, options: DataOptions,
+                source: str | Path | None = None) -> Panel:
+    """Validate ``df`` into a :class:`~features.panel.Panel` as ``options`` say.
+
+    With ``source`` (the file the data came from), a :class:`DataError`
+    names the file before the column and row: its rows are the file's lines
+    (text), case numbers (SPSS, Stata) or sheet rows (Excel), see
+    :func:`features.io.read_table`.
+
+    >>> df = pd.DataFrame({"patient": [1, 1], "week": [1, 2], "x": [1.0, "5x"]})
+    >>> build_panel(df, DataOptions(variables=["x"]), source="ema.xlsx")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    features.errors.DataError: ema.xlsx: column 'x': row 1 has non-numeric value '5x' ...
+    """
+    try:
+        return Panel.from_frame(df, id_col=options.id_col, time_col=options.time_col,
+                                variables=None if options.variables is None else list(
+                                    options.variables),
+                                segments=list(options.segments), tau_max=None,
+                                time_step=options.time_step, day_col=options.day_col,
+                                beep_col=options.beep_col, duplicates=options.duplicates,
+                                max_gap=options.max_gap, dayfirst=options.dayfirst,
+                                drop_text_columns=options.drop_text_columns,
+                                max_span=options.max_span)
+    except DataError as exc:
+        if source is None or str(exc).startswith(f"{source}:"):
+            raise
+        raise DataError(f"{source}: {exc}") from exc
 
 
 def _check_pcmci(pcmci: Mapping[str, Any]) -> dict[str, Any]:
@@ -552,7 +578,7 @@ def compute_discover(data: pd.DataFrame | str | Path,
         names = names.renamed(o.rename)
     claims, comparisons = (_read_hypotheses(o.hypotheses) if o.hypotheses is not None
                            else (None, ()))
-    panel = build_panel(df, names)
+    panel = build_panel(df, names, data if isinstance(data, (str, Path)) else None)
     estimator = PanelPCMCI(random_state=o.random_state, **o.pcmci)
     if claims:  # before any discovery work (a bootstrap can take minutes)
         check_hypotheses(claims, panel.variables, estimator.tau_max)
@@ -708,7 +734,10 @@ class IndividualOptions:
     Parameters
     ----------
     data : DataOptions
-        How the data are read.
+        How the data are read (column names before or after ``rename``).
+    rename : mapping, optional
+        Column renames applied first (e.g. ``{"pieker": "worry"}``), as for
+        :class:`DiscoverOptions`.
     group_threshold : float
         Share of patients a group edge needs (GIMME: 0.75).
     subgroups : int or "auto", optional
@@ -736,6 +765,7 @@ class IndividualOptions:
     """
 
     data: DataOptions = field(default_factory=DataOptions)
+    rename: Mapping[str, str] | None = None
     group_threshold: float = 0.75
     subgroups: int | str | None = None
     group_col: str | None = None
@@ -808,12 +838,17 @@ def compute_individual(data: pd.DataFrame | str | Path,
     IndividualResult
     """
     o = options if options is not None else IndividualOptions()
-    df = read_data(data, o.data) if isinstance(data, (str, Path)) else data
+    df = read_data(data, o.data, o.rename) if isinstance(data, (str, Path)) else data
+    names, group_col = o.data, o.group_col
+    if o.rename:
+        df = rename_columns(df, o.rename)
+        names = names.renamed(o.rename)
+        group_col = None if group_col is None else o.rename.get(group_col, group_col)
     groups = None
-    if o.group_col is not None:
-        groups = _patient_groups(df, o.data.id_col, o.group_col)
-        df = df.drop(columns=[o.group_col])
-    panel = build_panel(df, o.data)
+    if group_col is not None:
+        groups = _patient_groups(df, names.id_col, group_col)
+        df = df.drop(columns=[group_col])
+    panel = build_panel(df, names, data if isinstance(data, (str, Path)) else None)
     model = IndividualPCMCI(PanelPCMCI(**o.pcmci), group_threshold=o.group_threshold,
                             n_jobs=o.n_jobs, scheduler=o.scheduler, progress=o.progress,
                             random_state=o.random_state).fit(panel)

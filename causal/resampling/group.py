@@ -59,6 +59,7 @@ def summarize_edges(keys: pd.Index, values: pd.DataFrame, presence: pd.DataFrame
         "edge": list(values.columns),
         "source": [k[0] for k in keys], "target": [k[1] for k in keys],
         "lag": [int(k[2]) for k in keys],
+        "direction": ["->" if int(k[2]) > 0 else "--" for k in keys],
         "autoregressive": [k[0] == k[1] for k in keys],
         "n_patients": n, "n_significant": n_sig.astype(int),
         "share": n_sig / n, "share_low": [c.ci_low for c in cis],
@@ -78,7 +79,8 @@ def group_graph(summary: pd.DataFrame, variables: Sequence[str], **attrs: Any) -
     group = summary[summary["class"] == "group"]
     for (source, target), rows in group.groupby(["source", "target"], sort=True):
         best = rows.sort_values(["share", "lag"], ascending=[False, True], kind="stable").iloc[0]
-        graph.add_edge(source, target, lag=int(best["lag"]), share=float(best["share"]),
+        graph.add_edge(source, target, lag=int(best["lag"]), direction=str(best["direction"]),
+                       share=float(best["share"]),
                        median_value=float(best["median_value"]),
                        share_positive=float(best["share_positive"]),
                        share_negative=float(best["share_negative"]),

@@ -61,14 +61,19 @@ from features.transforms import resolve_prep
 
 __all__ = [
     "MIN_VARYING_POINTS",
+    "PATIENT_LINK_COLUMNS",
     "IndividualPCMCI",
     "min_series_length",
+    "one_row_per_link",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: A patient's variable must differ from its most common value at this many time points.
 MIN_VARYING_POINTS = 5
+#: Columns of ``patient_links.csv`` after ``patient`` (:func:`one_row_per_link`).
+PATIENT_LINK_COLUMNS = ("source", "target", "lag", "direction", "value", "p_value",
+                        "significant", "ci_low", "ci_high")
 
 
 def min_series_length(tau_max: int, n_vars: int, *, prep: str = "detrend", min_df: int = 20,
@@ -176,14 +181,20 @@ class IndividualPCMCI(BaseEstimator):
         per-patient results have their own names).
     patient_links_ : pandas.DataFrame
         Long table (``patient_links.csv``): ``patient``, ``source``,
-        ``target``, ``lag``, ``value`` (the MCI partial correlation),
-        ``p_value``, ``significant``, ``ci_low``, ``ci_high``, one row per
-        patient and tested link.
+        ``target``, ``lag``, ``direction``, ``value`` (the MCI partial
+        correlation), ``p_value``, ``significant``, ``ci_low``, ``ci_high``,
+        one row per patient and tested link. A contemporaneous (lag-0) link
+        is one row (see :func:`one_row_per_link`): direction ``"->"`` when
+        PCMCI+ oriented it (``source -> target``), ``"--"`` otherwise;
+        lagged links have ``"->"``.
     summary_ : pandas.DataFrame
         One row per link: ``edge``, ``source``, ``target``, ``lag``,
-        ``autoregressive``, ``n_patients``, ``n_significant``, ``share``
-        (share of patients where it is significant) with a 95% Wilson
-        interval ``share_low``/``share_high``, ``share_positive``,
+        ``direction`` (``"->"`` lagged; ``"--"`` for a contemporaneous pair,
+        listed once in variable order and counted in a patient whichever
+        way that patient oriented it), ``autoregressive``, ``n_patients``,
+        ``n_significant``, ``share`` (share of patients where it is
+        significant) with a 95% Wilson interval ``share_low``/``share_high``,
+        ``share_positive``,
         ``share_negative`` (significant with that sign), ``median_value``
         (over all patients) and ``class`` (``"group"`` if share >=
         ``group_threshold``, ``"individual"`` if > 0, else ``"absent"``).
@@ -321,20 +332,26 @@ class IndividualPCMCI(BaseEstimator):
         short = samples[~ok]
         report = report.add(
             "patient", f"fewer than {needed_samples} usable samples for per-patient discovery "
-            f"at tau_max={tau} (a series of {needed} time points)", short.index,
+            f"at tau_max={tau} (a series of {needed} time points; value: the patient's usable "
+            "samples)", short.index,
             values=short.to_numpy())
         samples = samples[ok]
         data = panel.data[panel.data[panel.id_col].isin(samples.index)]
         data = data[data[list(panel.variables)].notna().all(axis=1)]
         varying = pd.DataFrame({v: data.groupby(panel.id_col)[v].agg(
             lambda x: len(x) - int(x.value_counts().iloc[0])) for v in panel.variables})
-        flat = varying.reindex(samples.index, fill_value=0) < MIN_VARYING_POINTS
+        varying = varying.reindex(samples.index, fill_value=0)
+        flat = varying < MIN_VARYING_POINTS
         if flat.to_numpy().any():
             bad = flat.any(axis=1)
-            report = report.add(
-                "patient", f"a variable differs from its most common value at fewer than "
-                f"{MIN_VARYING_POINTS} fully observed time points (nearly constant)",
-                flat.index[bad], column=None, values=flat[bad].idxmax(axis=1).to_numpy())
+            first_flat = flat[bad].idxmax(axis=1)  # one record per patient: its first flat one
+            for variable in panel.variables:
+                who = first_flat.index[first_flat == variable]
+                report = report.add(
+                    "patient", f"a variable differs from its most common value at fewer than "
+                    f"{MIN_VARYING_POINTS} fully observed time points (nearly constant; value: "
+                    "the number of such time points)", who, column=variable,
+                    values=[int(varying.loc[p, variable]) for p in who])
             samples = samples[~bad]
         if samples.empty:
             raise DataError("every patient long enough for per-patient discovery has a variable "
@@ -352,6 +369,7 @@ class IndividualPCMCI(BaseEstimator):
     def _collect(self, samples: pd.Series, results: list[dict[str, Any]],
                  report: ExclusionReport, template: PanelPCMCI) -> None:
         frames, patient_links, rows, failed = [], {}, [], {}
+        variables = tuple(self.panel_.variables)
         for patient, res in zip(samples.index, results, strict=True):
             if "error" in res:
                 failed[patient] = res["error"]
@@ -359,15 +377,13 @@ class IndividualPCMCI(BaseEstimator):
             report = report.merge(res["exclusions"])
             links: Links = res["links"]
             patient_links[patient] = links
-            table = links.table[["source", "target", "lag", "value", "p_value", "significant",
-                                 "ci_low", "ci_high"]]
+            table = one_row_per_link(links.table, variables)
             frames.append(table.assign(patient=patient))
             rows.append({"patient": patient, "n_samples": res["n_samples"],
                          "n_significant": int(table["significant"].sum()),
                          "seconds": res["seconds"]})
-        if failed:
-            report = report.add("patient", "per-patient discovery failed", list(failed),
-                                values=list(failed.values()))
+        for reason, patients in _by_reason(failed).items():
+            report = report.add("patient", f"per-patient discovery failed: {reason}", patients)
         if not frames:
             raise DataError(f"per-patient discovery failed for every patient: "
                             f"{next(iter(failed.values()))}")
@@ -375,11 +391,12 @@ class IndividualPCMCI(BaseEstimator):
         self.links_by_patient_ = patient_links
         self.patients_ = pd.DataFrame(rows).set_index("patient")
         links = pd.concat(frames, ignore_index=True)
-        self.patient_links_ = links[["patient", *links.columns.drop("patient")]]
-        keys = ["source", "target", "lag"]
-        long = self.patient_links_
-        value = long.pivot(index="patient", columns=keys, values="value")  # noqa: PD010
-        sig = long.pivot(index="patient", columns=keys, values="significant")  # noqa: PD010
+        self.patient_links_ = links[["patient", *PATIENT_LINK_COLUMNS]]
+        # One column per link: a contemporaneous pair under its variable-order key, whichever
+        # way a patient oriented it.
+        keys = ["key_source", "key_target", "lag"]
+        value = links.pivot(index="patient", columns=keys, values="value")  # noqa: PD010
+        sig = links.pivot(index="patient", columns=keys, values="significant")  # noqa: PD010
         order = pd.Index(list(patient_links), name="patient")
         value, sig = value.reindex(order), sig.reindex(order).fillna(False).astype(bool)
         if value.isna().to_numpy().any():
@@ -424,6 +441,82 @@ class IndividualPCMCI(BaseEstimator):
 
 
 # ---------------------------------------------------------------- helpers
+def one_row_per_link(table: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
+    """Return a :class:`~causal.discovery.links.Links` table with each link on one row.
+
+    A lagged link ``source(t-lag) -> target`` keeps its row, with direction
+    ``"->"``. A contemporaneous (lag-0) link, which a
+    :class:`~causal.discovery.links.Links` table lists twice (``(a, b, 0)``
+    and ``(b, a, 0)``, one test), becomes one row:
+
+    * oriented by PCMCI+ (a significant ``directed`` row): that row, with
+      direction ``"->"`` (``source -> target`` at the same time point);
+    * otherwise (absent, unoriented ``o-o`` or conflicting ``x-x``): the row
+      whose source comes first in ``variables``, with direction ``"--"`` and
+      ``significant`` True when the pair is an (unoriented) edge.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A Links table (``source``, ``target``, ``lag``, ``value``,
+        ``p_value``, ``significant``, ``ci_low``, ``ci_high``; ``directed``
+        if present).
+    variables : sequence of str
+        Variable order; it decides the key of a contemporaneous pair.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`PATIENT_LINK_COLUMNS` plus ``key_source``,
+        ``key_target`` (the pair in variable order; equal to ``source``,
+        ``target`` for lagged links).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"source": ["a", "b", "a"], "target": ["b", "a", "b"],
+    ...                   "lag": [0, 0, 1], "value": [0.3, 0.3, 0.2],
+    ...                   "p_value": [0.01, 0.01, 0.04], "significant": [False, True, True],
+    ...                   "directed": [False, True, True]})
+    >>> one_row_per_link(t, ["a", "b"])[["source", "target", "lag", "direction"]]
+      source target  lag direction
+    0      b      a    0        ->
+    1      a      b    1        ->
+    """
+    t = table.copy()
+    for col in ("ci_low", "ci_high"):
+        if col not in t.columns:
+            t[col] = np.nan
+    directed = (t["directed"].astype(bool) if "directed" in t.columns
+                else pd.Series(t["lag"] > 0, index=t.index))
+    rank = {v: i for i, v in enumerate(variables)}
+    src_rank, tgt_rank = t["source"].map(rank), t["target"].map(rank)
+    first = (t["lag"] > 0) | (src_rank <= tgt_rank)
+    t["key_source"] = t["source"].where(first, t["target"])
+    t["key_target"] = t["target"].where(first, t["source"])
+    t["direction"] = "->"
+    zero = t["lag"] == 0
+    if zero.any():
+        pair = [t["key_source"], t["key_target"], t["lag"]]
+        oriented = zero & directed & t["significant"].astype(bool)
+        oriented &= oriented.groupby(pair).transform("sum") == 1  # two arrows: conflicting
+        any_sig = t["significant"].astype(bool).groupby(pair).transform("any")
+        has_oriented = oriented.groupby(pair).transform("any")
+        keep = ~zero | oriented | (~has_oriented & first)
+        t.loc[zero & ~oriented, "direction"] = "--"
+        t.loc[zero & ~oriented, "significant"] = any_sig[zero & ~oriented]
+        # a pair without a row in variable order (a reversed single row) keeps that row
+        lone = zero & ~keep & (t.groupby(pair)["lag"].transform("size") == 1)
+        t = t[keep | lone]
+    return t[[*PATIENT_LINK_COLUMNS, "key_source", "key_target"]].reset_index(drop=True)
+
+
+def _by_reason(failed: dict[Any, str]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for patient, reason in failed.items():
+        out.setdefault(reason, []).append(patient)
+    return out
+
+
 def _test_samples(panel: Panel, tau: int, cut_off: str) -> pd.Series:
     """Per patient: complete samples (all variables at lags 0..tau) after each block's cut-off."""
     blocks = block_samples(panel, tau, cut_off=cut_off)

@@ -10,6 +10,20 @@ person-specific models and then finds subgroup-level paths.
 :func:`compare_groups` uses a known grouping (treatment arm, period,
 diagnosis) instead, and tests which links differ between the groups.
 
+A clustering always returns groups, wanted or not. Each found solution
+therefore carries two checks, and a solution below either threshold is
+**weak** (logged as a warning, and said in ``summary.txt``):
+
+* the mean **silhouette** of the chosen ``k`` (below
+  :data:`WEAK_SILHOUETTE` = 0.25: no substantial structure, in Kaufman &
+  Rousseeuw's 1990 rule of thumb);
+* its **stability**: the mean adjusted Rand index between the solution and
+  re-clusterings of patient bootstrap samples (same ``k``, features
+  standardized again in each sample; Hennig 2007, *Computational Statistics
+  & Data Analysis* 52:258-271, uses the Jaccard index the same way). Below
+  :data:`WEAK_STABILITY` = 0.6 the groups change substantially when other
+  patients of the same population are drawn.
+
 Within every group the links are classified as in
 :attr:`IndividualPCMCI.summary_ <causal.resampling.individual.IndividualPCMCI>`:
 ``"group"`` when significant in at least ``group_threshold`` of the group's
@@ -45,12 +59,20 @@ from sklearn.preprocessing import StandardScaler
 
 from causal.resampling.group import summarize_edges
 from causal.resampling.individual import IndividualPCMCI
-from features.checks import check_int
+from features.checks import check_int, check_seed, spawn_seeds
 from features.errors import DataError, InputError, format_value, is_integer
 
-__all__ = ["SubgroupResult", "compare_groups", "find_subgroups"]
+__all__ = ["WEAK_SILHOUETTE", "WEAK_STABILITY", "SubgroupResult", "cluster_stability",
+           "compare_groups", "find_subgroups"]
 
 logger = logging.getLogger(__name__)
+
+#: A found solution with a mean silhouette below this is weak.
+WEAK_SILHOUETTE = 0.25
+#: A found solution whose bootstrap stability (mean adjusted Rand index) is below this is weak.
+WEAK_STABILITY = 0.6
+#: ``spawn_seeds`` stream of the stability bootstrap.
+_STABILITY_STREAM = (7,)
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,12 @@ class SubgroupResult:
         ``p_adjusted`` by Benjamini-Hochberg). None for found clusters,
         where such tests would be circular (the groups were built to
         differ).
+    stability : float or None
+        For found clusters: mean adjusted Rand index between the solution
+        and ``n_stability`` patient-bootstrap re-clusterings
+        (:func:`cluster_stability`); None for a known grouping.
+    n_stability : int
+        Bootstrap samples behind ``stability``.
     """
 
     labels: pd.Series
@@ -85,6 +113,34 @@ class SubgroupResult:
     silhouette: pd.Series
     method: str = "ward"
     differences: pd.DataFrame | None = None
+    stability: float | None = None
+    n_stability: int = 0
+
+    @property
+    def chosen_silhouette(self) -> float:
+        """Mean silhouette of the solution (of its number of groups)."""
+        return float(self.silhouette.get(self.n_groups, np.nan))
+
+    @property
+    def weak(self) -> bool:
+        """True for a found solution with silhouette or stability below its threshold."""
+        if self.method != "ward":
+            return False
+        return bool(self.chosen_silhouette < WEAK_SILHOUETTE or (
+            self.stability is not None and self.stability < WEAK_STABILITY))
+
+    @property
+    def warning(self) -> str | None:
+        """The weak-solution warning, or None."""
+        if not self.weak:
+            return None
+        stab = ("" if self.stability is None else
+                f", stability {self.stability:.2f} (mean adjusted Rand index over "
+                f"{self.n_stability} patient bootstrap re-clusterings; weak below "
+                f"{WEAK_STABILITY})")
+        return (f"weak subgroup solution: silhouette {self.chosen_silhouette:.2f} (weak below "
+                f"{WEAK_SILHOUETTE}){stab}; the {self.n_groups} groups may not be real "
+                "subtypes: do not interpret them without replication")
 
     @property
     def n_groups(self) -> int:
@@ -125,6 +181,11 @@ class SubgroupResult:
         if self.method == "ward" and len(self.silhouette) > 0:
             sil = ", ".join(f"k={k}: {v:.3f}" for k, v in self.silhouette.items())
             lines.append(f"  silhouette: {sil}")
+            if self.stability is not None:
+                lines.append(f"  stability: {self.stability:.3f} (mean adjusted Rand index, "
+                             f"{self.n_stability} patient bootstrap re-clusterings)")
+            if self.warning is not None:
+                lines.append(f"  WARNING: {self.warning}")
         for g, edges in self.group_edges.items():
             lines.append(f"  group {g} ({int(sizes[g])} patients): group edges "
                          f"{', '.join(edges) if edges else '(none)'}")
@@ -172,7 +233,7 @@ def _summaries(individual: IndividualPCMCI, labels: pd.Series) -> pd.DataFrame:
 
 def find_subgroups(individual: IndividualPCMCI, n_groups: int | None = None, *,
                    max_groups: int = 6, autoregressive: bool = True,
-                   edges: Sequence[str] | None = None,
+                   edges: Sequence[str] | None = None, n_stability: int = 100,
                    random_state: int | np.random.Generator | None = None) -> SubgroupResult:
     """Cluster patients by their per-patient link values.
 
@@ -196,13 +257,19 @@ def find_subgroups(individual: IndividualPCMCI, n_groups: int | None = None, *,
         Standardizing gives every link the same weight, so links that do not
         differ between subgroups dilute those that do: with many variables,
         restrict the features to the links of interest.
+    n_stability : int, default 100
+        Patient bootstrap samples for the stability check
+        (:func:`cluster_stability`); 0 skips it.
     random_state : int, numpy.random.Generator or None
-        Accepted for a uniform API. Ward clustering and the full silhouette
-        are deterministic, so results do not depend on it.
+        Seed of the stability bootstrap (an int goes through
+        :func:`features.checks.spawn_seeds`). Ward clustering and the
+        silhouette are deterministic; only ``stability`` depends on it.
 
     Returns
     -------
     SubgroupResult
+        A weak solution (see the module docstring) is logged as a warning
+        and flagged by ``weak`` / ``warning``.
 
     Raises
     ------
@@ -217,6 +284,7 @@ def find_subgroups(individual: IndividualPCMCI, n_groups: int | None = None, *,
     if n_groups is not None and (not is_integer(n_groups) or not 2 <= n_groups <= n - 1):
         raise InputError(f"n_groups must be an integer in 2..{n - 1} (patients - 1), "
                          f"got {format_value(n_groups)}")
+    check_int("n_stability", n_stability, minimum=0)
     x = StandardScaler().fit_transform(features.to_numpy())
     ks = [int(n_groups)] if n_groups is not None else list(range(2, min(max_groups, n - 1) + 1))
     fits, scores = {}, {}
@@ -228,10 +296,86 @@ def find_subgroups(individual: IndividualPCMCI, n_groups: int | None = None, *,
     # Number groups in order of their first patient, so labels do not depend on sklearn's order.
     order = {g: i for i, g in enumerate(pd.unique(raw))}
     labels = raw.map(order).astype("int64").rename("group")
-    logger.info("found %d subgroups (silhouette %.3f)", best, scores[best])
+    stability = (cluster_stability(features, best, n_boot=n_stability,
+                                   random_state=random_state) if n_stability else None)
+    logger.info("found %d subgroups (silhouette %.3f, stability %s)", best, scores[best],
+                "not checked" if stability is None else f"{stability:.3f}")
     silhouette = pd.Series(scores, name="silhouette").rename_axis("k")
-    return SubgroupResult(labels=labels, summaries=_summaries(individual, labels),
-                          silhouette=silhouette, method="ward")
+    result = SubgroupResult(labels=labels, summaries=_summaries(individual, labels),
+                            silhouette=silhouette, method="ward", stability=stability,
+                            n_stability=int(n_stability))
+    if result.warning is not None:
+        logger.warning("%s", result.warning)
+    return result
+
+
+def _ward(features: np.ndarray, k: int) -> np.ndarray:
+    x = StandardScaler().fit_transform(features)
+    return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(x)
+
+
+def cluster_stability(features: pd.DataFrame, n_groups: int, *, n_boot: int = 100,
+                      random_state: int | np.random.Generator | None = None) -> float:
+    """Mean adjusted Rand index of Ward clusterings over patient bootstrap samples.
+
+    The patients (rows) are clustered into ``n_groups`` (features
+    standardized, Ward linkage). Each of ``n_boot`` bootstrap samples draws
+    the patients with replacement, standardizes and clusters them again into
+    ``n_groups``; its labels of the distinct drawn patients are compared
+    with theirs in the full solution by the adjusted Rand index (1: the
+    same partition; about 0: agreement by chance). Samples with fewer than
+    ``n_groups + 1`` distinct patients are skipped.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Patients x features (e.g. ``IndividualPCMCI.edge_matrix_`` columns).
+    n_groups : int
+        Number of groups (>= 2).
+    n_boot : int
+        Bootstrap samples (>= 1).
+    random_state : int, numpy.random.Generator or None
+        Seed (through :func:`features.checks.spawn_seeds`) or generator.
+
+    Returns
+    -------
+    float
+        The mean adjusted Rand index.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> two = pd.DataFrame(np.r_[rng.normal(0, 1, (20, 2)), rng.normal(8, 1, (20, 2))])
+    >>> round(cluster_stability(two, 2, n_boot=20, random_state=1), 2)
+    1.0
+    >>> bool(cluster_stability(pd.DataFrame(rng.normal(size=(40, 2))), 2, n_boot=20,
+    ...                        random_state=1) < 0.6)
+    True
+    """
+    x = np.asarray(features, dtype=float)
+    n = len(x)
+    k = check_int("n_groups", n_groups, minimum=2)
+    check_int("n_boot", n_boot, minimum=1)
+    if k >= n:
+        raise InputError(f"n_groups must be below the number of patients {n}, got {k}")
+    if isinstance(random_state, np.random.Generator):
+        rng = random_state
+    else:
+        seed = check_seed("random_state", random_state)
+        rng = np.random.default_rng(spawn_seeds(seed, 1, stream=_STABILITY_STREAM)[0])
+    full = _ward(x, k)
+    scores = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, n, size=n)
+        drawn, first = np.unique(idx, return_index=True)
+        if len(drawn) <= k:
+            continue
+        labels = _ward(x[idx], k)[first]
+        scores.append(adjusted_rand_score(full[drawn], labels))
+    if not scores:
+        raise DataError(f"no bootstrap sample of the {n} patients had more than {k} distinct "
+                        "patients; too few patients for a stability check")
+    return float(np.mean(scores))
 
 
 def compare_groups(individual: IndividualPCMCI, groups: pd.Series | Mapping) -> SubgroupResult:

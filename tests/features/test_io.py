@@ -296,7 +296,7 @@ def test_directory(tmp_path):
         read_table(tmp_path)
 
 
-@pytest.mark.parametrize(("name", "shown"), [("data.xlsx", "'.xlsx'"), ("data", "''"),
+@pytest.mark.parametrize(("name", "shown"), [("data.ods", "'.ods'"), ("data", "''"),
                                               ("data.json", "'.json'")])
 def test_unknown_suffix(tmp_path, name, shown):
     path = _write(tmp_path, name, "a,b\n1,2\n")

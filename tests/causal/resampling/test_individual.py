@@ -10,7 +10,7 @@ import pytest
 from causal import IndividualPCMCI, Links, PanelPCMCI
 from causal.discovery.links import format_link
 from causal.resampling.group import EDGE_CLASSES
-from causal.resampling.individual import MIN_VARYING_POINTS, min_series_length
+from causal.resampling.individual import MIN_VARYING_POINTS, min_series_length, one_row_per_link
 from features.datasets import KOSSAKOWSKI_ITEMS, load_bringmann2013_tidy, load_kossakowski2017_tidy
 from features.errors import DataError, InputError
 from features.panel import Panel
@@ -82,8 +82,8 @@ def test_absent_edges_are_found_at_about_alpha(homogeneous):
 
 def test_fitted_tables_are_consistent(homogeneous):
     m = homogeneous
-    assert list(m.patient_links_.columns[:7]) == ["patient", "source", "target", "lag", "value",
-                                          "p_value", "significant"]
+    assert list(m.patient_links_.columns[:8]) == ["patient", "source", "target", "lag",
+                                                  "direction", "value", "p_value", "significant"]
     assert len(m.patient_links_) == 40 * 9 and m.patient_links_["patient"].nunique() == 40
     assert not m.edge_matrix_.isna().to_numpy().any()
     counts = m.patient_links_.groupby(["source", "target", "lag"])["significant"].sum()
@@ -97,6 +97,65 @@ def test_fitted_tables_are_consistent(homogeneous):
     assert isinstance(m.group_graph_, nx.DiGraph)
     text = str(m)
     assert "40 patient(s) analysed" in text and "x1(t-1) -> x2(t)" in text
+
+
+# ------------------------------------------------------ contemporaneous links
+def _links_table(rows: list[tuple]) -> pd.DataFrame:
+    cols = ["source", "target", "lag", "value", "p_value", "significant", "directed"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_one_row_per_link_lists_each_contemporaneous_pair_once():
+    table = _links_table([
+        ("a", "b", 0, 0.3, 0.01, False, False), ("b", "a", 0, 0.3, 0.01, True, True),  # b -> a
+        ("a", "c", 0, 0.2, 0.02, True, False), ("c", "a", 0, 0.2, 0.02, True, False),  # o-o
+        ("b", "c", 0, 0.0, 0.90, False, False), ("c", "b", 0, 0.0, 0.90, False, False),  # absent
+        ("c", "d", 0, 0.4, 0.00, True, True), ("d", "c", 0, 0.4, 0.00, True, True),  # x-x
+        ("a", "b", 1, 0.1, 0.30, False, True), ("b", "a", 1, 0.5, 0.00, True, True),
+    ])
+    out = one_row_per_link(table, ["a", "b", "c", "d"])
+    got = {(r.source, r.target, r.lag): (r.direction, r.significant)
+           for r in out.itertuples(index=False)}
+    assert got == {("b", "a", 0): ("->", True), ("a", "c", 0): ("--", True),
+                   ("b", "c", 0): ("--", False), ("c", "d", 0): ("--", True),
+                   ("a", "b", 1): ("->", False), ("b", "a", 1): ("->", True)}
+    # the key of a contemporaneous pair is in variable order, whatever its orientation
+    keyed = out.set_index(["source", "target", "lag"])
+    assert tuple(keyed.loc[("b", "a", 0), ["key_source", "key_target"]]) == ("a", "b")
+    assert tuple(keyed.loc[("b", "a", 1), ["key_source", "key_target"]]) == ("b", "a")
+    assert list(out.columns[:4]) == ["source", "target", "lag", "direction"]
+
+
+def test_pcmciplus_patient_links_have_one_row_per_pair_and_a_direction():
+    variables = ["x1", "x2", "x3"]
+    m = IndividualPCMCI(PanelPCMCI(tau_max=1, method="pcmciplus")).fit(
+        _cohort(6, 100, seed=3), variables=variables)
+    links = m.patient_links_
+    zero = links[links["lag"] == 0]
+    # 3 unordered pairs per patient (not 6 ordered rows); lagged rows are all '->'
+    assert len(zero) == 6 * 3 and len(links) == 6 * (9 + 3)
+    assert set(links.loc[links["lag"] > 0, "direction"]) == {"->"}
+    assert set(zero["direction"]) <= {"->", "--"}
+    for patient, own in m.links_by_patient_.items():
+        t = own.table[own.table["lag"] == 0]
+        mine = zero[zero["patient"] == patient]
+        for r in mine.itertuples(index=False):
+            both = t[((t["source"] == r.source) & (t["target"] == r.target))
+                     | ((t["source"] == r.target) & (t["target"] == r.source))]
+            arrow = both[both["directed"] & both["significant"]]
+            if r.direction == "->":
+                assert len(arrow) == 1 and (arrow.iloc[0]["source"], arrow.iloc[0]["target"]) == (
+                    r.source, r.target)
+            else:
+                assert arrow.empty and r.significant == bool(both["significant"].any())
+    s = m.summary_[m.summary_["lag"] == 0]
+    assert len(s) == 3 and set(s["direction"]) == {"--"} and m.edge_matrix_.shape[1] == 12
+    counts = zero.assign(pair=[tuple(sorted((a, b))) for a, b in
+                               zip(zero["source"], zero["target"], strict=True)]
+                         ).groupby("pair")["significant"].sum()
+    for r in s.itertuples(index=False):
+        assert r.n_significant == counts[tuple(sorted((r.source, r.target)))]
+        assert r.edge == f"{r.source}(t) -- {r.target}(t)"
 
 
 # -------------------------------------------------------------- too short
@@ -130,7 +189,11 @@ def test_nearly_constant_variable_excludes_the_patient():
     m = IndividualPCMCI(PanelPCMCI(tau_max=1)).fit(df)
     assert sorted(m.edge_matrix_.index) == [1, 3, 4]
     rec = m.exclusions_.records
-    assert rec.loc[rec["reason"].str.contains("nearly constant"), "patient"].tolist() == [2]
+    flat = rec[rec["reason"].str.contains("nearly constant")]
+    assert flat["patient"].tolist() == [2]
+    # the variable goes in `column`, its number of differing time points in `value`
+    assert flat["column"].tolist() == ["x3"]
+    assert flat["value"].tolist() == [MIN_VARYING_POINTS - 1]
 
 
 @pytest.mark.parametrize(("kwargs", "needle"), [
