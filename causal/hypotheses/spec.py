@@ -395,29 +395,36 @@ def parse_hypotheses(data: Mapping[str, Any], *, source: str = "<mapping>") -> t
     if not entries and not comparisons:
         raise HypothesisError(f"{source}: needs at least one [[hypothesis]] or [[comparison]] "
                               f"table, got {data.get('hypothesis')!r}")
-    out: list[Hypothesis] = []
+    return _build_all(entries, Hypothesis, "hypothesis", defaults, _REQUIRED_KEYS,
+                      _OPTIONAL_KEYS, source)
+
+
+def _build_all(entries: list[Any], kind: type, label: str, defaults: Mapping[str, Any],
+               required: tuple[str, ...], optional: tuple[str, ...], source: str) -> tuple:
+    """Build one ``kind`` per table; every error names the file, index, name and key."""
+    out: list[Any] = []
     seen: set[str] = set()
+    allowed = list(required + optional)
     for i, entry in enumerate(entries, start=1):
-        where = f"{source}: hypothesis #{i}"
+        where = f"{source}: {label} #{i}"
         if not isinstance(entry, Mapping):
             raise HypothesisError(f"{where} must be a table, got {entry!r}")
         where += f" ({entry['name']!r})" if "name" in entry else ""
-        extra = sorted(set(entry) - set(_REQUIRED_KEYS) - set(_OPTIONAL_KEYS))
+        extra = sorted(set(entry) - set(allowed))
         if extra:
-            raise HypothesisError(f"{where}: unknown key(s) {extra}; allowed: "
-                                  f"{list(_REQUIRED_KEYS + _OPTIONAL_KEYS)}")
+            raise HypothesisError(f"{where}: unknown key(s) {extra}; allowed: {allowed}")
         merged = {**defaults, **entry}
-        missing = [k for k in _REQUIRED_KEYS if k not in merged]
+        missing = [k for k in required if k not in merged]
         if missing:
             raise HypothesisError(f"{where}: missing required key(s) {missing}")
         try:
-            hypothesis = Hypothesis(**merged)
+            item = kind(**merged)
         except HypothesisError as exc:
             raise HypothesisError(f"{where}: {exc}") from exc
-        if hypothesis.name in seen:
-            raise HypothesisError(f"{where}: duplicate name {hypothesis.name!r}")
-        seen.add(hypothesis.name)
-        out.append(hypothesis)
+        if item.name in seen:
+            raise HypothesisError(f"{where}: duplicate name {item.name!r}")
+        seen.add(item.name)
+        out.append(item)
     return tuple(out)
 
 
@@ -441,27 +448,6 @@ def parse_comparisons(data: Mapping[str, Any], *, source: str = "<mapping>") -> 
     ('b', 'a', 1)
     """
     defaults = _defaults(data, source)
-    out: list[Comparison] = []
-    seen: set[str] = set()
-    allowed = list(_COMPARISON_REQUIRED + _COMPARISON_OPTIONAL)
-    for i, entry in enumerate(_tables(data, "comparison", source), start=1):
-        where = f"{source}: comparison #{i}"
-        if not isinstance(entry, Mapping):
-            raise HypothesisError(f"{where} must be a table, got {entry!r}")
-        where += f" ({entry['name']!r})" if "name" in entry else ""
-        extra = sorted(set(entry) - set(allowed))
-        if extra:
-            raise HypothesisError(f"{where}: unknown key(s) {extra}; allowed: {allowed}")
-        merged = {**({"lag": defaults["lag"]} if "lag" in defaults else {}), **entry}
-        missing = [k for k in _COMPARISON_REQUIRED if k not in merged]
-        if missing:
-            raise HypothesisError(f"{where}: missing required key(s) {missing}")
-        try:
-            comparison = Comparison(**merged)
-        except HypothesisError as exc:
-            raise HypothesisError(f"{where}: {exc}") from exc
-        if comparison.name in seen:
-            raise HypothesisError(f"{where}: duplicate name {comparison.name!r}")
-        seen.add(comparison.name)
-        out.append(comparison)
-    return tuple(out)
+    lag_only = {"lag": defaults["lag"]} if "lag" in defaults else {}
+    return _build_all(_tables(data, "comparison", source), Comparison, "comparison", lag_only,
+                      _COMPARISON_REQUIRED, _COMPARISON_OPTIONAL, source)
