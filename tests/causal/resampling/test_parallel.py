@@ -215,21 +215,27 @@ def test_shutdown_workers_leaves_no_child_process():
 
 
 @needs_proc
-def test_sigterm_stops_the_workers_and_no_process_outlives_the_command():
+def test_sigterm_stops_the_workers_and_no_process_outlives_the_command(tmp_path):
     # what the command line does: the whole command inside workers_stopped_on_exit
-    proc = _run("""
+    proc = _run(f"""
         from causal.resampling.parallel import parallel_map, workers_stopped_on_exit
+
+        def task(i):
+            open(os.path.join({str(tmp_path)!r}, f"started-{{i}}"), "w").close()
+            time.sleep(60)
+
         with workers_stopped_on_exit():
-            parallel_map(time.sleep, [60] * 4, n_jobs=2)
+            parallel_map(task, range(4), n_jobs=2)
         print("not interrupted")
     """)
     try:
         deadline = time.monotonic() + 60
-        workers = []
-        while sum("LokyProcess" in cmd for _, cmd in workers) < 2:  # both workers started
+        # both workers are running a task (not still starting up: a worker killed while it
+        # unpickles its start-up data prints loky's own traceback; see the closing note)
+        while len(list(tmp_path.glob("started-*"))) < 2:
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.1)
-            workers = _processes(session=proc.pid)
+        workers = _processes(session=proc.pid)
         proc.send_signal(signal.SIGTERM)
         # an orphaned worker holds the pipes: communicate() would time out
         out, err = proc.communicate(timeout=30)
