@@ -28,11 +28,12 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 
 from causal.discovery._tigramite import (
     Algorithm,
@@ -57,7 +58,7 @@ from features.exclusions import ExclusionReport
 from features.panel import Panel
 from features.transforms import prepare, resolve_prep
 
-__all__ = ["PanelPCMCI", "block_samples"]
+__all__ = ["PanelPCMCI", "block_samples", "template_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -451,3 +452,17 @@ def block_samples(panel: Panel, tau_max: int, *, cut_off: str = "2xtau_max") -> 
     check_choice("cut_off", cut_off, _CUT_OFFS)
     ti = to_tigramite(panel, pad=tau if cut_off == "tau_max" else 0)
     return ti.blocks.assign(n_samples=complete_samples(ti, tau))
+
+
+def template_of(estimator: Any) -> PanelPCMCI:
+    """Return an unfitted clone of a resampling method's template ``estimator``.
+
+    None gives ``PanelPCMCI()``; anything but a :class:`PanelPCMCI` raises
+    :class:`~features.errors.InputError`.
+
+    >>> template_of(PanelPCMCI(tau_max=2)).tau_max
+    2
+    """
+    if estimator is not None and not isinstance(estimator, PanelPCMCI):
+        raise InputError(f"estimator must be a PanelPCMCI, got {type(estimator).__name__}")
+    return clone(estimator if estimator is not None else PanelPCMCI())

@@ -62,14 +62,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 
-from causal.discovery.estimator import PanelPCMCI
+from causal.discovery.estimator import PanelPCMCI, template_of
 from causal.discovery.links import format_link
 from causal.resampling._replicates import Job, check_full_sample, make_job, run_chunk
-from causal.resampling.parallel import check_n_jobs, parallel_map
-from features.checks import check_bool, check_int, check_probability, check_seed
-from features.errors import DataError, InputError
+from causal.resampling.parallel import check_execution, parallel_map
+from features.checks import check_int, check_probability, check_seed
+from features.errors import DataError
 from features.panel import Panel
 
 __all__ = [
@@ -207,20 +207,13 @@ class ClusterBootstrap(BaseEstimator):
 
     def _check_params(self) -> PanelPCMCI:
         """Check the parameters; return an unfitted clone of the template."""
-        if self.estimator is not None and not isinstance(self.estimator, PanelPCMCI):
-            raise InputError(f"estimator must be a PanelPCMCI, got "
-                             f"{type(self.estimator).__name__}")
+        template = template_of(self.estimator)
         check_int("n_boot", self.n_boot, minimum=1)
         check_probability("ci_level", self.ci_level)
-        check_n_jobs(self.n_jobs)
-        if self.scheduler is not None and not isinstance(self.scheduler, str):
-            raise InputError(f"scheduler must be a Dask scheduler address (a string) or None, "
-                             f"got {type(self.scheduler).__name__}")
-        if self.progress is not None:
-            check_bool("progress", self.progress)
+        check_execution(self.n_jobs, self.scheduler, self.progress)
         if not isinstance(self.random_state, np.random.Generator):
             check_seed("random_state", self.random_state)
-        return clone(self.estimator if self.estimator is not None else PanelPCMCI())
+        return template
 
     # ------------------------------------------------------------------- fit
     def fit(self, data: Panel | pd.DataFrame, **fit_kwargs: Any) -> ClusterBootstrap:

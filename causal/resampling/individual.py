@@ -49,12 +49,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from causal.discovery.citests import within_df_loss
-from causal.discovery.estimator import PanelPCMCI, block_samples
+from causal.discovery.estimator import PanelPCMCI, block_samples, template_of
 from causal.discovery.links import Links, format_link
 from causal.resampling.group import group_graph, summarize_edges
-from causal.resampling.parallel import check_n_jobs, parallel_map
-from features.checks import check_bool, check_int, check_real, check_seed
-from features.errors import DataError, InputError
+from causal.resampling.parallel import check_execution, parallel_map
+from features.checks import check_int, check_real, check_seed
+from features.errors import DataError
 from features.exclusions import ExclusionReport
 from features.panel import Panel
 from features.transforms import resolve_prep
@@ -229,19 +229,11 @@ class IndividualPCMCI(BaseEstimator):
 
     def _check_params(self) -> PanelPCMCI:
         """Check the parameters (the template's too); return an unfitted clone of the template."""
-        if self.estimator is not None and not isinstance(self.estimator, PanelPCMCI):
-            raise InputError(f"estimator must be a PanelPCMCI, got "
-                             f"{type(self.estimator).__name__}")
+        template = template_of(self.estimator)
         check_real("group_threshold", self.group_threshold, low=0, high=1, high_ok=True)
-        check_n_jobs(self.n_jobs, allow_none=True)
+        check_execution(self.n_jobs, self.scheduler, self.progress, allow_none=True)
         check_int("min_df", self.min_df, minimum=1)
-        if self.scheduler is not None and not isinstance(self.scheduler, str):
-            raise InputError(f"scheduler must be a Dask scheduler address (a string) or None, "
-                             f"got {type(self.scheduler).__name__}")
-        if self.progress is not None:
-            check_bool("progress", self.progress)
         check_seed("random_state", self.random_state)
-        template = clone(self.estimator if self.estimator is not None else PanelPCMCI())
         template._check_params()
         return template
 

@@ -56,10 +56,11 @@ from typing import Any, TypeVar
 import joblib
 
 from causal.resampling.progress import progress_bar
+from features.checks import check_bool
 from features.errors import InputError, format_value, is_integer
 
-__all__ = ["CONNECT_TIMEOUT", "SchedulerError", "Terminated", "check_n_jobs", "dask_backend",
-           "parallel_map", "shutdown_workers", "workers_stopped_on_exit"]
+__all__ = ["CONNECT_TIMEOUT", "SchedulerError", "Terminated", "check_execution", "check_n_jobs",
+           "dask_backend", "parallel_map", "shutdown_workers", "workers_stopped_on_exit"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,27 @@ def check_n_jobs(n_jobs: Any, *, allow_none: bool = False) -> int | None:
         raise InputError(f"n_jobs must be a positive integer or -1, "
                          f"got {format_value(n_jobs)}")
     return int(n_jobs)
+
+
+def check_execution(n_jobs: Any, scheduler: Any, progress: Any, *,
+                    allow_none: bool = False) -> None:
+    """Check where work runs: workers, Dask scheduler and progress bars.
+
+    ``n_jobs`` as in :func:`check_n_jobs`; ``scheduler`` a Dask scheduler
+    address (a string) or None; ``progress`` True, False or None (automatic).
+
+    >>> check_execution(2, None, None)
+    >>> check_execution(1, 8786, None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    features.errors.InputError: scheduler must be a Dask scheduler address ... got int
+    """
+    check_n_jobs(n_jobs, allow_none=allow_none)
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise InputError(f"scheduler must be a Dask scheduler address (a string) or None, "
+                         f"got {type(scheduler).__name__}")
+    if progress is not None:
+        check_bool("progress", progress)
 
 
 @contextmanager
