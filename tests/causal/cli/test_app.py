@@ -158,6 +158,8 @@ def test_sigint_during_a_run_prints_interrupted_and_exits_130(tmp_path, good_csv
     assert lines[-1] == "interrupted\n"
     assert "Traceback" not in err
     assert not (tmp_path / "o").exists()  # interrupted before any output was written
+    # nor a staging folder of the atomic writer
+    assert sorted(p.name for p in tmp_path.iterdir()) == [good_csv.name]
 
 
 # ------------------------------------------------------------------ start-up
