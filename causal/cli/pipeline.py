@@ -379,6 +379,16 @@ def build_panel(df: pd.DataFrame, options: DataOptions,
         raise DataError(f"{source}: {exc}") from exc
 
 
+def _load(data: pd.DataFrame | str | Path, options: DataOptions,
+          rename: Mapping[str, str] | None) -> tuple[pd.DataFrame, DataOptions]:
+    """Read ``data`` (a file) or take it (a frame), then apply ``rename`` to it and the options."""
+    df = read_data(data, options, rename) if isinstance(data, (str, Path)) else data
+    if rename:
+        df = rename_columns(df, rename)
+        options = options.renamed(rename)
+    return df, options
+
+
 def _check_pcmci(pcmci: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(pcmci, Mapping):
         raise InputError(f"pcmci must be a mapping of PanelPCMCI settings, got {pcmci!r}")
@@ -566,16 +576,8 @@ def compute_discover(data: pd.DataFrame | str | Path,
     DiscoverResult
     """
     o = options if options is not None else DiscoverOptions()
-    if isinstance(data, (str, Path)):
-        source = o.source or str(data)
-        df = read_data(data, o.data, o.rename)
-    else:
-        source = o.source or "DataFrame"
-        df = data
-    names = o.data
-    if o.rename:
-        df = rename_columns(df, o.rename)
-        names = names.renamed(o.rename)
+    source = o.source or (str(data) if isinstance(data, (str, Path)) else "DataFrame")
+    df, names = _load(data, o.data, o.rename)
     claims, comparisons = (_read_hypotheses(o.hypotheses) if o.hypotheses is not None
                            else (None, ()))
     panel = build_panel(df, names, data if isinstance(data, (str, Path)) else None)
@@ -838,12 +840,10 @@ def compute_individual(data: pd.DataFrame | str | Path,
     IndividualResult
     """
     o = options if options is not None else IndividualOptions()
-    df = read_data(data, o.data, o.rename) if isinstance(data, (str, Path)) else data
-    names, group_col = o.data, o.group_col
-    if o.rename:
-        df = rename_columns(df, o.rename)
-        names = names.renamed(o.rename)
-        group_col = None if group_col is None else o.rename.get(group_col, group_col)
+    df, names = _load(data, o.data, o.rename)
+    group_col = o.group_col
+    if o.rename and group_col is not None:
+        group_col = o.rename.get(group_col, group_col)
     groups = None
     if group_col is not None:
         groups = _patient_groups(df, names.id_col, group_col)
