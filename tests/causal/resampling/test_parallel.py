@@ -189,6 +189,22 @@ def _run(script: str, **kwargs) -> subprocess.Popen:
                             env={**os.environ, "PYTHONWARNINGS": "error"}, **kwargs)
 
 
+def _without_loky_tracker_keyerror(err: str) -> str:
+    """``err`` less loky's own resource-tracker traceback (a known upstream race).
+
+    When its trackers are stopped (``trackers=True``), loky's resource tracker can
+    receive an unregister for a semaphore it already dropped and prints a
+    ``KeyError`` traceback from ``loky/backend/resource_tracker.py`` to the shared
+    stderr; it happens under machine load, in loky's process, after our workers
+    are gone. Only that exact block is removed; anything else still fails the test.
+    """
+    blocks = err.split("Traceback (most recent call last):")
+    kept = [blocks[0]] + ["Traceback (most recent call last):" + b for b in blocks[1:]
+                          if not ("loky/backend/resource_tracker.py" in b
+                                  and b.strip().splitlines()[-1].startswith("KeyError: '/loky-"))]
+    return "".join(kept)
+
+
 @needs_proc
 def test_shutdown_workers_leaves_no_child_process():
     # in a fresh interpreter, so the children counted are only this map's
@@ -203,7 +219,7 @@ def test_shutdown_workers_leaves_no_child_process():
         print(json.dumps(children))
     """)
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0 and err == "", err
+    assert proc.returncode == 0 and _without_loky_tracker_keyerror(err) == "", err
     during, after, during_again, after_all = ([cmd for _, cmd in found]
                                               for found in json.loads(out))
     for found in (during, during_again):  # the workers and loky's two resource trackers
