@@ -98,6 +98,7 @@ import pandas as pd
 from scipy.stats import norm
 from sklearn.linear_model import LinearRegression
 
+from causal.discovery.engine.bias import MomentBias
 from causal.discovery.links import Links, format_link
 from features.checks import check_probability
 from features.choices import PREPS
@@ -115,9 +116,12 @@ __all__ = [
     "WITHIN_COLUMNS",
     "JackknifeEffects",
     "WithinEffects",
+    "WithinFit",
     "add_effects",
     "jackknife_effects",
     "lagged_effects",
+    "moment_bias",
+    "solve_within",
     "within_effects",
 ]
 
@@ -486,6 +490,7 @@ class _Design:
     weights_0: np.ndarray
     cluster: np.ndarray
     tau_max: int
+    block: np.ndarray
 
 
 def _positions(panel: Panel, by: str) -> tuple[np.ndarray, np.ndarray]:
@@ -762,7 +767,7 @@ def _design(panel: Panel, prep: str, by: str, tau_max: int,
     if maps is not None:
         wxx, wxy, w0 = _dense_weights(maps, rows, obs, p)
         return _Design(z=z, obs=obs, rows=rows, pred=pred, weights_xx=wxx, weights_xy=wxy,
-                       weights_0=w0, cluster=cluster, tau_max=p)
+                       weights_0=w0, cluster=cluster, tau_max=p, block=block)
     sums = _DiagSums(obs, _trend_factors(obs, TREND_DEGREE[prep]), p)
     columns = [(v, lag) for lag in range(1, p + 1) for v in range(k)]
     kp, width = k * p, 2 * length - 1
@@ -785,7 +790,7 @@ def _design(panel: Panel, prep: str, by: str, tau_max: int,
         w0[a, b] = out0[n_pair]
         w0[b, a] = out0[n_pair][::-1]
     return _Design(z=z, obs=obs, rows=rows, pred=pred, weights_xx=wxx, weights_xy=wxy,
-                   weights_0=w0, cluster=cluster, tau_max=p)
+                   weights_0=w0, cluster=cluster, tau_max=p, block=block)
 
 
 def _autocov(a: np.ndarray, sigma_basis: np.ndarray, length: int) -> np.ndarray | None:
@@ -966,10 +971,36 @@ def _nan_table(variables: Sequence[str], tau_max: int) -> pd.DataFrame:
     return out.astype({"lag": "int64", "n_samples": "int64"})
 
 
-def _within(prepared: Panel, prep: str, by: str, tau_max: int, ci_level: float,
-            standardized: bool = False, raw: Panel | None = None,
-            probe: bool = False) -> tuple[pd.DataFrame, str | None]:
-    """Corrected effects of every lagged link of a prepared panel; (table, why NaN or None).
+@dataclass(frozen=True, eq=False)
+class WithinFit:
+    """A solved bias-corrected within-person VAR (package-internal; see :func:`solve_within`).
+
+    ``design`` and ``moments``: the prepared panel's design and sample moments;
+    ``raw`` / ``coef`` (k, k p): the uncorrected and corrected coefficients;
+    ``jac``: the binding function's Jacobian at ``coef``; ``gamma``
+    (2L - 1, k, k): the implied autocovariances of the within-person process;
+    ``maps`` (G, k, L, L): the probed transform maps, or None with ``degree``
+    the polynomial degree of a closed-form trend (:data:`TREND_DEGREE`);
+    ``n_rows`` (k,): rows of each target's regression; ``remark``: patients
+    left out, if any.
+    """
+
+    design: _Design
+    moments: _Moments
+    raw: np.ndarray
+    coef: np.ndarray
+    jac: np.ndarray
+    gamma: np.ndarray
+    maps: np.ndarray | None
+    degree: int | None
+    n_rows: np.ndarray
+    variables: tuple[str, ...]
+    remark: str | None
+
+
+def _solve(prepared: Panel, prep: str, by: str, tau_max: int, standardized: bool = False,
+           raw: Panel | None = None, probe: bool = False) -> tuple[WithinFit | None, str | None]:
+    """Solve the bias-corrected within-person VAR of a prepared panel; (fit, why None).
 
     ``raw`` (the panel before the within transform) is needed for trend models
     outside :data:`TREND_DEGREE`, whose linear map is probed
@@ -977,41 +1008,40 @@ def _within(prepared: Panel, prep: str, by: str, tau_max: int, ci_level: float,
     """
     variables = list(prepared.variables)
     k, p = len(variables), int(tau_max)
-    table = _nan_table(variables, p)
     remark = None
     if prep == "none":
-        return table, ("prep='none' removes no within-person mean or trend, so the scores "
+        return None, ("prep='none' removes no within-person mean or trend, so the scores "
                        "are not within-person deviations; no effect is estimated")
     if standardized:
-        return table, ("within-person standardization is not a linear transform; the "
+        return None, ("within-person standardization is not a linear transform; the "
                        "correction needs standardize=False")
     gcode, pos = _positions(prepared, by)
     if pd.Series(gcode * (int(pos.max()) + 1) + pos).duplicated().any():
-        return table, ("the time steps restart within a transform group (a day/beep design "
+        return None, ("the time steps restart within a transform group (a day/beep design "
                        "whose days share beep numbers, or segments with overlapping times); "
                        "the correction needs one time line per group (use prep_by='segment' "
                        "for per-segment trends)")
     if prep in _SEARCHED_PREPS:
-        return table, (f"prep={prep!r} searches each patient's change point in the data; "
+        return None, (f"prep={prep!r} searches each patient's change point in the data; "
                        "holding the searched week fixed under-corrects the short-panel bias "
                        "(autoregression bias -0.13 instead of -0.44 at 226 x 13), so no "
                        "effect is reported")
     maps = None
     if probe or prep not in TREND_DEGREE:
         if raw is None:
-            return table, (f"the correction for prep={prep!r} reads the transform's linear "
+            return None, (f"the correction for prep={prep!r} reads the transform's linear "
                            "map off the raw scores; pass the raw data")
         length = int(_positions(prepared, by)[1].max()) + 1
         if length > _MAX_PROBE_LENGTH:
-            return table, (f"the correction for prep={prep!r} is limited to series of at most "
+            return None, (f"the correction for prep={prep!r} is limited to series of at most "
                            f"{_MAX_PROBE_LENGTH} time steps (here {length})")
         probed = _probed_maps(raw, prepared, prep, by)
         if probed is None:
-            return table, (f"prep={prep!r} applied to the raw scores did not reproduce the "
+            return None, (f"prep={prep!r} applied to the raw scores did not reproduce the "
                            "prepared panel, so its linear map is unknown")
         maps, left_out = probed
         if len(left_out) > _MAX_LEFT_OUT * prepared.n_patients:
-            return table, (f"the {prep} transform is not linear in the scores of "
+            return None, (f"the {prep} transform is not linear in the scores of "
                            f"{len(left_out)} of {prepared.n_patients} patients")
         if left_out:
             _, _, _, cluster = _grids(prepared, by)
@@ -1026,17 +1056,28 @@ def _within(prepared: Panel, prep: str, by: str, tau_max: int, ci_level: float,
     moments = _sample_moments(d)
     n_rows = d.rows.sum(axis=(1, 2))
     if (n_rows < k * p + 2).any():
-        return table, "too few complete lagged rows for the within-person VAR"
+        return None, "too few complete lagged rows for the within-person VAR"
     try:
-        raw = np.linalg.solve(moments.xx, moments.xy[..., None])[..., 0]  # (k, kp)
+        raw_coef = np.linalg.solve(moments.xx, moments.xy[..., None])[..., 0]  # (k, kp)
     except np.linalg.LinAlgError:
-        return table, "the lagged predictors are collinear"
+        return None, "the lagged predictors are collinear"
     binding = _Binding(d, moments)
-    solved = _invert(binding, raw)
+    solved = _invert(binding, raw_coef)
     if solved is None:
-        return table, ("the bias correction did not converge (the corrected VAR would not be "
+        return None, ("the bias correction did not converge (the corrected VAR would not be "
                        "stationary)")
     coef, jac, gamma = solved
+    return WithinFit(design=d, moments=moments, raw=raw_coef, coef=coef, jac=jac, gamma=gamma,
+                     maps=maps, degree=TREND_DEGREE.get(prep) if maps is None else None,
+                     n_rows=n_rows, variables=tuple(variables), remark=remark), None
+
+
+def _table(fit: WithinFit, ci_level: float) -> pd.DataFrame:
+    """Build the :data:`WITHIN_COLUMNS` table of a solved fit: effects, intervals, raw."""
+    d, moments, raw, coef, jac, gamma = (fit.design, fit.moments, fit.raw, fit.coef, fit.jac,
+                                         fit.gamma)
+    variables, n_rows = list(fit.variables), fit.n_rows
+    k, p = len(variables), d.tau_max
     cov_raw = _cluster_cov(d, moments, raw)
     jinv = np.linalg.inv(jac)
     se = np.sqrt(np.clip(np.diag(jinv @ cov_raw @ jinv.T), 0, None)).reshape(coef.shape)
@@ -1056,8 +1097,18 @@ def _within(prepared: Panel, prep: str, by: str, tau_max: int, ci_level: float,
                             "raw": r_eff[ti, j], "n_samples": int(n_rows[ti])})
     result = pd.DataFrame(out, columns=list(WITHIN_COLUMNS)).astype(
         {"lag": "int64", "n_samples": "int64"})
-    result.attrs["remark"] = remark
-    return result, None
+    result.attrs["remark"] = fit.remark
+    return result
+
+
+def _within(prepared: Panel, prep: str, by: str, tau_max: int, ci_level: float,
+            standardized: bool = False, raw: Panel | None = None,
+            probe: bool = False) -> tuple[pd.DataFrame, str | None]:
+    """Corrected effects of every lagged link of a prepared panel; (table, why NaN or None)."""
+    fit, note = _solve(prepared, prep, by, tau_max, standardized, raw, probe)
+    if fit is None:
+        return _nan_table(prepared.variables, tau_max), note
+    return _table(fit, ci_level), None
 
 
 @dataclass(frozen=True)
@@ -1107,23 +1158,108 @@ class WithinEffects:
         return "\n".join(lines)
 
 
-def _corrected(prepared: Panel, prep: str, by: str, tau_max: int, ci_level: float,
-               standardized: bool, raw: Panel | None = None) -> tuple[pd.DataFrame, str | None]:
-    """:func:`_within`, with numerical failures turned into a NaN table and a note."""
+def solve_within(prepared: Panel, *, prep: str, by: str, tau_max: int,
+                 standardized: bool = False,
+                 raw: Panel | None = None) -> tuple[WithinFit | None, str | None]:
+    """Solve the bias-corrected within-person VAR of a prepared panel, once per fit.
+
+    The one solve behind the ``effect`` columns (:func:`add_effects`) and the
+    centred tests (:func:`moment_bias`). Returns ``(fit, None)``, or ``(None,
+    why)`` when the correction is not available (the reasons of
+    :func:`within_effects`); numerical failures become such a reason.
+    """
     if prepared.n_patients < 2:
-        return (_nan_table(prepared.variables, tau_max),
-                "the correction and its patient-cluster interval need at least 2 patients")
+        return None, "the correction and its patient-cluster interval need at least 2 patients"
     try:
         with np.errstate(all="ignore"):
-            table, note = _within(prepared, prep, by, tau_max, ci_level, standardized, raw)
+            fit, note = _solve(prepared, prep, by, tau_max, standardized, raw)
     except np.linalg.LinAlgError as exc:
-        table, note = _nan_table(prepared.variables, tau_max), f"singular moments ({exc})"
-    bad = ~np.isfinite(table[["effect", "effect_low", "effect_high"]].to_numpy())
-    if note is None and bad.any():
-        table, note = _nan_table(prepared.variables, tau_max), "non-finite estimates"
+        fit, note = None, f"singular moments ({exc})"
+    if fit is not None and not (np.all(np.isfinite(fit.coef)) and np.all(np.isfinite(fit.gamma))):
+        fit, note = None, "non-finite estimates"
     if note is not None:
         logger.info("within-person effects not available: %s", note)
-    return table, note
+    return fit, note
+
+
+def _corrected(prepared: Panel, prep: str, by: str, tau_max: int, ci_level: float,
+               standardized: bool, raw: Panel | None = None,
+               solved: tuple[WithinFit | None, str | None] | None = None,
+               ) -> tuple[pd.DataFrame, str | None]:
+    """Tabulate :func:`solve_within` (or its given result); a NaN table with a note."""
+    fit, note = solved if solved is not None else solve_within(
+        prepared, prep=prep, by=by, tau_max=tau_max, standardized=standardized, raw=raw)
+    if fit is None:
+        return _nan_table(prepared.variables, tau_max), note
+    with np.errstate(all="ignore"):
+        table = _table(fit, ci_level)
+    if not np.isfinite(table[["effect", "effect_low", "effect_high"]].to_numpy()).all():
+        note = "non-finite estimates"
+        logger.info("within-person effects not available: %s", note)
+        return _nan_table(prepared.variables, tau_max), note
+    return table, None
+
+
+def moment_bias(fit: WithinFit, *, max_lag: int, first_row: int) -> MomentBias:
+    """Compute the expected and stationary moments of the engine's design under a VAR.
+
+    Parameters
+    ----------
+    fit : WithinFit
+        From :func:`solve_within` on the panel the tests run on.
+    max_lag : int
+        Largest lag of the tests' columns (the engine's cut-off, ``2 * tau_max``).
+    first_row : int
+        First time step of each block that is a test sample (``max_lag`` less
+        the padding of :func:`causal.discovery._tigramite.to_tigramite`).
+
+    Returns
+    -------
+    causal.discovery.engine.MomentBias
+        ``expected[(a, la), (b, lb)]``: the mean over the test samples of
+        ``E[z_a(t - la) z_b(t - lb)]`` for the transformed scores ``z = M y``
+        (``M`` each group's trend map, so ``E`` is a weighted sum of the
+        autocovariances ``Gamma`` of the corrected VAR); ``population``:
+        ``Gamma_ab(la - lb)`` itself.
+    """
+    d, gamma = fit.design, fit.gamma
+    _, length, k = d.z.shape
+    mid = length - 1
+    blocks = _block_rows(d.block, first_row)  # (G, L) sample weights
+    columns = [(v, lag) for lag in range(max_lag + 1) for v in range(k)]
+    pairs = [(i1, i2) for i1 in range(len(columns)) for i2 in range(i1, len(columns))]
+    specs = [(*columns[i1], *columns[i2]) for i1, i2 in pairs]
+    if fit.maps is None:
+        sums = _DiagSums(d.obs, _trend_factors(d.obs, int(fit.degree)), max_lag)(blocks, specs)
+    else:
+        shifted = [_shift(fit.maps, lag, 2) for lag in range(max_lag + 1)]
+        sums = np.stack([_diag_sums(np.einsum("gt,gtu,gtw->uw", blocks, shifted[la][:, a],
+                                              shifted[lb][:, b]))
+                         for a, la, b, lb in specs])
+    seen = d.obs.transpose(0, 2, 1).astype(float)
+    seen_shift = [_shift(seen, lag, 2) for lag in range(max_lag + 1)]
+    size = len(columns)
+    expected, population = np.zeros((size, size)), np.zeros((size, size))
+    for n_pair, ((i1, i2), (a, la, b, lb)) in enumerate(zip(pairs, specs, strict=True)):
+        count = float(np.einsum("gt,gt,gt->", blocks, seen_shift[la][:, a], seen_shift[lb][:, b]))
+        value = float(sums[n_pair] @ gamma[:, a, b]) / max(count, 1.0)
+        expected[i1, i2] = expected[i2, i1] = value
+        population[i1, i2] = population[i2, i1] = gamma[mid + lb - la, a, b]
+    return MomentBias(expected=expected, population=population, n_vars=k, max_lag=max_lag)
+
+
+def _block_rows(block: np.ndarray, first_row: int) -> np.ndarray:
+    """(G, L) 0/1 weights: grid positions at least ``first_row`` steps into their block."""
+    weights = np.zeros(block.shape)
+    for g in range(block.shape[0]):
+        codes = block[g]
+        seen = codes >= 0
+        if not seen.any():
+            continue
+        pos = np.flatnonzero(seen)
+        starts = pd.Series(pos).groupby(codes[seen]).transform("min").to_numpy()
+        weights[g, pos] = (pos - starts) >= first_row
+    return weights
 
 
 def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
@@ -1207,7 +1343,8 @@ def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
 
 
 def add_effects(links: Links, prepared: Panel, *, prep: str, by: str = "patient",
-                standardized: bool = False, raw: Panel | None = None) -> Links:
+                standardized: bool = False, raw: Panel | None = None,
+                solved: tuple[WithinFit | None, str | None] | None = None) -> Links:
     """Return ``links`` with :data:`LINK_EFFECT_COLUMNS` filled for its lagged rows.
 
     The hook :meth:`causal.discovery.estimator.PanelPCMCI.fit` calls: effects
@@ -1217,9 +1354,12 @@ def add_effects(links: Links, prepared: Panel, *, prep: str, by: str = "patient"
     NaN. ``settings["effects"]`` records the method, or why effects are NaN.
     ``raw``, the panel before the within transform, is needed for trend models
     other than ``center`` and ``detrend`` (their linear map is probed).
+    ``solved``, the result of :func:`solve_within` on the same panel, saves
+    solving again.
     """
     ci_level = float(links.settings.get("ci_level", 1 - 2 * links.alpha))
-    table, note = _corrected(prepared, prep, by, links.tau_max, ci_level, standardized, raw)
+    table, note = _corrected(prepared, prep, by, links.tau_max, ci_level, standardized, raw,
+                             solved)
     keys = ["source", "target", "lag"]
     merged = links.table.drop(columns=list(LINK_EFFECT_COLUMNS)).merge(
         table[[*keys, *LINK_EFFECT_COLUMNS]], on=keys, how="left", validate="many_to_one")

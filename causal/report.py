@@ -151,6 +151,8 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
         "fdr": s.get("fdr") or "none", "prep": s.get("prep"), "standardize": s.get("standardize"),
         "cut_off": s.get("cut_off"), "confidence level": s.get("ci_level"),
     }
+    if "debias" in s:
+        settings["short-panel bias of the tests"] = s["debias"]
     out += ["## Settings", "", markdown_table(pd.DataFrame(
         {"setting": list(settings), "value": [str(v) for v in settings.values()]})), ""]
     d = panel.describe()

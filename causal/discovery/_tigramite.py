@@ -633,10 +633,12 @@ class Rerun:
         Name of the test (:func:`causal.discovery.citests.make_ci_test`).
     df_loss : ndarray
         Per dataset: degrees of freedom of the within transform.
+    bias : causal.discovery.engine.MomentBias, optional
+        The fit's short-panel bias of the pooled tests (``"parcorr"`` only).
     """
 
     def __init__(self, algorithm: Algorithm, data: TigramiteInput, *, ci_test: str,
-                 df_loss: np.ndarray) -> None:
+                 df_loss: np.ndarray, bias: Any = None) -> None:
         self.algorithm = algorithm
         self.data = data
         self.ci_test = ci_test
@@ -645,7 +647,8 @@ class Rerun:
         self.pooled = ci_test == "parcorr"
         if self.pooled:
             self._dataframe = data.dataframe()
-            self._base = make_ci_test("parcorr", ci_level=self.ci_level, df_loss=self.df_loss)
+            self._base = make_ci_test("parcorr", ci_level=self.ci_level, df_loss=self.df_loss,
+                                      bias=bias)
 
     def __call__(self, weights: np.ndarray, *, seed: int | None = None) -> LinkRun:
         """Return the run with integer-valued per-dataset ``weights`` (a test's ``seed``)."""

@@ -108,7 +108,7 @@ def _within(name: str, df_loss: float, **kwargs: Any) -> Any:
 
 
 def make_ci_test(name: str, *, ci_level: float = 0.9, random_state: int | None = None,
-                 df_loss: float | Any = 0) -> Any:
+                 df_loss: float | Any = 0, bias: Any = None) -> Any:
     """Return a fresh tigramite conditional-independence test.
 
     Parameters
@@ -132,13 +132,19 @@ def make_ci_test(name: str, *, ci_level: float = 0.9, random_state: int | None =
         :func:`within_df_loss`); applied to the tests in
         :data:`WITHIN_DF_TESTS`. ``"parcorr"`` also accepts one value per
         dataset (weighted by bootstrap weights); the others need a number.
+    bias : causal.discovery.engine.MomentBias, optional
+        Short-panel bias that centres ``"parcorr"`` tests; other tests refuse it.
     """
     if name not in CI_TESTS:
         raise InputError(f"unknown ci_test {name!r}; choose one of {', '.join(CI_TESTS)}")
     if name == "parcorr":
         from causal.discovery.engine import PooledParCorr
 
-        return PooledParCorr(df_loss=df_loss, confidence="analytic", conf_lev=ci_level)
+        return PooledParCorr(df_loss=df_loss, confidence="analytic", conf_lev=ci_level,
+                             bias=bias)
+    if bias is not None:
+        raise InputError(f"only ci_test='parcorr' can be centred on a short-panel bias, not "
+                         f"{name!r}")
     df_loss = float(sum(df_loss)) if hasattr(df_loss, "__len__") else df_loss
     if name in ("parcorr-tigramite", "robust_parcorr"):
         within = "WithinParCorr" if name == "parcorr-tigramite" else "WithinRobustParCorr"

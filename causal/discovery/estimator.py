@@ -48,8 +48,9 @@ from causal.discovery._tigramite import (
 )
 from causal.discovery.choices import CI_TESTS, METHODS
 from causal.discovery.citests import WITHIN_DF_TESTS, make_ci_test, within_df_loss
+from causal.discovery.engine.bias import MomentBias
 from causal.discovery.links import Links, format_link
-from causal.effects import add_effects
+from causal.effects import WithinFit, add_effects, moment_bias, solve_within
 from causal.graph.build import summary_graph
 from features.checks import check_bool, check_choice, check_int, check_probability, check_seed
 from features.choices import PREPS
@@ -117,6 +118,15 @@ class PanelPCMCI(BaseEstimator):
         (1 per patient for centering, 2 for detrending, beeps per day + 1
         for the diurnal model) from the analytic
         tests' degrees of freedom (see :func:`causal.discovery.citests.within_df_loss`).
+    debias : bool, default True
+        Centre every pooled partial-correlation test on its short-panel
+        (Nickell-type) bias: the expected partial correlation of the
+        transformed scores minus the one of the within-person process, both
+        under the bias-corrected within-person VAR that also gives the
+        ``effect`` column (see :mod:`causal.discovery.engine.bias`). Only for
+        ``ci_test="parcorr"``; where the correction is not available (e.g.
+        ``prep="none"``, change-point trend models, day/beep designs) the
+        tests stay uncentred and ``links_.settings["debias"]`` says why.
     random_state : int, optional
         Seed for stochastic tests (CMIknn, GPDC).
     """
@@ -126,7 +136,7 @@ class PanelPCMCI(BaseEstimator):
                  prep: str = "auto", standardize: bool = False, prep_by: str = "patient",
                  forbid: Iterable[LinkSpec] = (), require: Iterable[LinkSpec] = (),
                  contemporaneous: bool = True, cut_off: str = "2xtau_max",
-                 min_lagged_rows: int = 2, within_df: bool = True,
+                 min_lagged_rows: int = 2, within_df: bool = True, debias: bool = True,
                  random_state: int | None = None) -> None:
         self.tau_max = tau_max
         self.alpha = alpha
@@ -143,6 +153,7 @@ class PanelPCMCI(BaseEstimator):
         self.cut_off = cut_off
         self.min_lagged_rows = min_lagged_rows
         self.within_df = within_df
+        self.debias = debias
         self.random_state = random_state
 
     # ---------------------------------------------------------------- params
@@ -160,7 +171,7 @@ class PanelPCMCI(BaseEstimator):
         if self.fdr is not None:
             check_choice("fdr", self.fdr, ("none", "fdr_bh"))
         check_int("min_lagged_rows", self.min_lagged_rows, minimum=1)
-        for name in ("standardize", "within_df", "contemporaneous"):
+        for name in ("standardize", "within_df", "contemporaneous", "debias"):
             check_bool(name, getattr(self, name))
         for name in ("forbid", "require"):
             val = getattr(self, name)
@@ -358,17 +369,21 @@ class PanelPCMCI(BaseEstimator):
             warnings.filterwarnings("ignore", message="In analysis mode 'multiple'. There is just",
                                     category=UserWarning)
             dataframe = self._input.dataframe()
+        solved = solve_within(panel, prep=self.prep_, by=self.prep_by, tau_max=tau,
+                              standardized=bool(self.standardize), raw=raw)
+        self._bias, debias_note = self._moment_bias(solved, pad)
         test = make_ci_test(self.ci_test, ci_level=1 - 2 * self.alpha,
-                            random_state=self.random_state, df_loss=self.df_loss_)
+                            random_state=self.random_state, df_loss=self.df_loss_,
+                            bias=self._bias)
         try:
             run = run_pcmci(self._algorithm, dataframe, test, default_samples=self.n_samples_)
         except NoSamplesError as exc:
             raise DataError(f"{exc}. {self._advice(len(panel.variables), self.df_loss_)}"
                             ) from exc
-        self.links_ = self._wrap(run)
+        self.links_ = self._wrap(run, debias_note)
         self.parents_ = run.parents
         self._check_p_values(self.links_)
-        self.links_ = self._with_effects(self.links_, raw)
+        self.links_ = self._with_effects(self.links_, raw, solved)
         self.graph_: nx.DiGraph = summary_graph(self.links_)
         logger.info("fitted %s: %d significant of %d tested links", self.method,
                     int(self.links_.table["significant"].sum()), len(self.links_.table))
@@ -386,21 +401,39 @@ class PanelPCMCI(BaseEstimator):
         positive lags). Build it once per process: it holds tigramite objects.
         """
         return Rerun(self._algorithm, self._input, ci_test=self.ci_test,
-                     df_loss=self.blocks_["df_loss"].to_numpy(float))
+                     df_loss=self.blocks_["df_loss"].to_numpy(float), bias=self._bias)
 
-    def _wrap(self, run: LinkRun) -> Links:
+    def _wrap(self, run: LinkRun, debias: str) -> Links:
         names = list(self._algorithm.names)
         settings = {"pc_alpha": self.pc_alpha, "fdr": self.fdr, "prep": self.prep_,
                     "standardize": self.standardize, "ci_level": 1 - 2 * self.alpha,
-                    "cut_off": self.cut_off, "prep_by": self.prep_by, "df_loss": self.df_loss_}
+                    "cut_off": self.cut_off, "prep_by": self.prep_by, "df_loss": self.df_loss_,
+                    "debias": debias}
         return Links(table=run.table, variables=tuple(names), tau_max=int(self.tau_max),
                      alpha=float(self.alpha), method=self.method, ci_test=self.ci_test,
                      settings=settings)
 
-    def _with_effects(self, links: Links, raw: Panel) -> Links:
+    def _with_effects(self, links: Links, raw: Panel,
+                      solved: tuple[WithinFit | None, str | None]) -> Links:
         """Fill the ``effect`` columns of ``links`` (bias-corrected within-person effects)."""
         return add_effects(links, self.panel_, prep=self.prep_, by=self.prep_by,
-                           standardized=bool(self.standardize), raw=raw)
+                           standardized=bool(self.standardize), raw=raw, solved=solved)
+
+    def _moment_bias(self, solved: tuple[WithinFit | None, str | None],
+                     pad: int) -> tuple[MomentBias | None, str]:
+        """Return the tests' short-panel bias (or None) and what ``settings["debias"]`` says."""
+        if not self.debias:
+            return None, "off (debias=False)"
+        if self.ci_test != "parcorr":
+            return None, f"off: only ci_test='parcorr' is centred, not {self.ci_test!r}"
+        fit, note = solved
+        if fit is None:
+            logger.info("tests not centred on their short-panel bias: %s", note)
+            return None, f"off: {note}"
+        cut = 2 * int(self.tau_max)
+        bias = moment_bias(fit, max_lag=cut, first_row=cut - pad)
+        return bias, ("tests centred on their short-panel bias (exact binding function of "
+                      "the within-person VAR)")
 
     def _dataset_df_loss(self, ti: TigramiteInput, samples: np.ndarray) -> np.ndarray:
         """Per dataset: degrees of freedom its within transform used.

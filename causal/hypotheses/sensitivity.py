@@ -90,7 +90,7 @@ SPEC_COLUMNS = ("name", "specification", "prep", "tau_max", "pc_alpha", "verdict
 class _VerdictsOnly(PanelPCMCI):
     """PanelPCMCI without the ``effect`` columns: the verdicts need only the tests."""
 
-    def _with_effects(self, links: Links, raw: Panel) -> Links:
+    def _with_effects(self, links: Links, raw: Panel, solved: Any) -> Links:
         return links
 
 

@@ -10,6 +10,7 @@ that only re-pools the statistics.
 
 from __future__ import annotations
 
+from causal.discovery.engine.bias import MomentBias
 from causal.discovery.engine.design import LaggedRows, NoValidSamplesError, column_index
 from causal.discovery.engine.parcorr import PooledParCorr
 from causal.discovery.engine.partial import (
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "LaggedMoments",
     "LaggedRows",
+    "MomentBias",
     "NoValidSamplesError",
     "PooledMoments",
     "PooledParCorr",

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 from tigramite.independence_tests.parcorr import ParCorr
 
+from causal.discovery.engine.bias import MomentBias
 from causal.discovery.engine.design import column_index
 from causal.discovery.engine.partial import (
     analytic_confidence,
@@ -72,6 +73,9 @@ from causal.discovery.engine.stats import (
 __all__ = ["PooledParCorr"]
 
 logger = logging.getLogger(__name__)
+
+#: A centred partial correlation is kept inside (-1, 1) so that its t statistic stays finite.
+_MAX_CENTRED = 1 - 1e-9
 
 Node = tuple[int, int]
 
@@ -138,6 +142,11 @@ class PooledParCorr(ParCorr):
         Analytic confidence interval of the partial correlation.
     conf_lev : float, optional
         Two-sided confidence level.
+    bias : MomentBias, optional
+        Short-panel bias of the lagged moments (see
+        :mod:`causal.discovery.engine.bias`): every partial correlation is
+        centred by :meth:`MomentBias.shift` before its test. Default None:
+        tigramite's ``ParCorr`` exactly.
     seed : int, optional
         Passed to tigramite (unused by analytic tests).
     verbosity : int, optional
@@ -155,6 +164,7 @@ class PooledParCorr(ParCorr):
         significance: str = "analytic",
         confidence: str | bool | None = None,
         conf_lev: float = 0.9,
+        bias: MomentBias | None = None,
         seed: int = 42,
         verbosity: int = 0,
     ) -> None:
@@ -182,6 +192,9 @@ class PooledParCorr(ParCorr):
         if loss.ndim > 1 or not np.all(np.isfinite(loss)) or np.any(loss < 0):
             raise ValueError(f"df_loss must be a non-negative number or 1-d array, got {df_loss!r}")
         self.df_loss = df_loss
+        if bias is not None and not isinstance(bias, MomentBias):
+            raise ValueError(f"bias must be a MomentBias or None, got {type(bias).__name__}")
+        self.bias = bias
         self._shared = _Shared()
         self._pooled: dict[int, PooledMoments] = {}
 
@@ -346,11 +359,18 @@ class PooledParCorr(ParCorr):
         self, xs: list[Node], ys: list[Node], zs: list[Node], cut: int
     ) -> tuple[float, int | None, float]:
         """``(val, dim, n)`` with constant Z removed; dim None if X or Y is empty/constant."""
-        n, cov, const = self._select(zs + xs + ys, cut)
+        nodes = zs + xs + ys
+        n, cov, const = self._select(nodes, cut)
         if not xs or not ys or const[len(zs) :].any():
             return 0.0, None, n
         cov = _drop_constant(cov, const)
-        return partial_correlation(cov), cov.shape[0], n
+        value = partial_correlation(cov)
+        if self.bias is not None and np.isfinite(value):
+            n_vars = self.pooled(cut).n_vars
+            cols = [column_index(var, -lag, n_vars) for (var, lag), c in zip(nodes, const,
+                                                                            strict=True) if not c]
+            value = float(np.clip(value - self.bias.shift(cols), -_MAX_CENTRED, _MAX_CENTRED))
+        return value, cov.shape[0], n
 
     @staticmethod
     def _cache_key(xs: list[Node], ys: list[Node], zs: list[Node], cut: int) -> tuple[Any, ...]:

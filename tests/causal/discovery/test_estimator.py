@@ -398,7 +398,7 @@ def test_required_link_is_tigramites_mci_test(method, link):
     from causal.discovery.citests import make_ci_test
 
     df = simulate_cohort("paper", n_patients=30, n_weeks=10, missing=0.1, random_state=5)
-    model = PanelPCMCI(method=method, require=[link]).fit(df)
+    model = PanelPCMCI(method=method, require=[link], debias=False).fit(df)
     row = model.links_.get(*link)
     assert bool(row["required"]) and bool(row["significant"]) and bool(row["directed"])
     assert model.links_.table["required"].sum() == 1
@@ -736,7 +736,8 @@ def test_default_engine_equals_tigramite_parcorr(method, tau_max, missing, cut_o
     # same test with tigramite's ParCorr. Issue 3 asks for the same graph and values and
     # p-values within 1e-9 (both run the identical algorithm; only arithmetic order differs).
     df = simulate_cohort("paper", n_patients=40, n_weeks=13, missing=missing, random_state=7)
-    fast = PanelPCMCI(tau_max=tau_max, method=method, cut_off=cut_off).fit(df).links_.table
+    fast = PanelPCMCI(tau_max=tau_max, method=method, cut_off=cut_off,
+                      debias=False).fit(df).links_.table
     slow = PanelPCMCI(tau_max=tau_max, method=method, cut_off=cut_off,
                       ci_test="parcorr-tigramite").fit(df).links_.table
     assert fast[["source", "target", "lag", "significant"]].equals(
