@@ -105,6 +105,7 @@ from features.checks import (
     spawn_seeds,
 )
 from features.errors import DataError, InputError
+from features.io import write_csv
 from features.lags import lag_name, lag_table
 from features.panel import Panel
 from features.transforms import PREPS, prepare
@@ -679,8 +680,7 @@ class ComparisonTable:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write :meth:`to_frame` to ``path`` (``comparisons.csv``) and return it."""
-        path = Path(path)
-        self.to_frame().to_csv(path, index=False)
+        path = write_csv(self.to_frame(), path)
         logger.info("wrote %d comparisons to %s", len(self), path)
         return path
 

@@ -99,6 +99,7 @@ from causal.hypotheses.spec import (
     _check_sesoi,
     load_hypotheses,
 )
+from features.io import write_csv
 
 __all__ = [
     "BOOTSTRAP_COLUMNS",
@@ -355,8 +356,7 @@ class VerdictTable:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write :meth:`to_frame` to ``path`` and return it."""
-        path = Path(path)
-        self.to_frame().to_csv(path, index=False)
+        path = write_csv(self.to_frame(), path)
         logger.info("wrote %d verdicts to %s", len(self), path)
         return path
 
