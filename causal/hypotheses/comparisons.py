@@ -96,6 +96,7 @@ import pandas as pd
 
 from causal.discovery.links import Links
 from causal.hypotheses.spec import Comparison, HypothesisError, load_comparisons
+from causal.hypotheses.verdicts import VERDICTS, _count_verdicts, _counts_text
 from features.checks import (
     check_bool,
     check_choice,
@@ -136,7 +137,6 @@ EFFECT_LABEL = ("standardized within-person change per week (pooled within-perso
                 "coefficient, half-panel jackknife bias correction; stand-in for Links.effect)")
 #: ``spawn_seeds`` stream of the effect bootstrap's patient draws.
 SEED_STREAM = (9, 1)
-_VERDICTS = ("supported", "contradicted", "inconclusive")
 
 Link = tuple[str, str, int]
 
@@ -596,8 +596,8 @@ class ComparisonResult:
     reason: str
 
     def __post_init__(self) -> None:
-        if self.verdict not in _VERDICTS:
-            raise ValueError(f"verdict must be one of {list(_VERDICTS)}, got {self.verdict!r}")
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {list(VERDICTS)}, got {self.verdict!r}")
 
     def __str__(self) -> str:
         c = self.comparison
@@ -686,13 +686,10 @@ class ComparisonTable:
 
     def counts(self) -> dict[str, int]:
         """Return the number of comparisons per verdict (zeros included)."""
-        out = dict.fromkeys(_VERDICTS, 0)
-        for r in self.results:
-            out[r.verdict] += 1
-        return out
+        return _count_verdicts(r.verdict for r in self.results)
 
     def __str__(self) -> str:
-        counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
+        counts = _counts_text(self.counts())
         head = (f"Comparison verdicts ({100 * (1 - 2 * self.alpha):g}% intervals from "
                 f"{self.n_boot} patient-bootstrap draws): {counts}")
         return "\n".join([head, *(f"  {r}" for r in self.results)])
@@ -738,8 +735,8 @@ def compare(comparisons: Iterable[Comparison] | str | Path, draws: EffectDraws, 
     Parameters
     ----------
     comparisons : iterable of Comparison, or str / Path
-        The claims, or a preset name / TOML path for
-        :func:`~causal.hypotheses.spec.load_comparisons`.
+        The claims, or what :func:`~causal.hypotheses.spec.load_comparisons`
+        reads (a preset name or a TOML path).
     draws : EffectDraws
         From :func:`model_effects` (what ``discover`` uses), :func:`use_effects`
         or :func:`effect_bootstrap` on the analysed data.

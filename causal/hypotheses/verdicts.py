@@ -362,13 +362,10 @@ class VerdictTable:
 
     def counts(self) -> dict[str, int]:
         """Return the number of hypotheses per verdict (all verdicts, zeros included)."""
-        out = dict.fromkeys(VERDICTS, 0)
-        for v in self.verdicts:
-            out[v.verdict] += 1
-        return out
+        return _count_verdicts(v.verdict for v in self.verdicts)
 
     def __str__(self) -> str:
-        counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
+        counts = _counts_text(self.counts())
         boot = (f", cluster bootstrap: significant links need >= {self.min_frequency:.0%} of "
                 "replicates" if self.bootstrap else "")
         head = (f"Hypothesis verdicts (alpha={self.alpha:g}, {100 * self.ci_level:g}% CI"
@@ -425,6 +422,19 @@ def _bootstrap_lookup(bootstrap: pd.DataFrame) -> dict[tuple[str, str, int], tup
     values = bootstrap[["frequency", "boot_low", "boot_high"]].astype(float)
     return {(s, t, int(k)): tuple(v) for (s, t, k), v in
             zip(keys.itertuples(index=False), values.itertuples(index=False), strict=True)}
+
+
+def _count_verdicts(verdicts: Iterable[str]) -> dict[str, int]:
+    """Return how often each of :data:`VERDICTS` occurs (in that order, zeros included)."""
+    out = dict.fromkeys(VERDICTS, 0)
+    for verdict in verdicts:
+        out[verdict] += 1
+    return out
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    """``"2 supported, 0 contradicted, 1 inconclusive"``."""
+    return ", ".join(f"{n} {k}" for k, n in counts.items())
 
 
 def evaluate(hypotheses: Iterable[Hypothesis] | str | Path, links: Links, *,
