@@ -89,14 +89,14 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from causal.discovery.links import Links
 from causal.hypotheses.spec import Comparison, HypothesisError, load_comparisons
-from causal.hypotheses.verdicts import VERDICTS, _count_verdicts, _counts_text
+from causal.hypotheses.verdicts import VERDICTS, _counts_text, _Judged
 from features.checks import (
     check_bool,
     check_choice,
@@ -106,7 +106,6 @@ from features.checks import (
     spawn_seeds,
 )
 from features.errors import DataError, InputError
-from features.io import write_csv
 from features.lags import lag_name, lag_table
 from features.panel import Panel
 from features.transforms import PREPS, prepare
@@ -636,13 +635,17 @@ def _decide(c: Comparison, diff: float, lo: float, hi: float, strong: float,
 
 
 @dataclass(frozen=True)
-class ComparisonTable:
-    """Verdicts on a set of comparisons with the settings used."""
+class ComparisonTable(_Judged):
+    """Verdicts on a set of comparisons with the settings used.
+
+    ``to_csv`` writes ``comparisons.csv``; ``counts`` gives the number per verdict.
+    """
 
     results: tuple[ComparisonResult, ...]
     alpha: float
     n_boot: int
     label: str = EFFECT_LABEL
+    _noun: ClassVar[str] = "comparisons"
 
     def __len__(self) -> int:
         return len(self.results)
@@ -677,16 +680,6 @@ class ComparisonTable:
                  "verdict": r.verdict, "reason": r.reason} for r in self.results]
         return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)).astype(
             {"lag": "int64", "difference": float, "ci_low": float, "ci_high": float})
-
-    def to_csv(self, path: str | Path) -> Path:
-        """Write :meth:`to_frame` to ``path`` (``comparisons.csv``) and return it."""
-        path = write_csv(self.to_frame(), path)
-        logger.info("wrote %d comparisons to %s", len(self), path)
-        return path
-
-    def counts(self) -> dict[str, int]:
-        """Return the number of comparisons per verdict (zeros included)."""
-        return _count_verdicts(r.verdict for r in self.results)
 
     def __str__(self) -> str:
         counts = _counts_text(self.counts())

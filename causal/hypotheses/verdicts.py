@@ -88,6 +88,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
@@ -303,8 +304,29 @@ class Verdict:
                 f"CI [{_fmt(self.ci_low)}, {_fmt(self.ci_high)}]{boot}) - {self.reason}")
 
 
+class _Judged:
+    """What :class:`VerdictTable` and the comparisons' table share: rows with a ``verdict``.
+
+    A subclass has ``__iter__`` and ``__len__`` over its rows, ``to_frame()``, and
+    names its rows in ``_noun`` (for the log).
+    """
+
+    _noun: ClassVar[str]
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :meth:`to_frame` to ``path`` and return it."""
+        path = write_csv(self.to_frame(), path)
+        logging.getLogger(type(self).__module__).info("wrote %d %s to %s", len(self),
+                                                      self._noun, path)
+        return path
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of rows per verdict (all :data:`VERDICTS`, zeros included)."""
+        return _count_verdicts(row.verdict for row in self)
+
+
 @dataclass(frozen=True)
-class VerdictTable:
+class VerdictTable(_Judged):
     """Verdicts on a set of hypotheses with the settings used.
 
     Parameters
@@ -326,6 +348,7 @@ class VerdictTable:
     ci_level: float
     bootstrap: bool = False
     min_frequency: float = MIN_EDGE_FREQUENCY
+    _noun: ClassVar[str] = "verdicts"
 
     def __len__(self) -> int:
         return len(self.verdicts)
@@ -353,16 +376,6 @@ class VerdictTable:
         return frame.astype({"lag": int, "significant": bool, "value": float,
                              "p_value": float, "ci_low": float, "ci_high": float,
                              "sesoi": float})
-
-    def to_csv(self, path: str | Path) -> Path:
-        """Write :meth:`to_frame` to ``path`` and return it."""
-        path = write_csv(self.to_frame(), path)
-        logger.info("wrote %d verdicts to %s", len(self), path)
-        return path
-
-    def counts(self) -> dict[str, int]:
-        """Return the number of hypotheses per verdict (all verdicts, zeros included)."""
-        return _count_verdicts(v.verdict for v in self.verdicts)
 
     def __str__(self) -> str:
         counts = _counts_text(self.counts())
