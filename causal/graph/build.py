@@ -141,7 +141,8 @@ def summary_graph(links: Links, *, lagged_only: bool = False) -> nx.DiGraph:
     Parameters
     ----------
     links : Links
-        Discovery result.
+        Discovery result; its significant links, collapsed over lags, become the
+        edges.
     lagged_only : bool
         Ignore contemporaneous (lag 0) links.
 
@@ -205,7 +206,7 @@ def time_series_graph(links: Links, *, repeat: bool = False) -> nx.DiGraph:
     Parameters
     ----------
     links : Links
-        Discovery result.
+        Discovery result; its significant links become the edges.
     repeat : bool
         If False (default) each link ``source(t-lag) -> target(t)`` gives one
         edge ``(source, lag) -> (target, 0)``. If True it is repeated at every

@@ -74,7 +74,7 @@ def strengths(links: Links, *, cross_only: bool = True) -> pd.DataFrame:
     Parameters
     ----------
     links : Links
-        Discovery result.
+        Discovery result; its significant lagged links are summed.
     cross_only : bool
         Drop autoregressive links (``source == target``). They add equally
         to a variable's in- and out-strength, so ``net`` is unaffected.
