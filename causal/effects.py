@@ -89,7 +89,7 @@ True
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -371,12 +371,15 @@ class JackknifeEffects:
                 f"{self.n_patients} patients, {self.n_splits} split(s)")
         if self.table.empty:
             return head + "\n  (no links requested)"
-        lines = [head]
-        for r in self.table.itertuples(index=False):
-            lines.append(f"  {format_link(r.source, r.target, r.lag)}: raw {r.estimate:+.3f}, "
-                         f"corrected {r.corrected:+.3f} (halves {r.first_half:+.3f}, "
-                         f"{r.second_half:+.3f})")
-        return "\n".join(lines)
+        return _render(head, self.table, lambda r: (
+            f"raw {r.estimate:+.3f}, corrected {r.corrected:+.3f} (halves "
+            f"{r.first_half:+.3f}, {r.second_half:+.3f})"))
+
+
+def _render(head: str, table: pd.DataFrame, text: Callable[[Any], str]) -> str:
+    """``head``, then one line ``  <link>: text(row)`` per row of ``table``."""
+    return "\n".join([head, *(f"  {format_link(r.source, r.target, r.lag)}: {text(r)}"
+                              for r in table.itertuples(index=False))])
 
 
 def jackknife_effects(data: Panel | pd.DataFrame, links: Any = None, *,
@@ -1150,12 +1153,9 @@ class WithinEffects:
                 f"{100 * self.ci_level:g}% patient-cluster intervals)")
         if self.note:
             return f"{head}\n  not available: {self.note}"
-        lines = [head]
-        for r in self.table.itertuples(index=False):
-            lines.append(f"  {r.source}(t-{r.lag}) -> {r.target}(t): effect {r.effect:+.3f} "
-                         f"[{r.effect_low:+.3f}, {r.effect_high:+.3f}] (uncorrected "
-                         f"{r.raw:+.3f})")
-        return "\n".join(lines)
+        return _render(head, self.table, lambda r: (
+            f"effect {r.effect:+.3f} [{r.effect_low:+.3f}, {r.effect_high:+.3f}] (uncorrected "
+            f"{r.raw:+.3f})"))
 
 
 def solve_within(prepared: Panel, *, prep: str, by: str, tau_max: int,

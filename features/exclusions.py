@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from features.io import write_csv
+
 __all__ = ["EXCLUSION_COLUMNS", "ExclusionReport"]
 
 logger = logging.getLogger(__name__)
@@ -101,9 +103,7 @@ class ExclusionReport:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write all records to ``path`` (header only when nothing was excluded)."""
-        path = Path(path)
-        self.records.to_csv(path, index=False)
-        return path
+        return write_csv(self.records, path)
 
     def __str__(self) -> str:
         head = f"ExclusionReport: {self.n_rows} row(s) and {self.n_patients} patient(s) excluded"

@@ -47,6 +47,7 @@ Examples
 from __future__ import annotations
 
 import datetime
+import importlib
 import logging
 import numbers
 import zipfile
@@ -150,21 +151,13 @@ def read_spss(path: str | Path, *, value_labels: str = "codes",
 
 def read_stata(path: str | Path, *, value_labels: str = "codes",
                labels: Iterable[str] = ()) -> pd.DataFrame:
-    """Read a Stata ``.dta`` file (see the module docstring).
+    """Read a Stata ``.dta`` file, indexed by observation number (1, 2, ...).
 
-    Parameters
-    ----------
-    path : str or Path
-        The file.
-    value_labels : {"codes", "labels"}
-        Keep the numeric codes (default) or map labelled codes to labels.
-    labels : iterable of str
-        Label columns whose text stays text (see :func:`read_formatted`).
+    The parameters, values and missing values are handled as by :func:`read_spss`.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by observation number (1, 2, ...).
+    See Also
+    --------
+    read_spss : the same parameters, documented.
     """
     return _read_readstat(Path(path), "read_dta", "Stata", value_labels, labels)
 
@@ -172,12 +165,7 @@ def read_stata(path: str | Path, *, value_labels: str = "codes",
 def _read_readstat(path: Path, reader: str, kind: str, value_labels: str,
                    labels: Iterable[str]) -> pd.DataFrame:
     value_labels = check_choice("value_labels", value_labels, VALUE_LABELS)
-    _check_file(path)
-    try:
-        import pyreadstat
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise DataError(f"{path}: reading {kind} files needs pyreadstat "
-                        "(pip install pyreadstat)") from exc
+    pyreadstat = _reader_module(path, "pyreadstat", kind)
     try:
         df, meta = getattr(pyreadstat, reader)(
             str(path), apply_value_formats=value_labels == "labels", formats_as_category=False,
@@ -238,12 +226,7 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None,
         rows.
     """
     path = Path(path)
-    _check_file(path)
-    try:
-        import openpyxl
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise DataError(f"{path}: reading Excel files needs openpyxl "
-                        "(pip install openpyxl)") from exc
+    openpyxl = _reader_module(path, "openpyxl", "Excel")
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -304,6 +287,16 @@ def _sheet(book: Any, sheet: str | int | None, path: Path) -> Any:
 
 
 # ------------------------------------------------------------------------ shared
+def _reader_module(path: Path, module: str, kind: str) -> Any:
+    """Check that ``path`` is a file, then import the package that reads ``kind`` files."""
+    _check_file(path)
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise DataError(f"{path}: reading {kind} files needs {module} "
+                        f"(pip install {module})") from exc
+
+
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise DataError(f"{path}: file not found")

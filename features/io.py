@@ -44,7 +44,7 @@ import pandas as pd
 from features.errors import DataError, InputError, format_value
 from features.formats import FORMAT_SUFFIXES, read_formatted
 
-__all__ = ["NA_VALUES", "read_table"]
+__all__ = ["NA_VALUES", "read_table", "write_csv"]
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +156,22 @@ def read_table(path: str | Path, *, sep: str | None = None,
         df[name] = _as_labels(df[name])
     logger.info("read %d rows x %d columns from %s", len(df), df.shape[1], path)
     return df
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` without its index to ``path``; return the path.
+
+    The one way the result tables (``links.csv``, ``hypotheses.csv``,
+    ``exclusions.csv``, ...) are written, so :func:`read_table` reads them back.
+
+    >>> import tempfile
+    >>> path = write_csv(pd.DataFrame({"a": [1, 2]}), Path(tempfile.mkdtemp()) / "a.csv")
+    >>> read_table(path)["a"].tolist()
+    [1, 2]
+    """
+    path = Path(path)
+    frame.to_csv(path, index=False)
+    return path
 
 
 def _na_codes(na_values: Iterable[str | float] | None) -> tuple[str, ...]:

@@ -87,6 +87,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -192,7 +193,6 @@ def _simulate(
     missing: float,
     dropout: float,
     rng: np.random.Generator,
-    first_id: int,
     options: _Options,
 ) -> pd.DataFrame:
     k = len(scenario.variables)
@@ -227,7 +227,7 @@ def _simulate(
                          extra)
     y = trends.trend + within * z.transpose(1, 0, 2)  # (patient, week, variable)
     values = np.column_stack([inst[j].measure(y[:, :, j].ravel()) for j in range(k)])
-    patient = np.repeat(np.arange(first_id, first_id + n_patients, dtype=np.int64), n_weeks)
+    patient = np.repeat(np.arange(1, n_patients + 1, dtype=np.int64), n_weeks)
     week = np.tile(np.arange(1, n_weeks + 1, dtype=np.int64), n_patients)
     keep = np.ones(n_patients * n_weeks, dtype=bool)
     if missing > 0:
@@ -312,8 +312,7 @@ def simulate_cohort(
     n_weeks, missing, dropout = _check_design(n_weeks, missing, dropout)
     options = _Options.check(trajectory, ar_sd, cross_sd, dropout_improvement)
     rng = np.random.default_rng(random_state)
-    frame = _simulate(scenario, n_patients, n_weeks, missing, dropout, rng, first_id=1,
-                      options=options)
+    frame = _simulate(scenario, n_patients, n_weeks, missing, dropout, rng, options)
     logger.debug("simulated %d rows from %s", len(frame), scenario)
     return frame
 
@@ -323,13 +322,8 @@ def simulate_subgroups(
     sizes: Sequence[int],
     n_weeks: int,
     *,
-    missing: float = 0.0,
-    dropout: float = 0.0,
     random_state: int | np.random.Generator | None = None,
-    trajectory: str | Trajectory = "linear",
-    ar_sd: float = 0.0,
-    cross_sd: float = 0.0,
-    dropout_improvement: float = 0.0,
+    **options: Any,
 ) -> pd.DataFrame:
     """Simulate cohorts from several scenarios and stack them with a ``subgroup`` column.
 
@@ -339,8 +333,15 @@ def simulate_subgroups(
         One scenario per subgroup; all must share the same variables.
     sizes : sequence of int
         Number of patients per subgroup.
-    n_weeks, missing, dropout, random_state, trajectory, ar_sd, cross_sd, dropout_improvement
-        As in :func:`simulate_cohort`.
+    n_weeks : int
+        Number of weeks, as in :func:`simulate_cohort`.
+    random_state : int, numpy.random.Generator or None
+        Seed of the whole stack; the subgroups are drawn one after the other
+        from the one generator.
+    **options
+        The other keyword arguments of :func:`simulate_cohort` (``missing``,
+        ``dropout``, ``trajectory``, ``ar_sd``, ``cross_sd``,
+        ``dropout_improvement``), applied to every subgroup.
 
     Returns
     -------
@@ -367,12 +368,11 @@ def simulate_subgroups(
                 f"scenario {s.name!r} has variables {s.variables}, expected {variables}"
             )
     sizes = [check_int(f"sizes[{g}]", n, minimum=1) for g, n in enumerate(sizes)]
-    n_weeks, missing, dropout = _check_design(n_weeks, missing, dropout)
-    options = _Options.check(trajectory, ar_sd, cross_sd, dropout_improvement)
     rng = np.random.default_rng(random_state)
     frames, first_id = [], 1
     for group, (scenario, size) in enumerate(zip(scenarios, sizes, strict=True)):
-        frame = _simulate(scenario, size, n_weeks, missing, dropout, rng, first_id, options)
+        frame = simulate_cohort(scenario, size, n_weeks, random_state=rng, **options)
+        frame["patient"] += first_id - 1  # ids unique across the subgroups
         frame.insert(2, "subgroup", np.int64(group))
         frames.append(frame)
         first_id += size

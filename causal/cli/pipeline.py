@@ -53,7 +53,7 @@ import dataclasses
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -644,9 +644,15 @@ def write_discover(result: DiscoverResult, out_dir: str | Path) -> tuple[Path, .
     InputError
         If the folder or a file in it cannot be written.
     """
+    return _write_staged(lambda stage, _: write_discover_files(result, stage), out_dir)
+
+
+def _write_staged(write: Callable[[Path, Path], Sequence[Path]],
+                  out_dir: str | Path) -> tuple[Path, ...]:
+    """Call ``write(stage, out)`` in :func:`writing_to`; return where its files end up."""
     out = Path(out_dir)
     with writing_to(out) as stage:
-        files = published(write_discover_files(result, stage), stage, out)
+        files = published(write(stage, out), stage, out)
     logger.info("wrote %d files to %s", len(files), out)
     return files
 
@@ -724,8 +730,14 @@ def discover(data: pd.DataFrame | str | Path, out_dir: str | Path,
              options: DiscoverOptions | None = None
              ) -> tuple[DiscoverResult, tuple[Path, ...]]:
     """:func:`compute_discover` then :func:`write_discover`; return the result and the files."""
-    result = compute_discover(data, options)
-    return result, write_discover(result, out_dir)
+    return _compute_and_write(compute_discover, write_discover, data, out_dir, options)
+
+
+def _compute_and_write(compute: Callable[[Any, Any], Any], write: Callable[[Any, Any], Any],
+                       data: pd.DataFrame | str | Path, out_dir: str | Path,
+                       options: Any) -> tuple[Any, tuple[Path, ...]]:
+    result = compute(data, options)
+    return result, write(result, out_dir)
 
 
 # -------------------------------------------------------------- individual
@@ -828,16 +840,8 @@ def compute_individual(data: pd.DataFrame | str | Path,
                        ) -> IndividualResult:
     """Run per-patient discovery and, if asked, find or compare subgroups.
 
-    Parameters
-    ----------
-    data : DataFrame or path
-        Long-format data or a CSV/Parquet file.
-    options : IndividualOptions, optional
-        Default: ``IndividualOptions()``.
-
-    Returns
-    -------
-    IndividualResult
+    ``data`` is taken as by :func:`compute_discover`; ``options`` defaults to
+    ``IndividualOptions()``. Returns an :class:`IndividualResult`.
     """
     o = options if options is not None else IndividualOptions()
     df, names = _load(data, o.data, o.rename)
@@ -880,18 +884,11 @@ def write_individual(result: IndividualResult, out_dir: str | Path) -> tuple[Pat
     median value), ``edge_shares.png`` (heatmap of the shares) and, with
     ``subgroups`` or ``group_col``, ``subgroups.csv`` (patient -> group),
     ``subgroup_edges.csv`` (per group and link), ``subgroup_<g>.png`` and, for
-    a known grouping, ``subgroup_differences.csv``; ``summary.txt``.
-
-    Raises
-    ------
-    InputError
-        If the folder or a file in it cannot be written.
+    a known grouping, ``subgroup_differences.csv``; ``summary.txt``. Returns
+    and raises as :func:`write_discover`.
     """
-    out = Path(out_dir)
-    with writing_to(out) as stage:
-        files = published(_write_individual(result, stage, final=out), stage, out)
-    logger.info("wrote %d files to %s", len(files), out)
-    return files
+    return _write_staged(lambda stage, out: _write_individual(result, stage, final=out),
+                         out_dir)
 
 
 def _write_individual(result: IndividualResult, out: Path, *,
@@ -936,5 +933,4 @@ def individual(data: pd.DataFrame | str | Path, out_dir: str | Path,
                options: IndividualOptions | None = None
                ) -> tuple[IndividualResult, tuple[Path, ...]]:
     """:func:`compute_individual` then :func:`write_individual`; return the result and files."""
-    result = compute_individual(data, options)
-    return result, write_individual(result, out_dir)
+    return _compute_and_write(compute_individual, write_individual, data, out_dir, options)

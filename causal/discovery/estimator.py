@@ -282,6 +282,23 @@ class PanelPCMCI(BaseEstimator):
             "a variable that is an exact linear function of others. "
             + self._advice(len(links.variables), self.df_loss_))
 
+    def _input_panel(self, data: Panel | pd.DataFrame, **frame_kwargs: Any) -> Panel:
+        """Return the panel of ``data``, every block long enough for ``tau_max`` lags.
+
+        A :class:`~features.panel.Panel` is taken as it is; a long-format frame is
+        validated by :meth:`~features.panel.Panel.from_frame` with ``frame_kwargs``.
+        Shared by :meth:`fit` and the per-patient fits of
+        :class:`~causal.resampling.individual.IndividualPCMCI`.
+        """
+        tau, min_rows = int(self.tau_max), self.min_lagged_rows
+        if isinstance(data, Panel):
+            panel = data.drop_short(tau, min_rows)
+        else:
+            panel = Panel.from_frame(data, tau_max=tau, min_lagged_rows=min_rows, **frame_kwargs)
+        if len(panel.variables) < 2:
+            raise DataError(f"discovery needs at least 2 variables, got {list(panel.variables)}")
+        return panel
+
     # ------------------------------------------------------------------- fit
     def fit(self, data: Panel | pd.DataFrame, *, id_col: str = "patient",
             time_col: str | None = None, variables: Sequence[str] | None = None,
@@ -335,15 +352,9 @@ class PanelPCMCI(BaseEstimator):
         """
         self._check_params()
         tau = int(self.tau_max)
-        if isinstance(data, Panel):
-            panel = data.drop_short(tau, self.min_lagged_rows)
-        else:
-            panel = Panel.from_frame(data, id_col=id_col, time_col=time_col, variables=variables,
-                                     segments=segments, tau_max=tau,
-                                     min_lagged_rows=self.min_lagged_rows, day_col=day_col,
-                                     beep_col=beep_col, duplicates=duplicates)
-        if len(panel.variables) < 2:
-            raise DataError(f"discovery needs at least 2 variables, got {list(panel.variables)}")
+        panel = self._input_panel(data, id_col=id_col, time_col=time_col, variables=variables,
+                                  segments=segments, day_col=day_col, beep_col=beep_col,
+                                  duplicates=duplicates)
         raw = panel
         self.prep_ = resolve_prep(self.prep, panel)
         panel = prepare(panel, self.prep_, standardize_within=self.standardize, by=self.prep_by)

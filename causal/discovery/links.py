@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.io import write_csv
+
 __all__ = ["LINK_COLUMNS", "Links", "format_link"]
 
 logger = logging.getLogger(__name__)
@@ -230,8 +232,7 @@ class Links:
     # ------------------------------------------------------------------ export
     def to_csv(self, path: str | Path) -> Path:
         """Write the full table (every tested link) to ``path`` and return it."""
-        path = Path(path)
-        self.table.to_csv(path, index=False)
+        path = write_csv(self.table, path)
         logger.info("wrote %d links to %s", len(self.table), path)
         return path
 

@@ -141,7 +141,8 @@ def summary_graph(links: Links, *, lagged_only: bool = False) -> nx.DiGraph:
     Parameters
     ----------
     links : Links
-        Discovery result.
+        Discovery result; its significant links, collapsed over lags, become the
+        edges.
     lagged_only : bool
         Ignore contemporaneous (lag 0) links.
 
@@ -205,7 +206,7 @@ def time_series_graph(links: Links, *, repeat: bool = False) -> nx.DiGraph:
     Parameters
     ----------
     links : Links
-        Discovery result.
+        Discovery result; its significant links become the edges.
     repeat : bool
         If False (default) each link ``source(t-lag) -> target(t)`` gives one
         edge ``(source, lag) -> (target, 0)``. If True it is repeated at every
@@ -307,12 +308,17 @@ def write_graphml(graph: nx.DiGraph, path: str | Path) -> Path:
     return path
 
 
-def read_graphml(path: str | Path) -> nx.DiGraph:
-    """Read a graph written by :func:`write_graphml`, restoring time-series tuple nodes."""
+def _existing(path: str | Path, kind: str) -> Path:
+    """Return ``path`` as a Path; FileNotFoundError naming ``kind`` if it is no file."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"GraphML file not found: {path}")
-    graph = nx.read_graphml(path)
+        raise FileNotFoundError(f"{kind} file not found: {path}")
+    return path
+
+
+def read_graphml(path: str | Path) -> nx.DiGraph:
+    """Read a graph written by :func:`write_graphml`, restoring time-series tuple nodes."""
+    graph = nx.read_graphml(_existing(path, "GraphML"))
     if not isinstance(graph, nx.DiGraph):
         graph = nx.DiGraph(graph)
     return _restore(graph)
@@ -359,9 +365,7 @@ def read_json(path: str | Path) -> nx.DiGraph:
     ``null`` attribute values come back as NaN and time-series graphs get
     their ``(variable, lag)`` tuple nodes back.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"JSON graph file not found: {path}")
+    path = _existing(path, "JSON graph")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:

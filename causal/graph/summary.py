@@ -28,18 +28,18 @@ of samples. The rendered order puts the share beside every ``>`` and says
 
 Examples
 --------
->>> table = pd.DataFrame({
-...     "source": ["fear_others", "depression", "depression"],
-...     "target": ["depression", "fear_others", "depression"],
-...     "lag": [1, 1, 1], "value": [0.12, 0.02, 0.40], "p_value": [0.001, 0.4, 1e-9],
-...     "significant": [True, False, True],
-... })
->>> links = Links(table=table, variables=("depression", "self_compassion", "fear_others"),
-...               tau_max=2, alpha=0.05)
+One significant link, ``fear_others`` at week ``t - 1`` -> ``depression`` at ``t``
+(the example of :mod:`causal.graph.build` without its non-significant and
+autoregressive rows, which leave the order as it is):
+
+>>> one = pd.DataFrame({"source": ["fear_others"], "target": ["depression"], "lag": [1],
+...                     "value": [0.12], "p_value": [0.001], "significant": [True]})
+>>> links = Links(one, variables=("depression", "self_compassion", "fear_others"),
+...               tau_max=1, alpha=0.05)
 >>> leading_variables(links)
 ['fear_others', 'self_compassion', 'depression']
->>> precedes(links, "fear_others", "depression")
-True
+>>> precedes(links, "fear_others", "depression"), precedes(links, "depression", "fear_others")
+(True, False)
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def strengths(links: Links, *, cross_only: bool = True) -> pd.DataFrame:
     Parameters
     ----------
     links : Links
-        Discovery result.
+        Discovery result; its significant lagged links are summed.
     cross_only : bool
         Drop autoregressive links (``source == target``). They add equally
         to a variable's in- and out-strength, so ``net`` is unaffected.

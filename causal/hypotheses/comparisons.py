@@ -89,13 +89,14 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from causal.discovery.links import Links
 from causal.hypotheses.spec import Comparison, HypothesisError, load_comparisons
+from causal.hypotheses.verdicts import VERDICTS, _counts_text, _Judged
 from features.checks import (
     check_bool,
     check_choice,
@@ -135,7 +136,6 @@ EFFECT_LABEL = ("standardized within-person change per week (pooled within-perso
                 "coefficient, half-panel jackknife bias correction; stand-in for Links.effect)")
 #: ``spawn_seeds`` stream of the effect bootstrap's patient draws.
 SEED_STREAM = (9, 1)
-_VERDICTS = ("supported", "contradicted", "inconclusive")
 
 Link = tuple[str, str, int]
 
@@ -595,8 +595,8 @@ class ComparisonResult:
     reason: str
 
     def __post_init__(self) -> None:
-        if self.verdict not in _VERDICTS:
-            raise ValueError(f"verdict must be one of {list(_VERDICTS)}, got {self.verdict!r}")
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {list(VERDICTS)}, got {self.verdict!r}")
 
     def __str__(self) -> str:
         c = self.comparison
@@ -635,13 +635,17 @@ def _decide(c: Comparison, diff: float, lo: float, hi: float, strong: float,
 
 
 @dataclass(frozen=True)
-class ComparisonTable:
-    """Verdicts on a set of comparisons with the settings used."""
+class ComparisonTable(_Judged):
+    """Verdicts on a set of comparisons with the settings used.
+
+    ``to_csv`` writes ``comparisons.csv``; ``counts`` gives the number per verdict.
+    """
 
     results: tuple[ComparisonResult, ...]
     alpha: float
     n_boot: int
     label: str = EFFECT_LABEL
+    _noun: ClassVar[str] = "comparisons"
 
     def __len__(self) -> int:
         return len(self.results)
@@ -677,22 +681,8 @@ class ComparisonTable:
         return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)).astype(
             {"lag": "int64", "difference": float, "ci_low": float, "ci_high": float})
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write :meth:`to_frame` to ``path`` (``comparisons.csv``) and return it."""
-        path = Path(path)
-        self.to_frame().to_csv(path, index=False)
-        logger.info("wrote %d comparisons to %s", len(self), path)
-        return path
-
-    def counts(self) -> dict[str, int]:
-        """Return the number of comparisons per verdict (zeros included)."""
-        out = dict.fromkeys(_VERDICTS, 0)
-        for r in self.results:
-            out[r.verdict] += 1
-        return out
-
     def __str__(self) -> str:
-        counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
+        counts = _counts_text(self.counts())
         head = (f"Comparison verdicts ({100 * (1 - 2 * self.alpha):g}% intervals from "
                 f"{self.n_boot} patient-bootstrap draws): {counts}")
         return "\n".join([head, *(f"  {r}" for r in self.results)])
@@ -738,8 +728,8 @@ def compare(comparisons: Iterable[Comparison] | str | Path, draws: EffectDraws, 
     Parameters
     ----------
     comparisons : iterable of Comparison, or str / Path
-        The claims, or a preset name / TOML path for
-        :func:`~causal.hypotheses.spec.load_comparisons`.
+        The claims, or what :func:`~causal.hypotheses.spec.load_comparisons`
+        reads (a preset name or a TOML path).
     draws : EffectDraws
         From :func:`model_effects` (what ``discover`` uses), :func:`use_effects`
         or :func:`effect_bootstrap` on the analysed data.

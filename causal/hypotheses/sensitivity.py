@@ -52,6 +52,7 @@ from causal.hypotheses.spec import HypothesisError
 from causal.hypotheses.verdicts import VERDICTS, VerdictTable, evaluate
 from features.choices import PREPS
 from features.errors import InputError
+from features.io import write_csv
 from features.panel import Panel
 from features.transforms import resolve_prep
 
@@ -185,8 +186,7 @@ class Sensitivity:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write :attr:`table` (``sensitivity.csv``) to ``path`` and return it."""
-        path = Path(path)
-        self.table.to_csv(path, index=False)
+        path = write_csv(self.table, path)
         logger.info("wrote sensitivity of %d hypotheses to %s", len(self.table), path)
         return path
 

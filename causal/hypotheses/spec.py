@@ -432,14 +432,8 @@ def parse_comparisons(data: Mapping[str, Any], *, source: str = "<mapping>") -> 
         Comparison, ...]:
     """Build comparisons from parsed TOML content (``comparison`` tables).
 
-    Only ``lag`` is taken from ``[defaults]``.
-
-    Parameters
-    ----------
-    data : mapping
-        E.g. the result of :func:`tomllib.loads` on a hypothesis file.
-    source : str
-        Where ``data`` came from, used in error messages.
+    Only ``lag`` is taken from ``[defaults]``; ``data`` and ``source`` are as
+    in :func:`parse_hypotheses`.
 
     Examples
     --------

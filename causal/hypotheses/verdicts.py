@@ -88,6 +88,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
@@ -99,6 +100,7 @@ from causal.hypotheses.spec import (
     _check_sesoi,
     load_hypotheses,
 )
+from features.io import write_csv
 
 __all__ = [
     "BOOTSTRAP_COLUMNS",
@@ -302,8 +304,29 @@ class Verdict:
                 f"CI [{_fmt(self.ci_low)}, {_fmt(self.ci_high)}]{boot}) - {self.reason}")
 
 
+class _Judged:
+    """What :class:`VerdictTable` and the comparisons' table share: rows with a ``verdict``.
+
+    A subclass has ``__iter__`` and ``__len__`` over its rows, ``to_frame()``, and
+    names its rows in ``_noun`` (for the log).
+    """
+
+    _noun: ClassVar[str]
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :meth:`to_frame` to ``path`` and return it."""
+        path = write_csv(self.to_frame(), path)
+        logging.getLogger(type(self).__module__).info("wrote %d %s to %s", len(self),
+                                                      self._noun, path)
+        return path
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of rows per verdict (all :data:`VERDICTS`, zeros included)."""
+        return _count_verdicts(row.verdict for row in self)
+
+
 @dataclass(frozen=True)
-class VerdictTable:
+class VerdictTable(_Judged):
     """Verdicts on a set of hypotheses with the settings used.
 
     Parameters
@@ -325,6 +348,7 @@ class VerdictTable:
     ci_level: float
     bootstrap: bool = False
     min_frequency: float = MIN_EDGE_FREQUENCY
+    _noun: ClassVar[str] = "verdicts"
 
     def __len__(self) -> int:
         return len(self.verdicts)
@@ -353,22 +377,8 @@ class VerdictTable:
                              "p_value": float, "ci_low": float, "ci_high": float,
                              "sesoi": float})
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write :meth:`to_frame` to ``path`` and return it."""
-        path = Path(path)
-        self.to_frame().to_csv(path, index=False)
-        logger.info("wrote %d verdicts to %s", len(self), path)
-        return path
-
-    def counts(self) -> dict[str, int]:
-        """Return the number of hypotheses per verdict (all verdicts, zeros included)."""
-        out = dict.fromkeys(VERDICTS, 0)
-        for v in self.verdicts:
-            out[v.verdict] += 1
-        return out
-
     def __str__(self) -> str:
-        counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
+        counts = _counts_text(self.counts())
         boot = (f", cluster bootstrap: significant links need >= {self.min_frequency:.0%} of "
                 "replicates" if self.bootstrap else "")
         head = (f"Hypothesis verdicts (alpha={self.alpha:g}, {100 * self.ci_level:g}% CI"
@@ -425,6 +435,19 @@ def _bootstrap_lookup(bootstrap: pd.DataFrame) -> dict[tuple[str, str, int], tup
     values = bootstrap[["frequency", "boot_low", "boot_high"]].astype(float)
     return {(s, t, int(k)): tuple(v) for (s, t, k), v in
             zip(keys.itertuples(index=False), values.itertuples(index=False), strict=True)}
+
+
+def _count_verdicts(verdicts: Iterable[str]) -> dict[str, int]:
+    """Return how often each of :data:`VERDICTS` occurs (in that order, zeros included)."""
+    out = dict.fromkeys(VERDICTS, 0)
+    for verdict in verdicts:
+        out[verdict] += 1
+    return out
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    """``"2 supported, 0 contradicted, 1 inconclusive"``."""
+    return ", ".join(f"{n} {k}" for k, n in counts.items())
 
 
 def evaluate(hypotheses: Iterable[Hypothesis] | str | Path, links: Links, *,

@@ -18,20 +18,57 @@ ValueError: table lacks column(s) ['b']; it has ['a']
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["_DEFAULT_FORMATS", "_numeric", "_require", "_save"]
+__all__ = ["_DEFAULT_FORMATS", "_numeric", "_require", "_save", "_saves_figure"]
 
 logger = logging.getLogger(__name__)
 
 _DEFAULT_FORMATS: tuple[str, ...] = ("png", "svg")
+
+# The docstring text every ``plot_*`` function shares, filled in by :func:`_saves_figure`.
+_SAVING_DOCS: dict[str, str] = {
+    "%(path_stem)s": """path_stem, formats : str or Path, iterable of str
+    Output path without suffix (``.<format>`` is appended) and the file
+    formats to write.""",
+    "%(returns)s": """Returns
+-------
+list of Path
+    The written files, in the order of ``formats``.""",
+}
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _saves_figure(func: _F) -> _F:
+    """Fill the ``%(path_stem)s`` and ``%(returns)s`` lines of ``func``'s docstring.
+
+    >>> @_saves_figure
+    ... def plot(path_stem, formats=_DEFAULT_FORMATS):
+    ...     '''Plot.
+    ...
+    ...     %(returns)s
+    ...     '''
+    >>> print(plot.__doc__.splitlines()[-2].strip())
+    The written files, in the order of ``formats``.
+    """
+    lines = []
+    for line in (func.__doc__ or "").splitlines():
+        shared = _SAVING_DOCS.get(line.strip())
+        if shared is None:
+            lines.append(line)
+            continue
+        indent = line[:len(line) - len(line.lstrip())]
+        lines += [indent + text if text else "" for text in shared.splitlines()]
+    func.__doc__ = "\n".join(lines)
+    return func
 
 
 def _save(fig: Figure, path_stem: str | Path, formats: Iterable[str]) -> list[Path]:

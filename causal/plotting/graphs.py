@@ -33,7 +33,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from causal.plotting._base import _DEFAULT_FORMATS, _numeric, _require, _save
+from causal.plotting._base import (
+    _DEFAULT_FORMATS,
+    _numeric,
+    _require,
+    _save,
+    _saves_figure,
+)
 from causal.plotting.networks import (
     _NEUTRAL,
     _panel_inches,
@@ -54,6 +60,7 @@ _VERDICT_COLOURS = {"supported": "#1a9850", "contradicted": "#d73027",
 
 
 # ------------------------------------------------------------------- graphs
+@_saves_figure
 def plot_graph(graph: nx.DiGraph, path_stem: str | Path, *, title: str | None = None,
                edge_labels: bool | None = None,
                formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
@@ -66,8 +73,7 @@ def plot_graph(graph: nx.DiGraph, path_stem: str | Path, *, title: str | None = 
         (int) and ``value`` (float, e.g. a partial correlation) and optionally
         ``p_value``, ``lags`` (comma-separated lags), ``directed`` (bool,
         default True) and ``autoregressive`` (bool, default: self-loop).
-    path_stem, formats : str or Path, iterable of str
-        Output path without suffix (``.<format>`` is appended), and the formats.
+    %(path_stem)s
     title : str, optional
         Figure title.
     edge_labels : bool, optional
@@ -75,10 +81,7 @@ def plot_graph(graph: nx.DiGraph, path_stem: str | Path, *, title: str | None = 
         :data:`causal.plotting.networks.EDGE_LABEL_MAX` variables (every value
         is in ``links.csv``).
 
-    Returns
-    -------
-    list of Path
-        The written files, in the order of ``formats``.
+    %(returns)s
 
     Notes
     -----
@@ -138,6 +141,7 @@ def _patient_series(rows: pd.DataFrame, patient: Any, time_col: str, variables: 
     return pd.concat(parts) if len(parts) > 1 else parts[0]
 
 
+@_saves_figure
 def plot_patients(data: pd.DataFrame, *, id_col: str = "patient", time_col: str = "week",
                   variables: Sequence[str] | None = None, patients: Sequence | None = None,
                   n_patients: int = 4, random_state: int | np.random.Generator | None = None,
@@ -163,13 +167,9 @@ def plot_patients(data: pd.DataFrame, *, id_col: str = "patient", time_col: str 
         a day/beep design): each block is drawn on its own time grid, the
         blocks of a patient one after the other (shifted when time restarts,
         e.g. beeps 1-5 of every day), with the line broken between them.
-    path_stem, formats : str or Path, iterable of str
-        Output path without suffix, and the file formats to write.
+    %(path_stem)s
 
-    Returns
-    -------
-    list of Path
-        The written files, in the order of ``formats``.
+    %(returns)s
 
     Notes
     -----
@@ -224,6 +224,7 @@ def plot_patients(data: pd.DataFrame, *, id_col: str = "patient", time_col: str 
 
 
 # ----------------------------------------------------------------- bootstrap
+@_saves_figure
 def plot_edge_frequency(freq: pd.DataFrame, path_stem: str | Path, *,
                         label: str = "selection frequency",
                         formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
@@ -236,13 +237,9 @@ def plot_edge_frequency(freq: pd.DataFrame, path_stem: str | Path, *,
         row per link. Links absent from ``freq`` are left blank, not zero.
     label : str
         Colour-bar label: what the frequency counts (e.g. ``"share of patients"``).
-    path_stem, formats : str or Path, iterable of str
-        Output path without suffix, and the file formats to write.
+    %(path_stem)s
 
-    Returns
-    -------
-    list of Path
-        The written files, in the order of ``formats``.
+    %(returns)s
     """
     _require(freq, ("source", "target", "lag", "frequency"), "freq")
     values = _numeric(freq, "frequency", "freq")
@@ -283,6 +280,7 @@ def plot_edge_frequency(freq: pd.DataFrame, path_stem: str | Path, *,
 
 
 # -------------------------------------------------------------- hypotheses
+@_saves_figure
 def plot_forest(table: pd.DataFrame, path_stem: str | Path, *,
                 formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
     """Forest plot of hypothesis edges with their intervals and verdicts.
@@ -295,13 +293,9 @@ def plot_forest(table: pd.DataFrame, path_stem: str | Path, *,
         interval, drawn thinner below the point), ``verdict`` (colours the
         point: supported, contradicted, inconclusive), ``expected`` (shown in
         the row label) and ``sesoi`` (shaded equivalence band ``±sesoi``).
-    path_stem, formats : str or Path, iterable of str
-        Output path without suffix, and the file formats to write.
+    %(path_stem)s
 
-    Returns
-    -------
-    list of Path
-        The written files, in the order of ``formats``.
+    %(returns)s
     """
     _require(table, ("name", "value", "ci_low", "ci_high"), "table")
     cols = {c: _numeric(table, c, "table") for c in

@@ -47,7 +47,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch
 from matplotlib.text import Text
 
-from causal.plotting._base import _DEFAULT_FORMATS, _save
+from causal.plotting._base import _DEFAULT_FORMATS, _save, _saves_figure
 
 __all__ = [
     "EDGE_STYLES",
@@ -431,6 +431,7 @@ def figure_of_panels(n_panels: int, side: float, *, title: str | None = None
     return fig, axes
 
 
+@_saves_figure
 def plot_networks(panels: Sequence[tuple[str, nx.DiGraph]], path_stem: str | Path, *,
                   title: str | None = None, edge_labels: bool | None = None,
                   formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
@@ -442,17 +443,13 @@ def plot_networks(panels: Sequence[tuple[str, nx.DiGraph]], path_stem: str | Pat
         Panel title and graph (edges as for :func:`draw_network`), e.g. the
         temporal, contemporaneous and between-person networks. Every variable
         sits at the same place in every panel.
-    path_stem, formats : str or Path, iterable of str
-        Output path without suffix, and the formats.
+    %(path_stem)s
     title : str, optional
         Figure title.
     edge_labels : bool, optional
         See :func:`draw_network`.
 
-    Returns
-    -------
-    list of Path
-        The written files, in the order of ``formats``.
+    %(returns)s
     """
     panels = list(panels)
     if not panels:

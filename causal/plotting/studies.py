@@ -25,7 +25,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from causal.plotting._base import _DEFAULT_FORMATS, _numeric, _require, _save
+from causal.plotting._base import (
+    _DEFAULT_FORMATS,
+    _numeric,
+    _require,
+    _save,
+    _saves_figure,
+)
 
 __all__ = ["plot_power_curve", "plot_rate_vs_alpha"]
 
@@ -49,6 +55,7 @@ def _lines(ax: Axes, table: pd.DataFrame, x: str, y: str, group: str | None) -> 
     ax.grid(alpha=0.3)
 
 
+@_saves_figure
 def plot_power_curve(table: pd.DataFrame, path_stem: str | Path, *, x: str = "n_patients",
                      y: str = "power", group: str | None = None, target: float | None = 0.8,
                      formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
@@ -59,17 +66,13 @@ def plot_power_curve(table: pd.DataFrame, path_stem: str | Path, *, x: str = "n_
     table : pandas.DataFrame
         Columns ``x`` and ``y``, optionally ``group`` and ``ci_low``/``ci_high``
         (drawn as a shaded band).
-    path_stem, formats : str or Path, iterable of str
-        Output path without suffix, and the file formats to write.
+    %(path_stem)s
     x, y, group : str
         Columns for the axes and, optionally, one line per ``group`` value.
     target : float or None
         Draw a dashed horizontal line at this power; None for none.
 
-    Returns
-    -------
-    list of Path
-        The written files, in the order of ``formats``.
+    %(returns)s
     """
     _require(table, (x, y, *((group,) if group else ())), "table")
     fig = Figure(figsize=(6.5, 4.2), layout="constrained")
@@ -83,6 +86,7 @@ def plot_power_curve(table: pd.DataFrame, path_stem: str | Path, *, x: str = "n_
     return _save(fig, path_stem, formats)
 
 
+@_saves_figure
 def plot_rate_vs_alpha(table: pd.DataFrame, path_stem: str | Path, *, group: str | None = None,
                        log: bool = False, title: str | None = None,
                        formats: Iterable[str] = _DEFAULT_FORMATS) -> list[Path]:
@@ -93,8 +97,7 @@ def plot_rate_vs_alpha(table: pd.DataFrame, path_stem: str | Path, *, group: str
     table : pandas.DataFrame
         Columns ``alpha`` and ``rate``, optionally ``ci_low``/``ci_high`` and a
         grouping column.
-    path_stem, formats : str or Path, iterable of str
-        Output path without suffix, and the file formats to write.
+    %(path_stem)s
     group : str, optional
         Column with one line per value; defaults to ``"group"`` when present.
     log : bool
@@ -104,10 +107,7 @@ def plot_rate_vs_alpha(table: pd.DataFrame, path_stem: str | Path, *, group: str
     title : str, optional
         Axes title.
 
-    Returns
-    -------
-    list of Path
-        The written files, in the order of ``formats``.
+    %(returns)s
     """
     if group is None and isinstance(table, pd.DataFrame) and "group" in table:
         group = "group"

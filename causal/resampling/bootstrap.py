@@ -228,12 +228,15 @@ class ClusterBootstrap(BaseEstimator):
 
         Returns
         -------
-        self
+        self : ClusterBootstrap
+            Fitted, with the attributes listed in the class docstring.
 
         Raises
         ------
         InputError
             If a parameter is invalid (the message names it).
+        DataError
+            If the full-sample fit fails, or every replicate does.
         """
         est = self._check_params().fit(data, **fit_kwargs)
         self.estimator_ = est

@@ -244,37 +244,28 @@ class IndividualPCMCI(BaseEstimator):
             beep_col: str | None = None, duplicates: str = "error") -> IndividualPCMCI:
         """Run discovery on each patient and aggregate the graphs.
 
-        Parameters
-        ----------
-        data : Panel or pandas.DataFrame
-            A validated panel or a long-format frame (validated here).
-        id_col, time_col, variables, segments, day_col, beep_col, duplicates
-            As for :meth:`features.panel.Panel.from_frame`; each patient's
-            segments (and days) are separate blocks that no lag crosses.
+        ``data`` and the frame options are those of :meth:`PanelPCMCI.fit
+        <causal.discovery.estimator.PanelPCMCI.fit>`; each patient's segments
+        (and days) are separate blocks that no lag crosses.
 
         Returns
         -------
-        self
+        self : IndividualPCMCI
+            Fitted, with the attributes listed in the class docstring.
 
         Raises
         ------
         InputError
-            If a parameter is invalid (the message names it).
+            If a parameter here or of ``estimator`` is invalid (the message
+            names it).
         DataError
             If no patient has a series long enough for per-patient discovery
             (the message gives the needed and the available lengths).
         """
         template = self._check_params()
-        tau = int(template.tau_max)
-        min_rows = int(template.min_lagged_rows)
-        if isinstance(data, Panel):
-            panel = data.drop_short(tau, min_rows)
-        else:
-            panel = Panel.from_frame(data, id_col=id_col, time_col=time_col, variables=variables,
-                                     segments=segments, tau_max=tau, min_lagged_rows=min_rows,
-                                     day_col=day_col, beep_col=beep_col, duplicates=duplicates)
-        if len(panel.variables) < 2:
-            raise DataError(f"discovery needs at least 2 variables, got {list(panel.variables)}")
+        panel = template._input_panel(data, id_col=id_col, time_col=time_col,
+                                      variables=variables, segments=segments, day_col=day_col,
+                                      beep_col=beep_col, duplicates=duplicates)
         self.panel_ = panel
         panel, samples = self._screen(panel, template)
         seeds = self._seeds(len(samples), template)

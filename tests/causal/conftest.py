@@ -1,5 +1,6 @@
-"""Shared fixtures: plotting (tests/causal/plotting/), link tables of the graph tests and a
-local Dask cluster (tests/causal/resampling/)."""
+"""Shared fixtures: plotting (tests/causal/plotting/), a module's simulated cohort and its
+PanelPCMCI fit, link tables of the graph tests and a local Dask cluster
+(tests/causal/resampling/)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,27 @@ def figures(monkeypatch) -> list:
 
         monkeypatch.setattr(module, "_save", spy)
     return captured
+
+
+# ------------------------------------------- a test module's simulated cohort
+@pytest.fixture(scope="module")
+def cohort(request) -> pd.DataFrame:
+    """``simulate_cohort(**COHORT)`` with the ``COHORT`` dict of the requesting test module."""
+    from features.simulate import simulate_cohort
+
+    options = getattr(request.module, "COHORT", None)
+    if options is None:
+        raise LookupError(f"{request.module.__name__} uses the cohort fixture but sets no "
+                          "COHORT = {...} of simulate_cohort arguments")
+    return simulate_cohort(**options)
+
+
+@pytest.fixture(scope="module")
+def fitted(cohort):
+    """``PanelPCMCI(tau_max=1)`` fitted on the module's :func:`cohort` (a module may override)."""
+    from causal.discovery.estimator import PanelPCMCI
+
+    return PanelPCMCI(tau_max=1).fit(cohort)
 
 
 # ------------------------------------------- links of test_graph*.py

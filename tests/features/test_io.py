@@ -32,12 +32,13 @@ def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- delimiters
+# ------------------------------------------------------------- delimiters and row labels
 
 
 @pytest.mark.parametrize(
     ("name", "text"),
     [
+        # delimiters, sniffed from the header (or given by the suffix)
         ("comma.csv", "patient,week,depression\n1,1,12\n1,2,NA\n2,1,7.5\n"),
         ("semicolon.csv", "patient;week;depression\n1;1;12\n1;2;NA\n2;1;7.5\n"),
         ("tab.tsv", "patient\tweek\tdepression\n1\t1\t12\n1\t2\tNA\n2\t1\t7.5\n"),
@@ -46,9 +47,17 @@ def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
         ("indented.dat", "  patient week depression\n  1 1 12\n  1 2 NA\n  2 1 7.5\n"),
         ("spaced_commas.csv", "patient, week, depression\n1, 1, 12\n1, 2, NA\n2, 1, 7.5\n"),
         ("upper.CSV", "patient,week,depression\n1,1,12\n1,2,NA\n2,1,7.5\n"),
+        # a header one short: the first column holds row labels, which are dropped.
+        # R write.table(row.names=TRUE, sep=","): quoted, header one short
+        ("r.csv", '"patient","week","depression"\n"1",1,1,12\n"2",1,2,NA\n"3",2,1,7.5\n'),
+        # R write.table defaults: space separated, quoted, header one short
+        ("r.txt", '"patient" "week" "depression"\n"1" 1 1 12\n"2" 1 2 NA\n"3" 2 1 7.5\n'),
+        # non-numeric row labels
+        ("labels.csv", "patient,week,depression\nr1,1,1,12\nr2,1,2,NA\nr3,2,1,7.5\n"),
     ],
 )
-def test_delimited_text_is_read_with_sniffed_separator(tmp_path, name, text):
+def test_delimited_text_is_read_with_sniffed_separator_and_row_labels_dropped(tmp_path, name,
+                                                                             text):
     df = read_table(_write(tmp_path, name, text))
     pd.testing.assert_frame_equal(df, EXPECTED, check_dtype=False)
     assert df["depression"].dtype == np.float64
@@ -79,22 +88,6 @@ def test_column_names_are_stripped_and_bom_removed(tmp_path):
 
 
 # --------------------------------------------------------------------------- row labels
-
-
-@pytest.mark.parametrize(
-    ("name", "text"),
-    [
-        # R write.table(row.names=TRUE, sep=","): quoted, header one short
-        ("r.csv", '"patient","week","depression"\n"1",1,1,12\n"2",1,2,NA\n"3",2,1,7.5\n'),
-        # R write.table defaults: space separated, quoted, header one short
-        ("r.txt", '"patient" "week" "depression"\n"1" 1 1 12\n"2" 1 2 NA\n"3" 2 1 7.5\n'),
-        # non-numeric row labels
-        ("labels.csv", "patient,week,depression\nr1,1,1,12\nr2,1,2,NA\nr3,2,1,7.5\n"),
-    ],
-)
-def test_header_one_short_drops_row_labels(tmp_path, name, text):
-    df = read_table(_write(tmp_path, name, text))
-    pd.testing.assert_frame_equal(df, EXPECTED, check_dtype=False)
 
 
 def test_row_index_is_file_line_number(tmp_path):

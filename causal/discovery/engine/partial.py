@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -156,18 +158,15 @@ def analytic_confidence(value: float, df: float, conf_lev: float) -> tuple[float
     """
     c_int = 1.0 - (1.0 - conf_lev) / 2.0
     if df > 0 and -1.0 < value < 1.0:  # no 0/0 or sqrt(<0): plain scalar math, same result
-        value_tdist = value * math.sqrt(df) / math.sqrt(1.0 - value**2)
-        q_low = special.stdtrit(df, 1.0 - c_int) + value_tdist
-        q_high = special.stdtrit(df, c_int) + value_tdist
-        return (
-            float(q_low / math.sqrt(df + q_low**2)),
-            float(q_high / math.sqrt(df + q_high**2)),
-        )
+        return _t_interval(value, df, c_int, math.sqrt)
     with np.errstate(invalid="ignore", divide="ignore"):
-        value_tdist = value * np.sqrt(df) / np.sqrt(1.0 - value**2)
-        q_low = special.stdtrit(df, 1.0 - c_int) + value_tdist
-        q_high = special.stdtrit(df, c_int) + value_tdist
-        return (
-            float(q_low / np.sqrt(df + q_low**2)),
-            float(q_high / np.sqrt(df + q_high**2)),
-        )
+        return _t_interval(value, df, c_int, np.sqrt)
+
+
+def _t_interval(value: float, df: float, c_int: float,
+                sqrt: Callable[[Any], Any]) -> tuple[float, float]:
+    """:func:`analytic_confidence`'s interval with ``sqrt`` (``math.sqrt`` or ``np.sqrt``)."""
+    value_tdist = value * sqrt(df) / sqrt(1.0 - value**2)
+    q_low = special.stdtrit(df, 1.0 - c_int) + value_tdist
+    q_high = special.stdtrit(df, c_int) + value_tdist
+    return float(q_low / sqrt(df + q_low**2)), float(q_high / sqrt(df + q_high**2))

@@ -19,11 +19,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _power(out, *args: str):
+    """Run ``therapy-pcmci --quiet power ARGS --out OUT`` in this process; it must succeed."""
+    assert main(["--quiet", "power", *args, "--out", str(out)]) == 0
+    return out
+
+
 def test_power_command_end_to_end(tmp_path):
-    out = tmp_path / "power"
-    code = main(["--quiet", "power", "--effect", "0.2", "--weeks", "13", "--patients", "40,80",
-                 "--cohorts", "6", "--seed", "3", "--out", str(out)])
-    assert code == 0
+    out = _power(tmp_path / "power", "--effect", "0.2", "--weeks", "13", "--patients", "40,80",
+                 "--cohorts", "6", "--seed", "3")
     table = pd.read_csv(out / "power.csv")
     assert table["n_patients"].tolist() == [40, 80]
     assert table["power"].between(0, 1).all()
@@ -87,10 +91,8 @@ def test_cli_bad_input(tmp_path):
 
 
 def test_cli_hypotheses_writes_per_claim_and_all_claims_power(tmp_path):
-    out = tmp_path / "claims"
-    code = main(["--quiet", "power", "--hypotheses", "melsom2023", "--patients", "60,240",
-                 "--weeks", "13", "--cohorts", "5", "--seed", "2", "--out", str(out)])
-    assert code == 0
+    out = _power(tmp_path / "claims", "--hypotheses", "melsom2023", "--patients", "60,240",
+                 "--weeks", "13", "--cohorts", "5", "--seed", "2")
     assert {p.name for p in out.iterdir()} == {"claims_power.csv", "claims_required.csv",
                                               "claims_power.png", "claims_power.svg"}
     table = pd.read_csv(out / "claims_power.csv")
@@ -118,18 +120,14 @@ def test_cli_effects_list_gives_smallest_detectable_effect(tmp_path, caplog):
 
 
 def test_cli_ema_design(tmp_path):
-    out = tmp_path / "ema"
-    code = main(["--quiet", "power", "--days", "7", "--beeps", "5", "--patients", "20,40",
-                 "--effect", "0.2", "--cohorts", "3", "--out", str(out)])
-    assert code == 0
+    out = _power(tmp_path / "ema", "--days", "7", "--beeps", "5", "--patients", "20,40",
+                 "--effect", "0.2", "--cohorts", "3")
     table = pd.read_csv(out / "power.csv")
     assert table["days"].tolist() == [7, 7] and table["beeps"].tolist() == [5, 5]
     assert table["n_weeks"].tolist() == [35, 35]
 
 
 def test_cli_trajectory(tmp_path):
-    out = tmp_path / "traj"
-    code = main(["--quiet", "power", "--trajectory", "relapse", "--weeks", "10", "--patients",
-                 "30", "--effect", "0.2", "--cohorts", "2", "--out", str(out)])
-    assert code == 0
+    out = _power(tmp_path / "traj", "--trajectory", "relapse", "--weeks", "10", "--patients",
+                 "30", "--effect", "0.2", "--cohorts", "2")
     assert pd.read_csv(out / "power.csv")["trajectory"].tolist() == ["relapse"]

@@ -22,14 +22,8 @@ from features.simulate import simulate_cohort
 VARS = ("depression", "self_compassion", "fear_others")
 
 
-@pytest.fixture(scope="module")
-def cohort() -> pd.DataFrame:
-    return simulate_cohort("paper", n_patients=40, n_weeks=13, random_state=1)
-
-
-@pytest.fixture(scope="module")
-def fitted(cohort) -> PanelPCMCI:
-    return PanelPCMCI(tau_max=1).fit(cohort)
+# the `cohort` and its `fitted` PanelPCMCI(tau_max=1): fixtures of tests/causal/conftest.py
+COHORT = {"scenario": "paper", "n_patients": 40, "n_weeks": 13, "random_state": 1}
 
 
 @pytest.fixture(scope="module")

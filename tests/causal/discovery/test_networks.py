@@ -16,19 +16,12 @@ from causal.discovery.networks import (
     three_networks,
 )
 from features.errors import InputError
-from features.simulate import simulate_cohort
 
 VARS = ["depression", "self_compassion", "fear_others"]
 
 
-@pytest.fixture(scope="module")
-def cohort() -> pd.DataFrame:
-    return simulate_cohort("paper", n_patients=80, n_weeks=13, random_state=7)
-
-
-@pytest.fixture(scope="module")
-def model(cohort) -> PanelPCMCI:
-    return PanelPCMCI(tau_max=1).fit(cohort)
+# the `cohort` and its `fitted` PanelPCMCI(tau_max=1): fixtures of tests/causal/conftest.py
+COHORT = {"scenario": "paper", "n_patients": 80, "n_weeks": 13, "random_state": 7}
 
 
 def residual_partial_correlations(model: PanelPCMCI) -> tuple[np.ndarray, int]:
@@ -52,11 +45,11 @@ def residual_partial_correlations(model: PanelPCMCI) -> tuple[np.ndarray, int]:
     return -precision / np.outer(d, d), len(now)
 
 
-def test_contemporaneous_equals_partial_correlations_of_lag_model_residuals(model):
-    pcor, n = residual_partial_correlations(model)
-    rows = contemporaneous_links(model)
+def test_contemporaneous_equals_partial_correlations_of_lag_model_residuals(fitted):
+    pcor, n = residual_partial_correlations(fitted)
+    rows = contemporaneous_links(fitted)
     assert len(rows) == 6 and (rows["lag"] == 0).all() and not rows["directed"].any()
-    n_vars, loss = 3, model.df_loss_
+    n_vars, loss = 3, fitted.df_loss_
     for r in rows.itertuples():
         i, j = VARS.index(r.source), VARS.index(r.target)
         assert r.value == pytest.approx(pcor[i, j], abs=1e-10)
@@ -65,13 +58,13 @@ def test_contemporaneous_equals_partial_correlations_of_lag_model_residuals(mode
         df = n - 2 - (n_vars - 2 + n_vars * 1) - loss
         t = r.value * np.sqrt(df / (1 - r.value**2))
         assert r.p_value == pytest.approx(2 * stats.t.sf(abs(t), df), rel=1e-8)
-        assert r.significant == (r.p_value <= model.alpha)
+        assert r.significant == (r.p_value <= fitted.alpha)
         # the interval inverts the same t test at level 1 - 2 alpha
-        assert (r.ci_low > 0 or r.ci_high < 0) == (r.p_value < 2 * model.alpha)
+        assert (r.ci_low > 0 or r.ci_high < 0) == (r.p_value < 2 * fitted.alpha)
 
 
-def test_contemporaneous_fdr_adjusts_over_the_pairs(cohort, model):
-    plain = contemporaneous_links(model)
+def test_contemporaneous_fdr_adjusts_over_the_pairs(cohort, fitted):
+    plain = contemporaneous_links(fitted)
     fdr = contemporaneous_links(PanelPCMCI(tau_max=1, fdr="fdr_bh").fit(cohort))
     pairs = plain.drop_duplicates("value")["p_value"].to_numpy()
     expected = stats.false_discovery_control(pairs, method="bh")
@@ -79,12 +72,12 @@ def test_contemporaneous_fdr_adjusts_over_the_pairs(cohort, model):
     np.testing.assert_allclose(fdr["value"], plain["value"])
 
 
-def test_three_networks_keep_discoverys_rows(cohort, model):
-    nets = three_networks(model, raw=cohort)
+def test_three_networks_keep_discoverys_rows(cohort, fitted):
+    nets = three_networks(fitted, raw=cohort)
     t = nets.links.table
     assert nets.contemporaneous_method == "residual partial correlation"
     lagged = t[t["lag"] > 0].reset_index(drop=True)
-    pd.testing.assert_frame_equal(lagged, model.links_.table.reset_index(drop=True))
+    pd.testing.assert_frame_equal(lagged, fitted.links_.table.reset_index(drop=True))
     assert (nets.contemporaneous["direction"] == "--").all()
     assert nets.links.settings["contemporaneous"] == "residual partial correlation"
     panels = nets.graphs()
@@ -154,8 +147,8 @@ def test_between_finds_a_person_level_association_and_no_spurious_one():
     assert abs(t.loc[("a", "c"), "value"]) < 0.34
 
 
-def test_networks_section_names_persons_and_the_caveat(cohort, model):
-    text = networks_section(three_networks(model, raw=cohort))
+def test_networks_section_names_persons_and_the_caveat(cohort, fitted):
+    text = networks_section(three_networks(fitted, raw=cohort))
     assert "80 persons" in text and "weak" not in text  # 80 >= 10 per variable
     few = cohort[cohort["patient"] <= 12]
     small = PanelPCMCI(tau_max=1).fit(few)

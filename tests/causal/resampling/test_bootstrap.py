@@ -13,14 +13,14 @@ from features.simulate import simulate_cohort
 KEYS = ["source", "target", "lag"]
 
 
-@pytest.fixture(scope="module")
-def small() -> pd.DataFrame:
-    return simulate_cohort("paper", n_patients=60, n_weeks=13, random_state=3)
+# the `cohort` fixture of tests/causal/conftest.py
+COHORT = {"scenario": "paper", "n_patients": 60, "n_weeks": 13, "random_state": 3}
 
 
 @pytest.fixture(scope="module")
-def fitted(small) -> ClusterBootstrap:
-    return ClusterBootstrap(n_boot=40, random_state=11).fit(small)
+def fitted(cohort) -> ClusterBootstrap:
+    """The bootstrap (overrides the PanelPCMCI ``fitted`` of tests/causal/conftest.py)."""
+    return ClusterBootstrap(n_boot=40, random_state=11).fit(cohort)
 
 
 def duplicate_patients(df: pd.DataFrame, counts: pd.Series) -> pd.DataFrame:
@@ -70,27 +70,27 @@ def test_result_str_and_report_section(fitted):
 
 
 # --------------------------------------------------------------- determinism
-def test_same_seed_same_results_other_seed_other_draws(small, fitted):
-    again = ClusterBootstrap(n_boot=40, random_state=11).fit(small)
+def test_same_seed_same_results_other_seed_other_draws(cohort, fitted):
+    again = ClusterBootstrap(n_boot=40, random_state=11).fit(cohort)
     pd.testing.assert_frame_equal(again.edges_, fitted.edges_, check_exact=True)
     pd.testing.assert_frame_equal(again.replicates_, fitted.replicates_, check_exact=True)
-    other = ClusterBootstrap(n_boot=40, random_state=12).fit(small)
+    other = ClusterBootstrap(n_boot=40, random_state=12).fit(cohort)
     assert not other.weights_.equals(fitted.weights_)
     # a Generator is accepted as random_state
-    gen = ClusterBootstrap(n_boot=40, random_state=np.random.default_rng(11)).fit(small)
+    gen = ClusterBootstrap(n_boot=40, random_state=np.random.default_rng(11)).fit(cohort)
     pd.testing.assert_frame_equal(gen.weights_, fitted.weights_)
 
 
-def test_results_do_not_depend_on_n_jobs(small, fitted):
-    two = ClusterBootstrap(n_boot=40, random_state=11, n_jobs=2).fit(small)
+def test_results_do_not_depend_on_n_jobs(cohort, fitted):
+    two = ClusterBootstrap(n_boot=40, random_state=11, n_jobs=2).fit(cohort)
     pd.testing.assert_frame_equal(two.edges_, fitted.edges_, check_exact=True)
     pd.testing.assert_frame_equal(two.replicates_, fitted.replicates_, check_exact=True)
 
 
-def test_dask_cluster_gives_exactly_the_single_process_result(small, dask_cluster):
-    local = ClusterBootstrap(n_boot=20, random_state=5).fit(small)
+def test_dask_cluster_gives_exactly_the_single_process_result(cohort, dask_cluster):
+    local = ClusterBootstrap(n_boot=20, random_state=5).fit(cohort)
     remote = ClusterBootstrap(n_boot=20, random_state=5,
-                              scheduler=dask_cluster.scheduler_address).fit(small)
+                              scheduler=dask_cluster.scheduler_address).fit(cohort)
     pd.testing.assert_frame_equal(remote.edges_, local.edges_, check_exact=True)
     pd.testing.assert_frame_equal(remote.replicates_, local.replicates_, check_exact=True)
 
@@ -130,11 +130,11 @@ def test_replicate_equals_a_fit_on_physically_duplicated_patients(segments, para
         assert (both["significant"] == both["significant_dup"]).all()
 
 
-def test_other_tests_resample_by_duplicating_data(small):
+def test_other_tests_resample_by_duplicating_data(cohort):
     # parcorr-tigramite takes the (slow) duplication path: same numbers as the weights
-    pooled = ClusterBootstrap(n_boot=3, random_state=8).fit(small)
+    pooled = ClusterBootstrap(n_boot=3, random_state=8).fit(cohort)
     dup = ClusterBootstrap(PanelPCMCI(ci_test="parcorr-tigramite"), n_boot=3,
-                           random_state=8).fit(small)
+                           random_state=8).fit(cohort)
     both = pooled.replicates_.merge(dup.replicates_, on=["replicate", *KEYS])
     np.testing.assert_allclose(both["value_x"], both["value_y"], rtol=0, atol=1e-9)
     assert (both["significant_x"] == both["significant_y"]).all()
@@ -145,12 +145,12 @@ def test_other_tests_resample_by_duplicating_data(small):
     ({"n_boot": 0}, "n_boot"), ({"n_boot": 2.5}, "n_boot"), ({"ci_level": 1.0}, "ci_level"),
     ({"n_jobs": 0}, "n_jobs"), ({"estimator": "pcmci"}, "PanelPCMCI"),
 ])
-def test_bad_parameters(small, kwargs, match):
+def test_bad_parameters(cohort, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        ClusterBootstrap(**kwargs).fit(small)
+        ClusterBootstrap(**kwargs).fit(cohort)
 
 
-def test_failed_replicates_are_recorded_not_dropped_silently(small, monkeypatch, caplog):
+def test_failed_replicates_are_recorded_not_dropped_silently(cohort, monkeypatch, caplog):
     run = _replicates.Runner.run
 
     def flaky(self, counts, seed):
@@ -159,7 +159,7 @@ def test_failed_replicates_are_recorded_not_dropped_silently(small, monkeypatch,
         return run(self, counts, seed)
 
     monkeypatch.setattr(_replicates.Runner, "run", flaky)
-    boot = ClusterBootstrap(n_boot=30, random_state=2).fit(small)
+    boot = ClusterBootstrap(n_boot=30, random_state=2).fit(cohort)
     w = boot.weights_
     bad = w.index[(w.iloc[:, 0] == 0) & (w.iloc[:, 1] == 0)].tolist()
     assert bad and boot.failures_["replicate"].tolist() == bad

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tigramite.data_processing import DataFrame
 from tigramite.independence_tests.parcorr import ParCorr
 from tigramite.pcmci import PCMCI
 
@@ -19,8 +18,8 @@ from causal.discovery.engine import (
     analytic_confidence,
     analytic_pvalue,
 )
+from tests.causal.discovery.engine.panels import MISSING, dataframe, seeded_panel
 
-MISSING = -999.0
 # Both implementations are backward-stable float64 computations on the same
 # samples (<= ~600 per test, well-conditioned); observed differences are
 # ~1e-14, so 1e-9 (the contract) leaves a wide margin yet catches any
@@ -30,25 +29,8 @@ ATOL = 1e-9
 
 def make_panel(seed, n=40, t_range=(13, 14), n_vars=4, miss=0.0):
     """Seeded panel from a lagged linear SCM: 0 -> 1 (lag 1), 1 -> 2 (lag 0), AR(1) in all."""
-    rng = np.random.default_rng(seed)
-    data = {}
-    for k in range(n):
-        length = int(rng.integers(*t_range))
-        x = np.zeros((length + 5, n_vars))
-        for t in range(1, length + 5):
-            x[t] = 0.4 * x[t - 1] + rng.normal(size=n_vars)
-            x[t, 1] += 0.6 * x[t - 1, 0]
-            x[t, 2] += 0.5 * x[t, 1]
-        x = x[5:] * 4 + rng.normal(size=n_vars) * 3 + 15
-        x[rng.random(length) < miss] = MISSING
-        data[k] = x
-    return data
-
-
-def dataframe(data, **kwargs):
-    # DataFrame writes NaN into the arrays it is given: always hand it copies.
-    return DataFrame({k: v.copy() for k, v in data.items()}, analysis_mode="multiple",
-                     missing_flag=MISSING, **kwargs)
+    return seeded_panel(seed, n=n, t_range=t_range, n_vars=n_vars, miss=miss, burn=5, ar=0.4,
+                        scale=4, level=15, level_sd=3, links=((0, 1, 1, 0.6), (1, 2, 0, 0.5)))
 
 
 def assert_same_results(ours, theirs, keys=("val_matrix", "p_matrix", "conf_matrix")):

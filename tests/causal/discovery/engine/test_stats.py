@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tigramite.data_processing import DataFrame
 
 from causal.discovery.engine import (
     LaggedMoments,
@@ -18,32 +17,13 @@ from causal.discovery.engine import (
     cut_for,
 )
 from causal.discovery.engine.design import missingness_patterns
-
-MISSING = -999.0
+from tests.causal.discovery.engine.panels import MISSING, dataframe, seeded_panel
 
 
 def make_panel(seed, n=30, t_range=(3, 16), n_vars=4, miss=0.15, cell_miss=0.0, integer=False):
     """Seeded AR(1) panel with unequal lengths; missing weeks are flagged rows."""
-    rng = np.random.default_rng(seed)
-    data = {}
-    for k in range(n):
-        length = int(rng.integers(*t_range))
-        x = np.zeros((length + 3, n_vars))
-        for t in range(1, length + 3):
-            x[t] = 0.5 * x[t - 1] + rng.normal(size=n_vars)
-        x = x[3:] * 3 + rng.normal(size=n_vars) + 20
-        if integer:
-            x = np.round(x)
-        x[rng.random(length) < miss] = MISSING
-        x[rng.random(x.shape) < cell_miss] = MISSING
-        data[k] = x
-    return data
-
-
-def dataframe(data, **kwargs):
-    # DataFrame writes NaN into the arrays it is given: always hand it copies.
-    return DataFrame({k: v.copy() for k, v in data.items()}, analysis_mode="multiple",
-                     missing_flag=MISSING, **kwargs)
+    return seeded_panel(seed, n=n, t_range=t_range, n_vars=n_vars, miss=miss, burn=3, ar=0.5,
+                        scale=3, level=20, level_sd=1, cell_miss=cell_miss, integer=integer)
 
 
 def random_nodes(rng, n_vars, max_lag, size):
