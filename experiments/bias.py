@@ -29,8 +29,6 @@ Outputs (``--out``, default ``results/bias``):
 * ``bias_cohorts.csv`` - every estimate of every cohort (:data:`COHORT_COLUMNS`).
 * ``bias.png`` - mean +- SD of both estimators against the number of weeks,
   one panel per link, for the first instruments and prep setting.
-
-Run ``python -m experiments.bias --n-jobs 2`` (full) or ``--quick``.
 """
 
 from __future__ import annotations
@@ -46,17 +44,17 @@ from matplotlib.figure import Figure
 from causal import PanelPCMCI
 from causal.effects import jackknife_effects
 from experiments.harness.cohorts import CohortTask, cohort_tasks, true_values
-from experiments.harness.config import Settings
+from experiments.harness.config import (
+    Settings,
+    choice,
+    choices,
+    integer,
+    integers,
+    probability,
+    real,
+)
 from experiments.harness.outputs import save_figure
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
-from features.checks import (
-    check_choice,
-    check_choices,
-    check_int,
-    check_ints,
-    check_probability,
-    check_real,
-)
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, Instrument, Scenario, get_scenario
 from features.simulate import simulate_cohort
@@ -100,25 +98,14 @@ _ESTIMATORS = {"raw": "estimate", "jackknife": "corrected"}
 class BiasConfig(Settings):
     """The keys of ``configs/bias.toml`` but ``seed``, with their full-run defaults."""
 
-    n_cohorts: int = 200
-    n_patients: int = 226
-    weeks: tuple[int, ...] = (8, 13, 26)
-    scenario: str = "paper"
-    effect_scale: float = 1.0
-    instruments: tuple[str, ...] = INSTRUMENTS
-    preps: tuple[str, ...] = ("detrend",)
-    alpha: float = 0.05
-
-    def check(self) -> None:
-        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
-        check_int("n_cohorts", self.n_cohorts, minimum=2)
-        check_int("n_patients", self.n_patients, minimum=2)
-        self._set("weeks", check_ints("weeks", self.weeks, minimum=4))
-        check_choice("scenario", self.scenario, SCENARIO_NAMES)
-        self._set("effect_scale", check_real("effect_scale", self.effect_scale))
-        self._set("instruments", check_choices("instruments", self.instruments, INSTRUMENTS))
-        self._set("preps", check_choices("preps", self.preps, PREPS))
-        self._set("alpha", check_probability("alpha", self.alpha))
+    n_cohorts: int = integer(200, minimum=2)
+    n_patients: int = integer(226, minimum=2)
+    weeks: tuple[int, ...] = integers((8, 13, 26), minimum=4)
+    scenario: str = choice("paper", SCENARIO_NAMES)
+    effect_scale: float = real(1.0)
+    instruments: tuple[str, ...] = choices(INSTRUMENTS, INSTRUMENTS)
+    preps: tuple[str, ...] = choices(("detrend",), PREPS)
+    alpha: float = probability(0.05)
 
 
 #: Keys of ``configs/bias.toml``.

@@ -36,8 +36,6 @@ run time per cohort.
 Outputs (``--out``, default ``results/methods``): ``methods.csv``
 (:data:`METHODS_COLUMNS`), ``methods_cohorts.csv`` (every cross-lagged
 edge of every cohort and method, :data:`COHORT_COLUMNS`) and ``methods.png``.
-
-Run ``python -m experiments.methods --n-jobs 1`` (full) or ``--quick``.
 """
 
 from __future__ import annotations
@@ -56,10 +54,9 @@ from matplotlib.figure import Figure
 from causal import PanelPCMCI, load_hypotheses
 from causal.rates import summarize_rate
 from experiments.harness.cohorts import CohortTask, cohort_table, cohort_tasks
-from experiments.harness.config import Settings
+from experiments.harness.config import Settings, choices, integer, probability
 from experiments.harness.outputs import format_rows, rate_bars, save_figure
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
-from features.checks import check_choices, check_int, check_probability
 from features.lags import lag_name, lag_table
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, get_scenario
@@ -113,20 +110,12 @@ COHORT_COLUMNS = ("scenario", "cohort", "seed", "method", "source", "target", "l
 class MethodsConfig(Settings):
     """The keys of ``configs/methods.toml`` but ``seed``, with their full-run defaults."""
 
-    n_cohorts: int = 200
-    n_patients: int = 226
-    n_weeks: int = 13
-    alpha: float = 0.05
-    scenarios: tuple[str, ...] = ("paper", "null", "reversed")
-    methods: tuple[str, ...] = tuple(METHODS)
-
-    def check(self) -> None:
-        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
-        for key, minimum in (("n_cohorts", 1), ("n_patients", 5), ("n_weeks", 5)):
-            check_int(key, getattr(self, key), minimum=minimum)
-        self._set("alpha", check_probability("alpha", self.alpha))
-        self._set("scenarios", check_choices("scenarios", self.scenarios, SCENARIO_NAMES))
-        self._set("methods", check_choices("methods", self.methods, tuple(METHODS)))
+    n_cohorts: int = integer(200, minimum=1)
+    n_patients: int = integer(226, minimum=5)
+    n_weeks: int = integer(13, minimum=5)
+    alpha: float = probability(0.05)
+    scenarios: tuple[str, ...] = choices(("paper", "null", "reversed"), SCENARIO_NAMES)
+    methods: tuple[str, ...] = choices(tuple(METHODS), tuple(METHODS))
 
 
 #: Keys of ``configs/methods.toml``.

@@ -26,8 +26,6 @@ Outputs (``--out``, default ``results/pooling``):
   mean and SD of the estimated partial correlation over cohorts.
 * ``pooling_cohorts.csv`` - every cross-lagged test of every cohort and arm.
 * ``pooling.png`` - grouped bar chart of the rates.
-
-Run ``python -m experiments.pooling --n-jobs 2`` (full) or ``--quick``.
 """
 
 from __future__ import annotations
@@ -42,10 +40,9 @@ from matplotlib.figure import Figure
 
 from causal import PanelPCMCI
 from experiments.harness.cohorts import CohortTask, cohort_table, cohort_tasks
-from experiments.harness.config import Settings
+from experiments.harness.config import CohortSettings, choices, probability
 from experiments.harness.outputs import format_rows, rate_bars, rate_row, save_figure
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
-from features.checks import check_choices, check_int, check_probability
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, get_scenario
 from features.simulate import simulate_cohort
@@ -86,28 +83,12 @@ COHORT_COLUMNS = ("scenario", "cohort", "seed", "arm", "source", "target", "lag"
 
 # ------------------------------------------------------------------- config
 @dataclass(frozen=True)
-class PoolingConfig(Settings):
+class PoolingConfig(CohortSettings):
     """The keys of ``configs/pooling.toml`` but ``seed``, with their full-run defaults."""
 
-    n_cohorts: int = 200
-    n_patients: int = 226
-    n_weeks: int = 13
-    missing: float = 0.0
-    dropout: float = 0.0
-    alpha: float = 0.05
-    scenarios: tuple[str, ...] = ("null", "paper")
-    arms: tuple[str, ...] = tuple(ARMS)
-
-    def check(self) -> None:
-        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
-        for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 4)):
-            check_int(key, getattr(self, key), minimum=minimum)
-        for key, one_ok in (("missing", False), ("dropout", True)):
-            self._set(key, check_probability(key, getattr(self, key), zero_ok=True,
-                                             one_ok=one_ok))
-        self._set("alpha", check_probability("alpha", self.alpha))
-        self._set("scenarios", check_choices("scenarios", self.scenarios, SCENARIO_NAMES))
-        self._set("arms", check_choices("arms", self.arms, tuple(ARMS)))
+    alpha: float = probability(0.05)
+    scenarios: tuple[str, ...] = choices(("null", "paper"), SCENARIO_NAMES)
+    arms: tuple[str, ...] = choices(tuple(ARMS), tuple(ARMS))
 
 
 #: Keys of ``configs/pooling.toml``.

@@ -30,9 +30,8 @@ Outputs (``--out``, default ``results/realdata``): ``bringmann_edges.csv``,
 (sample counts, with an independent count of within-day beep pairs),
 ``exclusions.csv`` / ``exclusion_summary.csv`` and ``realdata_*.png``.
 
-Run ``python -m experiments.realdata`` (full) or ``--quick``. The data
-frames and the independent sample count are in :mod:`experiments._realdata_frames`,
-the figures in :mod:`experiments._realdata_figures`.
+The data frames and the independent sample count are in
+:mod:`experiments._realdata_frames`, the figures in :mod:`experiments._realdata_figures`.
 """
 
 from __future__ import annotations

@@ -37,9 +37,6 @@ Outputs (``--out``, default ``results/trajectories``): ``trajectories.csv``
 (:data:`SUMMARY_COLUMNS`) and ``trajectories_cohorts.csv`` (every cross-lagged
 test: :data:`COHORT_COLUMNS`), ``trajectories.png`` (worst null rate per
 shape and trend model).
-
-Run ``python -m experiments.trajectories`` (full: about 50 CPU-minutes) or
-``--quick`` (CI, seconds).
 """
 
 from __future__ import annotations
@@ -58,11 +55,17 @@ from matplotlib.figure import Figure
 
 from causal import Hypothesis, PanelPCMCI, evaluate, load_hypotheses
 from experiments.harness.cohorts import true_values
-from experiments.harness.config import ConfigError, Settings
+from experiments.harness.config import (
+    CohortSettings,
+    choices,
+    integer,
+    numbers,
+    probability,
+)
 from experiments.harness.outputs import rate_row, save_figure
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
 from experiments.recovery import ordering_reproduced
-from features.checks import check_choices, check_int, check_probability, spawn_seeds
+from features.checks import spawn_seeds
 from features.choices import PREPS, TRAJECTORIES
 from features.diagnostics import diagnose_trends
 from features.panel import Panel
@@ -99,39 +102,20 @@ _SCENARIOS = ("null", "paper")
 
 
 @dataclass(frozen=True)
-class TrajectoriesConfig(Settings):
+class TrajectoriesConfig(CohortSettings):
     """The keys of ``configs/trajectories.toml`` but ``seed``, with their full-run defaults."""
 
-    n_cohorts: int = 100
-    n_patients: int = 226
-    n_weeks: int = 13
-    missing: float = 0.05
-    dropout: float = 0.0
-    trajectories: tuple[str, ...] = TRAJECTORIES
-    ar_sds: tuple[float, ...] = (0.0, 0.15)
-    preps: tuple[str, ...] = ("detrend", "spline", "changepoint", "piecewise", "difference")
-    scenarios: tuple[str, ...] = _SCENARIOS
-    alpha: float = 0.05
+    n_cohorts: int = integer(100, minimum=1)
+    n_weeks: int = integer(13, minimum=8)
+    missing: float = probability(0.05, zero_ok=True)
+    trajectories: tuple[str, ...] = choices(TRAJECTORIES, TRAJECTORIES)
+    ar_sds: tuple[float, ...] = numbers((0.0, 0.15), low=0, high=1, low_ok=True)
+    preps: tuple[str, ...] = choices(("detrend", "spline", "changepoint", "piecewise",
+                                      "difference"), PREPS)
+    scenarios: tuple[str, ...] = choices(_SCENARIOS, _SCENARIOS)
+    alpha: float = probability(0.05)
     hypotheses: str = "melsom2023"
-    diagnostics: int = 0
-
-    def check(self) -> None:
-        """Validate every key."""
-        for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 8),
-                             ("diagnostics", 0)):
-            check_int(key, getattr(self, key), minimum=minimum)
-        self._set("missing", check_probability("missing", self.missing, zero_ok=True))
-        self._set("dropout", check_probability("dropout", self.dropout, zero_ok=True,
-                                               one_ok=True))
-        self._set("alpha", check_probability("alpha", self.alpha))
-        self._set("trajectories", check_choices("trajectories", self.trajectories,
-                                                TRAJECTORIES))
-        self._set("preps", check_choices("preps", self.preps, PREPS))
-        self._set("scenarios", check_choices("scenarios", self.scenarios, _SCENARIOS))
-        sds = self.ar_sds
-        if isinstance(sds, str) or not isinstance(sds, list | tuple) or not sds:
-            raise ConfigError(f"ar_sds must be a non-empty list of numbers in [0, 1), got {sds!r}")
-        self._set("ar_sds", tuple(check_probability("ar_sds", v, zero_ok=True) for v in sds))
+    diagnostics: int = integer(0, minimum=0)
 
 
 #: Keys of ``configs/trajectories.toml``.
