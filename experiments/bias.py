@@ -53,7 +53,7 @@ from experiments.harness.config import (
     probability,
     real,
 )
-from experiments.harness.outputs import save_figure
+from experiments.harness.outputs import format_rows, save_figure
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, Instrument, Scenario, get_scenario
@@ -190,20 +190,18 @@ def summarize_bias(cohorts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _describe(config: BiasConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
-    lines = [f"Bias study: {config.n_cohorts} cohorts of {config.n_patients} patients, "
-             f"scenario {config.scenario}, weeks {list(config.weeks)}, seed {seed} "
-             "(bias +- Monte Carlo SE; RMSE)"]
     wide = summary.pivot_table(
         index=["instruments", "prep", "n_weeks", "source", "target", "true_value"],
         columns="estimator", values=["bias", "bias_mcse", "rmse"], sort=False)
-    for idx, r in wide.iterrows():
-        instruments, prep, weeks, source, target, truth = idx
-        lines.append(
-            f"  {instruments:<8} {prep:<7} T={weeks:<3} {source}->{target} ({truth:+.2f}): "
-            f"raw {r['bias', 'raw']:+.3f} +- {r['bias_mcse', 'raw']:.3f} "
-            f"(RMSE {r['rmse', 'raw']:.3f}), jackknife {r['bias', 'jackknife']:+.3f} +- "
-            f"{r['bias_mcse', 'jackknife']:.3f} (RMSE {r['rmse', 'jackknife']:.3f})")
-    return tuple(lines)
+    wide.columns = [f"{value}_{estimator}" for value, estimator in wide.columns]
+    return (f"Bias study: {config.n_cohorts} cohorts of {config.n_patients} patients, "
+            f"scenario {config.scenario}, weeks {list(config.weeks)}, seed {seed} "
+            "(bias +- Monte Carlo SE; RMSE)",
+            *format_rows(wide.reset_index(),
+                         "  {instruments:<8} {prep:<7} T={n_weeks:<3} {source}->{target} "
+                         "({true_value:+.2f}): raw {bias_raw:+.3f} +- {bias_mcse_raw:.3f} "
+                         "(RMSE {rmse_raw:.3f}), jackknife {bias_jackknife:+.3f} +- "
+                         "{bias_mcse_jackknife:.3f} (RMSE {rmse_jackknife:.3f})"))
 
 
 def _compute(config: BiasConfig, seed: int, options: RunOptions) -> StudyResult:

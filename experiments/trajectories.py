@@ -62,7 +62,7 @@ from experiments.harness.config import (
     numbers,
     probability,
 )
-from experiments.harness.outputs import rate_row, save_figure
+from experiments.harness.outputs import format_rows, rate_row, save_figure
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
 from experiments.recovery import ordering_reproduced
 from features.checks import spawn_seeds
@@ -234,27 +234,29 @@ def summarize_trajectories(cohorts: pd.DataFrame) -> pd.DataFrame:
 
 def _describe(config: TrajectoriesConfig, seed: int, summary: pd.DataFrame
               ) -> tuple[str, ...]:
-    c, s = config, summary
-    lines = [f"Trajectory study: {c.n_cohorts} cohorts per cell of {c.n_patients} x "
-             f"{c.n_weeks}, {c.missing:.0%} missing, alpha {c.alpha:g}, seed {seed}",
-             f"  {'trajectory':<10} {'ar_sd':>5} {'prep':<12} {'null rate [95% CI]':<22} "
-             f"{'min power':>9} {'+0.08':>6} {'ordering':>8} {'warned':>6}"]
-    for (traj, sd, prep), part in s.groupby(["trajectory", "ar_sd", "prep"], sort=False):
+    def first(rows: pd.DataFrame) -> float:
+        return rows["rate"].iloc[0] if len(rows) else np.nan
+
+    cells = []
+    for (traj, sd, prep), part in summary.groupby(["trajectory", "ar_sd", "prep"], sort=False):
         null = part[(part["measure"] == "null_rate") & (part["edge"] == "all")
                     & (part["scenario"] == "null")]
         power = part[part["measure"] == "power"]
-        weak = power[np.isclose(power["truth"], 0.08)]
-        order = part[part["measure"] == "ordering"]
-        warned = part[part["measure"] == "misfit_warning"]
-        nr = (f"{null['rate'].iloc[0]:.3f} [{null['ci_low'].iloc[0]:.3f}, "
-              f"{null['ci_high'].iloc[0]:.3f}]" if len(null) else "-")
-        lines.append(
-            f"  {traj:<10} {sd:>5g} {prep:<12} {nr:<22} "
-            f"{power['rate'].min() if len(power) else np.nan:>9.2f} "
-            f"{weak['rate'].iloc[0] if len(weak) else np.nan:>6.2f} "
-            f"{order['rate'].iloc[0] if len(order) else np.nan:>8.2f} "
-            f"{warned['rate'].iloc[0] if len(warned) else np.nan:>6.2f}")
-    return tuple(lines)
+        cells.append({
+            "trajectory": traj, "ar_sd": sd, "prep": prep,
+            "null": (f"{first(null):.3f} [{null['ci_low'].iloc[0]:.3f}, "
+                     f"{null['ci_high'].iloc[0]:.3f}]" if len(null) else "-"),
+            "power": power["rate"].min() if len(power) else np.nan,
+            "weak": first(power[np.isclose(power["truth"], 0.08)]),
+            "ordering": first(part[part["measure"] == "ordering"]),
+            "warned": first(part[part["measure"] == "misfit_warning"])})
+    c = config
+    return (f"Trajectory study: {c.n_cohorts} cohorts per cell of {c.n_patients} x "
+            f"{c.n_weeks}, {c.missing:.0%} missing, alpha {c.alpha:g}, seed {seed}",
+            f"  {'trajectory':<10} {'ar_sd':>5} {'prep':<12} {'null rate [95% CI]':<22} "
+            f"{'min power':>9} {'+0.08':>6} {'ordering':>8} {'warned':>6}",
+            *format_rows(pd.DataFrame(cells), "  {trajectory:<10} {ar_sd:>5g} {prep:<12} "
+                         "{null:<22} {power:>9.2f} {weak:>6.2f} {ordering:>8.2f} {warned:>6.2f}"))
 
 
 def _compute(config: TrajectoriesConfig, seed: int, options: RunOptions) -> StudyResult:
