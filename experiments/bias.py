@@ -54,7 +54,7 @@ from experiments.harness.config import (
     real,
 )
 from experiments.harness.outputs import format_rows, save_figure
-from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result, summary_figure
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, Instrument, Scenario, get_scenario
 from features.simulate import simulate_cohort
@@ -258,17 +258,10 @@ def plot_bias(summary: pd.DataFrame, path: str | Path) -> Path:
 
 
 # -------------------------------------------------------------------- main
-def _figures(result: StudyResult, out: Path) -> list[Path]:
-    return [plot_bias(result.summary, out / "bias.png")]
-
-
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
-STUDY = Study(NAME, __doc__, BiasConfig, _compute, _figures, complete=True)
-run_bias = STUDY.run
-main = STUDY.main
+STUDY = Study(NAME, __doc__, BiasConfig, _compute, summary_figure(plot_bias), complete=True)
+run_bias, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.bias import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

@@ -250,11 +250,8 @@ def _figures(result: StudyResult, out: Path) -> list[Path]:
 
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
 STUDY = Study(NAME, __doc__, CalibrationConfig, _compute, _figures)
-run_calibration = STUDY.run
-main = STUDY.main
+run_calibration, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.calibration import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

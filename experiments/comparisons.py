@@ -149,11 +149,8 @@ def _compute(config: ComparisonsConfig, seed: int, options: RunOptions) -> Study
 
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
 STUDY = Study(NAME, __doc__, ComparisonsConfig, _compute, complete=True)
-run_comparisons = STUDY.run
-main = STUDY.main
+run_comparisons, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.comparisons import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

@@ -48,14 +48,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from causal import PanelPCMCI
-from experiments.harness.config import (
-    Settings,
-    choices,
-    integer,
-    numbers,
-    probability,
-    real,
-)
+from experiments.harness.config import Settings, choices, integer, numbers, probability, real
 from experiments.harness.outputs import format_rows, rate_bars, rate_row, save_figure
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
 from features.checks import spawn_seeds
@@ -283,11 +276,8 @@ def _figures(result: StudyResult, out: Path) -> list[Path]:
 
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
 STUDY = Study(NAME, __doc__, EmaConfig, _compute, _figures)
-run_ema = STUDY.run
-main = STUDY.main
+run_ema, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.ema import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

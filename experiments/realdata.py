@@ -372,11 +372,8 @@ def _compute(cfg: RealDataConfig, seed: int, options: RunOptions) -> StudyResult
 
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
 STUDY = Study(NAME, __doc__, RealDataConfig, _compute, plot_realdata)
-run_realdata = STUDY.run
-main = STUDY.main
+run_realdata, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.realdata import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

@@ -62,7 +62,7 @@ from experiments.harness.config import (
     probability,
 )
 from experiments.harness.outputs import format_rows, save_figure
-from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result, summary_figure
 from features.checks import spawn_seeds
 from features.scenarios import Scenario, get_scenario
 from features.simulate import simulate_cohort
@@ -310,17 +310,10 @@ def plot_recovery(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.0
 
 
 # -------------------------------------------------------------------- main
-def _figures(result: StudyResult, out: Path) -> list[Path]:
-    return [plot_recovery(result.summary, out / "recovery.png", alpha=result.config.alpha)]
-
-
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
-STUDY = Study(NAME, __doc__, RecoveryConfig, _compute, _figures)
-run_recovery = STUDY.run
-main = STUDY.main
+STUDY = Study(NAME, __doc__, RecoveryConfig, _compute, summary_figure(plot_recovery))
+run_recovery, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.recovery import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

@@ -55,13 +55,7 @@ from matplotlib.figure import Figure
 
 from causal import Hypothesis, PanelPCMCI, evaluate, load_hypotheses
 from experiments.harness.cohorts import true_values
-from experiments.harness.config import (
-    CohortSettings,
-    choices,
-    integer,
-    numbers,
-    probability,
-)
+from experiments.harness.config import CohortSettings, choices, integer, numbers, probability
 from experiments.harness.outputs import format_rows, rate_row, save_figure
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
 from experiments.recovery import ordering_reproduced
@@ -301,11 +295,8 @@ def _figures(result: StudyResult, out: Path) -> list[Path]:
 
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
 STUDY = Study(NAME, __doc__, TrajectoriesConfig, _compute, _figures)
-run_trajectories = STUDY.run
-main = STUDY.main
+run_trajectories, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.trajectories import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()
