@@ -17,7 +17,6 @@ change the size. The report is printed and written to
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import logging
 import math
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from benchmarks.common import (
     RESULTS_DIR,
+    cohort_parser,
     machine_description,
     make_cohort,
     peak_rss_mib,
@@ -155,13 +155,7 @@ def profile_discover(csv: Path, out: Path) -> tuple[float, dict[str, float], str
 
 def main(argv: Sequence[str] | None = None) -> str:
     """Run the scale benchmark from the command line; return the report."""
-    p = argparse.ArgumentParser(prog="python -m benchmarks.cli_scale", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--patients", type=int, default=10000)
-    p.add_argument("--weeks", type=int, default=52)
-    p.add_argument("--vars", type=int, default=10)
-    p.add_argument("--missing", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=0)
+    p = cohort_parser("cli_scale", __doc__, patients=10000, weeks=52, n_vars=10)
     p.add_argument("--no-profile", action="store_true", help="only the CLI run")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")

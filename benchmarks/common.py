@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import argparse
 import copy
 import os
 import platform
@@ -34,6 +35,7 @@ __all__ = [
     "RESULTS_DIR",
     "Call",
     "best_time",
+    "cohort_parser",
     "machine_description",
     "make_cohort",
     "markdown_table",
@@ -68,6 +70,23 @@ def make_cohort(n_patients: int, n_weeks: int, n_vars: int, *, missing: float = 
         scenario = generic_scenario(n_vars, random_state=random_state)
     return simulate_cohort(scenario, n_patients, n_weeks, missing=missing,
                            random_state=random_state)
+
+
+def cohort_parser(module: str, description: str | None, *, patients: int, weeks: int,
+                  n_vars: int) -> argparse.ArgumentParser:
+    """Return the parser of a benchmark on one :func:`make_cohort` cohort.
+
+    Options ``--patients``, ``--weeks``, ``--vars`` (with these defaults),
+    ``--missing`` (0.1) and ``--seed`` (0); the benchmark adds its own.
+    """
+    p = argparse.ArgumentParser(prog=f"python -m benchmarks.{module}", description=description,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--patients", type=int, default=patients)
+    p.add_argument("--weeks", type=int, default=weeks)
+    p.add_argument("--vars", type=int, default=n_vars)
+    p.add_argument("--missing", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    return p
 
 
 def record_calls(test: Any, log: list[Call]) -> Any:

@@ -24,7 +24,6 @@ printed and written to ``results/benchmarks/engine_profile.txt``.
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import inspect
 import io
@@ -40,6 +39,7 @@ from benchmarks.common import (
     RESULTS_DIR,
     Call,
     best_time,
+    cohort_parser,
     machine_description,
     make_cohort,
     record_calls,
@@ -215,15 +215,9 @@ def profile_engine(n_patients: int = 1000, n_weeks: int = 13, n_vars: int = 5, t
 
 def main(argv: Sequence[str] | None = None) -> str:
     """Run the profile from the command line; return the report."""
-    p = argparse.ArgumentParser(prog="python -m benchmarks.engine_profile", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--patients", type=int, default=1000)
-    p.add_argument("--weeks", type=int, default=13)
-    p.add_argument("--vars", type=int, default=5)
+    p = cohort_parser("engine_profile", __doc__, patients=1000, weeks=13, n_vars=5)
     p.add_argument("--tau-max", type=int, default=2)
     p.add_argument("--method", choices=("pcmci", "pcmciplus"), default="pcmci")
-    p.add_argument("--missing", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")

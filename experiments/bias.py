@@ -29,8 +29,6 @@ Outputs (``--out``, default ``results/bias``):
 * ``bias_cohorts.csv`` - every estimate of every cohort (:data:`COHORT_COLUMNS`).
 * ``bias.png`` - mean +- SD of both estimators against the number of weeks,
   one panel per link, for the first instruments and prep setting.
-
-Run ``python -m experiments.bias --n-jobs 2`` (full) or ``--quick``.
 """
 
 from __future__ import annotations
@@ -46,17 +44,17 @@ from matplotlib.figure import Figure
 from causal import PanelPCMCI
 from causal.effects import jackknife_effects
 from experiments.harness.cohorts import CohortTask, cohort_tasks, true_values
-from experiments.harness.config import Settings
-from experiments.harness.outputs import save_figure
-from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
-from features.checks import (
-    check_choice,
-    check_choices,
-    check_int,
-    check_ints,
-    check_probability,
-    check_real,
+from experiments.harness.config import (
+    Settings,
+    choice,
+    choices,
+    integer,
+    integers,
+    probability,
+    real,
 )
+from experiments.harness.outputs import format_rows, save_figure
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result, summary_figure
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, Instrument, Scenario, get_scenario
 from features.simulate import simulate_cohort
@@ -100,25 +98,14 @@ _ESTIMATORS = {"raw": "estimate", "jackknife": "corrected"}
 class BiasConfig(Settings):
     """The keys of ``configs/bias.toml`` but ``seed``, with their full-run defaults."""
 
-    n_cohorts: int = 200
-    n_patients: int = 226
-    weeks: tuple[int, ...] = (8, 13, 26)
-    scenario: str = "paper"
-    effect_scale: float = 1.0
-    instruments: tuple[str, ...] = INSTRUMENTS
-    preps: tuple[str, ...] = ("detrend",)
-    alpha: float = 0.05
-
-    def check(self) -> None:
-        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
-        check_int("n_cohorts", self.n_cohorts, minimum=2)
-        check_int("n_patients", self.n_patients, minimum=2)
-        self._set("weeks", check_ints("weeks", self.weeks, minimum=4))
-        check_choice("scenario", self.scenario, SCENARIO_NAMES)
-        self._set("effect_scale", check_real("effect_scale", self.effect_scale))
-        self._set("instruments", check_choices("instruments", self.instruments, INSTRUMENTS))
-        self._set("preps", check_choices("preps", self.preps, PREPS))
-        self._set("alpha", check_probability("alpha", self.alpha))
+    n_cohorts: int = integer(200, minimum=2)
+    n_patients: int = integer(226, minimum=2)
+    weeks: tuple[int, ...] = integers((8, 13, 26), minimum=4)
+    scenario: str = choice("paper", SCENARIO_NAMES)
+    effect_scale: float = real(1.0)
+    instruments: tuple[str, ...] = choices(INSTRUMENTS, INSTRUMENTS)
+    preps: tuple[str, ...] = choices(("detrend",), PREPS)
+    alpha: float = probability(0.05)
 
 
 #: Keys of ``configs/bias.toml``.
@@ -203,20 +190,18 @@ def summarize_bias(cohorts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _describe(config: BiasConfig, seed: int, summary: pd.DataFrame) -> tuple[str, ...]:
-    lines = [f"Bias study: {config.n_cohorts} cohorts of {config.n_patients} patients, "
-             f"scenario {config.scenario}, weeks {list(config.weeks)}, seed {seed} "
-             "(bias +- Monte Carlo SE; RMSE)"]
     wide = summary.pivot_table(
         index=["instruments", "prep", "n_weeks", "source", "target", "true_value"],
         columns="estimator", values=["bias", "bias_mcse", "rmse"], sort=False)
-    for idx, r in wide.iterrows():
-        instruments, prep, weeks, source, target, truth = idx
-        lines.append(
-            f"  {instruments:<8} {prep:<7} T={weeks:<3} {source}->{target} ({truth:+.2f}): "
-            f"raw {r['bias', 'raw']:+.3f} +- {r['bias_mcse', 'raw']:.3f} "
-            f"(RMSE {r['rmse', 'raw']:.3f}), jackknife {r['bias', 'jackknife']:+.3f} +- "
-            f"{r['bias_mcse', 'jackknife']:.3f} (RMSE {r['rmse', 'jackknife']:.3f})")
-    return tuple(lines)
+    wide.columns = [f"{value}_{estimator}" for value, estimator in wide.columns]
+    return (f"Bias study: {config.n_cohorts} cohorts of {config.n_patients} patients, "
+            f"scenario {config.scenario}, weeks {list(config.weeks)}, seed {seed} "
+            "(bias +- Monte Carlo SE; RMSE)",
+            *format_rows(wide.reset_index(),
+                         "  {instruments:<8} {prep:<7} T={n_weeks:<3} {source}->{target} "
+                         "({true_value:+.2f}): raw {bias_raw:+.3f} +- {bias_mcse_raw:.3f} "
+                         "(RMSE {rmse_raw:.3f}), jackknife {bias_jackknife:+.3f} +- "
+                         "{bias_mcse_jackknife:.3f} (RMSE {rmse_jackknife:.3f})"))
 
 
 def _compute(config: BiasConfig, seed: int, options: RunOptions) -> StudyResult:
@@ -273,17 +258,10 @@ def plot_bias(summary: pd.DataFrame, path: str | Path) -> Path:
 
 
 # -------------------------------------------------------------------- main
-def _figures(result: StudyResult, out: Path) -> list[Path]:
-    return [plot_bias(result.summary, out / "bias.png")]
-
-
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
-STUDY = Study(NAME, __doc__, BiasConfig, _compute, _figures, complete=True)
-run_bias = STUDY.run
-main = STUDY.main
+STUDY = Study(NAME, __doc__, BiasConfig, _compute, summary_figure(plot_bias), complete=True)
+run_bias, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.bias import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

@@ -37,8 +37,6 @@ cross-lagged test of every cohort and prep: estimate, raw and BH-adjusted
 p-value), ``calibration.png`` (per-edge rate against nominal alpha) and
 ``calibration_familywise.png``; both figures come from
 :func:`causal.plotting.studies.plot_rate_vs_alpha` and carry the identity line.
-
-Run ``python -m experiments.calibration --n-jobs 2`` (full) or ``--quick``.
 """
 
 from __future__ import annotations
@@ -56,10 +54,10 @@ from scipy.stats import false_discovery_control
 from causal import PanelPCMCI
 from causal.plotting import plot_rate_vs_alpha
 from experiments.harness.cohorts import CohortTask, cohort_tasks
-from experiments.harness.config import ConfigError, Settings
+from experiments.harness.config import CohortSettings, choices, integer, numbers
 from experiments.harness.outputs import format_rows, rate_row
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
-from features.checks import check_choice, check_choices, check_int, check_probability
+from features.checks import check_choice
 from features.simulate import simulate_cohort
 from features.transforms import PREPS
 
@@ -93,32 +91,16 @@ COHORT_COLUMNS = ("cohort", "seed", "prep", "source", "target", "lag", "value", 
 
 # ------------------------------------------------------------------- config
 @dataclass(frozen=True)
-class CalibrationConfig(Settings):
-    """The keys of ``configs/calibration.toml`` but ``seed``, with their full-run defaults."""
+class CalibrationConfig(CohortSettings):
+    """The keys of ``configs/calibration.toml`` but ``seed``, with their full-run defaults.
 
-    n_cohorts: int = 500
-    n_patients: int = 226
-    n_weeks: int = 13
-    missing: float = 0.0
-    dropout: float = 0.0
-    preps: tuple[str, ...] = ("none", "center", "detrend")
-    fdr: tuple[str, ...] = FDR_METHODS
-    alphas: tuple[float, ...] = (0.01, 0.05, 0.1)
+    ``alphas`` is stored sorted and deduplicated.
+    """
 
-    def check(self) -> None:
-        """Validate every key; ``alphas`` is sorted and deduplicated."""
-        for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 4)):
-            check_int(key, getattr(self, key), minimum=minimum)
-        self._set("missing", check_probability("missing", self.missing, zero_ok=True))
-        self._set("dropout", check_probability("dropout", self.dropout, zero_ok=True,
-                                               one_ok=True))
-        self._set("preps", check_choices("preps", self.preps, PREPS))
-        self._set("fdr", check_choices("fdr", self.fdr, FDR_METHODS))
-        alphas = self.alphas
-        if isinstance(alphas, str) or not isinstance(alphas, list | tuple) or not alphas:
-            raise ConfigError(f"alphas must be a non-empty list of numbers in (0, 1), got "
-                              f"{alphas!r}")
-        self._set("alphas", tuple(sorted({check_probability("alphas", a) for a in alphas})))
+    n_cohorts: int = integer(500, minimum=1)
+    preps: tuple[str, ...] = choices(("none", "center", "detrend"), PREPS)
+    fdr: tuple[str, ...] = choices(FDR_METHODS, FDR_METHODS)
+    alphas: tuple[float, ...] = numbers((0.01, 0.05, 0.1), low=0, high=1, sort=True)
 
 
 #: Keys of ``configs/calibration.toml``.
@@ -268,11 +250,8 @@ def _figures(result: StudyResult, out: Path) -> list[Path]:
 
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
 STUDY = Study(NAME, __doc__, CalibrationConfig, _compute, _figures)
-run_calibration = STUDY.run
-main = STUDY.main
+run_calibration, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.calibration import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

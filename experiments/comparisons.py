@@ -20,8 +20,6 @@ Outputs (``--out``, default ``results/comparisons``):
   with Wilson 95% intervals; ``mean_value``/``sd_value`` of the estimated
   difference over cohorts.
 * ``comparisons_cohorts.csv`` - one row per cohort (:data:`COHORT_COLUMNS`).
-
-Run ``python -m experiments.comparisons`` (full) or ``--quick``.
 """
 
 from __future__ import annotations
@@ -36,10 +34,10 @@ from causal.graph.summary import leading_order
 from causal.hypotheses.comparisons import compare, model_effects
 from causal.hypotheses.spec import load_comparisons
 from experiments.harness.cohorts import CohortTask
-from experiments.harness.config import Settings
+from experiments.harness.config import Settings, choices, integer, probability
 from experiments.harness.outputs import format_rows, rate_row
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
-from features.checks import check_choices, check_int, check_probability, spawn_seeds
+from features.checks import spawn_seeds
 from features.panel import Panel
 from features.scenarios import Scenario, get_scenario
 from features.simulate import simulate_cohort
@@ -67,20 +65,12 @@ SUMMARY_COLUMNS = ("case", "true_difference", "measure", "k", "n", "rate", "ci_l
 class ComparisonsConfig(Settings):
     """The keys of ``configs/comparisons.toml`` but ``seed``, with their full-run defaults."""
 
-    n_cohorts: int = 200
-    n_patients: int = 226
-    n_weeks: int = 13
-    missing: float = 0.05
-    n_boot: int = 500
-    cases: tuple[str, ...] = tuple(CASES)
-
-    def check(self) -> None:
-        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
-        for key, minimum in (("n_cohorts", 1), ("n_patients", 10), ("n_weeks", 6),
-                             ("n_boot", 20)):
-            check_int(key, getattr(self, key), minimum=minimum)
-        self._set("missing", check_probability("missing", self.missing, zero_ok=True))
-        self._set("cases", check_choices("cases", self.cases, tuple(CASES)))
+    n_cohorts: int = integer(200, minimum=1)
+    n_patients: int = integer(226, minimum=10)
+    n_weeks: int = integer(13, minimum=6)
+    missing: float = probability(0.05, zero_ok=True)
+    n_boot: int = integer(500, minimum=20)
+    cases: tuple[str, ...] = choices(tuple(CASES), tuple(CASES))
 
 
 def case_scenario(case: str) -> Scenario:
@@ -159,11 +149,8 @@ def _compute(config: ComparisonsConfig, seed: int, options: RunOptions) -> Study
 
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
 STUDY = Study(NAME, __doc__, ComparisonsConfig, _compute, complete=True)
-run_comparisons = STUDY.run
-main = STUDY.main
+run_comparisons, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.comparisons import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

@@ -35,8 +35,6 @@ for ``effects``, ``power`` (significant true edges with the right sign).
 Outputs (``--out``, default ``results/ema``): ``ema.csv`` (:data:`EMA_COLUMNS`),
 ``ema_cohorts.csv`` (every lagged cross-edge test: estimate, p-value, truth)
 and ``ema.png`` (null rate and power per analysis).
-
-Run ``python -m experiments.ema --n-jobs 2`` (full) or ``--quick``.
 """
 
 from __future__ import annotations
@@ -50,10 +48,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from causal import PanelPCMCI
-from experiments.harness.config import ConfigError, Settings
+from experiments.harness.config import Settings, choices, integer, numbers, probability, real
 from experiments.harness.outputs import format_rows, rate_bars, rate_row, save_figure
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
-from features.checks import check_choices, check_int, check_probability, check_real, spawn_seeds
+from features.checks import spawn_seeds
 from features.scenarios import Scenario
 from features.simulate import simulate_ema
 
@@ -94,36 +92,18 @@ COHORT_COLUMNS = ("amplitude", "truth", "cohort", "seed", "analysis", "source", 
 class EmaConfig(Settings):
     """The keys of ``configs/ema.toml`` but ``seed``, with their full-run defaults."""
 
-    n_cohorts: int = 200
-    n_persons: int = 80
-    n_days: int = 14
-    n_beeps: int = 5
-    missing: float = 0.2
-    day_trend: float = 0.05
-    amplitudes: tuple[float, ...] = (0.3, 0.6)
-    effect: float = 0.15
-    truths: tuple[str, ...] = TRUTHS
-    analyses: tuple[str, ...] = ANALYSES
-    alpha: float = 0.05
-    target: float = 0.06
-
-    def check(self) -> None:
-        """Validate every key."""
-        for key, minimum in (("n_cohorts", 1), ("n_persons", 2), ("n_days", 1),
-                             ("n_beeps", 3)):
-            check_int(key, getattr(self, key), minimum=minimum)
-        self._set("missing", check_probability("missing", self.missing, zero_ok=True))
-        check_real("day_trend", self.day_trend, low=0)
-        check_real("effect", self.effect, low=0, high=0.5)
-        amps = self.amplitudes
-        if isinstance(amps, str) or not isinstance(amps, list | tuple) or not amps:
-            raise ConfigError(f"amplitudes must be a non-empty list of numbers >= 0, got "
-                              f"{amps!r}")
-        self._set("amplitudes", tuple(float(check_real("amplitudes", a, low=0)) for a in amps))
-        self._set("truths", check_choices("truths", self.truths, TRUTHS))
-        self._set("analyses", check_choices("analyses", self.analyses, ANALYSES))
-        self._set("alpha", check_probability("alpha", self.alpha))
-        self._set("target", check_probability("target", self.target))
+    n_cohorts: int = integer(200, minimum=1)
+    n_persons: int = integer(80, minimum=2)
+    n_days: int = integer(14, minimum=1)
+    n_beeps: int = integer(5, minimum=3)
+    missing: float = probability(0.2, zero_ok=True)
+    day_trend: float = real(0.05, low=0)
+    amplitudes: tuple[float, ...] = numbers((0.3, 0.6), low=0)
+    effect: float = real(0.15, low=0, high=0.5)
+    truths: tuple[str, ...] = choices(TRUTHS, TRUTHS)
+    analyses: tuple[str, ...] = choices(ANALYSES, ANALYSES)
+    alpha: float = probability(0.05)
+    target: float = probability(0.06)
 
 
 # ------------------------------------------------------------- one cohort
@@ -296,11 +276,8 @@ def _figures(result: StudyResult, out: Path) -> list[Path]:
 
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
 STUDY = Study(NAME, __doc__, EmaConfig, _compute, _figures)
-run_ema = STUDY.run
-main = STUDY.main
+run_ema, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.ema import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

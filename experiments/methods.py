@@ -36,8 +36,6 @@ run time per cohort.
 Outputs (``--out``, default ``results/methods``): ``methods.csv``
 (:data:`METHODS_COLUMNS`), ``methods_cohorts.csv`` (every cross-lagged
 edge of every cohort and method, :data:`COHORT_COLUMNS`) and ``methods.png``.
-
-Run ``python -m experiments.methods --n-jobs 1`` (full) or ``--quick``.
 """
 
 from __future__ import annotations
@@ -51,15 +49,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from causal import PanelPCMCI, load_hypotheses
 from causal.rates import summarize_rate
 from experiments.harness.cohorts import CohortTask, cohort_table, cohort_tasks
-from experiments.harness.config import Settings
-from experiments.harness.outputs import format_rows, rate_bars, save_figure
-from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
-from features.checks import check_choices, check_int, check_probability
+from experiments.harness.config import Settings, choices, integer, probability
+from experiments.harness.outputs import format_rows, save_figure, scenario_rate_panels
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result, summary_figure
 from features.lags import lag_name, lag_table
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, get_scenario
@@ -113,20 +109,12 @@ COHORT_COLUMNS = ("scenario", "cohort", "seed", "method", "source", "target", "l
 class MethodsConfig(Settings):
     """The keys of ``configs/methods.toml`` but ``seed``, with their full-run defaults."""
 
-    n_cohorts: int = 200
-    n_patients: int = 226
-    n_weeks: int = 13
-    alpha: float = 0.05
-    scenarios: tuple[str, ...] = ("paper", "null", "reversed")
-    methods: tuple[str, ...] = tuple(METHODS)
-
-    def check(self) -> None:
-        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
-        for key, minimum in (("n_cohorts", 1), ("n_patients", 5), ("n_weeks", 5)):
-            check_int(key, getattr(self, key), minimum=minimum)
-        self._set("alpha", check_probability("alpha", self.alpha))
-        self._set("scenarios", check_choices("scenarios", self.scenarios, SCENARIO_NAMES))
-        self._set("methods", check_choices("methods", self.methods, tuple(METHODS)))
+    n_cohorts: int = integer(200, minimum=1)
+    n_patients: int = integer(226, minimum=5)
+    n_weeks: int = integer(13, minimum=5)
+    alpha: float = probability(0.05)
+    scenarios: tuple[str, ...] = choices(("paper", "null", "reversed"), SCENARIO_NAMES)
+    methods: tuple[str, ...] = choices(tuple(METHODS), tuple(METHODS))
 
 
 #: Keys of ``configs/methods.toml``.
@@ -325,41 +313,22 @@ def plot_methods(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
     Error bars are the Wilson 95% intervals; the dashed line is ``alpha``.
     Returns the written image (format from the suffix of ``path``).
     """
-    scenarios = list(pd.unique(summary["scenario"]))
-    methods = list(pd.unique(summary["method"]))
     measures = {"tpr": "true edge found (correct sign)", "fpr": "false edge per absent edge",
                 "ordering": "melsom2023 ordering reproduced"}
-    fig = Figure(figsize=(1.5 + 3.6 * len(scenarios), 4.6), layout="constrained")
-    axes = fig.subplots(1, len(scenarios), squeeze=False, sharey=True)[0]
-    x = np.arange(len(methods))
-    for ax, scenario in zip(axes, scenarios, strict=True):
-        s = summary[summary["scenario"] == scenario]
-        for j, (measure, label) in enumerate(measures.items()):
-            rate_bars(ax, x, s[s["measure"] == measure].set_index("method").reindex(methods),
-                      slot=j, n_slots=len(measures), alpha=alpha, label=label, color=f"C{j}",
-                      error_kw={"capsize": 2, "elinewidth": 0.8})
-        ax.set_xticks(x, methods, rotation=25)
-        ax.set_ylim(0, 1.02)
-        ax.set_title(f"scenario {scenario}")
-        ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("rate over cohorts (Wilson 95% CI)")
+    fig, axes = scenario_rate_panels(
+        summary, "method", lambda s: {label: s[s["measure"] == m] for m, label in measures.items()},
+        alpha=alpha, width=(1.5, 3.6, 0.0), height=4.6, rotation=25, top=1.02,
+        error_kw={"capsize": 2, "elinewidth": 0.8})
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=4, frameon=False)
     return save_figure(fig, path)
 
 
 # -------------------------------------------------------------------- main
-def _figures(result: StudyResult, out: Path) -> list[Path]:
-    return [plot_methods(result.summary, out / "methods.png", alpha=result.config.alpha)]
-
-
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
-STUDY = Study(NAME, __doc__, MethodsConfig, _compute, _figures, complete=True)
-run_methods = STUDY.run
-main = STUDY.main
+STUDY = Study(NAME, __doc__, MethodsConfig, _compute, summary_figure(plot_methods), complete=True)
+run_methods, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.methods import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

@@ -26,8 +26,6 @@ Outputs (``--out``, default ``results/pooling``):
   mean and SD of the estimated partial correlation over cohorts.
 * ``pooling_cohorts.csv`` - every cross-lagged test of every cohort and arm.
 * ``pooling.png`` - grouped bar chart of the rates.
-
-Run ``python -m experiments.pooling --n-jobs 2`` (full) or ``--quick``.
 """
 
 from __future__ import annotations
@@ -38,14 +36,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from causal import PanelPCMCI
 from experiments.harness.cohorts import CohortTask, cohort_table, cohort_tasks
-from experiments.harness.config import Settings
-from experiments.harness.outputs import format_rows, rate_bars, rate_row, save_figure
-from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
-from features.checks import check_choices, check_int, check_probability
+from experiments.harness.config import CohortSettings, choices, probability
+from experiments.harness.outputs import format_rows, rate_row, save_figure, scenario_rate_panels
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result, summary_figure
 from features.panel import Panel
 from features.scenarios import SCENARIO_NAMES, get_scenario
 from features.simulate import simulate_cohort
@@ -86,28 +82,12 @@ COHORT_COLUMNS = ("scenario", "cohort", "seed", "arm", "source", "target", "lag"
 
 # ------------------------------------------------------------------- config
 @dataclass(frozen=True)
-class PoolingConfig(Settings):
+class PoolingConfig(CohortSettings):
     """The keys of ``configs/pooling.toml`` but ``seed``, with their full-run defaults."""
 
-    n_cohorts: int = 200
-    n_patients: int = 226
-    n_weeks: int = 13
-    missing: float = 0.0
-    dropout: float = 0.0
-    alpha: float = 0.05
-    scenarios: tuple[str, ...] = ("null", "paper")
-    arms: tuple[str, ...] = tuple(ARMS)
-
-    def check(self) -> None:
-        """Validate every key with :mod:`features.checks` (a bad one raises ConfigError)."""
-        for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 4)):
-            check_int(key, getattr(self, key), minimum=minimum)
-        for key, one_ok in (("missing", False), ("dropout", True)):
-            self._set(key, check_probability(key, getattr(self, key), zero_ok=True,
-                                             one_ok=one_ok))
-        self._set("alpha", check_probability("alpha", self.alpha))
-        self._set("scenarios", check_choices("scenarios", self.scenarios, SCENARIO_NAMES))
-        self._set("arms", check_choices("arms", self.arms, tuple(ARMS)))
+    alpha: float = probability(0.05)
+    scenarios: tuple[str, ...] = choices(("null", "paper"), SCENARIO_NAMES)
+    arms: tuple[str, ...] = choices(tuple(ARMS), tuple(ARMS))
 
 
 #: Keys of ``configs/pooling.toml``.
@@ -203,12 +183,7 @@ def plot_pooling(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
     bars are the Wilson 95% intervals, the dashed line is ``alpha``. Returns
     the written image (format from the suffix of ``path``).
     """
-    scenarios = list(pd.unique(summary["scenario"]))
-    arms = list(pd.unique(summary["arm"]))
-    fig = Figure(figsize=(1.0 + 0.9 * len(arms) * len(scenarios), 5.2), layout="constrained")
-    axes = fig.subplots(1, len(scenarios), squeeze=False, sharey=True)[0]
-    for ax, scenario in zip(axes, scenarios, strict=True):
-        s = summary[summary["scenario"] == scenario]
+    def series(s: pd.DataFrame) -> dict[str, pd.DataFrame]:
         pick = ((s["measure"] == "detected") & (s["edge"] != "all")) | (
             (s["measure"] == "false_positive") & (s["edge"] == "all")) | (
             s["measure"] == "familywise")
@@ -216,35 +191,23 @@ def plot_pooling(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.05
             d["measure"] == "detected", "detected: " + d["edge"],
             np.where(d["measure"] == "familywise", "family-wise false positive",
                      "false positive per absent edge")))
-        series = list(pd.unique(s["series"]))
-        x = np.arange(len(arms))
-        for j, name in enumerate(series):
-            rate_bars(ax, x, s[s["series"] == name].set_index("arm").reindex(arms), slot=j,
-                      n_slots=len(series), alpha=alpha, label=name,
-                      error_kw={"capsize": 2, "elinewidth": 0.8, "ecolor": "#404040"})
-        ax.set_xticks(x, arms, rotation=20)
-        ax.set_ylim(0, 1)
-        ax.set_title(f"scenario {scenario}")
+        return {name: s[s["series"] == name] for name in pd.unique(s["series"])}
+
+    fig, axes = scenario_rate_panels(
+        summary, "arm", series, alpha=alpha, width=(1.0, 0.0, 0.9), height=5.2, rotation=20,
+        error_kw={"capsize": 2, "elinewidth": 0.8, "ecolor": "#404040"})
+    for ax in axes:
         ax.set_xlabel("within-person preprocessing (arm)")
-        ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2,
                   frameon=False)
-    axes[0].set_ylabel("rate over cohorts (Wilson 95% CI)")
     return save_figure(fig, path)
 
 
 # -------------------------------------------------------------------- main
-def _figures(result: StudyResult, out: Path) -> list[Path]:
-    return [plot_pooling(result.summary, out / "pooling.png", alpha=result.config.alpha)]
-
-
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
-STUDY = Study(NAME, __doc__, PoolingConfig, _compute, _figures, complete=True)
-run_pooling = STUDY.run
-main = STUDY.main
+STUDY = Study(NAME, __doc__, PoolingConfig, _compute, summary_figure(plot_pooling), complete=True)
+run_pooling, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.pooling import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

@@ -30,9 +30,8 @@ Outputs (``--out``, default ``results/realdata``): ``bringmann_edges.csv``,
 (sample counts, with an independent count of within-day beep pairs),
 ``exclusions.csv`` / ``exclusion_summary.csv`` and ``realdata_*.png``.
 
-Run ``python -m experiments.realdata`` (full) or ``--quick``. The data
-frames and the independent sample count are in :mod:`experiments._realdata_frames`,
-the figures in :mod:`experiments._realdata_figures`.
+The data frames and the independent sample count are in
+:mod:`experiments._realdata_frames`, the figures in :mod:`experiments._realdata_figures`.
 """
 
 from __future__ import annotations
@@ -373,11 +372,8 @@ def _compute(cfg: RealDataConfig, seed: int, options: RunOptions) -> StudyResult
 
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
 STUDY = Study(NAME, __doc__, RealDataConfig, _compute, plot_realdata)
-run_realdata = STUDY.run
-main = STUDY.main
+run_realdata, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.realdata import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

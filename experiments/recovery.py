@@ -37,8 +37,6 @@ Outputs (``--out``, default ``results/recovery``): ``recovery.csv`` (one row
 per cell, :data:`RECOVERY_COLUMNS`), ``recovery_cohorts.csv`` (one row per
 cohort, :data:`COHORT_COLUMNS` plus the estimate and significance of each
 cross-lagged edge) and ``recovery.png``.
-
-Run ``python -m experiments.recovery --n-jobs 2`` (full) or ``--quick``.
 """
 
 from __future__ import annotations
@@ -55,11 +53,17 @@ from matplotlib.figure import Figure
 
 from causal import Hypothesis, PanelPCMCI, compare_graphs, evaluate, load_hypotheses
 from causal.rates import summarize_rate
-from experiments.harness.config import ConfigError, Settings
+from experiments.harness.config import (
+    ConfigError,
+    Settings,
+    integer,
+    integers,
+    numbers,
+    probability,
+)
 from experiments.harness.outputs import format_rows, save_figure
-from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
-from features.checks import check_int, check_ints, check_probability, check_real, spawn_seeds
-from features.errors import InputError
+from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result, summary_figure
+from features.checks import spawn_seeds
 from features.scenarios import Scenario, get_scenario
 from features.simulate import simulate_cohort
 
@@ -99,33 +103,18 @@ COHORT_COLUMNS = ("n_patients", "n_weeks", "effect", "cohort", "seed", "tp", "fp
 class RecoveryConfig(Settings):
     """The keys of ``configs/recovery.toml`` but ``seed``, with their full-run defaults."""
 
-    n_cohorts: int = 100
-    patients: tuple[int, ...] = (50, 100, 226, 500)
-    weeks: tuple[int, ...] = (8, 13, 26)
-    effects: tuple[float, ...] = (0.05, 0.08, 0.12, 0.2)
-    alpha: float = 0.05
-    missing: float = 0.0
-    dropout: float = 0.0
+    n_cohorts: int = integer(100, minimum=1)
+    patients: tuple[int, ...] = integers((50, 100, 226, 500), minimum=2)
+    weeks: tuple[int, ...] = integers((8, 13, 26), minimum=4, maximum=999)
+    effects: tuple[float, ...] = numbers((0.05, 0.08, 0.12, 0.2), low=0, high=1, distinct=True)
+    alpha: float = probability(0.05)
+    missing: float = probability(0.0, zero_ok=True)
+    dropout: float = probability(0.0, zero_ok=True, one_ok=True)
     hypotheses: str = "melsom2023"
 
     def check(self) -> None:
-        """Validate every key; each effect must give a valid scenario."""
-        check_int("n_cohorts", self.n_cohorts, minimum=1)
-        self._set("patients", check_ints("patients", self.patients, minimum=2))
-        self._set("weeks", check_ints("weeks", self.weeks, minimum=4, maximum=999))
-        effects = self.effects
-        message = f"effects must be a non-empty list of distinct numbers in (0, 1), got {effects!r}"
-        if not isinstance(effects, list | tuple) or not effects or len(set(effects)) != len(
-                effects):
-            raise ConfigError(message)
-        try:
-            self._set("effects", tuple(check_real("effects", e, low=0, high=1) for e in effects))
-        except InputError:
-            raise ConfigError(message) from None
-        self._set("alpha", check_probability("alpha", self.alpha))
-        self._set("missing", check_probability("missing", self.missing, zero_ok=True))
-        self._set("dropout", check_probability("dropout", self.dropout, zero_ok=True,
-                                               one_ok=True))
+        """Validate every key; ``hypotheses`` must name something, each effect give a scenario."""
+        super().check()
         if not isinstance(self.hypotheses, str) or not self.hypotheses:
             raise ConfigError(f"hypotheses must be a preset name or TOML path, got "
                               f"{self.hypotheses!r}")
@@ -321,17 +310,10 @@ def plot_recovery(summary: pd.DataFrame, path: str | Path, *, alpha: float = 0.0
 
 
 # -------------------------------------------------------------------- main
-def _figures(result: StudyResult, out: Path) -> list[Path]:
-    return [plot_recovery(result.summary, out / "recovery.png", alpha=result.config.alpha)]
-
-
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
-STUDY = Study(NAME, __doc__, RecoveryConfig, _compute, _figures)
-run_recovery = STUDY.run
-main = STUDY.main
+STUDY = Study(NAME, __doc__, RecoveryConfig, _compute, summary_figure(plot_recovery))
+run_recovery, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.recovery import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

@@ -37,9 +37,6 @@ Outputs (``--out``, default ``results/trajectories``): ``trajectories.csv``
 (:data:`SUMMARY_COLUMNS`) and ``trajectories_cohorts.csv`` (every cross-lagged
 test: :data:`COHORT_COLUMNS`), ``trajectories.png`` (worst null rate per
 shape and trend model).
-
-Run ``python -m experiments.trajectories`` (full: about 50 CPU-minutes) or
-``--quick`` (CI, seconds).
 """
 
 from __future__ import annotations
@@ -58,11 +55,11 @@ from matplotlib.figure import Figure
 
 from causal import Hypothesis, PanelPCMCI, evaluate, load_hypotheses
 from experiments.harness.cohorts import true_values
-from experiments.harness.config import ConfigError, Settings
-from experiments.harness.outputs import rate_row, save_figure
+from experiments.harness.config import CohortSettings, choices, integer, numbers, probability
+from experiments.harness.outputs import format_rows, rate_row, save_figure
 from experiments.harness.study import RunOptions, Study, StudyResult, cohort_result
 from experiments.recovery import ordering_reproduced
-from features.checks import check_choices, check_int, check_probability, spawn_seeds
+from features.checks import spawn_seeds
 from features.choices import PREPS, TRAJECTORIES
 from features.diagnostics import diagnose_trends
 from features.panel import Panel
@@ -99,39 +96,20 @@ _SCENARIOS = ("null", "paper")
 
 
 @dataclass(frozen=True)
-class TrajectoriesConfig(Settings):
+class TrajectoriesConfig(CohortSettings):
     """The keys of ``configs/trajectories.toml`` but ``seed``, with their full-run defaults."""
 
-    n_cohorts: int = 100
-    n_patients: int = 226
-    n_weeks: int = 13
-    missing: float = 0.05
-    dropout: float = 0.0
-    trajectories: tuple[str, ...] = TRAJECTORIES
-    ar_sds: tuple[float, ...] = (0.0, 0.15)
-    preps: tuple[str, ...] = ("detrend", "spline", "changepoint", "piecewise", "difference")
-    scenarios: tuple[str, ...] = _SCENARIOS
-    alpha: float = 0.05
+    n_cohorts: int = integer(100, minimum=1)
+    n_weeks: int = integer(13, minimum=8)
+    missing: float = probability(0.05, zero_ok=True)
+    trajectories: tuple[str, ...] = choices(TRAJECTORIES, TRAJECTORIES)
+    ar_sds: tuple[float, ...] = numbers((0.0, 0.15), low=0, high=1, low_ok=True)
+    preps: tuple[str, ...] = choices(("detrend", "spline", "changepoint", "piecewise",
+                                      "difference"), PREPS)
+    scenarios: tuple[str, ...] = choices(_SCENARIOS, _SCENARIOS)
+    alpha: float = probability(0.05)
     hypotheses: str = "melsom2023"
-    diagnostics: int = 0
-
-    def check(self) -> None:
-        """Validate every key."""
-        for key, minimum in (("n_cohorts", 1), ("n_patients", 2), ("n_weeks", 8),
-                             ("diagnostics", 0)):
-            check_int(key, getattr(self, key), minimum=minimum)
-        self._set("missing", check_probability("missing", self.missing, zero_ok=True))
-        self._set("dropout", check_probability("dropout", self.dropout, zero_ok=True,
-                                               one_ok=True))
-        self._set("alpha", check_probability("alpha", self.alpha))
-        self._set("trajectories", check_choices("trajectories", self.trajectories,
-                                                TRAJECTORIES))
-        self._set("preps", check_choices("preps", self.preps, PREPS))
-        self._set("scenarios", check_choices("scenarios", self.scenarios, _SCENARIOS))
-        sds = self.ar_sds
-        if isinstance(sds, str) or not isinstance(sds, list | tuple) or not sds:
-            raise ConfigError(f"ar_sds must be a non-empty list of numbers in [0, 1), got {sds!r}")
-        self._set("ar_sds", tuple(check_probability("ar_sds", v, zero_ok=True) for v in sds))
+    diagnostics: int = integer(0, minimum=0)
 
 
 #: Keys of ``configs/trajectories.toml``.
@@ -250,27 +228,29 @@ def summarize_trajectories(cohorts: pd.DataFrame) -> pd.DataFrame:
 
 def _describe(config: TrajectoriesConfig, seed: int, summary: pd.DataFrame
               ) -> tuple[str, ...]:
-    c, s = config, summary
-    lines = [f"Trajectory study: {c.n_cohorts} cohorts per cell of {c.n_patients} x "
-             f"{c.n_weeks}, {c.missing:.0%} missing, alpha {c.alpha:g}, seed {seed}",
-             f"  {'trajectory':<10} {'ar_sd':>5} {'prep':<12} {'null rate [95% CI]':<22} "
-             f"{'min power':>9} {'+0.08':>6} {'ordering':>8} {'warned':>6}"]
-    for (traj, sd, prep), part in s.groupby(["trajectory", "ar_sd", "prep"], sort=False):
+    def first(rows: pd.DataFrame) -> float:
+        return rows["rate"].iloc[0] if len(rows) else np.nan
+
+    cells = []
+    for (traj, sd, prep), part in summary.groupby(["trajectory", "ar_sd", "prep"], sort=False):
         null = part[(part["measure"] == "null_rate") & (part["edge"] == "all")
                     & (part["scenario"] == "null")]
         power = part[part["measure"] == "power"]
-        weak = power[np.isclose(power["truth"], 0.08)]
-        order = part[part["measure"] == "ordering"]
-        warned = part[part["measure"] == "misfit_warning"]
-        nr = (f"{null['rate'].iloc[0]:.3f} [{null['ci_low'].iloc[0]:.3f}, "
-              f"{null['ci_high'].iloc[0]:.3f}]" if len(null) else "-")
-        lines.append(
-            f"  {traj:<10} {sd:>5g} {prep:<12} {nr:<22} "
-            f"{power['rate'].min() if len(power) else np.nan:>9.2f} "
-            f"{weak['rate'].iloc[0] if len(weak) else np.nan:>6.2f} "
-            f"{order['rate'].iloc[0] if len(order) else np.nan:>8.2f} "
-            f"{warned['rate'].iloc[0] if len(warned) else np.nan:>6.2f}")
-    return tuple(lines)
+        cells.append({
+            "trajectory": traj, "ar_sd": sd, "prep": prep,
+            "null": (f"{first(null):.3f} [{null['ci_low'].iloc[0]:.3f}, "
+                     f"{null['ci_high'].iloc[0]:.3f}]" if len(null) else "-"),
+            "power": power["rate"].min() if len(power) else np.nan,
+            "weak": first(power[np.isclose(power["truth"], 0.08)]),
+            "ordering": first(part[part["measure"] == "ordering"]),
+            "warned": first(part[part["measure"] == "misfit_warning"])})
+    c = config
+    return (f"Trajectory study: {c.n_cohorts} cohorts per cell of {c.n_patients} x "
+            f"{c.n_weeks}, {c.missing:.0%} missing, alpha {c.alpha:g}, seed {seed}",
+            f"  {'trajectory':<10} {'ar_sd':>5} {'prep':<12} {'null rate [95% CI]':<22} "
+            f"{'min power':>9} {'+0.08':>6} {'ordering':>8} {'warned':>6}",
+            *format_rows(pd.DataFrame(cells), "  {trajectory:<10} {ar_sd:>5g} {prep:<12} "
+                         "{null:<22} {power:>9.2f} {weak:>6.2f} {ordering:>8.2f} {warned:>6.2f}"))
 
 
 def _compute(config: TrajectoriesConfig, seed: int, options: RunOptions) -> StudyResult:
@@ -315,11 +295,8 @@ def _figures(result: StudyResult, out: Path) -> list[Path]:
 
 #: The study: ``STUDY.run(config, seed, n_jobs=...)`` and ``STUDY.main(argv)``.
 STUDY = Study(NAME, __doc__, TrajectoriesConfig, _compute, _figures)
-run_trajectories = STUDY.run
-main = STUDY.main
+run_trajectories, main = STUDY.run, STUDY.main
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from experiments.trajectories import main as _main  # by its importable name: see Study.main
-
-    raise SystemExit(_main())
+    STUDY.run_script()

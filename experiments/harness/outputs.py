@@ -8,6 +8,7 @@ Used by every study of :mod:`experiments` through :class:`experiments.harness.st
 * :func:`write_outputs` / :func:`read_output` - CSV tables;
 * :func:`format_rows` - the rows of a table as text lines (a result's ``str``);
 * :func:`rate_bars` - bars of rates with their Wilson intervals as error bars;
+* :func:`scenario_rate_panels` - such bars per arm or method, one panel per scenario;
 * :func:`save_figure` - write a :class:`matplotlib.figure.Figure` to a file.
 
 Examples
@@ -20,7 +21,7 @@ Examples
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "rate_row",
     "read_output",
     "save_figure",
+    "scenario_rate_panels",
     "write_outputs",
 ]
 
@@ -151,6 +153,64 @@ def rate_bars(ax: Axes, x: np.ndarray, rates: pd.DataFrame, *, slot: int, n_slot
     ax.bar(x - 0.4 + width * (slot + 0.5), rate, width, yerr=err, **bar)
     if slot == n_slots - 1:
         ax.axhline(alpha, color="black", linestyle="--", linewidth=0.9, label=f"alpha = {alpha:g}")
+
+
+def scenario_rate_panels(summary: pd.DataFrame, group: str,
+                         series: Callable[[pd.DataFrame], Mapping[str, pd.DataFrame]], *,
+                         alpha: float, width: tuple[float, float, float], height: float,
+                         rotation: float, top: float = 1.0, **bar: Any
+                         ) -> tuple[Figure, list[Axes]]:
+    """Draw rates as grouped bars with Wilson error bars, one panel per scenario (shared y).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Summary rows with a ``scenario`` column, a ``group`` column and the
+        columns of :func:`rate_bars`; panels and groups keep their order of
+        appearance.
+    group : str
+        Column whose values are the groups along the x axis (an arm, a method).
+    series : callable
+        ``series(rows of one scenario) -> {label: rows}``: the bars of each
+        group, one series per label (rows with one ``group`` value each).
+    alpha : float
+        Nominal level, the dashed line of :func:`rate_bars`.
+    width : (float, float, float)
+        Figure width: ``margin + n_scenarios * (per_panel + per_group * n_groups)``.
+    height : float
+        Figure height.
+    rotation : float
+        Of the group labels.
+    top : float
+        Upper limit of the y axis.
+    **bar
+        Passed to :func:`rate_bars` for every series.
+
+    Returns
+    -------
+    fig, axes
+        The figure and its panels (y label on the first), for legends and labels.
+    """
+    from matplotlib.figure import Figure
+
+    scenarios = list(pd.unique(summary["scenario"]))
+    groups = list(pd.unique(summary[group]))
+    margin, per_panel, per_group = width
+    fig = Figure(figsize=(margin + len(scenarios) * (per_panel + per_group * len(groups)),
+                          height), layout="constrained")
+    axes = list(fig.subplots(1, len(scenarios), squeeze=False, sharey=True)[0])
+    x = np.arange(len(groups))
+    for ax, scenario in zip(axes, scenarios, strict=True):
+        bars = series(summary[summary["scenario"] == scenario])
+        for j, (label, rows) in enumerate(bars.items()):
+            rate_bars(ax, x, rows.set_index(group).reindex(groups), slot=j, n_slots=len(bars),
+                      alpha=alpha, label=label, **bar)
+        ax.set_xticks(x, groups, rotation=rotation)
+        ax.set_ylim(0, top)
+        ax.set_title(f"scenario {scenario}")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("rate over cohorts (Wilson 95% CI)")
+    return fig, axes
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:

@@ -6,9 +6,13 @@ computes its tables, how it describes them and which figures it draws - in
 one :class:`Study`; the harness gives every study the same command line,
 config handling, seeding, parallel map, outputs and ``run.json``::
 
-    STUDY = Study(NAME, __doc__, PoolingConfig, compute=_compute, figures=_figures)
+    STUDY = Study(NAME, __doc__, PoolingConfig, compute=_compute,
+                  figures=summary_figure(plot_pooling))
     run_pooling = STUDY.run          # run(config, seed, *, n_jobs, scheduler, progress)
     main = STUDY.main                # main(argv=None) -> exit code
+
+    if __name__ == "__main__":       # python -m experiments.pooling
+        STUDY.run_script()
 
 Command line (:func:`study_parser`): ``--config PATH`` (default
 ``experiments/configs/NAME.toml``), ``--quick`` (apply its ``[quick]``
@@ -31,6 +35,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
+import inspect
 import json
 import logging
 import platform
@@ -41,7 +47,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import pandas as pd
 
@@ -51,7 +57,8 @@ from experiments.harness.outputs import write_outputs
 from features.checks import check_int
 from features.errors import InputError
 
-__all__ = ["RunOptions", "Study", "StudyResult", "cohort_result", "study_parser"]
+__all__ = ["RunOptions", "Study", "StudyResult", "cohort_result", "study_parser",
+           "summary_figure"]
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +169,32 @@ def cohort_result(name: str, config: Any, seed: int, cohorts: pd.DataFrame,
                        lines=describe(config, seed, summary))
 
 
+def summary_figure(plot: Callable[..., Path]) -> Callable[[StudyResult, Path], list[Path]]:
+    """Return the ``figures`` of a study whose one figure ``NAME.png`` plots its summary table.
+
+    The figure is ``plot(result.summary, out / "NAME.png", **settings)``,
+    where ``settings`` are the study's settings named by the keyword-only
+    parameters of ``plot`` (say, ``alpha`` for the dashed nominal level).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> def plot(summary, path, *, alpha=0.05):
+    ...     return path.with_name(f"{path.stem}-{alpha}.png")
+    >>> result = StudyResult("demo", SimpleNamespace(alpha=0.1), 1, {"demo": pd.DataFrame()})
+    >>> [path.as_posix() for path in summary_figure(plot)(result, Path("out"))]
+    ['out/demo-0.1.png']
+    """
+    keys = [name for name, parameter in inspect.signature(plot).parameters.items()
+            if parameter.kind is inspect.Parameter.KEYWORD_ONLY]
+
+    def figures(result: StudyResult, out: Path) -> list[Path]:
+        settings = {key: getattr(result.config, key) for key in keys}
+        return [plot(result.summary, out / f"{result.study}.png", **settings)]
+
+    return figures
+
+
 def study_parser(name: str, description: str | None = None) -> argparse.ArgumentParser:
     """Return the command-line parser every study uses (see the module docstring)."""
     parser = argparse.ArgumentParser(prog=f"python -m experiments.{name}",
@@ -261,15 +294,24 @@ class Study:
             paths += self.figures(result, out)
         return dataclasses.replace(result, paths=tuple(paths))
 
+    def run_script(self) -> NoReturn:
+        """Run ``python -m experiments.NAME``: exit with the code of its :meth:`main`.
+
+        A study's ``if __name__ == "__main__"`` block. It calls the ``main``
+        of the importable module ``experiments.NAME`` (not of ``__main__``),
+        so that logger names and the functions sent to worker processes are
+        ``experiments.NAME``.
+        """
+        module = importlib.import_module(f"experiments.{self.name}")
+        raise SystemExit(module.main())
+
     def main(self, argv: Sequence[str] | None = None) -> int:
         """Command line: ``python -m experiments.NAME [--quick] [--n-jobs N] ...``.
 
         Writes the tables, the figures and ``run.json`` (command, seed, config
         and package versions). Bad input prints one ``error:`` line on stderr
-        and returns 2. A study's ``if __name__ == "__main__"`` block calls the
-        ``main`` of its importable module ``experiments.NAME`` (not of
-        ``__main__``), so that logger names and the functions sent to worker
-        processes are ``experiments.NAME``.
+        and returns 2. ``python -m experiments.NAME`` runs it through
+        :meth:`run_script`.
 
         Returns
         -------

@@ -1,33 +1,23 @@
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from experiments.bias import (
-    BIAS_COLUMNS,
-    COHORT_COLUMNS,
     BiasConfig,
     analyse_cohort,
     latent_scenario,
-    main,
     run_bias,
 )
 from experiments.harness.cohorts import CohortTask
-from experiments.harness.config import ConfigError
 from features.scenarios import get_scenario
 from features.simulate import simulate_cohort
 
 
-def test_quick_run_writes_table_and_figure(quick):
-    out, cfg, tables = quick
-    assert {p.name for p in out.iterdir()} == {"bias.csv", "bias_cohorts.csv", "bias.png",
-                                               "run.json"}
+def test_quick_run_counts_every_cell_and_link(quick):
+    cfg, table = quick.cfg, quick.result.summary
     n, cells = cfg["n_cohorts"], len(cfg["weeks"]) * len(cfg["instruments"]) * len(cfg["preps"])
-    table = tables["bias"]
-    assert tuple(table.columns) == BIAS_COLUMNS
     # 3 variables -> 9 lag-1 links (3 autoregressive), two estimators each
     assert len(table) == cells * 9 * 2
     assert (table["n_cohorts"] == n).all()
@@ -41,16 +31,11 @@ def test_quick_run_writes_table_and_figure(quick):
     truth = table.query("estimator == 'raw'").set_index(["source", "target"])["true_value"]
     assert truth.loc[("fear_others", "depression")].iloc[0] == 0.12
     assert truth.loc[("depression", "depression")].iloc[0] == 0.3
-    cohorts = tables["bias_cohorts"]
-    assert tuple(cohorts.columns) == COHORT_COLUMNS
-    assert len(cohorts) == n * cells * 9
-    meta = json.loads((out / "run.json").read_text())
-    assert meta["quick"] is True and meta["config"]["n_cohorts"] == n
-    assert (out / "bias.png").stat().st_size > 10_000
+    assert len(quick.result.cohorts) == n * cells * 9
 
 
 def test_jackknife_reduces_the_autoregressive_bias_at_8_weeks(quick):
-    table = quick.tables["bias"]
+    table = quick.result.summary
     ar = table[(table["kind"] == "autoregressive") & (table["n_weeks"] == 8)]
     wide = ar.pivot_table(index=["instruments", "source"], columns="estimator",
                           values=["bias", "bias_mcse"])
@@ -113,15 +98,12 @@ def test_latent_scenario_only_drops_rounding_and_clipping():
     ({"effect_scale": "big"}, "effect_scale"),
     ({"colour": 1}, "unknown bias setting"),
 ])
-def test_config_errors(settings, match):
-    with pytest.raises(ConfigError, match=match):
-        BiasConfig.from_mapping(settings)
+def test_config_errors(settings, match, rejects):
+    rejects(settings, match)
 
 
-def test_main_reports_config_errors(tmp_path, capsys):
-    bad = tmp_path / "bad.toml"
-    bad.write_text("seed = 1\nn_cohorts = 2\nn_patients = 20\nweeks = [2]\nscenario = 'paper'\n"
+def test_main_reports_config_errors(exits_on):
+    err = exits_on("seed = 1\nn_cohorts = 2\nn_patients = 20\nweeks = [2]\nscenario = 'paper'\n"
                    "effect_scale = 1.0\ninstruments = ['latent']\npreps = ['detrend']\n"
                    "alpha = 0.05\n")
-    assert main(["--config", str(bad), "--out", str(tmp_path / "out")]) == 2
-    assert "weeks must be" in capsys.readouterr().err
+    assert "weeks must be" in err

@@ -2,44 +2,24 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.image import imread
 
 from causal import PanelPCMCI
 from experiments.ema import (
-    COHORT_COLUMNS,
-    EMA_COLUMNS,
     EmaConfig,
     EmaTask,
     analyse_cohort,
     ema_scenario,
-    main,
     run_ema,
     summarize_ema,
 )
-from experiments.harness.config import ConfigError, load_config
-from experiments.harness.outputs import read_output
 from features.simulate import simulate_ema
 
 
-@pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ema")
-    assert main(["--quick", "--quiet", "--out", str(out)]) == 0
-    return out, load_config("ema", quick=True)
-
-
-def test_quick_run_writes_outputs(quick):
-    out, cfg = quick
-    assert {p.name for p in out.iterdir()} == {"ema.csv", "ema_cohorts.csv", "ema.png",
-                                               "run.json"}
-    table = read_output(out / "ema.csv")
-    assert tuple(table.columns) == EMA_COLUMNS
-    n = cfg["n_cohorts"]
+def test_quick_run_counts_every_edge(quick):
+    cfg, table, n = quick.cfg, quick.result.summary, quick.cfg["n_cohorts"]
     key = table.set_index(["amplitude", "truth", "analysis", "measure"])
     for amp in cfg["amplitudes"]:
         for analysis in cfg["analyses"]:
@@ -48,12 +28,8 @@ def test_quick_run_writes_outputs(quick):
             assert key.loc[(amp, "effects", analysis, "null_rate"), "n"] == 4 * n
             assert key.loc[(amp, "effects", analysis, "power"), "n"] == 2 * n
     assert np.allclose(table["rate"], table["k"] / table["n"])
-    cohorts = read_output(out / "ema_cohorts.csv")
-    assert tuple(cohorts.columns) == COHORT_COLUMNS
+    cohorts = quick.result.cohorts
     assert len(cohorts) == 6 * n * len(cfg["amplitudes"]) * 2 * len(cfg["analyses"])
-    assert json.loads((out / "run.json").read_text())["config"]["n_cohorts"] == n
-    pixels = imread(out / "ema.png")[..., :3]
-    assert pixels.std() > 0.01 and np.mean(pixels.min(axis=-1) < 0.5) > 0.001
 
 
 def test_default_analysis_is_a_plain_day_beep_fit():
@@ -100,12 +76,10 @@ def test_summary_on_hand_made_tests():
 @pytest.mark.parametrize(("override", "match"), [
     ({"analyses": ["raw"]}, "analyses"), ({"amplitudes": []}, "amplitudes"),
     ({"n_beeps": 2}, "n_beeps"), ({"truths": ["maybe"]}, "truths"), ({"bogus": 1}, "bogus")])
-def test_bad_config_is_a_config_error(override, match):
-    with pytest.raises(ConfigError, match=match):
-        EmaConfig.from_mapping(override, "ema")
+def test_bad_config_is_a_config_error(override, match, rejects):
+    rejects(override, match)
 
 
 def test_cohort_seeds_are_exact(quick):
-    out, _ = quick
-    cohorts = read_output(out / "ema_cohorts.csv")
+    cohorts = quick.result.cohorts
     assert cohorts["seed"].dtype.kind in "iu"  # never floats: a seed must reproduce its cohort

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,14 +13,28 @@ import pytest
 
 from experiments.harness.config import (
     CONFIG_DIR,
+    CohortSettings,
     ConfigError,
     Settings,
+    choice,
+    choices,
     config_path,
+    integer,
+    integers,
     load_config,
+    numbers,
+    probability,
+    real,
 )
 from experiments.harness.outputs import read_output
-from experiments.harness.study import RunOptions, Study, StudyResult, study_parser
-from features.checks import check_choice, check_int, check_probability, spawn_seeds
+from experiments.harness.study import (
+    RunOptions,
+    Study,
+    StudyResult,
+    study_parser,
+    summary_figure,
+)
+from features.checks import spawn_seeds
 from features.errors import InputError
 
 CONFIG = """
@@ -109,16 +126,10 @@ def test_parser_defaults_and_options():
 # ----------------------------------------------------------------- settings
 @dataclass(frozen=True)
 class _Settings(Settings):
-    n_cohorts: int = 1
-    n_patients: int = 10
-    label: str = "full"
-    alpha: float = 0.05
-
-    def check(self) -> None:
-        check_int("n_cohorts", self.n_cohorts, minimum=1)
-        check_int("n_patients", self.n_patients, minimum=2)
-        check_choice("label", self.label, ("full", "small"))
-        self._set("alpha", check_probability("alpha", self.alpha))
+    n_cohorts: int = integer(1, minimum=1)
+    n_patients: int = integer(10, minimum=2)
+    label: str = choice("full", ("full", "small"))
+    alpha: float = probability(0.05)
 
 
 def test_settings_keys_are_seed_and_the_fields():
@@ -144,6 +155,51 @@ def test_settings_check_may_normalize_values():
     assert got.alpha == 0.25 and type(got.alpha) is float
     with pytest.raises(AttributeError):
         got.alpha = 0.5  # still frozen
+
+
+@dataclass(frozen=True)
+class _Cohorts(CohortSettings):
+    n_cohorts: int = integer(5, minimum=2)  # redeclared: new default and bound, same place
+    alphas: tuple[float, ...] = numbers((0.1, 0.01, 0.1), low=0, high=1, sort=True)
+    effects: tuple[float, ...] = numbers((0.2,), low=0, distinct=True)
+    weeks: tuple[int, ...] = integers((8,), minimum=4)
+    scale: float = real(1.0, low=0)
+    arms: tuple[str, ...] = choices(("a",), ("a", "b"))
+    name: str = "free"  # a plain field: not checked
+
+    def check(self) -> None:
+        super().check()
+        if self.name == "bad":
+            raise ConfigError("name must not be 'bad'")
+
+
+def test_field_makers_declare_each_key_once_with_its_check():
+    assert _Cohorts.keys() == ("seed", "n_cohorts", "n_patients", "n_weeks", "missing",
+                               "dropout", "alphas", "effects", "weeks", "scale", "arms", "name")
+    got = _Cohorts(weeks=[8, 13], arms=["b", "a"], scale=2, dropout=1)
+    assert (got.n_cohorts, got.n_patients, got.n_weeks, got.missing) == (5, 226, 13, 0.0)
+    assert got.alphas == (0.01, 0.1)  # sorted and deduplicated
+    assert got.weeks == (8, 13) and got.arms == ("b", "a")  # lists stored as tuples
+    assert got.dropout == 1.0 and type(got.dropout) is float and type(got.scale) is float
+
+
+@pytest.mark.parametrize(("values", "match"), [
+    ({"n_cohorts": 1}, r"^n_cohorts must be an integer >= 2, got 1$"),
+    ({"n_weeks": 3}, r"^n_weeks must be an integer >= 4, got 3$"),
+    ({"missing": 1.0}, r"^missing must be a number in \[0, 1\), got 1$"),
+    ({"dropout": 1.5}, r"^dropout must be a number in \[0, 1\], got 1\.5$"),
+    ({"alphas": []}, r"^alphas must be a non-empty list of numbers, got \[\]$"),
+    ({"alphas": "0.05"}, r"^alphas must be a non-empty list of numbers, got '0\.05'$"),
+    ({"alphas": [0.05, 1.0]}, r"^alphas must be a number in \(0, 1\), got 1$"),
+    ({"effects": [0.2, 0.2]}, r"^effects must be a non-empty list of distinct numbers, got "),
+    ({"weeks": [8, 8]}, r"^weeks must be a non-empty list of distinct integers >= 4"),
+    ({"scale": 0}, r"^scale must be a number > 0, got 0$"),
+    ({"arms": ["c"]}, r"^arms must be "),
+    ({"name": "bad"}, r"^name must not be 'bad'$"),  # a study's own check, after the fields'
+])
+def test_field_makers_raise_config_error_naming_the_key(values, match):
+    with pytest.raises(ConfigError, match=match):
+        _Cohorts(**values)
 
 
 def test_settings_from_mapping_drops_seed_and_rejects_unknown_keys():
@@ -245,6 +301,31 @@ def test_experiment_on_a_local_dask_cluster_equals_a_local_run(tmp_path):
     for name in ("pooling.csv", "pooling_cohorts.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local" / name),
                                       pd.read_csv(tmp_path / "dask" / name))
+
+
+def test_python_dash_m_exits_with_the_code_of_main(tmp_path):
+    # Study.run_script: `python -m experiments.NAME` runs main of the importable module
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "experiments.comparisons", "--config",
+                           str(tmp_path / "nope.toml"), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == f"error: config file not found: {tmp_path / 'nope.toml'}"
+    assert not (tmp_path / "o").exists()
+
+
+def test_summary_figure_plots_the_summary_with_the_settings_plot_takes(tmp_path):
+    calls = []
+
+    def plot(summary: pd.DataFrame, path: Path, *, alpha: float) -> Path:
+        calls.append((summary, alpha))
+        return path
+
+    result = DEMO.run({"n_cohorts": 2, "alpha": 0.1}, 5, progress=False)
+    assert summary_figure(plot)(result, tmp_path) == [tmp_path / "demo.png"]
+    assert calls[0][0] is result.summary and calls[0][1] == 0.1
 
 
 def test_run_and_write_the_one_result_type(tmp_path):
