@@ -675,8 +675,8 @@ def _probe(raw: Panel, prep: str, by: str, eps: np.ndarray) -> tuple[np.ndarray,
     return base, maps
 
 
-def _probed_maps(raw: Panel, prepared: Panel, prep: str,
-                 by: str) -> tuple[np.ndarray, list] | None:
+def _probed_maps(raw: Panel, prepared: Panel, prep: str, by: str,
+                 time_effects: bool = False) -> tuple[np.ndarray, list] | None:
     """(G, k, L, L): the within transform's linear map per group, by probing ``prepare``.
 
     For trend models other than :data:`TREND_DEGREE` the map is read off
@@ -692,10 +692,17 @@ def _probed_maps(raw: Panel, prepared: Panel, prep: str,
     swayed by a measure that is constant for the patient) is not linear in
     its scores: its patients are returned as the second element, to be left
     out. Returns None when the transform cannot be reproduced at all.
+    With ``time_effects`` the prepared panel also had its time means removed
+    (a cohort-level step whose effect on the moments is of order 1/N): the
+    per-patient map is probed and checked against the trend model alone.
     """
     raw = raw.subset(prepared.patients)
     if raw.n_rows != prepared.n_rows:
         return None
+    if time_effects:
+        prepared = prepare(raw, prep, by=by)
+        if prepared.n_rows != raw.n_rows:
+            return None
     z0, obs0, _, cluster = _grids(prepared, by)
     values = raw.data[list(prepared.variables)].to_numpy(dtype=float, na_value=np.nan)
     scale = np.nanstd(values, axis=0)
@@ -1002,12 +1009,17 @@ class WithinFit:
 
 
 def _solve(prepared: Panel, prep: str, by: str, tau_max: int, standardized: bool = False,
-           raw: Panel | None = None, probe: bool = False) -> tuple[WithinFit | None, str | None]:
+           raw: Panel | None = None, probe: bool = False,
+           time_effects: bool = False) -> tuple[WithinFit | None, str | None]:
     """Solve the bias-corrected within-person VAR of a prepared panel; (fit, why None).
 
     ``raw`` (the panel before the within transform) is needed for trend models
     outside :data:`TREND_DEGREE`, whose linear map is probed
     (:func:`_probed_maps`); ``probe=True`` probes those too (for checks).
+    ``time_effects``: the prepared panel also had its time means removed
+    (:func:`features.transforms.remove_time_means`); the correction treats
+    them as known (their estimation error is of order 1/N, the short-panel
+    bias of order 1/T).
     """
     variables = list(prepared.variables)
     k, p = len(variables), int(tau_max)
@@ -1038,7 +1050,7 @@ def _solve(prepared: Panel, prep: str, by: str, tau_max: int, standardized: bool
         if length > _MAX_PROBE_LENGTH:
             return None, (f"the correction for prep={prep!r} is limited to series of at most "
                            f"{_MAX_PROBE_LENGTH} time steps (here {length})")
-        probed = _probed_maps(raw, prepared, prep, by)
+        probed = _probed_maps(raw, prepared, prep, by, time_effects)
         if probed is None:
             return None, (f"prep={prep!r} applied to the raw scores did not reproduce the "
                            "prepared panel, so its linear map is unknown")
@@ -1159,8 +1171,8 @@ class WithinEffects:
 
 
 def solve_within(prepared: Panel, *, prep: str, by: str, tau_max: int,
-                 standardized: bool = False,
-                 raw: Panel | None = None) -> tuple[WithinFit | None, str | None]:
+                 standardized: bool = False, raw: Panel | None = None,
+                 time_effects: bool = False) -> tuple[WithinFit | None, str | None]:
     """Solve the bias-corrected within-person VAR of a prepared panel, once per fit.
 
     The one solve behind the ``effect`` columns (:func:`add_effects`) and the
@@ -1172,7 +1184,8 @@ def solve_within(prepared: Panel, *, prep: str, by: str, tau_max: int,
         return None, "the correction and its patient-cluster interval need at least 2 patients"
     try:
         with np.errstate(all="ignore"):
-            fit, note = _solve(prepared, prep, by, tau_max, standardized, raw)
+            fit, note = _solve(prepared, prep, by, tau_max, standardized, raw,
+                               time_effects=time_effects)
     except np.linalg.LinAlgError as exc:
         fit, note = None, f"singular moments ({exc})"
     if fit is not None and not (np.all(np.isfinite(fit.coef)) and np.all(np.isfinite(fit.gamma))):

@@ -151,6 +151,8 @@ def render_report(*, links: Links, panel: Panel, n_samples: int, source: str,
         "fdr": s.get("fdr") or "none", "prep": s.get("prep"), "standardize": s.get("standardize"),
         "cut_off": s.get("cut_off"), "confidence level": s.get("ci_level"),
     }
+    if "time_effects" in s:
+        settings["time effects"] = s["time_effects"]
     if "debias" in s:
         settings["short-panel bias of the tests"] = s["debias"]
     out += ["## Settings", "", markdown_table(pd.DataFrame(

@@ -11,9 +11,13 @@ cell, so shapes, AR spreads, scenarios and trend models are compared on the
 same innovations (the trajectory draws come from a child generator of the
 same seed).
 
-Each cohort is fitted once per trend model (``prep`` in ``preps``) by
+Each cohort is fitted once per entry of ``preps`` by
 :class:`~causal.PanelPCMCI` with its other defaults (pooled ParCorr, alpha
-``alpha``). Measures, per ``scenario x trajectory x ar_sd x prep``, with
+``alpha``, time effects on). An entry is a trend model, optionally with
+flags (:data:`VARIANTS`, :func:`fit_options`): ``"detrend+notime"`` without
+time effects (the per-patient transform alone, the default before issue 8),
+``"detrend+debias"`` with tests centred on their short-panel bias; the
+``prep`` column holds the entry. Measures, per ``scenario x trajectory x ar_sd x prep``, with
 Wilson 95% intervals:
 
 * ``null_rate`` - significant absent cross-lagged edges / tested absent
@@ -71,9 +75,11 @@ __all__ = [
     "CONFIG_KEYS",
     "STUDY",
     "SUMMARY_COLUMNS",
+    "VARIANTS",
     "TrajectoriesConfig",
     "TrajectoryTask",
     "analyse_cohort",
+    "fit_options",
     "main",
     "run_trajectories",
     "summarize_trajectories",
@@ -93,6 +99,23 @@ SUMMARY_COLUMNS = ("scenario", "trajectory", "ar_sd", "prep", "measure", "edge",
                    "n", "rate", "ci_low", "ci_high", "mean_value", "sd_value", "mean_effect")
 
 _SCENARIOS = ("null", "paper")
+#: Options a ``preps`` entry may add to its trend model: ``"detrend+notime"`` fits
+#: without time effects (``PanelPCMCI(time_effects=False)``, the per-patient transform
+#: alone), ``"detrend+debias"`` with tests centred on their short-panel bias.
+VARIANT_FLAGS = {"notime": ("time_effects", False), "debias": ("debias", True)}
+#: Every ``preps`` entry the study accepts: a trend model, optionally with flags in order.
+VARIANTS = tuple(f"{p}{suffix}" for p in PREPS
+                 for suffix in ("", "+notime", "+debias", "+notime+debias"))
+
+
+def fit_options(variant: str) -> dict[str, Any]:
+    """PanelPCMCI settings of a ``preps`` entry.
+
+    >>> fit_options("spline+notime+debias")
+    {'prep': 'spline', 'time_effects': False, 'debias': True}
+    """
+    prep, *flags = variant.split("+")
+    return {"prep": prep, **dict(VARIANT_FLAGS[f] for f in flags)}
 
 
 @dataclass(frozen=True)
@@ -105,7 +128,7 @@ class TrajectoriesConfig(CohortSettings):
     trajectories: tuple[str, ...] = choices(TRAJECTORIES, TRAJECTORIES)
     ar_sds: tuple[float, ...] = numbers((0.0, 0.15), low=0, high=1, low_ok=True)
     preps: tuple[str, ...] = choices(("detrend", "spline", "changepoint", "piecewise",
-                                      "difference"), PREPS)
+                                      "difference"), VARIANTS)
     scenarios: tuple[str, ...] = choices(_SCENARIOS, _SCENARIOS)
     alpha: float = probability(0.05)
     hypotheses: str = "melsom2023"
@@ -162,11 +185,12 @@ def analyse_cohort(task: TrajectoryTask) -> pd.DataFrame:
                          random_state=task.seed)
     frames = []
     for prep in c.preps:
-        model = PanelPCMCI(prep=prep, alpha=c.alpha, random_state=task.seed).fit(df)
+        options = fit_options(prep)
+        model = PanelPCMCI(**options, alpha=c.alpha, random_state=task.seed).fit(df)
         flagged, misfit = np.nan, np.nan
         if task.cohort < c.diagnostics and task.scenario == "null" and prep == c.preps[0]:
             with _quiet("features.diagnostics"):
-                diag = diagnose_trends(Panel.from_frame(df, tau_max=1), prep)
+                diag = diagnose_trends(Panel.from_frame(df, tau_max=1), options["prep"])
             flagged, misfit = diag.share_patients, float(diag.misfit)
         table = model.links_.table
         cross = table[(table["lag"] > 0) & (table["source"] != table["target"])].copy()
@@ -247,9 +271,9 @@ def _describe(config: TrajectoriesConfig, seed: int, summary: pd.DataFrame
     c = config
     return (f"Trajectory study: {c.n_cohorts} cohorts per cell of {c.n_patients} x "
             f"{c.n_weeks}, {c.missing:.0%} missing, alpha {c.alpha:g}, seed {seed}",
-            f"  {'trajectory':<10} {'ar_sd':>5} {'prep':<12} {'null rate [95% CI]':<22} "
+            f"  {'trajectory':<10} {'ar_sd':>5} {'prep':<22} {'null rate [95% CI]':<22} "
             f"{'min power':>9} {'+0.08':>6} {'ordering':>8} {'warned':>6}",
-            *format_rows(pd.DataFrame(cells), "  {trajectory:<10} {ar_sd:>5g} {prep:<12} "
+            *format_rows(pd.DataFrame(cells), "  {trajectory:<10} {ar_sd:>5g} {prep:<22} "
                          "{null:<22} {power:>9.2f} {weak:>6.2f} {ordering:>8.2f} {warned:>6.2f}"))
 
 

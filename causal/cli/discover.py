@@ -51,6 +51,12 @@ def _add_discovery_options(p: argparse.ArgumentParser) -> None:
                    help="PCMCI+: do not test lag-0 links")
     g.add_argument("--min-lagged-rows", type=int, default=2,
                    help="exclude patients with fewer usable lagged rows (default 2)")
+    g.add_argument("--time-effects", action=argparse.BooleanOptionalAction, default=None,
+                   help="also remove the mean over patients at each time point (default: on "
+                        "for weekly/daily data, off for day/beep designs)")
+    g.add_argument("--debias", action=argparse.BooleanOptionalAction, default=None,
+                   help="centre the pooled tests on their short-panel bias (default: off; "
+                        "see docs/method.md)")
     h = p.add_argument_group("hypotheses")
     h.add_argument("--hypotheses", help="preset name (melsom2023) or TOML file")
     h.add_argument("--sesoi", type=float, help="override the smallest effect size of interest")
@@ -86,13 +92,17 @@ def add_demo_parser(sub: Any) -> argparse.ArgumentParser:
 
 def pcmci_settings(args: argparse.Namespace) -> dict[str, Any]:
     """Return the PanelPCMCI settings given by the ``discover`` options."""
-    return dict(tau_max=args.tau_max, alpha=args.alpha, pc_alpha=args.pc_alpha,
-                method=args.method, ci_test=args.ci_test,
-                fdr=None if args.fdr == "none" else args.fdr, prep=args.prep,
-                prep_by=args.prep_by, standardize=args.standardize, cut_off=args.cut_off,
-                forbid=args.forbid, require=args.require,
-                contemporaneous=not args.no_contemporaneous,
-                min_lagged_rows=args.min_lagged_rows)
+    settings = dict(tau_max=args.tau_max, alpha=args.alpha, pc_alpha=args.pc_alpha,
+                    method=args.method, ci_test=args.ci_test,
+                    fdr=None if args.fdr == "none" else args.fdr, prep=args.prep,
+                    prep_by=args.prep_by, standardize=args.standardize, cut_off=args.cut_off,
+                    forbid=args.forbid, require=args.require,
+                    contemporaneous=not args.no_contemporaneous,
+                    min_lagged_rows=args.min_lagged_rows)
+    for name in ("time_effects", "debias"):
+        if getattr(args, name, None) is not None:
+            settings[name] = getattr(args, name)
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:

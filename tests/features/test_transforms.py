@@ -7,7 +7,15 @@ from sklearn.linear_model import LinearRegression
 
 from features.errors import DataError
 from features.panel import Panel
-from features.transforms import PREPS, center, detrend, prepare, standardize
+from features.transforms import (
+    PREPS,
+    center,
+    count_time_means,
+    detrend,
+    prepare,
+    remove_time_means,
+    standardize,
+)
 
 VARS = ["depression", "self_compassion", "fear_others"]
 
@@ -254,3 +262,47 @@ def test_invalid_prep(prep):
 def test_invalid_by(func):
     with pytest.raises(ValueError, match="by must be 'patient' or 'segment', got 'week'"):
         func(_short_panel(), by="week")
+
+
+# ------------------------------------------------------------------ time effects (issue 8)
+def _missing_panel(seed: int = 5, n: int = 40, weeks: int = 13) -> Panel:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"patient": np.repeat(np.arange(n), weeks),
+                       "week": np.tile(np.arange(1, weeks + 1), n)})
+    shared = np.sin(df["week"].to_numpy() / 2.0)  # a change every patient shares in time
+    df["x"] = rng.normal(size=len(df)) + 3 * shared + rng.normal(size=n).repeat(weeks)
+    df["y"] = rng.normal(size=len(df)) - 2 * shared
+    df.loc[rng.random(len(df)) < 0.1, "x"] = np.nan
+    return Panel.from_frame(df, tau_max=None)
+
+
+def test_remove_time_means_leaves_thin_time_points_unchanged():
+    df = pd.DataFrame({"patient": [1, 1, 2, 2, 3], "week": [1, 2, 1, 2, 3],
+                       "x": [1.0, 4.0, 3.0, 2.0, 7.0]})
+    out = remove_time_means(Panel.from_frame(df, tau_max=None), min_patients=2).data["x"]
+    assert out.tolist() == [-1.0, 1.0, 1.0, -1.0, 7.0]  # week 3 has one patient: kept
+    assert count_time_means(Panel.from_frame(df, tau_max=None), min_patients=2) == 2
+
+
+def test_two_way_transform_has_no_trend_and_no_time_mean():
+    panel = _missing_panel()
+    out = prepare(panel, "detrend", time_effects=True).data
+    for var in ("x", "y"):
+        # no time mean left (the rounds stop at 1e-6 of the scale)
+        scale = np.nanmax(np.abs(panel.data[var]))
+        assert out.groupby("week")[var].mean().abs().max() <= 1e-6 * scale
+        # the trend model is applied last: each patient's residuals have no mean, no slope
+        for _, part in out.dropna(subset=[var]).groupby("patient"):
+            t = part["week"] - part["week"].mean()
+            assert abs(part[var].mean()) < 1e-9
+            assert abs((t * part[var]).sum()) < 1e-8
+
+
+def test_two_way_transform_is_idempotent_and_removes_the_shared_change():
+    panel = _missing_panel()
+    once = prepare(panel, "detrend", time_effects=True)
+    twice = prepare(once, "detrend", time_effects=True)
+    np.testing.assert_allclose(twice.data[["x", "y"]], once.data[["x", "y"]], atol=1e-5)
+    # detrending alone leaves the shared curve in every patient's residuals
+    alone = prepare(panel, "detrend").data
+    assert alone.groupby("week")["y"].mean().abs().max() > 0.5

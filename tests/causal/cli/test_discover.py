@@ -165,9 +165,18 @@ def test_discover_options_reach_the_report(cli, tmp_path, good_csv):
     assert code == 0
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     for row in ("| tau_max | 2 |", "| alpha | 0.01 |", "| cut_off | tau_max |",
-                "| prep | center |"):
+                "| prep | center |", "| time effects | True |",
+                "| short-panel bias of the tests | off (debias=False) |"):
         assert row in report
     assert set(pd.read_csv(tmp_path / "links.csv")["lag"]) == {0, 1, 2}
+
+
+def test_discover_time_effects_and_debias_flags(cli, tmp_path, good_csv):
+    code, _, _ = cli("discover", good_csv, "--no-time-effects", "--debias", "--out", tmp_path)
+    assert code == 0
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "| time effects | False |" in report
+    assert "| short-panel bias of the tests | tests centred on their short-panel bias" in report
 
 
 def test_one_short_patient_among_many_is_excluded(cli, tmp_path, cohort):

@@ -93,6 +93,8 @@ def test_constructor_only_stores_parameters():
     ({"method": ["pcmci"]}, "method"),
     ({"standardize": "yes"}, "standardize"),
     ({"within_df": 1}, "within_df"),
+    ({"time_effects": "yes"}, "time_effects"),
+    ({"debias": 1}, "debias"),
     ({"contemporaneous": None}, "contemporaneous"),
     ({"forbid": None}, "forbid"),
     ({"forbid": "depression"}, "forbid"),
@@ -195,10 +197,12 @@ def test_graph_has_an_edge_per_significant_pair(fitted):
 
 
 def test_df_loss_counts_transform_parameters(cohort):
-    # detrending estimates 2 parameters per patient, centering 1, raw pooling 0
-    assert PanelPCMCI(prep="detrend").fit(cohort).df_loss_ == 2 * 40
-    assert PanelPCMCI(prep="center").fit(cohort).df_loss_ == 40
-    assert PanelPCMCI(prep="none").fit(cohort).df_loss_ == 0
+    # detrending estimates 2 parameters per patient, centering 1, raw pooling 0; the time
+    # effects of weekly data one mean per week (13, each week has >= 5 patients)
+    assert PanelPCMCI(prep="detrend").fit(cohort).df_loss_ == 2 * 40 + 13
+    assert PanelPCMCI(prep="detrend", time_effects=False).fit(cohort).df_loss_ == 2 * 40
+    assert PanelPCMCI(prep="center", time_effects=False).fit(cohort).df_loss_ == 40
+    assert PanelPCMCI(prep="none", time_effects=False).fit(cohort).df_loss_ == 0
     model = PanelPCMCI(prep="detrend", within_df=False).fit(cohort)
     assert model.df_loss_ == 0
     assert model.links_.settings["df_loss"] == 0
@@ -564,6 +568,15 @@ def _ema_4_beeps(n_persons: int = 30, n_days: int = 6) -> pd.DataFrame:
     return simulate_ema("null", n_persons, n_days, 4, missing=0.2, random_state=1)
 
 
+def test_time_effects_auto_is_off_for_day_beep_designs(cohort):
+    # the diurnal model handles the time of day; weekly data get time (week) means
+    ema = PanelPCMCI().fit(_ema_4_beeps(), id_col="person", day_col="day", beep_col="beep")
+    assert ema.time_effects_ is False and ema.links_.settings["time_effects"] is False
+    weekly = PanelPCMCI().fit(cohort)
+    assert weekly.time_effects_ is True and weekly.links_.settings["time_effects"] is True
+    assert PanelPCMCI(time_effects=False).fit(cohort).time_effects_ is False
+
+
 def test_too_few_samples_advice_fits_an_ema_design():
     # 4 beeps a day, tau_max 2: the first 2*2 beeps of a day only serve as lags, so no sample
     # is left in any person-day; fewer variables or more persons cannot help (issue 10).
@@ -594,11 +607,12 @@ def test_no_valid_sample_names_no_internal_columns():
 
 
 def test_enough_samples_for_the_largest_test_pass_the_check():
-    # 40 patients x 5 weeks = 120 samples; detrending uses 80: 40 residual df are left
-    # for tests of 5 variables, so the fit runs and every p-value is defined.
+    # 40 patients x 5 weeks = 120 samples; detrending uses 80 and the 5 week means 5:
+    # 35 residual df are left for tests of 5 variables, so the fit runs and every p-value
+    # is defined.
     df = simulate_cohort("paper", n_patients=40, n_weeks=5, random_state=2)
     model = PanelPCMCI().fit(df)
-    assert model.n_samples_ == 120 and model.df_loss_ == 80
+    assert model.n_samples_ == 120 and model.df_loss_ == 85
     assert model.links_.table["p_value"].notna().all()
 
 
@@ -744,12 +758,13 @@ def test_default_engine_equals_tigramite_parcorr(method, tau_max, missing, cut_o
 def test_public_attributes_hold_no_tigramite_structures(fitted):
     public = {k for k in vars(fitted) if not k.startswith("_")}
     fitted_attrs = {"panel_", "exclusions_", "blocks_", "n_samples_", "df_loss_", "links_",
-                    "parents_", "graph_", "prep_"}
+                    "parents_", "graph_", "prep_", "time_effects_"}
     assert public == set(fitted.get_params()) | fitted_attrs
     blocks = fitted.blocks_
     assert blocks.columns.tolist() == ["patient", "start", "length", "n_samples", "df_loss"]
     assert len(blocks) == 40 and blocks["n_samples"].sum() == fitted.n_samples_ == 40 * 11
-    assert blocks["df_loss"].sum() == fitted.df_loss_ == 2 * 40  # detrended: 2 per patient
+    # detrended: 2 per patient, plus 13 week means spread over the patients
+    assert blocks["df_loss"].sum() == pytest.approx(fitted.df_loss_) and fitted.df_loss_ == 93
     for target, parents in fitted.parents_.items():  # names and positive lags
         assert target in VARS and all(s in VARS and lag >= 1 for s, lag in parents)
 

@@ -401,7 +401,8 @@ def test_pcmciplus_intervals_agree_between_engines():
     from causal import PanelPCMCI
 
     df = simulate_cohort("paper", n_patients=40, n_weeks=13, random_state=4)
-    tables = [PanelPCMCI(tau_max=1, method="pcmciplus", ci_test=name, debias=False).fit(df).links_.table
+    tables = [PanelPCMCI(tau_max=1, method="pcmciplus", ci_test=name,
+                         debias=False).fit(df).links_.table
               for name in ("parcorr", "parcorr-tigramite")]
     for col in ("value", "ci_low", "ci_high"):
         np.testing.assert_allclose(tables[0][col], tables[1][col], rtol=0, atol=1e-10)
