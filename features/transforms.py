@@ -24,7 +24,7 @@ works per patient (or per patient and segment), on the observed rows only:
 * :func:`remove_time_means` - time (week) fixed effects, the second way of a
   two-way within transform (Wooldridge 2010, *Econometric Analysis of Cross
   Section and Panel Data*, 10.5; for the bias that period effects remove in
-  dynamic panels, Hsiao 2014, *Analysis of Panel Data*, 4.3): subtracts, at
+  dynamic panels, Hsiao 2014, *Analysis of Panel Data*, ch. 3-4): subtracts, at
   every time point, the mean over patients. ``prepare(..., time_effects=True)``
   alternates it with the per-patient trend model until both hold, which removes
   the part of patients' change that they share in time (e.g. the average early
@@ -294,6 +294,10 @@ MIN_TIME_PATIENTS = 5
 #: 1e-3 of the scale after 20 rounds, far below the scores' noise).
 _MAX_ROUNDS = 20
 _ROUND_TOL = 1e-6
+#: Trend models that are least-squares projections (applying one twice changes nothing), so
+#: that alternating them with the time means converges to the two-way projection. The others
+#: (differencing, the change-point searches) are applied once, after the time means.
+_PROJECTIONS = ("center", "detrend", "diurnal", "spline")
 
 
 def _time_means(panel: Panel, min_patients: int) -> pd.DataFrame:
@@ -376,17 +380,23 @@ def prepare(panel: Panel, prep: str = "auto", *, standardize_within: bool = Fals
     by : {"patient", "segment"}
         Grouping of the transform.
     time_effects : bool
-        Also remove time means (:func:`remove_time_means`), alternating with
-        the trend model (at most 20 rounds, until the time means are below
-        1e-6 of the scores' scale; the trend model is applied last, so each
-        patient's scores have no trend left): the two-way within transform.
-        Applied before ``standardize_within``.
+        Also remove time means (:func:`remove_time_means`): first from the
+        raw scores, then, for the least-squares trend models (``center``,
+        ``detrend``, ``diurnal``, ``spline``), alternating with the trend
+        model (at most 20 rounds, until the time means are below 1e-6 of the
+        scores' scale; the trend model is applied last, so each patient's
+        scores have no trend left): the two-way within transform. The other
+        models (``difference``, ``changepoint``, ``piecewise``) are applied
+        once to the time-demeaned scores. Applied before
+        ``standardize_within``.
     """
     if prep not in PREPS:
         raise ValueError(f"prep must be one of {PREPS}, got {prep!r}")
     prep = resolve_prep(prep, panel)
-    panel = _apply(panel, prep, by)
     if time_effects:
+        panel = remove_time_means(panel)
+    panel = _apply(panel, prep, by)
+    if time_effects and prep in _PROJECTIONS:
         cols = list(panel.variables)
         scale = float(np.nanmax(np.abs(panel.data[cols].to_numpy(dtype=float, na_value=np.nan)),
                                 initial=0.0)) or 1.0

@@ -146,6 +146,10 @@ class PanelPCMCI(BaseEstimator):
         Seed for stochastic tests (CMIknn, GPDC).
     """
 
+    #: Whether ``fit`` fills the ``effect`` columns (a subclass that needs only the tests
+    #: may turn it off and skip the bias-corrected solve unless ``debias`` needs it).
+    _effects_wanted = True
+
     def __init__(self, tau_max: int = 1, *, alpha: float = 0.05, pc_alpha: float | None = 0.2,
                  method: str = "pcmci", ci_test: str = "parcorr", fdr: str | None = None,
                  prep: str = "auto", standardize: bool = False,
@@ -403,9 +407,11 @@ class PanelPCMCI(BaseEstimator):
             warnings.filterwarnings("ignore", message="In analysis mode 'multiple'. There is just",
                                     category=UserWarning)
             dataframe = self._input.dataframe()
-        solved = solve_within(panel, prep=self.prep_, by=self.prep_by, tau_max=tau,
-                              standardized=bool(self.standardize), raw=raw,
-                              time_effects=self.time_effects_)
+        solved: tuple[WithinFit | None, str | None] = (None, "not computed")
+        if self.debias or self._effects_wanted:
+            solved = solve_within(panel, prep=self.prep_, by=self.prep_by, tau_max=tau,
+                                  standardized=bool(self.standardize), raw=raw,
+                                  time_effects=self.time_effects_)
         self._bias, debias_note = self._moment_bias(solved, pad)
         test = make_ci_test(self.ci_test, ci_level=1 - 2 * self.alpha,
                             random_state=self.random_state, df_loss=self.df_loss_,

@@ -84,12 +84,15 @@ SENSITIVITY_COLUMNS = ("name", "cause", "effect", "lag", "expected", "verdict",
                        "n_specifications", "n_agree", "agree_share", "n_supported",
                        "n_contradicted", "n_inconclusive", "n_failed", "disagreeing")
 #: Columns of :attr:`Sensitivity.runs` (one row per hypothesis and specification).
-SPEC_COLUMNS = ("name", "specification", "prep", "tau_max", "pc_alpha", "verdict", "value",
+SPEC_COLUMNS = ("name", "specification", "prep", "tau_max", "pc_alpha", "time_effects", "debias",
+                "verdict", "value",
                 "p_value", "significant", "agrees")
 
 
 class _VerdictsOnly(PanelPCMCI):
     """PanelPCMCI without the ``effect`` columns: the verdicts need only the tests."""
+
+    _effects_wanted = False
 
     def _with_effects(self, links: Links, raw: Panel, solved: Any) -> Links:
         return links
@@ -102,16 +105,31 @@ class Specification:
     prep: str
     tau_max: int
     pc_alpha: float | None
+    time_effects: bool | None = None
+    debias: bool | None = None
 
     @property
     def label(self) -> str:
-        """Short text such as ``prep=center, tau_max=2, pc_alpha=0.1``."""
+        """Short text such as ``prep=center, tau_max=2, pc_alpha=0.1``.
+
+        ``time_effects`` and ``debias`` are named only when the specification
+        sets them (None keeps the default's).
+        """
         pc = "-" if self.pc_alpha is None else f"{self.pc_alpha:g}"
-        return f"prep={self.prep}, tau_max={self.tau_max}, pc_alpha={pc}"
+        text = f"prep={self.prep}, tau_max={self.tau_max}, pc_alpha={pc}"
+        for name in ("time_effects", "debias"):
+            value = getattr(self, name)
+            if value is not None:
+                text += f", {name}={'on' if value else 'off'}"
+        return text
 
     def params(self, base: Mapping[str, Any]) -> dict[str, Any]:
         """Return ``base`` PanelPCMCI parameters with this specification's settings."""
-        return {**base, "prep": self.prep, "tau_max": self.tau_max, "pc_alpha": self.pc_alpha}
+        out = {**base, "prep": self.prep, "tau_max": self.tau_max, "pc_alpha": self.pc_alpha}
+        for name in ("time_effects", "debias"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        return out
 
 
 def specifications(params: Mapping[str, Any], *, preps: Sequence[str] | None = None,
@@ -199,6 +217,19 @@ class Sensitivity:
         return "\n".join(lines)
 
 
+def _time_effects(params: Mapping[str, Any], panel: Panel) -> bool:
+    """Whether PanelPCMCI with ``params`` removes time means from ``panel``."""
+    value = params.get("time_effects", "auto")
+    return panel.day_col is None if value == "auto" else bool(value)
+
+
+def _switches(params: Mapping[str, Any], panel: Panel) -> tuple[Specification, ...]:
+    """Return the default's own grid point with time effects, then debias, switched."""
+    point = (str(params["prep"]), int(params["tau_max"]), params["pc_alpha"])
+    return (Specification(*point, time_effects=not _time_effects(params, panel)),
+            Specification(*point, debias=not bool(params.get("debias", False))))
+
+
 def _to_panel(data: Panel | pd.DataFrame) -> Panel:
     if isinstance(data, Panel):
         return data
@@ -225,7 +256,9 @@ def run_sensitivity(data: Panel | pd.DataFrame, default: VerdictTable,
     specs : sequence of Specification, optional
         Alternatives; default :func:`specifications` of ``params`` over every
         trend model except ``none`` (and the day/beep ``diurnal`` model unless
-        ``data`` has a day/beep design).
+        ``data`` has a day/beep design), plus the default's own settings with
+        time effects switched and with the centred tests (``debias``)
+        switched.
 
     Returns
     -------
@@ -236,7 +269,7 @@ def run_sensitivity(data: Panel | pd.DataFrame, default: VerdictTable,
     if specs is None:
         preps = [p for p in PREPS if p not in _EXCLUDED_PREPS
                  and (p not in _DAY_BEEP_PREPS or panel.day_col)]
-        specs = specifications(params, preps=preps)
+        specs = (*specifications(params, preps=preps), *_switches(params, panel))
     specs = tuple(specs)
     claims = [v.hypothesis for v in default]
     sesoi = {v.hypothesis.name: v.sesoi for v in default}
@@ -258,9 +291,12 @@ def run_sensitivity(data: Panel | pd.DataFrame, default: VerdictTable,
             except HypothesisError as exc:
                 failures[f"{spec.label} ({h.name})"] = str(exc)
                 continue
+            resolved = spec.params(params)
             runs.append({"name": h.name, "specification": spec.label, "prep": spec.prep,
                          "tau_max": spec.tau_max,
                          "pc_alpha": math.nan if spec.pc_alpha is None else spec.pc_alpha,
+                         "time_effects": _time_effects(resolved, panel),
+                         "debias": bool(resolved.get("debias", False)),
                          "verdict": v.verdict, "value": v.value, "p_value": v.p_value,
                          "significant": v.significant})
     seconds = time.perf_counter() - start

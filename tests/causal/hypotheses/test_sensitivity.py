@@ -64,6 +64,19 @@ def paper_run():
     return default, run_sensitivity(df, default, model.get_params())
 
 
+def test_default_alternatives_switch_time_effects_and_debias(paper_run):
+    _, result = paper_run
+    labels = [s.label for s in result.specifications]
+    assert labels[-2:] == ["prep=detrend, tau_max=1, pc_alpha=0.2, time_effects=off",
+                           "prep=detrend, tau_max=1, pc_alpha=0.2, debias=on"]
+    runs = result.runs
+    off = runs[runs["specification"] == labels[-2]]
+    assert not off["time_effects"].any() and not off["debias"].any()
+    assert runs.loc[runs["specification"] == labels[-1], "debias"].all()
+    grid = runs[~runs["specification"].isin(labels[-2:])]
+    assert grid["time_effects"].all() and not grid["debias"].any()
+
+
 def test_sensitivity_table_counts_add_up(paper_run):
     default, result = paper_run
     table = result.table
