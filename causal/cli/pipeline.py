@@ -597,10 +597,10 @@ def compute_discover(data: pd.DataFrame | str | Path,
                          bootstrap=None if boot is None else boot.edges_) if claims else None)
     # per patient over time only: with segments or a day/beep design the same time can
     # occur in several blocks of a patient, and the diurnal model is not a trend in weeks
-    diagnostics = None
-    if not panel.segments and not panel.day_col:
-        diagnostics = diagnose_trends(panel, model.prep)
-    sensitivity = (run_sensitivity(panel, verdicts, model.get_params())
+    diagnostics = model.trend_diagnostics_  # the straight line that prep="auto" checked
+    if diagnostics is None and not panel.segments and not panel.day_col:
+        diagnostics = diagnose_trends(panel, model.prep_)
+    sensitivity = (run_sensitivity(panel, verdicts, {**model.get_params(), "prep": model.prep_})
                    if verdicts is not None and o.sensitivity else None)
     effects, compared, leading = _effects(panel, model, comparisons, o)
     return DiscoverResult(options=o, source=source, panel=panel, model=model,
@@ -610,14 +610,23 @@ def compute_discover(data: pd.DataFrame | str | Path,
                           leading=leading)
 
 
-def diagnostics_section(diagnostics: TrendDiagnostics) -> tuple[str, str]:
-    """Return the report section on how well the trend model fits the patients."""
+def diagnostics_section(diagnostics: TrendDiagnostics,
+                        used: str | None = None) -> tuple[str, str]:
+    """Return the report section on how well the trend model fits the patients.
+
+    ``used``: the trend model the analysis used, when ``prep="auto"`` chose another one
+    than the checked model because it misfits.
+    """
     d = diagnostics
     verdict = ("**The trend model misfits**: significantly more patients are flagged than a "
                "fitting model flags by chance, so cross-lagged links may partly reflect "
                "unmodelled change shared by a patient's measures (docs/method.md, trend "
                "models; compare other `--prep` choices)." if d.misfit else
                "No evidence that the trend model misfits more patients than chance.")
+    if used is not None and used != d.prep:
+        verdict += (f" `--prep auto` therefore used `{used}` (a natural spline per patient "
+                    "and measure) instead; see the sensitivity section for the verdicts under "
+                    "the straight line.")
     table = pd.DataFrame({
         "check": ["any (patient flagged)", "curvature", "change point",
                   "leftover autocorrelation"],
@@ -709,7 +718,7 @@ def write_discover_files(result: DiscoverResult, out: Path) -> tuple[Path, ...]:
         marked = [(h.cause, h.effect, h.lag) for h in result.hypotheses or ()]
         sections.append(bootstrap_section(boot.result_, marked))
     if result.diagnostics is not None:
-        sections.append(diagnostics_section(result.diagnostics))
+        sections.append(diagnostics_section(result.diagnostics, result.model.prep_))
     if result.sensitivity is not None:
         files.append(result.sensitivity.to_csv(out / "sensitivity.csv"))
         sections.append(("Sensitivity", sensitivity_section(result.sensitivity)))

@@ -54,16 +54,21 @@ from causal.effects import WithinFit, add_effects, moment_bias, solve_within
 from causal.graph.build import summary_graph
 from features.checks import check_bool, check_choice, check_int, check_probability, check_seed
 from features.choices import PREPS
+from features.diagnostics import TrendDiagnostics, diagnose_trends
 from features.errors import DataError, InputError, format_value
 from features.exclusions import ExclusionReport
 from features.panel import Panel
 from features.transforms import count_time_means, prepare, resolve_prep
 
-__all__ = ["PanelPCMCI", "block_samples", "template_of"]
+__all__ = ["AUTO_MIN_PATIENTS", "PanelPCMCI", "block_samples", "template_of"]
 
 logger = logging.getLogger(__name__)
 
 _CUT_OFFS = ("2xtau_max", "tau_max")
+#: ``prep="auto"`` checks the straight line (and may choose ``"spline"``) only in cohorts of
+#: at least this many patients: the diagnostics decide for the cohort, and a handful of
+#: patients (or one, in per-patient analyses) cannot show a misfit.
+AUTO_MIN_PATIENTS = 20
 _PREP_BY = ("patient", "segment")
 LinkSpec = tuple[str, str, int]
 
@@ -88,10 +93,17 @@ class PanelPCMCI(BaseEstimator):
         One of :data:`causal.discovery.citests.CI_TESTS`.
     fdr : {None, "fdr_bh"}
         Benjamini-Hochberg correction of the MCI p-values (tigramite's).
-    prep : {"auto", "detrend", "diurnal", "center", "none"}
-        Within-person preprocessing (see :mod:`features.transforms`).
-        ``"auto"`` (default): ``"diurnal"`` (time-of-day profile and trend
-        over study time, per patient) for day/beep designs, else ``"detrend"``.
+    prep : {"auto", "detrend", "diurnal", "center", "none", "spline", ...}
+        Within-person preprocessing (see :mod:`features.transforms`; the trend
+        models of :mod:`features.trends` too). ``"auto"`` (default):
+        ``"diurnal"`` (time-of-day profile and trend over study time, per
+        patient) for day/beep designs; otherwise ``"detrend"``, unless the
+        trajectory diagnostics (:func:`features.diagnostics.diagnose_trends`,
+        run on cohorts of at least :data:`AUTO_MIN_PATIENTS` patients without
+        segments) warn that the straight line misfits, in which case the
+        natural-spline trend ``"spline"`` is used (``prep_`` says which;
+        docs/validation.md, trajectory study: this choice is calibrated on
+        straight, early-response and relapse courses).
     standardize : bool
         Also standardize within patient.
     time_effects : {"auto", True, False}
@@ -348,7 +360,9 @@ class PanelPCMCI(BaseEstimator):
             dataset, in dataset order: the block's id and segment values,
             ``start`` time, ``length`` of its time grid, ``n_samples``
             complete test samples and ``df_loss``), ``prep_`` (the transform
-            ``prep`` stands for: ``"auto"`` resolved), ``time_effects_``
+            ``prep`` stands for: ``"auto"`` resolved), ``trend_diagnostics_``
+            (the :class:`~features.diagnostics.TrendDiagnostics` of the straight
+            line that ``prep="auto"`` checked, else None), ``time_effects_``
             (whether time means were removed: ``"auto"`` resolved), ``n_samples_`` (samples in
             a test without missing values), ``df_loss_`` (degrees of freedom
             of the within transform) and ``parents_`` (``{target: [(source,
@@ -381,6 +395,7 @@ class PanelPCMCI(BaseEstimator):
                                   duplicates=duplicates)
         raw = panel
         self.prep_ = resolve_prep(self.prep, panel)
+        self.trend_diagnostics_ = self._auto_trend(panel)
         self.time_effects_ = (panel.day_col is None if self.time_effects == "auto"
                               else bool(self.time_effects))
         panel = prepare(panel, self.prep_, standardize_within=self.standardize, by=self.prep_by,
@@ -454,6 +469,19 @@ class PanelPCMCI(BaseEstimator):
         return Links(table=run.table, variables=tuple(names), tau_max=int(self.tau_max),
                      alpha=float(self.alpha), method=self.method, ci_test=self.ci_test,
                      settings=settings)
+
+    def _auto_trend(self, panel: Panel) -> TrendDiagnostics | None:
+        """For ``prep="auto"``: check the straight line; use a spline (``prep_``) if it misfits."""
+        if (self.prep != "auto" or self.prep_ != "detrend" or panel.segments or panel.day_col
+                or panel.n_patients < AUTO_MIN_PATIENTS):
+            return None
+        diagnostics = diagnose_trends(panel, "detrend")
+        if diagnostics.misfit:
+            self.prep_ = "spline"
+            logger.warning("prep='auto': the straight line misfits the patients' courses "
+                           "(trajectory diagnostics p=%.2g), so each patient's trend is a "
+                           "natural spline (prep='spline')", diagnostics.p_excess)
+        return diagnostics
 
     def _with_effects(self, links: Links, raw: Panel,
                       solved: tuple[WithinFit | None, str | None]) -> Links:

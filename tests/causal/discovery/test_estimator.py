@@ -568,6 +568,22 @@ def _ema_4_beeps(n_persons: int = 30, n_days: int = 6) -> pd.DataFrame:
     return simulate_ema("null", n_persons, n_days, 4, missing=0.2, random_state=1)
 
 
+def test_auto_prep_uses_a_spline_when_the_straight_line_misfits():
+    # relapse after a plateau: the diagnostics warn in 98-100% of 226 x 13 cohorts
+    # (docs/validation.md, trajectories); straight lines: in none of 200
+    relapse = simulate_cohort("null", 226, 13, missing=0.05, trajectory="relapse",
+                              random_state=3)
+    model = PanelPCMCI().fit(relapse)
+    assert model.prep_ == "spline" and model.trend_diagnostics_.misfit
+    assert model.links_.settings["prep"] == "spline"
+    linear = PanelPCMCI().fit(simulate_cohort("null", 226, 13, missing=0.05, random_state=3))
+    assert linear.prep_ == "detrend" and not linear.trend_diagnostics_.misfit
+    # an explicit trend model is never switched, and small cohorts are not checked
+    assert PanelPCMCI(prep="detrend").fit(relapse).trend_diagnostics_ is None
+    small = PanelPCMCI().fit(relapse[relapse["patient"] < 20])
+    assert small.prep_ == "detrend" and small.trend_diagnostics_ is None
+
+
 def test_time_effects_auto_is_off_for_day_beep_designs(cohort):
     # the diurnal model handles the time of day; weekly data get time (week) means
     ema = PanelPCMCI().fit(_ema_4_beeps(), id_col="person", day_col="day", beep_col="beep")
@@ -758,7 +774,7 @@ def test_default_engine_equals_tigramite_parcorr(method, tau_max, missing, cut_o
 def test_public_attributes_hold_no_tigramite_structures(fitted):
     public = {k for k in vars(fitted) if not k.startswith("_")}
     fitted_attrs = {"panel_", "exclusions_", "blocks_", "n_samples_", "df_loss_", "links_",
-                    "parents_", "graph_", "prep_", "time_effects_"}
+                    "parents_", "graph_", "prep_", "time_effects_", "trend_diagnostics_"}
     assert public == set(fitted.get_params()) | fitted_attrs
     blocks = fitted.blocks_
     assert blocks.columns.tolist() == ["patient", "start", "length", "n_samples", "df_loss"]
