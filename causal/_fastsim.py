@@ -63,6 +63,9 @@ from causal.discovery.engine.partial import partial_correlation
 from features.errors import DataError, InputError
 from features.scenarios import Scenario
 from features.trajectories import Trajectory, draw_trends, get_trajectory
+from features.transforms import MIN_TIME_PATIENTS
+from features.transforms import TIME_ROUNDS as _TIME_ROUNDS
+from features.transforms import TIME_TOL as _TIME_TOL
 
 __all__ = [
     "CohortStatistics",
@@ -327,6 +330,39 @@ def _prepare(x: np.ndarray, observed: np.ndarray, prep: str) -> np.ndarray:
     return x
 
 
+def _time_demean(x: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Subtract the mean over patients at each step (steps with >= 5 observed patients).
+
+    As :func:`features.transforms.remove_time_means`; ``x`` is ``(cohort, patient, step,
+    variable)`` with 0 at unobserved steps, which stay 0.
+    """
+    count = observed.sum(axis=1)  # (cohort, step)
+    mean = x.sum(axis=1) / np.maximum(count, 1)[..., None]
+    mean = np.where((count >= MIN_TIME_PATIENTS)[..., None], mean, 0.0)
+    return (x - mean[:, None]) * observed[..., None]
+
+
+def _two_way(x: np.ndarray, observed: np.ndarray, prep: str) -> np.ndarray:
+    """Apply the two-way within transform of :func:`features.transforms.prepare`.
+
+    Time means first, then the trend model, alternated until no cohort has a time mean
+    above 1e-12 of its scale (the same rule and bound as ``prepare``).
+    """
+    x = _prepare(_time_demean(x, observed), observed, prep)
+    if prep not in ("center", "detrend"):
+        return x
+    count = observed.sum(axis=1)
+    scale = np.abs(x).max(axis=(1, 2, 3))
+    scale = np.where(scale > 0, scale, 1.0)
+    for _ in range(_TIME_ROUNDS):
+        x = _prepare(_time_demean(x, observed), observed, prep)
+        means = x.sum(axis=1) / np.maximum(count, 1)[..., None]
+        left = np.where((count >= MIN_TIME_PATIENTS)[..., None], np.abs(means), 0.0)
+        if np.all(left.max(axis=(1, 2)) <= _TIME_TOL * scale):
+            break
+    return x
+
+
 def _diurnal(x: np.ndarray, observed: np.ndarray) -> np.ndarray:
     """Remove each patient's beep-of-day means and linear trend over study days.
 
@@ -349,7 +385,7 @@ def _diurnal(x: np.ndarray, observed: np.ndarray) -> np.ndarray:
 
 def cohort_statistics(values: np.ndarray, *, tau_max: int = 1, prep: str = "detrend",
                       cut_off: str = "2xtau_max", min_lagged_rows: int = 2,
-                      within_df: bool = True) -> CohortStatistics:
+                      within_df: bool = True, time_effects: bool = False) -> CohortStatistics:
     """Prepare cohorts and lay out their lagged design as ``PanelPCMCI`` would.
 
     Parameters
@@ -359,10 +395,11 @@ def cohort_statistics(values: np.ndarray, *, tau_max: int = 1, prep: str = "detr
         step (all variables of a step are observed or none). Blocks are
         segments (e.g. days): lags never cross them. The within transform is
         fitted per patient over the running step index ``block * steps + step``.
-    tau_max, prep, cut_off, min_lagged_rows, within_df
-        As in :class:`~causal.discovery.estimator.PanelPCMCI`; ``prep`` is
-        resolved (``"detrend"``, ``"diurnal"`` for day/beep designs,
-        ``"center"`` or ``"none"``).
+    tau_max, prep, cut_off, min_lagged_rows, within_df, time_effects
+        As in :class:`~causal.discovery.estimator.PanelPCMCI`; ``prep`` and
+        ``time_effects`` are resolved (``"detrend"``, ``"diurnal"`` for
+        day/beep designs, ``"center"`` or ``"none"``; time effects not with
+        ``"diurnal"``).
 
     Returns
     -------
@@ -388,10 +425,13 @@ def cohort_statistics(values: np.ndarray, *, tau_max: int = 1, prep: str = "detr
     observed &= keep[:, :, None, None]
     x = np.where(observed[..., None], values, 0.0)
     if prep == "diurnal":
+        if time_effects:
+            raise InputError("the fast engine has no time effects for day/beep designs")
         x = _diurnal(x, observed)
     else:
-        x = _prepare(x.reshape(c, p, d * b, k), observed.reshape(c, p, d * b),
-                     prep).reshape(c, p, d, b, k)
+        within = _two_way if time_effects else _prepare
+        x = within(x.reshape(c, p, d * b, k), observed.reshape(c, p, d * b),
+                   prep).reshape(c, p, d, b, k)
     # tigramite's sample rows: per block (dataset), steps at least `cut` after the
     # block's first observed step; with cut_off="tau_max" the grid is padded by tau.
     big_l = 2 * tau
@@ -417,11 +457,14 @@ def cohort_statistics(values: np.ndarray, *, tau_max: int = 1, prep: str = "detr
         per_patient = observed.any(axis=2).sum(axis=2) + 1.0
     else:
         per_patient = np.full((c, p), float(within_df_loss(prep, 1)))
+    loss = (complete * per_patient).sum(axis=1)
+    if time_effects and within_df:  # one degree of freedom per time mean
+        loss = loss + (observed.reshape(c, p, d * b).sum(axis=1) >= MIN_TIME_PATIENTS).sum(axis=1)
     n_rows = p * d * rows
     return CohortStatistics(
         lagged=lagged.reshape(c, n_rows, (big_l + 1) * k + 1),
         observed=obs_l.reshape(c, n_rows, -1), valid=valid.reshape(c, n_rows), n_vars=k,
-        tau_max=tau, max_lag=big_l, df_loss=(complete * per_patient).sum(axis=1),
+        tau_max=tau, max_lag=big_l, df_loss=loss,
         n_patients=keep.sum(axis=1))
 
 

@@ -229,6 +229,16 @@ def _resolve(links: Any, tau_max: int | None, prep: str | None,
     return tau, prep, by
 
 
+def _time_effects(links: Any, panel: Panel) -> bool:
+    """Time effects as the model or Links given as ``links`` used, else PanelPCMCI's "auto"."""
+    value = None
+    if _is_model(links):
+        value = getattr(links, "time_effects_", None)
+    elif isinstance(links, Links):
+        value = links.settings.get("time_effects")
+    return panel.day_col is None if value is None else bool(value)
+
+
 # -------------------------------------------------------------- estimator
 def _fit_var(panel: Panel, tau_max: int, scale: str) -> dict[str, tuple[dict[str, float], int]]:
     """Per target: ({predictor column: coefficient}, rows used) of the pooled VAR(tau_max)."""
@@ -318,7 +328,8 @@ def lagged_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
         prepared = data.panel_
     else:
         tau, prep, by = _resolve(links, tau_max, prep, by)
-        prepared = prepare(_to_panel(data, tau, id_col, time_col, variables), prep, by=by)
+        raw = _to_panel(data, tau, id_col, time_col, variables)
+        prepared = prepare(raw, prep, by=by, time_effects=_time_effects(links, raw))
     triples = _requested(links, prepared.variables, tau)
     return _estimates(prepared, triples, tau, scale)
 
@@ -418,7 +429,8 @@ def jackknife_effects(data: Panel | pd.DataFrame, links: Any = None, *,
     tau, prep, by = _resolve(links, tau_max, prep, by)
     panel = _to_panel(data, tau, id_col, time_col, variables)
     triples = _requested(links, panel.variables, tau)
-    full = _estimates(prepare(panel, prep, by=by), triples, tau, scale)
+    two_way = _time_effects(links, panel)
+    full = _estimates(prepare(panel, prep, by=by, time_effects=two_way), triples, tau, scale)
     times = panel.data[panel.time_col]
     span = times.groupby(panel.data[panel.id_col]).agg(lambda t: t.max() - t.min() + 1)
     splits = (False, True) if bool((span % 2 == 1).any()) else (False,)
@@ -426,7 +438,7 @@ def jackknife_effects(data: Panel | pd.DataFrame, links: Any = None, *,
     for ceil_first in splits:
         for h, part in enumerate(_half_panels(panel, ceil_first)):
             try:
-                prepared = prepare(part, prep, by=by)
+                prepared = prepare(part, prep, by=by, time_effects=two_way)
             except DataError as exc:
                 raise DataError(f"half panel {h + 1} (split {'ceil' if ceil_first else 'floor'}) "
                                 f"cannot be prepared: {exc}") from exc
@@ -1341,11 +1353,16 @@ def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
         tau, prep, by = _resolve(links, tau_max, prep, by)
         raw = _to_panel(data, tau, id_col, time_col, variables)
         prep = resolve_prep(prep, raw)
-        prepared = prepare(raw, prep, by=by)
+        two_way = _time_effects(links, raw)
+        prepared = prepare(raw, prep, by=by, time_effects=two_way)
         standardized = False
     triples = _requested(links, prepared.variables, tau)
+    solved = None
+    if not _is_model(data):
+        solved = solve_within(prepared, prep=prep, by=by, tau_max=tau,
+                              standardized=standardized, raw=raw, time_effects=two_way)
     table, note = _corrected(prepared, prep, by, tau, ci_level, standardized,
-                             raw if not _is_model(data) else None)
+                             raw if not _is_model(data) else None, solved)
     keyed = table.set_index(["source", "target", "lag"])
     picked = keyed.loc[triples].reset_index() if triples else table.iloc[:0]
     result = WithinEffects(table=picked[list(WITHIN_COLUMNS)].reset_index(drop=True),

@@ -59,6 +59,7 @@ from features.errors import DataError, InputError, format_value
 from features.exclusions import ExclusionReport
 from features.panel import Panel
 from features.transforms import count_time_means, prepare, resolve_prep
+from features.trends import min_observations
 
 __all__ = ["AUTO_MIN_PATIENTS", "PanelPCMCI", "block_samples", "template_of"]
 
@@ -100,7 +101,8 @@ class PanelPCMCI(BaseEstimator):
         patient) for day/beep designs; otherwise ``"detrend"``, unless the
         trajectory diagnostics (:func:`features.diagnostics.diagnose_trends`,
         run on cohorts of at least :data:`AUTO_MIN_PATIENTS` patients without
-        segments) warn that the straight line misfits, in which case the
+        segments, each with enough observed weeks for the spline) warn that
+        the straight line misfits, in which case the
         natural-spline trend ``"spline"`` is used (``prep_`` says which;
         docs/validation.md, trajectory study: this choice is calibrated on
         straight, early-response and relapse courses).
@@ -475,6 +477,9 @@ class PanelPCMCI(BaseEstimator):
         if (self.prep != "auto" or self.prep_ != "detrend" or panel.segments or panel.day_col
                 or panel.n_patients < AUTO_MIN_PATIENTS):
             return None
+        counts = panel.data.groupby(panel.id_col, sort=False)[list(panel.variables)].count()
+        if (counts < min_observations("spline")).to_numpy().any():
+            return None  # the spline would exclude patients: keep the straight line
         diagnostics = diagnose_trends(panel, "detrend")
         if diagnostics.misfit:
             self.prep_ = "spline"

@@ -79,7 +79,7 @@ def test_raw_scale_is_in_instrument_units(long_panel):
 
 def test_raw_estimate_is_the_pooled_least_squares_fit():
     df = simulate_cohort(TOY, n_patients=15, n_weeks=12, missing=0.1, random_state=2)
-    panel = prepare(Panel.from_frame(df, tau_max=1), "detrend")
+    panel = prepare(Panel.from_frame(df, tau_max=1), "detrend", time_effects=True)  # as "auto"
     lt = lag_table(panel, 1)
     rows = lt[["y", "x_lag1", "y_lag1", "w_lag1"]].dropna()
     design = np.column_stack([np.ones(len(rows)), rows[["x_lag1", "y_lag1", "w_lag1"]]])

@@ -109,6 +109,10 @@ def _with_days(df: pd.DataFrame) -> pd.DataFrame:
     ((), {"method": "pcmciplus", "require": [("depression", "fear_others", 1)]}),
 ])
 def test_replicate_equals_a_fit_on_physically_duplicated_patients(segments, params):
+    # Exact for per-patient transforms. With time effects (the default for weekly data) a
+    # replicate keeps the full sample's time means, which duplication would re-estimate: an
+    # O(1/N) difference, so the identity is checked without them.
+    params = {"time_effects": False, **params}
     df = simulate_cohort("paper", n_patients=40, n_weeks=13, random_state=21)
     if segments:
         df = _with_days(df)

@@ -57,9 +57,9 @@ def test_only_parcorr_is_centred():
     with pytest.raises(ValueError, match="bias must be a MomentBias"):
         PooledParCorr(bias="yes")
     df = simulate_cohort("paper", 30, 13, random_state=1)
-    model = PanelPCMCI(ci_test="parcorr-tigramite").fit(df)
+    model = PanelPCMCI(ci_test="parcorr-tigramite", debias=True).fit(df)
     assert model.links_.settings["debias"].startswith("off: only ci_test='parcorr'")
-    off = PanelPCMCI(prep="none").fit(df)
+    off = PanelPCMCI(prep="none", debias=True).fit(df)
     assert off.links_.settings["debias"].startswith("off: prep='none'")
 
 
