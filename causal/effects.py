@@ -100,7 +100,7 @@ from sklearn.linear_model import LinearRegression
 
 from causal.discovery.engine.bias import MomentBias
 from causal.discovery.links import Links, format_link
-from features.checks import check_probability
+from features.checks import check_bool, check_probability
 from features.choices import PREPS
 from features.errors import DataError, InputError, format_value, is_integer
 from features.lags import lag_name, lag_table
@@ -229,8 +229,10 @@ def _resolve(links: Any, tau_max: int | None, prep: str | None,
     return tau, prep, by
 
 
-def _time_effects(links: Any, panel: Panel) -> bool:
-    """Time effects as the model or Links given as ``links`` used, else PanelPCMCI's "auto"."""
+def _time_effects(links: Any, panel: Panel, given: bool | None = None) -> bool:
+    """``given``, else the time effects the model or Links ``links`` used, else "auto"."""
+    if given is not None:
+        return bool(check_bool("time_effects", given))
     value = None
     if _is_model(links):
         value = getattr(links, "time_effects_", None)
@@ -277,7 +279,8 @@ def _estimates(prepared: Panel, triples: Sequence[LinkSpec], tau_max: int,
 def lagged_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
                    prep: str | None = None, scale: str = "standardized", by: str | None = None,
                    id_col: str = "patient", time_col: str = "week",
-                   variables: Sequence[str] | None = None) -> pd.DataFrame:
+                   variables: Sequence[str] | None = None,
+                   time_effects: bool | None = None) -> pd.DataFrame:
     """Estimate within-person lagged effects by a pooled within-person VAR(``tau_max``).
 
     Parameters
@@ -304,6 +307,9 @@ def lagged_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
         ``"patient"``.
     id_col, time_col, variables
         Used when ``data`` is a DataFrame (``variables`` also selects from a Panel).
+    time_effects : bool, optional
+        Also remove time means (:func:`features.transforms.prepare`); default
+        the model's, else PanelPCMCI's ``"auto"`` (on unless day/beep).
 
     Returns
     -------
@@ -329,7 +335,8 @@ def lagged_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
     else:
         tau, prep, by = _resolve(links, tau_max, prep, by)
         raw = _to_panel(data, tau, id_col, time_col, variables)
-        prepared = prepare(raw, prep, by=by, time_effects=_time_effects(links, raw))
+        prepared = prepare(raw, prep, by=by,
+                           time_effects=_time_effects(links, raw, time_effects))
     triples = _requested(links, prepared.variables, tau)
     return _estimates(prepared, triples, tau, scale)
 
@@ -397,7 +404,8 @@ def jackknife_effects(data: Panel | pd.DataFrame, links: Any = None, *,
                       tau_max: int | None = None, prep: str | None = None,
                       scale: str = "standardized", by: str | None = None,
                       id_col: str = "patient", time_col: str = "week",
-                      variables: Sequence[str] | None = None) -> JackknifeEffects:
+                      variables: Sequence[str] | None = None,
+                      time_effects: bool | None = None) -> JackknifeEffects:
     """Estimate lagged effects and correct them with the half-panel jackknife.
 
     Parameters
@@ -406,7 +414,7 @@ def jackknife_effects(data: Panel | pd.DataFrame, links: Any = None, *,
         **Raw** scores: each half panel must be re-centered or re-detrended on
         its own, so an already prepared panel (``PanelPCMCI.panel_``) cannot
         be used; pass the data the model was fitted on.
-    links, tau_max, prep, scale, by, id_col, time_col, variables
+    links, tau_max, prep, scale, by, id_col, time_col, variables, time_effects
         As in :func:`lagged_effects`. Passing a fitted
         :class:`~causal.discovery.estimator.PanelPCMCI` as ``links`` reports its
         discovered lagged links with its ``tau_max``, ``prep`` and ``prep_by``.
@@ -429,7 +437,7 @@ def jackknife_effects(data: Panel | pd.DataFrame, links: Any = None, *,
     tau, prep, by = _resolve(links, tau_max, prep, by)
     panel = _to_panel(data, tau, id_col, time_col, variables)
     triples = _requested(links, panel.variables, tau)
-    two_way = _time_effects(links, panel)
+    two_way = _time_effects(links, panel, time_effects)
     full = _estimates(prepare(panel, prep, by=by, time_effects=two_way), triples, tau, scale)
     times = panel.data[panel.time_col]
     span = times.groupby(panel.data[panel.id_col]).agg(lambda t: t.max() - t.min() + 1)
@@ -1290,7 +1298,8 @@ def _block_rows(block: np.ndarray, first_row: int) -> np.ndarray:
 def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
                    prep: str | None = None, by: str | None = None, ci_level: float = 0.90,
                    id_col: str = "patient", time_col: str = "week",
-                   variables: Sequence[str] | None = None) -> WithinEffects:
+                   variables: Sequence[str] | None = None,
+                   time_effects: bool | None = None) -> WithinEffects:
     r"""Estimate standardized within-person lagged effects without short-panel bias.
 
     The within-person VAR(``tau_max``) of :func:`lagged_effects` is biased
@@ -1317,7 +1326,7 @@ def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
     links : optional
         Which links to report, as in :func:`lagged_effects` (None: every
         lagged link, autoregressive ones included).
-    tau_max, prep, by, id_col, time_col, variables
+    tau_max, prep, by, id_col, time_col, variables, time_effects
         As in :func:`lagged_effects`. The correction knows the trend models
         in :data:`TREND_DEGREE`; other preps give NaN effects and a ``note``.
     ci_level : float
@@ -1353,7 +1362,7 @@ def within_effects(data: Any, links: Any = None, *, tau_max: int | None = None,
         tau, prep, by = _resolve(links, tau_max, prep, by)
         raw = _to_panel(data, tau, id_col, time_col, variables)
         prep = resolve_prep(prep, raw)
-        two_way = _time_effects(links, raw)
+        two_way = _time_effects(links, raw, time_effects)
         prepared = prepare(raw, prep, by=by, time_effects=two_way)
         standardized = False
     triples = _requested(links, prepared.variables, tau)

@@ -354,7 +354,8 @@ def effect_bootstrap(data: Panel | pd.DataFrame, *, tau_max: int = 1, prep: str 
     Parameters
     ----------
     data : Panel or pandas.DataFrame
-        **Raw** scores (each half panel of the jackknife is re-prepared).
+        **Raw** scores (each half panel of the jackknife is re-prepared; the
+        transform is per patient, without time effects).
     tau_max : int
         Lags of the VAR (use the discovery's ``tau_max``).
     prep : {"detrend", "center", "none"}

@@ -137,11 +137,14 @@ def draws(cohort):
 
 
 def test_full_sample_reproduces_the_effect_estimators(cohort, draws):
-    jk = jackknife_effects(cohort).table.merge(draws.table(), on=["source", "target", "lag"])
+    # the effect bootstrap transforms per patient (no time effects)
+    jk = jackknife_effects(cohort, time_effects=False).table.merge(
+        draws.table(), on=["source", "target", "lag"])
     assert len(jk) == 9
     np.testing.assert_allclose(jk["effect"], jk["corrected"], rtol=0, atol=1e-12)
     raw = effect_bootstrap(cohort, n_boot=2, jackknife=False, random_state=0)
-    merged = lagged_effects(cohort).merge(raw.table(), on=["source", "target", "lag"])
+    merged = lagged_effects(cohort, time_effects=False).merge(raw.table(),
+                                                              on=["source", "target", "lag"])
     np.testing.assert_allclose(merged["effect"], merged["estimate"], rtol=0, atol=1e-12)
 
 
@@ -153,7 +156,7 @@ def test_replicate_equals_physically_duplicated_patients(cohort, draws):
         rows = cohort[cohort["patient"] == patient]
         pieces += [rows.assign(patient=f"{patient}_{copy}") for copy in range(m)]
     dup = pd.concat(pieces, ignore_index=True)
-    expected = jackknife_effects(dup).table
+    expected = jackknife_effects(dup, time_effects=False).table
     got = draws.keys.assign(effect=draws.draws[b]).merge(expected,
                                                          on=["source", "target", "lag"])
     np.testing.assert_allclose(got["effect"], got["corrected"], rtol=0, atol=1e-9)
@@ -355,8 +358,9 @@ def test_model_effects_follow_the_links(cohort):
     if "effect_links" in lagged.columns and lagged["effect_links"].notna().all():
         np.testing.assert_allclose(lagged["effect"], lagged["effect_links"])
         assert "Links.effect" in draws.label
-    else:  # the stand-in: the jackknife-corrected VAR coefficients
-        jk = jackknife_effects(cohort).table.merge(draws.table(), on=["source", "target", "lag"])
+    else:  # the stand-in: the jackknife-corrected VAR coefficients, per-patient transform
+        jk = jackknife_effects(cohort, time_effects=False).table.merge(
+            draws.table(), on=["source", "target", "lag"])
         np.testing.assert_allclose(jk["effect"], jk["corrected"], atol=1e-12)
         assert "stand-in" in draws.label
     assert draws.n_boot == 40 and len(draws.patients) == model.panel_.n_patients
