@@ -89,5 +89,6 @@ def test_default_is_calibrated_on_early_response():
                    "tried is calibrated on it (null rate about 0.5 at 226 x 13, "
                    "docs/validation.md)")
 def test_default_is_calibrated_on_sudden_gains():
-    k, n = _null_rate("sudden", 40, 803)
+    # 20 cohorts (120 tests): 3 SE = 0.06, far below the ~0.4 excess this xfail documents
+    k, n = _null_rate("sudden", 20, 803)
     assert abs(k / n - 0.05) <= 3 * np.sqrt(0.05 * 0.95 / n)
