@@ -105,7 +105,7 @@ from features.choices import PREPS
 from features.errors import DataError, InputError, format_value, is_integer
 from features.lags import lag_name, lag_table
 from features.panel import Panel
-from features.transforms import prepare, resolve_prep
+from features.transforms import prepare, resolve_prep, resolve_time_effects
 
 __all__ = [
     "EFFECT_COLUMNS",
@@ -238,7 +238,7 @@ def _time_effects(links: Any, panel: Panel, given: bool | None = None) -> bool:
         value = getattr(links, "time_effects_", None)
     elif isinstance(links, Links):
         value = links.settings.get("time_effects")
-    return panel.day_col is None if value is None else bool(value)
+    return resolve_time_effects(value, panel)
 
 
 # -------------------------------------------------------------- estimator

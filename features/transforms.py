@@ -61,7 +61,8 @@ from features.panel import Panel
 from features.trends import TREND_MODELS, fit_trends, min_observations
 
 __all__ = ["MIN_TIME_PATIENTS", "TIME_ROUNDS", "TIME_TOL", "center", "count_time_means",
-           "detrend", "diurnal", "prepare", "remove_time_means", "resolve_prep", "standardize"]
+           "detrend", "diurnal", "prepare", "remove_time_means", "resolve_prep",
+           "resolve_time_effects", "standardize"]
 
 logger = logging.getLogger(__name__)
 
@@ -255,6 +256,18 @@ def resolve_prep(prep: str, panel: Panel) -> str:
     if prep != "auto":
         return prep
     return "diurnal" if panel.day_col else "detrend"
+
+
+def resolve_time_effects(value: bool | str | None, panel: Panel) -> bool:
+    """Return whether time means are removed: ``"auto"`` (or None) is on unless day/beep.
+
+    >>> df = pd.DataFrame({"patient": [1, 1, 1], "week": [1, 2, 3], "x": [1.0, 2.0, 4.0]})
+    >>> resolve_time_effects("auto", Panel.from_frame(df, tau_max=None))
+    True
+    """
+    if value is None or value == "auto":
+        return panel.day_col is None
+    return bool(value)
 
 
 def standardize(panel: Panel, *, by: By = "patient") -> Panel:

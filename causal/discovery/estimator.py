@@ -58,7 +58,12 @@ from features.diagnostics import TrendDiagnostics, diagnose_trends
 from features.errors import DataError, InputError, format_value
 from features.exclusions import ExclusionReport
 from features.panel import Panel
-from features.transforms import count_time_means, prepare, resolve_prep
+from features.transforms import (
+    count_time_means,
+    prepare,
+    resolve_prep,
+    resolve_time_effects,
+)
 from features.trends import min_observations
 
 __all__ = ["AUTO_MIN_PATIENTS", "PanelPCMCI", "block_samples", "template_of"]
@@ -398,8 +403,7 @@ class PanelPCMCI(BaseEstimator):
         raw = panel
         self.prep_ = resolve_prep(self.prep, panel)
         self.trend_diagnostics_ = self._auto_trend(panel)
-        self.time_effects_ = (panel.day_col is None if self.time_effects == "auto"
-                              else bool(self.time_effects))
+        self.time_effects_ = resolve_time_effects(self.time_effects, panel)
         panel = prepare(panel, self.prep_, standardize_within=self.standardize, by=self.prep_by,
                         time_effects=self.time_effects_)
         panel = panel.drop_short(tau, self.min_lagged_rows)

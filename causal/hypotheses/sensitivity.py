@@ -54,7 +54,7 @@ from features.choices import PREPS
 from features.errors import InputError
 from features.io import write_csv
 from features.panel import Panel
-from features.transforms import resolve_prep
+from features.transforms import resolve_prep, resolve_time_effects
 
 __all__ = [
     "PC_ALPHAS",
@@ -219,8 +219,7 @@ class Sensitivity:
 
 def _time_effects(params: Mapping[str, Any], panel: Panel) -> bool:
     """Whether PanelPCMCI with ``params`` removes time means from ``panel``."""
-    value = params.get("time_effects", "auto")
-    return panel.day_col is None if value == "auto" else bool(value)
+    return resolve_time_effects(params.get("time_effects", "auto"), panel)
 
 
 def _switches(params: Mapping[str, Any], panel: Panel) -> tuple[Specification, ...]:
